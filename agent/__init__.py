@@ -1,0 +1,1 @@
+"""Hopper agent package."""

@@ -1,0 +1,213 @@
+"""The one typed configuration object, and where each value came from.
+
+Precedence, lowest to highest: defaults, `~/.config/hopper/config.toml`, `./hopper.toml`,
+environment (`HOPPER_<SECTION>_<KEY>`, e.g. `HOPPER_LM_MODEL`), command-line flags.
+Every resolved value remembers its source so `hopper config show` can explain it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from tools.errors import ConfigError
+from tools.settings import IndexSettings
+
+SECRET_MARK = "secret"
+
+
+@dataclass
+class LMSettings:
+    model: str = "local"
+    """`local` (embedded Qwen2.5-Coder-0.5B), `local:smollm2`, or any LiteLLM id."""
+    fast_model: str = ""
+    """Optional cheaper LM for light steps (rewriting, judging); empty = same as `model`."""
+    api_base: str = ""
+    api_key: str = field(default="", metadata={SECRET_MARK: True})
+    temperature: float = 0.0
+    max_tokens: int = 512
+    n_ctx: int = 4096
+    n_threads: int = 0
+    """llama.cpp threads; 0 means all cores."""
+    timeout_s: float = 120.0
+    retries: int = 2
+    cache: bool = True
+    cache_dir: str = ""
+    """Empty = the user cache directory (XDG)."""
+
+
+@dataclass
+class AgentSettings:
+    mode: Literal["agent", "rag", "closed"] = "agent"
+    retriever: str = "hybrid"
+    """Default retriever for rag mode and the agent's first search."""
+    k: int = 5
+    """Hits per tool call."""
+    max_rounds: int = 3
+    max_tool_calls: int = 24
+    max_tokens: int = 60_000
+    """Total LM tokens (prompt + completion) a run may spend."""
+    max_seconds: float = 180.0
+    max_subquestions: int = 4
+    evidence_k: int = 8
+    """Chunks passed to the answer step."""
+    program: str = ""
+    """Path of a compiled DSPy program (`hopper optimize`); empty = the shipped default."""
+
+
+@dataclass
+class HopperConfig:
+    index_dir: str = ""
+    """Default index folder (`--index`)."""
+    index: IndexSettings = field(default_factory=IndexSettings)
+    lm: LMSettings = field(default_factory=LMSettings)
+    agent: AgentSettings = field(default_factory=AgentSettings)
+    sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def get(self, dotted: str) -> Any:
+        obj: Any = self
+        for part in dotted.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+
+def user_config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "hopper" / "config.toml"
+
+
+def _leaves(obj: Any, prefix: str = "") -> list[tuple[str, dataclasses.Field, Any]]:
+    """Every scalar setting as (dotted name, field, owning object)."""
+    out = []
+    for f in dataclasses.fields(obj):
+        if f.name == "sources":
+            continue
+        value = getattr(obj, f.name)
+        name = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value):
+            out.extend(_leaves(value, name + "."))
+        else:
+            out.append((name, f, obj))
+    return out
+
+
+def _coerce(value: Any, annotation: Any, name: str) -> Any:
+    hints = annotation
+    if isinstance(hints, str):
+        hints = {"str": str, "int": int, "float": float, "bool": bool}.get(hints, hints)
+    origin = typing.get_origin(hints)
+    try:
+        if origin is Literal:
+            allowed = typing.get_args(hints)
+            if value not in allowed:
+                raise ConfigError(f"{name} must be one of {', '.join(map(str, allowed))}; got {value!r}")
+            return value
+        if hints is bool:
+            if isinstance(value, str):
+                low = value.strip().lower()
+                if low in ("1", "true", "yes", "on"):
+                    return True
+                if low in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError(value)
+            return bool(value)
+        if hints in (int, float, str):
+            return hints(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name}: cannot read {value!r} as {getattr(hints, '__name__', hints)}") from exc
+    return value
+
+
+def _types_of(obj: Any) -> dict[str, Any]:
+    return typing.get_type_hints(type(obj), include_extras=False)
+
+
+def _set(cfg: HopperConfig, dotted: str, value: Any, source: str) -> None:
+    parts = dotted.split(".")
+    obj: Any = cfg
+    for part in parts[:-1]:
+        if not hasattr(obj, part):
+            raise ConfigError(f"unknown setting section {dotted!r} (from {source})")
+        obj = getattr(obj, part)
+    key = parts[-1]
+    if not dataclasses.is_dataclass(obj) or key not in {f.name for f in dataclasses.fields(obj)}:
+        raise ConfigError(f"unknown setting {dotted!r} (from {source}); see `hopper config show`")
+    setattr(obj, key, _coerce(value, _types_of(obj)[key], dotted))
+    cfg.sources[dotted] = source
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return _flatten(tomllib.load(fh))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+
+
+def load_config(overrides: dict[str, Any] | None = None, *, cwd: Path | None = None,
+                env: dict[str, str] | None = None, user_file: Path | None = None) -> HopperConfig:
+    """Build the effective configuration.
+
+    Args:
+        overrides: dotted setting -> value from command-line flags (None values are ignored).
+        cwd: folder searched for `hopper.toml` (default: the working folder).
+        env: environment mapping (default: `os.environ`).
+        user_file: user config file (default: XDG config dir).
+    """
+    cfg = HopperConfig()
+    env = os.environ if env is None else env
+    names = {name for name, _, _ in _leaves(cfg)}
+    for name in names:
+        cfg.sources[name] = "default"
+    files = [user_file or user_config_path(), (cwd or Path.cwd()) / "hopper.toml"]
+    for path in files:
+        if path.is_file():
+            for key, value in _read_toml(path).items():
+                _set(cfg, key, value, str(path))
+    for name in sorted(names):
+        var = "HOPPER_" + name.upper().replace(".", "_")
+        if var in env:
+            _set(cfg, name, env[var], f"env {var}")
+    # Conventional provider variables also count for the LM.
+    if not cfg.lm.api_key:
+        for var in ("HOPPER_API_KEY",):
+            if env.get(var):
+                _set(cfg, "lm.api_key", env[var], f"env {var}")
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            _set(cfg, key, value, "flag")
+    return cfg
+
+
+def is_secret(dotted: str, cfg: HopperConfig) -> bool:
+    for name, f, _ in _leaves(cfg):
+        if name == dotted:
+            return bool(f.metadata.get(SECRET_MARK))
+    return False
+
+
+def describe(cfg: HopperConfig) -> list[tuple[str, str, str]]:
+    """(setting, shown value, source) rows; secrets are masked."""
+    rows = []
+    for name, f, owner in _leaves(cfg):
+        value = getattr(owner, f.name)
+        shown = repr(value)
+        if f.metadata.get(SECRET_MARK):
+            shown = "'***'" if value else "''"
+        rows.append((name, shown, cfg.sources.get(name, "default")))
+    return rows

@@ -1,0 +1,1 @@
+"""Hopper graphs package."""

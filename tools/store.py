@@ -1,0 +1,178 @@
+"""The chunk store and the versioned, atomically swapped index layout.
+
+Layout of an index folder::
+
+    DIR/manifest.json          {"format": "hopper-index", "version": 1, "generation": N,
+                                "path": "gen-00000N", "settings": {...}, "counts": {...}}
+    DIR/gen-00000N/chunks.jsonl   one chunk per line; row i is vector i
+    DIR/gen-00000N/docs.json      doc_id -> {title, source, hash, chunks}
+    DIR/gen-00000N/vectors.npy    float32, L2-normalised chunk embeddings
+    DIR/gen-00000N/dense.faiss    FAISS index over vectors.npy
+    DIR/gen-00000N/bm25/          bm25s index
+    DIR/gen-00000N/graph/         knowledge graph (graphs package), when built
+
+A new generation is written aside in `DIR/.tmp-gen-*`, renamed into place, and only then
+does `manifest.json` (replaced atomically) point at it. A crash at any moment leaves the
+previous generation intact and in use; the next run deletes the leftovers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tools.errors import IndexCorruptError, IndexNotFoundError
+from tools.types import Chunk
+
+log = logging.getLogger(__name__)
+
+FORMAT = "hopper-index"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class Manifest:
+    generation: int
+    path: str
+    settings: dict[str, Any]
+    counts: dict[str, int] = field(default_factory=dict)
+    components: list[str] = field(default_factory=list)
+    corpus_hash: str = ""
+    created: float = 0.0
+    format: str = FORMAT
+    version: int = FORMAT_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": self.format, "version": self.version, "generation": self.generation,
+                "path": self.path, "created": self.created, "settings": self.settings,
+                "counts": self.counts, "components": self.components, "corpus_hash": self.corpus_hash}
+
+
+def read_manifest(index_dir: Path) -> Manifest | None:
+    path = Path(index_dir) / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise IndexCorruptError(f"{path} is unreadable ({exc}); rebuild with `hopper index ... --rebuild`") from exc
+    if data.get("format") != FORMAT:
+        raise IndexCorruptError(f"{index_dir} is not a Hopper index (manifest format {data.get('format')!r})")
+    if int(data.get("version", 0)) > FORMAT_VERSION:
+        raise IndexCorruptError(f"{index_dir} was written by a newer Hopper (index format "
+                                f"v{data['version']}); upgrade Hopper or rebuild the index")
+    return Manifest(generation=int(data["generation"]), path=data["path"], settings=data.get("settings", {}),
+                    counts=data.get("counts", {}), components=data.get("components", []),
+                    corpus_hash=data.get("corpus_hash", ""), created=data.get("created", 0.0))
+
+
+def current_generation_dir(index_dir: Path) -> tuple[Manifest, Path]:
+    index_dir = Path(index_dir)
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        hint = " (an indexing run was interrupted before finishing)" if any(index_dir.glob(".tmp-gen-*")) else ""
+        raise IndexNotFoundError(f"no finished index in {index_dir}{hint}; run `hopper index PATH --index {index_dir}`")
+    gen_dir = index_dir / manifest.path
+    if not gen_dir.is_dir():
+        raise IndexCorruptError(f"{gen_dir} named by the manifest is missing; rebuild with --rebuild")
+    return manifest, gen_dir
+
+
+def write_chunks(path: Path, chunks: list[Chunk]) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for chunk in chunks:
+            fh.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
+
+
+def read_chunks(path: Path) -> list[Chunk]:
+    chunks = []
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                chunks.append(Chunk.from_dict(json.loads(line)))
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise IndexCorruptError(f"{path} line {n if chunks else 1}: unreadable chunk store ({exc}); "
+                                "rebuild with `hopper index ... --rebuild`") from exc
+    return chunks
+
+
+class ChunkStore:
+    """All chunks of one generation, addressable by row and by chunk id."""
+
+    def __init__(self, chunks: list[Chunk], docs: dict[str, dict[str, Any]]):
+        self.chunks = chunks
+        self.docs = docs
+        self._row = {c.chunk_id: i for i, c in enumerate(chunks)}
+
+    @classmethod
+    def load(cls, gen_dir: Path) -> ChunkStore:
+        chunks = read_chunks(gen_dir / "chunks.jsonl")
+        try:
+            docs = json.loads((gen_dir / "docs.json").read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise IndexCorruptError(f"{gen_dir / 'docs.json'} is unreadable ({exc}); rebuild the index") from exc
+        return cls(chunks, docs)
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def __contains__(self, chunk_id: str) -> bool:
+        return chunk_id in self._row
+
+    def get(self, chunk_id: str) -> Chunk:
+        return self.chunks[self._row[chunk_id]]
+
+    def row(self, chunk_id: str) -> int:
+        return self._row[chunk_id]
+
+
+class GenerationWriter:
+    """Writes a new generation aside and publishes it atomically."""
+
+    def __init__(self, index_dir: Path, previous: Manifest | None):
+        self.index_dir = Path(index_dir)
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        self.previous = previous
+        self.generation = (previous.generation + 1) if previous else 1
+        self.name = f"gen-{self.generation:06d}"
+        self.tmp_dir = self.index_dir / f".tmp-{self.name}-{os.getpid()}"
+        cleanup_leftovers(self.index_dir, keep=previous.path if previous else None)
+        self.tmp_dir.mkdir()
+
+    def publish(self, settings: dict[str, Any], counts: dict[str, int], components: list[str],
+                corpus_hash: str = "") -> Manifest:
+        final = self.index_dir / self.name
+        if final.exists():  # left by a crash between rename and manifest write
+            shutil.rmtree(final)
+        os.replace(self.tmp_dir, final)
+        manifest = Manifest(self.generation, self.name, settings, counts, components, corpus_hash, time.time())
+        tmp = self.index_dir / f".{MANIFEST}.tmp-{os.getpid()}"
+        tmp.write_text(json.dumps(manifest.to_dict(), indent=2))
+        with tmp.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.index_dir / MANIFEST)
+        cleanup_leftovers(self.index_dir, keep=self.name, also_keep=self.previous.path if self.previous else None)
+        return manifest
+
+    def abort(self) -> None:
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+
+
+def cleanup_leftovers(index_dir: Path, keep: str | None, also_keep: str | None = None) -> None:
+    """Remove unfinished temp folders and generations older than the ones kept."""
+    for child in Path(index_dir).iterdir():
+        name = child.name
+        stale_tmp = name.startswith(".tmp-gen-") and not name.endswith(f"-{os.getpid()}")
+        stale_gen = name.startswith("gen-") and name not in (keep, also_keep)
+        if child.is_dir() and (stale_tmp or stale_gen):
+            log.info("removing leftover %s", child)
+            shutil.rmtree(child, ignore_errors=True)
+        elif name.startswith(f".{MANIFEST}.tmp-"):
+            child.unlink(missing_ok=True)

@@ -1,0 +1,1 @@
+"""Hopper tui package."""

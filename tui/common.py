@@ -1,0 +1,81 @@
+"""Flags shared by several subcommands, and turning parsed flags into a `HopperConfig`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+# argparse dest -> dotted config setting
+FLAG_SETTINGS: dict[str, str] = {
+    "index": "index_dir",
+    "lm": "lm.model",
+    "fast_lm": "lm.fast_model",
+    "api_base": "lm.api_base",
+    "mode": "agent.mode",
+    "retriever": "agent.retriever",
+    "max_rounds": "agent.max_rounds",
+    "program": "agent.program",
+    "chunk_size": "index.chunk.size",
+    "chunk_overlap": "index.chunk.overlap",
+    "embedder": "index.embed.model",
+    "batch_size": "index.embed.batch_size",
+    "backend": "index.backend.kind",
+    "milvus_uri": "index.backend.milvus_uri",
+    "fusion": "index.fusion.method",
+    "rrf_k": "index.fusion.rrf_k",
+    "depth": "index.fusion.depth",
+}
+
+
+def add_index_arg(p: argparse.ArgumentParser, required: bool = False) -> None:
+    p.add_argument("--index", metavar="DIR", default=None, required=required,
+                   help="index folder (default: index_dir from hopper.toml)")
+
+
+def add_backend_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", choices=["local", "milvus"], default=None,
+                   help="storage backend (default: local FAISS + bm25s files)")
+    p.add_argument("--milvus-uri", default=None,
+                   help="Milvus Lite file path, or http://host:19530 for a Milvus server")
+
+
+def add_lm_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lm", default=None, metavar="MODEL",
+                   help="local (embedded Qwen 0.5B), local:smollm2, or any LiteLLM id "
+                        "(openai/..., ollama_chat/..., hosted_vllm/...)")
+    p.add_argument("--fast-lm", default=None, metavar="MODEL", help="cheaper LM for light steps")
+    p.add_argument("--api-base", default=None, help="API base URL for the LM")
+    p.add_argument("--no-cache", action="store_true", help="do not use the on-disk LM call cache")
+
+
+def config_from_args(args: argparse.Namespace, **extra: Any):
+    """Load the configuration with flags applied on top of files and environment."""
+    from agent.config import load_config
+
+    overrides: dict[str, Any] = {}
+    for dest, dotted in FLAG_SETTINGS.items():
+        value = getattr(args, dest, None)
+        if value is not None:
+            overrides[dotted] = value
+    if getattr(args, "no_cache", False):
+        overrides["lm.cache"] = False
+    overrides.update(extra)
+    return load_config(overrides)
+
+
+def require_index(cfg) -> str:
+    from tools.errors import ConfigError
+
+    if not cfg.index_dir:
+        raise ConfigError("no index given: pass --index DIR or set index_dir in hopper.toml")
+    return cfg.index_dir
+
+
+def configured_index() -> str:
+    """The index folder from configuration, or '' (used by plain `hopper`)."""
+    try:
+        from agent.config import load_config
+
+        return load_config().index_dir
+    except Exception:  # a broken config file is reported by the real commands
+        return ""
