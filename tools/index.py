@@ -134,8 +134,9 @@ def build_index(paths: Sequence[str | Path], index_dir: str | Path, settings: In
             log.warning("index settings changed since the last run: rebuilding %s from scratch", index_dir)
             previous = None
         prev_dir = index_dir / previous.path if previous else None
-        roots = [str(Path(p).resolve()) for p in paths] or list(previous.settings.get("roots", [])) if previous \
-            else [str(Path(p).resolve()) for p in paths]
+        roots = [str(Path(p).resolve()) for p in paths]
+        if not roots and previous is not None:
+            roots = list(previous.settings.get("roots", []))
         all_roots = sorted(set(roots) | set(previous.settings.get("roots", []) if previous else []))
 
         report = IngestReport()
@@ -227,7 +228,12 @@ def build_index(paths: Sequence[str | Path], index_dir: str | Path, settings: In
             counts: dict[str, int] = {"documents": len(docs_meta), "chunks": len(chunks)}
             timings = {"embed": embed_seconds}
             names = []
-            base = [] if settings.backend.kind == "milvus" else [DenseComponent(), BM25Component()]
+            if settings.backend.kind == "milvus":
+                from tools.milvus import MilvusComponent
+
+                base: list[IndexComponent] = [MilvusComponent()]
+            else:
+                base = [DenseComponent(), BM25Component()]
             for component in [*base, *components]:
                 t = time.perf_counter()
                 counts.update(component.build(ctx) or {})
