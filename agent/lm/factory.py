@@ -1,0 +1,221 @@
+"""Build the DSPy LM and adapter Hopper runs with, from `LMSettings`."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import dspy
+from dspy.adapters.json_adapter import JSONAdapter
+from dspy.utils.exceptions import AdapterParseError, ContextWindowExceededError, LMError
+
+from agent.config import HopperConfig, LMSettings
+from agent.lm.cache import use_cache_dir
+from agent.lm.errors import redact, to_model_error
+from agent.lm.models import is_local, select_local
+from agent.lm.remote import provider_of, remote_kwargs
+
+logger = logging.getLogger(__name__)
+
+
+class HopperLM(dspy.LM):
+    """`dspy.LM` whose failures surface as one-line `ModelError`s that name the fix.
+
+    DSPy still owns the call: cache, bounded retries, history, usage and callbacks.
+    `ContextWindowExceededError` passes through unchanged, because DSPy modules (ReAct)
+    recover from it by truncating their trajectory.
+    """
+
+    def __init__(self, model: str, *, hopper_name: str = "", hopper_api_base: str = "",
+                 hopper_timeout_s: float | None = None, **kwargs: Any):
+        super().__init__(model, **kwargs)
+        self.hopper_name = hopper_name or model
+        self.hopper_api_base = hopper_api_base
+        self.hopper_timeout_s = hopper_timeout_s
+
+    def dump_state(self) -> dict[str, Any]:
+        return {**super().dump_state(), "hopper_name": self.hopper_name,
+                "hopper_api_base": self.hopper_api_base, "hopper_timeout_s": self.hopper_timeout_s}
+
+    def _translate(self, exc: LMError) -> Exception:
+        if isinstance(exc, ContextWindowExceededError):
+            return exc
+        secret = self.kwargs.get("api_key")
+        mapped = to_model_error(exc, model=self.hopper_name, api_base=self.hopper_api_base,
+                                timeout_s=self.hopper_timeout_s, retries=self.num_retries,
+                                secrets=(secret,) if isinstance(secret, str) else ())
+        logger.debug("LM call failed: %s: %s", type(exc).__name__,
+                     redact(str(exc), (secret,) if isinstance(secret, str) else ()))
+        return mapped or exc
+
+    def __call__(self, prompt=None, *, messages=None, **kwargs):
+        try:
+            return super().__call__(prompt, messages=messages, **kwargs)
+        except LMError as exc:
+            mapped = self._translate(exc)
+            if mapped is exc:
+                raise
+            raise mapped from None
+
+    async def acall(self, prompt=None, *, messages=None, **kwargs):
+        try:
+            return await super().acall(prompt, messages=messages, **kwargs)
+        except LMError as exc:
+            mapped = self._translate(exc)
+            if mapped is exc:
+                raise
+            raise mapped from None
+
+    def __repr__(self) -> str:  # never shows the key
+        base = f", api_base={self.hopper_api_base!r}" if self.hopper_api_base else ""
+        return f"HopperLM({self.hopper_name!r}{base}, cache={self.cache})"
+
+
+class HopperJSONAdapter(JSONAdapter):
+    """`dspy.JSONAdapter` with bounded retries when a reply does not parse.
+
+    A truncated reply is retried with twice the `max_tokens`; any other unparsable reply is
+    retried once at a slightly higher temperature (a different cache key, so a fresh call).
+    """
+
+    def __init__(self, parse_retries: int = 1, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.parse_retries = max(0, parse_retries)
+
+    def __call__(self, lm, lm_kwargs, signature, demos, inputs):
+        kwargs = dict(lm_kwargs)
+        for attempt in range(self.parse_retries + 1):
+            try:
+                return super().__call__(lm, dict(kwargs), signature, demos, inputs)
+            except AdapterParseError:
+                if attempt >= self.parse_retries:
+                    raise
+                kwargs = self._retry_kwargs(lm, kwargs)
+                logger.info("LM reply did not parse; retrying (%d/%d)", attempt + 1, self.parse_retries)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _retry_kwargs(lm, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if _last_truncated(lm):
+            current = kwargs.get("max_tokens") or lm.kwargs.get("max_tokens") or 512
+            return {**kwargs, "max_tokens": int(current) * 2}
+        temperature = kwargs.get("temperature", lm.kwargs.get("temperature")) or 0.0
+        return {**kwargs, "temperature": min(1.0, float(temperature) + 0.3)}
+
+
+def _last_truncated(lm) -> bool:
+    history = getattr(lm, "history", None) or []
+    if not history:
+        return False
+    response = history[-1].get("response")
+    reason = getattr(response, "finish_reason", None)
+    if reason is None:
+        try:
+            choice = response["choices"][0] if isinstance(response, dict) else response.choices[0]
+            reason = choice["finish_reason"] if isinstance(choice, dict) else choice.finish_reason
+        except (AttributeError, IndexError, KeyError, TypeError):
+            return False
+    return reason == "length"
+
+
+def get_adapter(settings: LMSettings) -> dspy.Adapter:
+    """The adapter the agent should use: `json` (default, schema-constrained) or `chat`."""
+    if settings.adapter == "chat":
+        return dspy.ChatAdapter()
+    if settings.adapter == "json":
+        return HopperJSONAdapter(parse_retries=min(2, max(0, settings.retries)))
+    raise ValueError(f"unknown adapter {settings.adapter!r}: use json or chat")
+
+
+def _model_for(settings: LMSettings, fast: bool) -> str:
+    return (settings.fast_model or settings.model) if fast else settings.model
+
+
+def get_lm(settings: LMSettings, *, fast: bool = False) -> HopperLM:
+    """A DSPy LM for `settings.model` (or `settings.fast_model` when `fast` and set).
+
+    Cheap: nothing is loaded or contacted until the first call (see `preload`). The LM call
+    cache is pointed at `<cache_dir>/lm` unless `settings.cache` is False.
+    """
+    model = _model_for(settings, fast)
+    if settings.cache:
+        use_cache_dir(settings.cache_dir)
+    common = dict(temperature=settings.temperature, max_tokens=settings.max_tokens,
+                  num_retries=max(0, int(settings.retries)), cache=bool(settings.cache))
+    if is_local(model):
+        from agent.lm.local import LlamaEngine
+
+        spec = select_local(model)
+        engine = LlamaEngine(spec.name, spec.model_id, n_ctx=settings.n_ctx, n_threads=settings.n_threads,
+                             cache_dir=settings.cache_dir)
+        return HopperLM(spec.model_id, hopper_name=model, engine=engine, **common)
+    os.environ.setdefault("LITELLM_LOG", "ERROR")
+    same_provider = not fast or not settings.fast_model or provider_of(settings.fast_model) == provider_of(
+        settings.model)
+    model_id, kwargs = remote_kwargs(settings, model, share_credentials=same_provider)
+    return HopperLM(model_id, hopper_name=model, hopper_api_base=kwargs.get("api_base", ""),
+                    hopper_timeout_s=settings.timeout_s, **kwargs)
+
+
+def preload(lm: Any) -> float:
+    """Assemble and load an embedded model now (seconds taken); a no-op for remote LMs."""
+    engine = getattr(lm, "engine", None)
+    if engine is None or not hasattr(engine, "model"):
+        return 0.0
+    return engine.model().load_seconds
+
+
+def _lm_settings(cfg: HopperConfig | LMSettings) -> LMSettings:
+    return cfg.lm if isinstance(cfg, HopperConfig) else cfg
+
+
+def configure_dspy(cfg: HopperConfig | LMSettings, **extra: Any) -> HopperLM:
+    """`dspy.configure(lm=..., adapter=...)` once, on the main thread; returns the LM.
+
+    Worker threads (the TUI) must use `lm_context` instead: DSPy refuses `configure` there.
+    """
+    settings = _lm_settings(cfg)
+    lm = get_lm(settings)
+    dspy.configure(lm=lm, adapter=get_adapter(settings), **extra)
+    return lm
+
+
+@contextlib.contextmanager
+def lm_context(cfg: HopperConfig | LMSettings, *, fast: bool = False, lm: Any = None,
+               **extra: Any) -> Iterator[HopperLM]:
+    """`dspy.context(lm=..., adapter=...)` for a block (any thread); yields the LM.
+
+    LM failures inside the block are re-raised as one-line `ModelError`s (see `lm_errors`).
+    """
+    from agent.lm.errors import lm_errors
+
+    settings = _lm_settings(cfg)
+    lm = lm or get_lm(settings, fast=fast)
+    with lm_errors(settings, model=_model_for(settings, fast)), dspy.context(
+            lm=lm, adapter=get_adapter(settings), **extra):
+        yield lm
+
+
+def describe_lm(settings: LMSettings, *, fast: bool = False) -> str:
+    """A short human description, e.g. for the TUI status bar (no secrets)."""
+    model = _model_for(settings, fast)
+    if is_local(model):
+        from agent.lm.local import default_threads
+
+        spec = select_local(model)
+        threads = settings.n_threads or default_threads()
+        return f"{spec.title} (embedded llama.cpp, {threads} threads, n_ctx {settings.n_ctx})"
+    if model.startswith(("http://", "https://")):
+        return f"OpenAI-compatible server {model}"
+    where = f" at {settings.api_base}" if settings.api_base else ""
+    return f"{model}{where}"
+
+
+def to_error(exc: BaseException, settings: LMSettings) -> Exception:
+    """The user-facing form of `exc` (an LM or parse failure), or `exc` itself."""
+    from agent.lm.errors import error_context
+
+    return to_model_error(exc, **error_context(settings)) or exc
