@@ -39,6 +39,11 @@ class LMSettings:
     cache: bool = True
     cache_dir: str = ""
     """Empty = the user cache directory (XDG)."""
+    adapter: Literal["json", "chat"] = "json"
+    """DSPy adapter: `json` (schema-constrained output; best parse rate on small models) or `chat`."""
+    engine: Literal["auto", "litellm", "lm15"] = "auto"
+    """DSPy engine for remote models: `auto` (DSPy's native client where it can, else LiteLLM),
+    `litellm` (always LiteLLM), `lm15` (native only)."""
 
 
 @dataclass
