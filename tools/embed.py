@@ -54,7 +54,11 @@ class Embedder:
                 if key not in _MODELS:
                     os.environ.setdefault("HF_HUB_OFFLINE", "1")
                     import torch
+                    import transformers
                     from sentence_transformers import SentenceTransformer
+
+                    transformers.utils.logging.disable_progress_bar()
+                    transformers.utils.logging.set_verbosity_error()
 
                     if self.settings.threads:
                         torch.set_num_threads(self.settings.threads)

@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if args.verbose < 2:  # chatty third-party loggers
+        for name in ("bm25s", "faiss", "faiss.loader", "httpx", "LiteLLM", "sentence_transformers", "pypdf"):
+            logging.getLogger(name).setLevel(logging.WARNING if args.verbose else logging.ERROR)
     if args.command is None:
         if "tui" in COMMANDS and hasattr(args, "_run") is False:
             from tui.common import configured_index

@@ -55,7 +55,7 @@ def config_from_args(args: argparse.Namespace, **extra: Any):
     overrides: dict[str, Any] = {}
     for dest, dotted in FLAG_SETTINGS.items():
         value = getattr(args, dest, None)
-        if value is not None:
+        if value is not None and not (dest == "mode" and value == "retrieval"):
             overrides[dotted] = value
     if getattr(args, "no_cache", False):
         overrides["lm.cache"] = False

@@ -29,14 +29,15 @@ def _paths() -> list[tuple[str, str, str]]:
     from pathlib import Path
 
     from agent.config import user_config_path
-    from agent.lm.cache import default_cache_dir, models_dir
+    from agent.lm.cache import lm_cache_dir, models_dir
+    from tui.common import config_from_args
 
     local = Path.cwd() / "hopper.toml"
     user = user_config_path()
     rows = [
         ("user config", str(user), "exists" if user.is_file() else "absent"),
         ("project config", str(local), "exists" if local.is_file() else "absent"),
-        ("LM call cache", str(default_cache_dir() / "lm"), ""),
+        ("LM call cache", str(lm_cache_dir(config_from_args(argparse.Namespace()).lm.cache_dir)), ""),
         ("embedded models", str(models_dir()), ""),
     ]
     return rows

@@ -1,0 +1,1 @@
+"""Evaluation: datasets, retrieval metrics, agent runs (see `hopper eval`)."""

@@ -1,0 +1,142 @@
+"""Evaluation datasets: BEIR folders, generic QA folders and HotpotQA files.
+
+Every loader returns a `Dataset`: a corpus to index (paths + format), questions, and
+relevance judgements (qrels) at document level. A malformed line raises `DataFormatError`
+naming the file and line.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from tools.errors import DataFormatError
+
+Kind = Literal["beir", "qa", "hotpotqa"]
+
+
+@dataclass
+class Question:
+    qid: str
+    question: str
+    answers: list[str] = field(default_factory=list)
+    supporting_ids: list[str] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class Dataset:
+    name: str
+    kind: Kind
+    corpus_paths: list[Path]
+    corpus_format: Literal["jsonl", "hotpotqa", "files"]
+    questions: list[Question]
+    qrels: dict[str, dict[str, int]]
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                if not isinstance(row, dict):
+                    raise ValueError("not a JSON object")
+            except ValueError as exc:
+                raise DataFormatError(f"{path}:{n}: malformed JSON line ({exc})") from exc
+            rows.append(row | {"__line__": n})
+    return rows
+
+
+def load_beir(folder: Path, split: str = "test") -> Dataset:
+    qrels_path = folder / "qrels" / f"{split}.tsv"
+    qrels: dict[str, dict[str, int]] = {}
+    with qrels_path.open(encoding="utf-8") as fh:
+        for n, row in enumerate(csv.reader(fh, delimiter="\t"), 1):
+            if n == 1 and row and row[0] == "query-id":
+                continue
+            if len(row) < 3:
+                raise DataFormatError(f"{qrels_path}:{n}: expected query-id, corpus-id, score")
+            try:
+                qrels.setdefault(row[0], {})[row[1]] = int(row[2])
+            except ValueError as exc:
+                raise DataFormatError(f"{qrels_path}:{n}: score {row[2]!r} is not an integer") from exc
+    questions = []
+    for row in _read_jsonl(folder / "queries.jsonl"):
+        qid = str(row.get("_id", row.get("id", "")))
+        if not qid or "text" not in row:
+            raise DataFormatError(f"{folder / 'queries.jsonl'}:{row['__line__']}: needs _id and text")
+        if qid in qrels:
+            questions.append(Question(qid, row["text"], supporting_ids=sorted(qrels[qid])))
+    return Dataset(folder.name, "beir", [folder / "corpus.jsonl"], "jsonl", questions, qrels)
+
+
+def load_qa(folder: Path, split: str | None = None) -> Dataset:
+    """`corpus.jsonl` (or a `docs/` folder of files) + `questions.jsonl` (id, question, answers, supporting_ids)."""
+    qpath = folder / "questions.jsonl"
+    questions = []
+    for row in _read_jsonl(qpath):
+        try:
+            q = Question(str(row["id"]), str(row["question"]), [str(a) for a in row.get("answers", [])],
+                         [str(s) for s in row.get("supporting_ids", [])],
+                         {k: v for k, v in row.items() if k not in ("id", "question", "answers", "supporting_ids",
+                                                                     "__line__")})
+        except KeyError as exc:
+            raise DataFormatError(f"{qpath}:{row['__line__']}: missing field {exc}") from exc
+        if split and q.meta.get("split", split) != split:
+            continue
+        questions.append(q)
+    if (folder / "corpus.jsonl").exists():
+        paths, fmt = [folder / "corpus.jsonl"], "jsonl"
+    elif (folder / "docs").is_dir():
+        paths, fmt = [folder / "docs"], "files"
+    else:
+        raise DataFormatError(f"{folder}: a QA dataset needs corpus.jsonl or a docs/ folder")
+    qrels = {q.qid: {d: 1 for d in q.supporting_ids} for q in questions}
+    return Dataset(folder.name, "qa", paths, fmt, questions, qrels)
+
+
+def load_hotpotqa(folder: Path) -> Dataset:
+    qpath = folder / "questions.json"
+    try:
+        rows = json.loads(qpath.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataFormatError(f"{qpath}: unreadable HotpotQA questions ({exc})") from exc
+    questions = []
+    for n, row in enumerate(rows):
+        try:
+            titles = list(dict.fromkeys(t for t, _ in row["supporting_facts"]))
+            questions.append(Question(str(row["_id"]), row["question"], [row["answer"]], titles,
+                                      {"type": row.get("type"), "level": row.get("level"), "hops": len(titles)}))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataFormatError(f"{qpath}: question #{n + 1} is malformed ({exc})") from exc
+    qrels = {q.qid: {t: 1 for t in q.supporting_ids} for q in questions}
+    return Dataset(folder.name, "hotpotqa", [folder / "corpus.json"], "hotpotqa", questions, qrels)
+
+
+def detect(path: Path) -> Kind:
+    if (path / "qrels").is_dir() and (path / "queries.jsonl").exists():
+        return "beir"
+    if (path / "questions.json").exists() and (path / "corpus.json").exists():
+        return "hotpotqa"
+    if (path / "questions.jsonl").exists():
+        return "qa"
+    raise DataFormatError(f"{path}: not a dataset folder (expected BEIR corpus.jsonl+queries.jsonl+qrels/, "
+                          "QA corpus.jsonl|docs/+questions.jsonl, or HotpotQA questions.json+corpus.json)")
+
+
+def load_dataset(path: str | Path, split: str | None = None) -> Dataset:
+    path = Path(path)
+    if not path.is_dir():
+        raise DataFormatError(f"{path}: no such dataset folder")
+    kind = detect(path)
+    if kind == "beir":
+        return load_beir(path, split or "test")
+    if kind == "hotpotqa":
+        return load_hotpotqa(path)
+    return load_qa(path, split)

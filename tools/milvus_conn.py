@@ -1,0 +1,226 @@
+"""Milvus connections, collection naming, BM25 analysis and the `milvus.json` record.
+
+One code path serves every deployment: a URI that is a file path (ending in `.db`) runs
+Milvus Lite in this process, `http(s)://host:19530` talks to a Milvus standalone server
+or cluster. One `MilvusClient` is kept per URI per process.
+
+`milvus.json` (written into each index generation) records where the collection lives::
+
+    {"format": "hopper-milvus", "version": 1, "uri": "<the --milvus-uri setting, credentials
+     removed; '' = DIR/milvus.db>", "collection": "hopper_<folder>_<hash>", "dim": 384,
+     "dense_index": "FLAT" | "HNSW", "analyzer": "hopper-bm25s", "rows": N}
+
+The token is never written anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from tools.errors import BackendError, ConfigError, IndexCorruptError
+from tools.settings import BM25Settings
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 5.0
+"""Seconds to wait for a Milvus server before giving up."""
+META_FILE = "milvus.json"
+META_FORMAT = "hopper-milvus"
+META_VERSION = 1
+DEFAULT_LITE_FILE = "milvus.db"
+SCHEMES = ("http", "https", "tcp", "unix")
+
+_LOCK = threading.Lock()
+_CLIENTS: dict[str, Any] = {}
+
+
+def is_lite(uri: str) -> bool:
+    """True when `uri` names a Milvus Lite file rather than a server."""
+    return urlsplit(uri).scheme.lower() not in SCHEMES
+
+
+def resolve_uri(uri: str, index_dir: Path) -> str:
+    """The URI to connect to: '' means the Milvus Lite file `index_dir/milvus.db`.
+
+    Raises:
+        ConfigError: a file path that does not end in `.db` (what Milvus Lite requires).
+    """
+    if not uri:
+        return str((Path(index_dir) / DEFAULT_LITE_FILE).resolve())
+    if not is_lite(uri):
+        return uri
+    path = Path(uri).expanduser().resolve()
+    if path.suffix != ".db":
+        raise ConfigError(f"Milvus Lite file {uri!r} must end in .db (e.g. --milvus-uri {path.with_suffix('.db')}); "
+                          "or give a server as http://host:19530")
+    return str(path)
+
+
+def redact(uri: str) -> str:
+    """`uri` without `user:password@` (safe to log and to record)."""
+    if is_lite(uri):
+        return uri
+    parts = urlsplit(uri)
+    if "@" not in parts.netloc:
+        return uri
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def _fix_hint(uri: str) -> str:
+    if is_lite(uri):
+        return "check that the folder exists and is writable, or pass another --milvus-uri FILE.db"
+    return ("start the server (e.g. `milvus-lite server --data-dir DIR --port 19530`, or Milvus standalone), "
+            "or fix --milvus-uri / index.backend.milvus_uri")
+
+
+def _lite_locked(path: str) -> bool:
+    """True when another process holds Milvus Lite's lock on the data folder `path`."""
+    import fcntl
+
+    lock = Path(path) / "LOCK"
+    if not lock.exists():
+        return False
+    with lock.open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    return False
+
+
+def connect(uri: str, token: str = ""):
+    """The process-wide `MilvusClient` for a resolved `uri` (see `resolve_uri`).
+
+    Raises:
+        BackendError: pymilvus/milvus-lite missing, the server unreachable, or the Lite
+            file open in another process; the message names the URI and the fix.
+    """
+    with _LOCK:
+        if uri in _CLIENTS:
+            return _CLIENTS[uri]
+        try:
+            from pymilvus import MilvusClient
+        except ImportError as exc:
+            raise BackendError("the Milvus backend needs pymilvus: pip install 'pymilvus[milvus-lite]'") from exc
+        if is_lite(uri):
+            try:
+                import milvus_lite  # noqa: F401
+            except ImportError as exc:
+                raise BackendError(f"--milvus-uri {uri} is a file, which needs Milvus Lite: "
+                                   "pip install milvus-lite (or give a server as http://host:19530)") from exc
+            Path(uri).parent.mkdir(parents=True, exist_ok=True)
+            if _lite_locked(uri):
+                raise BackendError(
+                    f"Milvus Lite file {uri} is open in another process (a running `hopper` or TUI?); close it, "
+                    f"or serve the file with `milvus-lite server --data-dir {uri} --port 19530` and use "
+                    "--milvus-uri http://127.0.0.1:19530 from every process")
+        try:
+            client = MilvusClient(uri=uri, token=token, timeout=CONNECT_TIMEOUT)
+        except Exception as exc:  # pymilvus raises MilvusException / ConnectionConfigException / grpc errors
+            raise BackendError(f"cannot reach Milvus at {redact(uri)} ({_reason(exc)}); {_fix_hint(uri)}") from exc
+        _CLIENTS[uri] = client
+        log.debug("connected to Milvus at %s", redact(uri))
+        return client
+
+
+def release(uri: str | None = None) -> None:
+    """Close the client for `uri` (all when None) and stop its in-process Milvus Lite.
+
+    A process that is done with a Milvus Lite file (an index build inside a long-lived
+    TUI, a test) calls this so other processes can open the file.
+    """
+    with _LOCK:
+        uris = [uri] if uri is not None else list(_CLIENTS)
+        for u in uris:
+            client = _CLIENTS.pop(u, None)
+            if client is not None:
+                try:
+                    client.close()
+                except Exception:  # closing a dead channel is not worth reporting
+                    log.debug("closing Milvus client for %s failed", redact(u), exc_info=True)
+            if is_lite(u):
+                try:
+                    from milvus_lite.server_manager import server_manager_instance
+                except ImportError:
+                    continue
+                server_manager_instance.release_server(u)
+
+
+def _reason(exc: BaseException) -> str:
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return " ".join(str(message).split())[:300]
+
+
+def backend_error(uri: str, what: str, exc: BaseException) -> BackendError:
+    """A `BackendError` for a failed Milvus call (`what`: 'search', 'upsert', ...)."""
+    return BackendError(f"Milvus at {redact(uri)} failed to {what} ({_reason(exc)}); {_fix_hint(uri)}")
+
+
+def collection_name(index_dir: Path) -> str:
+    """A collection name for an index folder: readable, valid in Milvus, unique per folder."""
+    path = Path(index_dir).resolve()
+    slug = re.sub(r"[^0-9A-Za-z_]+", "_", path.name).strip("_").lower()[:40] or "index"
+    return f"hopper_{slug}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+
+
+def filter_in(field: str, values: list[str]) -> str:
+    """A Milvus boolean expression `field in ["a", "b"]` with the strings escaped."""
+    return f"{field} in [" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
+
+
+class Analyzer:
+    """The local BM25 analysis (bm25s tokens, English stopwords, Snowball stemming).
+
+    Milvus Lite's analyzer has no stemmer, so Hopper analyses text itself and stores the
+    space-joined terms in an analyzed field; Milvus's BM25 function then only splits on
+    spaces. Every deployment and the local backend thus index the very same terms.
+    """
+
+    name = "hopper-bm25s"
+
+    def __init__(self, settings: BM25Settings):
+        self.settings = settings
+        self._stemmer = None
+        if settings.stemmer:
+            import Stemmer
+
+            self._stemmer = Stemmer.Stemmer(settings.stemmer)
+
+    def __call__(self, texts: list[str]) -> list[str]:
+        import bm25s
+
+        if not texts:
+            return []
+        tokens = bm25s.tokenize(texts, stopwords=self.settings.stopwords or None, stemmer=self._stemmer,
+                                show_progress=False, return_ids=False)
+        return [" ".join(t) for t in tokens]
+
+
+def read_meta(gen_dir: Path | None) -> dict[str, Any] | None:
+    """The `milvus.json` of a generation, or None when it has none."""
+    if gen_dir is None:
+        return None
+    path = Path(gen_dir) / META_FILE
+    if not path.exists():
+        return None
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise IndexCorruptError(f"{path} is unreadable ({exc}); rebuild with `hopper index ... --rebuild`") from exc
+    if meta.get("format") != META_FORMAT or int(meta.get("version", 0)) > META_VERSION:
+        raise IndexCorruptError(f"{path} is not a Milvus record this Hopper understands; rebuild with --rebuild")
+    return meta
+
+
+def write_meta(gen_dir: Path, **fields: Any) -> dict[str, Any]:
+    meta = {"format": META_FORMAT, "version": META_VERSION, **fields}
+    (Path(gen_dir) / META_FILE).write_text(json.dumps(meta, indent=1))
+    return meta

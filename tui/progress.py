@@ -1,0 +1,50 @@
+"""Rich progress bars (rate and ETA) for the `tools.progress.Progress` protocol."""
+
+from __future__ import annotations
+
+import sys
+
+
+class RichProgress:
+    """Renders each task as a Rich progress bar; silent when stderr is not a terminal."""
+
+    LABELS = {"read": "reading", "embed": "embedding", "bm25": "BM25 index", "graph": "graph extraction",
+              "milvus": "Milvus insert"}
+
+    def __init__(self, enabled: bool | None = None):
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskProgressColumn,
+                                   TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+
+        enabled = sys.stderr.isatty() if enabled is None else enabled
+        self._progress = Progress(
+            SpinnerColumn(), TextColumn("[bold]{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
+            TaskProgressColumn(), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("eta"),
+            TimeRemainingColumn(), console=Console(stderr=True), disable=not enabled, transient=False,
+        )
+        self._tasks: dict[str, int] = {}
+
+    def __enter__(self) -> RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._progress.stop()
+
+    def start(self, task: str, total: int | None) -> None:
+        self._tasks[task] = self._progress.add_task(self.LABELS.get(task, task), total=total, rate="")
+
+    def advance(self, task: str, n: int = 1) -> None:
+        if task not in self._tasks:
+            self.start(task, None)
+        tid = self._tasks[task]
+        self._progress.advance(tid, n)
+        t = self._progress.tasks[tid]
+        speed = t.speed
+        self._progress.update(tid, rate=f"{speed:,.0f}/s" if speed else "")
+
+    def finish(self, task: str) -> None:
+        if task in self._tasks:
+            tid = self._tasks[task]
+            t = self._progress.tasks[tid]
+            self._progress.update(tid, total=t.completed or t.total or 1, completed=t.completed or 1)
