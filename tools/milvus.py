@@ -23,7 +23,16 @@ from typing import Any
 
 from tools.errors import BackendError, IndexCorruptError, RetrieverUnavailableError
 from tools.milvus_conn import (
-    Analyzer, backend_error, collection_name, connect, filter_in, read_meta, redact, resolve_uri, write_meta,
+    Analyzer,
+    backend_error,
+    collection_name,
+    connect,
+    ensure_loaded,
+    filter_in,
+    read_meta,
+    redact,
+    resolve_uri,
+    write_meta,
 )
 from tools.types import Chunk, Hit
 
@@ -188,9 +197,6 @@ def _row(chunk: Chunk, terms: str, vector) -> dict[str, Any]:
 # Retrieval
 
 
-_LOADED: set[tuple[str, str]] = set()
-
-
 class MilvusCollection:
     """The collection behind an opened index, loaded on first use (Milvus Lite starts released)."""
 
@@ -210,14 +216,7 @@ class MilvusCollection:
     @property
     def client(self):
         client = connect(self.uri, self.token)
-        key = (self.uri, self.name)
-        if key not in _LOADED:
-            with _calls(self.uri, f"load collection {self.name}"):
-                if not client.has_collection(self.name):
-                    raise BackendError(f"Milvus at {redact(self.uri)} has no collection {self.name}; re-index "
-                                       "with `hopper index ... --backend milvus --rebuild` (or fix --milvus-uri)")
-                client.load_collection(self.name)
-            _LOADED.add(key)
+        ensure_loaded(client, self.uri, self.name)
         return client
 
     def dense_param(self, k: int) -> dict[str, Any]:

@@ -39,6 +39,7 @@ SCHEMES = ("http", "https", "tcp", "unix")
 
 _LOCK = threading.Lock()
 _CLIENTS: dict[str, Any] = {}
+_LOADED: set[tuple[str, str]] = set()
 
 
 def is_lite(uri: str) -> bool:
@@ -140,6 +141,7 @@ def release(uri: str | None = None) -> None:
     with _LOCK:
         uris = [uri] if uri is not None else list(_CLIENTS)
         for u in uris:
+            _LOADED.difference_update({key for key in _LOADED if key[0] == u})
             client = _CLIENTS.pop(u, None)
             if client is not None:
                 try:
@@ -152,6 +154,22 @@ def release(uri: str | None = None) -> None:
                 except ImportError:
                     continue
                 server_manager_instance.release_server(u)
+
+
+def ensure_loaded(client, uri: str, name: str) -> None:
+    """Load collection `name` once per process (a reopened Milvus Lite file starts released)."""
+    if (uri, name) in _LOADED:
+        return
+    try:
+        exists = client.has_collection(name)
+        if exists:
+            client.load_collection(name)
+    except Exception as exc:
+        raise backend_error(uri, f"load collection {name}", exc) from exc
+    if not exists:
+        raise BackendError(f"Milvus at {redact(uri)} has no collection {name}; re-index with "
+                           "`hopper index ... --backend milvus --rebuild` (or fix --milvus-uri)")
+    _LOADED.add((uri, name))
 
 
 def _reason(exc: BaseException) -> str:
