@@ -1,0 +1,141 @@
+"""Agent traces: typed events, sent to subscribers as they happen and saved as JSONL.
+
+Schema (version 1). Each line of a trace file is one event::
+
+    {"v": 1, "run": RUN_ID, "seq": N, "t": SECONDS_SINCE_START, "type": TYPE, "data": {...}}
+
+Event types and their `data`:
+
+- `run_start`: question, mode, lm, fast_lm, index_dir, index_generation, settings, started (unix time)
+- `decompose`: nodes [{id, text, depends_on}], fallback (str|null)
+- `rewrite`: node, queries [{tool, query}], fallback
+- `tool_call`: node, tool, args, hits [{chunk_id, doc_id, title, score}], new (unseen chunk ids), seconds, error
+- `lm_call`: step, model, prompt_tokens, completion_tokens, seconds, cached
+- `judge`: node, round, answerable, answer, support [chunk ids], missing, next_tool, next_query
+- `node_answer`: node, text, answer, chunk_ids, status ("answered" | "unanswered")
+- `fallback`: step, reason, node
+- `budget`: reason (rounds | tool_calls | tokens | seconds), node
+- `answer`: answer, short_answer, citations [{n, chunk_id, doc_id, title, source}], evidence [chunk ids], sufficient
+- `run_end`: status (ok | cancelled | error | budget), seconds, lm_calls, tool_calls, tokens, error
+
+Secrets never enter a trace: settings are written through `agent.config.describe`-style masking.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tools.errors import DataFormatError
+
+SCHEMA_VERSION = 1
+EVENT_TYPES = ("run_start", "decompose", "rewrite", "tool_call", "lm_call", "judge", "node_answer",
+               "fallback", "budget", "answer", "run_end")
+
+Subscriber = Callable[["TraceEvent"], None]
+
+
+@dataclass
+class TraceEvent:
+    run: str
+    seq: int
+    t: float
+    type: str
+    data: dict[str, Any]
+    v: int = SCHEMA_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, default=str)
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> TraceEvent:
+        if row.get("type") not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {row.get('type')!r}")
+        if int(row.get("v", 1)) > SCHEMA_VERSION:
+            raise ValueError(f"trace schema v{row['v']} is newer than this Hopper (v{SCHEMA_VERSION})")
+        return cls(run=row["run"], seq=int(row["seq"]), t=float(row["t"]), type=row["type"],
+                   data=dict(row.get("data") or {}), v=int(row.get("v", 1)))
+
+
+@dataclass
+class Trace:
+    """The events of one agent run; subscribers see each event the moment it is recorded."""
+
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    events: list[TraceEvent] = field(default_factory=list)
+    subscribers: list[Subscriber] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self._t0 = time.perf_counter()
+        self._lock = threading.Lock()
+
+    def emit(self, type: str, **data: Any) -> TraceEvent:
+        if type not in EVENT_TYPES:
+            raise ValueError(f"unknown trace event type {type!r}")
+        with self._lock:
+            event = TraceEvent(self.run_id, len(self.events), round(time.perf_counter() - self._t0, 4), type, data)
+            self.events.append(event)
+        for subscriber in list(self.subscribers):
+            subscriber(event)
+        return event
+
+    def of_type(self, type: str) -> list[TraceEvent]:
+        return [e for e in self.events if e.type == type]
+
+    def first(self, type: str) -> TraceEvent | None:
+        return next((e for e in self.events if e.type == type), None)
+
+    @property
+    def question(self) -> str:
+        start = self.first("run_start")
+        return start.data.get("question", "") if start else ""
+
+    @property
+    def final(self) -> dict[str, Any]:
+        answer = self.first("answer")
+        return answer.data if answer else {}
+
+    @property
+    def status(self) -> str:
+        end = self.first("run_end")
+        return end.data.get("status", "unfinished") if end else "unfinished"
+
+    def to_jsonl(self) -> str:
+        return "".join(e.to_json() + "\n" for e in self.events)
+
+    def save(self, path: str | Path, append: bool = False) -> None:
+        with Path(path).open("a" if append else "w", encoding="utf-8") as fh:
+            fh.write(self.to_jsonl())
+
+
+def iter_traces(path: str | Path) -> Iterator[Trace]:
+    """Every trace in a JSONL file (one or many runs, grouped by run id, in file order)."""
+    path = Path(path)
+    traces: dict[str, Trace] = {}
+    try:
+        fh = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise DataFormatError(f"{path}: cannot read trace file ({exc.strerror})") from exc
+    with fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                event = TraceEvent.from_dict(json.loads(line))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise DataFormatError(f"{path}:{n}: not a Hopper trace event ({exc})") from exc
+            traces.setdefault(event.run, Trace(run_id=event.run)).events.append(event)
+    yield from traces.values()
+
+
+def load_trace(path: str | Path) -> Trace:
+    """The single (or first) trace in a file."""
+    for trace in iter_traces(path):
+        return trace
+    raise DataFormatError(f"{path}: no trace events")
