@@ -81,6 +81,7 @@ class _RunState:
     tokens: int = 0
     lm_calls: int = 0
     stopped: str = ""
+    context: str = ""
     nodes: list[Node] = field(default_factory=list)
 
 
@@ -109,7 +110,8 @@ class ResearchAgent(dspy.Module):
 
     # -- public ---------------------------------------------------------------------------------
     def run(self, question: str, *, mode: str | None = None, subscribers=(), cancel: threading.Event | None = None,
-            trace: Trace | None = None) -> AgentResult:
+            trace: Trace | None = None, history=()) -> AgentResult:
+        """Answer `question`; `history` holds earlier (question, answer) turns of a session."""
         trace = trace or Trace()
         trace.subscribers.extend(subscribers)
         trace.subscribers.extend(self.runtime.subscribers)
@@ -119,6 +121,7 @@ class ResearchAgent(dspy.Module):
             raise ValueError("ResearchAgent has no index: pass index= or use mode='closed'")
         state = _RunState(trace, ToolBox(index, trace, k=self.settings.k) if index is not None else None,
                           time.perf_counter(), cancel)
+        state.context = _context_note(history)
         trace.emit("run_start", question=question, mode=mode, lm=self.runtime.lm_name,
                    index_dir=str(index.dir) if index is not None else None,
                    index_generation=index.generation if index is not None else None,
@@ -166,7 +169,7 @@ class ResearchAgent(dspy.Module):
     def _agent(self, question: str, state: _RunState) -> AgentResult:
         s = self.settings
         self._tool(state, "hybrid_search", None, "question", query=question, k=s.k)
-        pred = self._lm_step(state, "decompose", self.decompose, question=question)
+        pred = self._lm_step(state, "decompose", self.decompose, question=question + state.context)
         state.nodes = pred.nodes
         state.trace.emit("decompose", nodes=[n.as_dict() for n in state.nodes], fallback=pred.fallback)
         for node in state.nodes:
@@ -256,7 +259,7 @@ class ResearchAgent(dspy.Module):
         if not top:
             state.trace.emit("fallback", step="answer", node=None, reason="no evidence retrieved")
             return self._result(question, state, INSUFFICIENT, "", [], False, "ok", ranked)
-        pred = self._lm_step(state, "answer", self.respond, question=question, notes=notes,
+        pred = self._lm_step(state, "answer", self.respond, question=question + state.context, notes=notes,
                              passages=format_passages(top))
         short, text = pred.short_answer, pred.answer
         answered = [n for n in state.nodes if n.answer]
@@ -344,6 +347,14 @@ class ResearchAgent(dspy.Module):
     def _check_cancel(state: _RunState) -> None:
         if state.cancel is not None and state.cancel.is_set():
             raise RunCancelled()
+
+
+def _context_note(history) -> str:
+    """Earlier turns of a session, appended to the question for decomposition and answering."""
+    turns = [(q, a) for q, a in history if q and a][-3:]
+    if not turns:
+        return ""
+    return "\n(Earlier in this session: " + " ".join(f"Q: {q} A: {a}" for q, a in turns) + ")"
 
 
 def _containing(hits: list[Hit], answer: str) -> list[Hit]:

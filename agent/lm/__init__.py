@@ -16,6 +16,12 @@ See docs/lm.md for configuration, providers, the cache and the embedded models' 
 
 from __future__ import annotations
 
+import os
+
+# Offline by default: LiteLLM and DSPy would otherwise fetch a model price list from GitHub.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("LITELLM_LOG", "ERROR")
+
 from agent.lm.cache import default_cache_dir, lm_cache_dir, models_dir, use_cache_dir, was_cache_hit
 from agent.lm.errors import LMOutputError, LMRateLimitedError, LMUnavailableError, lm_errors, to_model_error
 from agent.lm.models import LOCAL_MODELS, is_local

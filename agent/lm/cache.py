@@ -9,7 +9,7 @@ which is how callers (and tests) observe it: see `was_cache_hit`.
 Layout (version 1)::
 
     $XDG_CACHE_HOME/hopper/          (default ~/.cache/hopper)
-        lm/                          DSPy diskcache shards (FanoutCache, 16 shards)
+        lm/                          DSPy diskcache shards (FanoutCache, 16 shards); `lm.cache_dir` moves it
         models/<name>-<sha12>.gguf   embedded models assembled from their PyPI parts
         wheels/                      llama-cpp-python wheel built once by `make install`
 """
@@ -44,20 +44,18 @@ def default_cache_dir() -> Path:
         return Path.home() / ".cache" / "hopper"
 
 
-def base_dir(cache_dir: str = "") -> Path:
-    return Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
-
-
-def models_dir(cache_dir: str = "") -> Path:
-    return base_dir(cache_dir) / "models"
+def models_dir() -> Path:
+    """Where embedded models are assembled: `<user cache>/hopper/models`."""
+    return default_cache_dir() / "models"
 
 
 def lm_cache_dir(cache_dir: str = "") -> Path:
-    return base_dir(cache_dir) / "lm"
+    """The LM call cache: `lm.cache_dir` when set, else `<user cache>/hopper/lm`."""
+    return Path(cache_dir).expanduser() if cache_dir else default_cache_dir() / "lm"
 
 
 def use_cache_dir(cache_dir: str = "") -> Path:
-    """Point DSPy's global call cache at Hopper's folder (once per folder, thread-safe).
+    """Point DSPy's global call cache at `lm_cache_dir(cache_dir)` (once per folder, thread-safe).
 
     Calling it again with the same folder is free; a different folder replaces the cache
     (used by tests with a temporary folder).

@@ -41,27 +41,40 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     return _SECRET_PATTERNS[1].sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
 
 
-def _short(exc: BaseException, secrets: tuple[str, ...] = (), limit: int = 160) -> str:
+def _short(exc: BaseException, secrets: tuple[str, ...] = (), limit: int = 100) -> str:
     text = " ".join(str(getattr(exc, "message", None) or exc).split())
     text = redact(text, secrets)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _reason(exc: BaseException) -> str:
-    """A few words on why a connection failed, from the exception chain."""
+def _chain_text(exc: BaseException) -> str:
+    """The lower-cased messages of `exc` and its causes (for classifying SDK errors)."""
     seen = set()
+    texts = []
     node: BaseException | None = exc
     while node is not None and id(node) not in seen:
         seen.add(id(node))
-        low = str(node).lower()
-        if "refused" in low:
-            return "connection refused"
-        if "name or service not known" in low or "nodename nor servname" in low or "getaddrinfo" in low:
-            return "unknown host"
-        if "timed out" in low or "timeout" in low:
-            return "timed out"
+        texts.append(f"{type(node).__name__}: {node}".lower())
         node = node.__cause__ or node.__context__
+    return " | ".join(texts)
+
+
+def _reason(exc: BaseException) -> str:
+    """A few words on why a connection failed, from the exception chain."""
+    low = _chain_text(exc)
+    if "refused" in low:
+        return "connection refused"
+    if "name or service not known" in low or "nodename nor servname" in low or "getaddrinfo" in low:
+        return "unknown host"
+    if "timed out" in low or "timeout" in low:
+        return "timed out"
     return "connection failed"
+
+
+_MALFORMED = ("not json", "expecting value", "jsondecodeerror", "invalid json", "unexpected response format",
+              "missing choices", "no choices")
+_UNREACHABLE = ("connection error", "connection refused", "connecterror", "failed to establish",
+                "name or service not known", "all connection attempts failed")
 
 
 def to_model_error(exc: BaseException, *, model: str = "", api_base: str = "", timeout_s: float | None = None,
@@ -100,6 +113,13 @@ def to_model_error(exc: BaseException, *, model: str = "", api_base: str = "", t
                           f"(embedded models), lower agent.evidence_k, or use a model with a longer context")
     if not isinstance(exc, LMError):
         return None
+    chain = _chain_text(exc)
+    if any(marker in chain for marker in _MALFORMED):
+        return ModelError(f"the LM server {where} sent a reply that is not an OpenAI chat completion: check "
+                          f"that --api-base / lm.api_base points at an OpenAI-compatible /v1 endpoint, {fallback}")
+    if not isinstance(exc, LMTimeoutError) and any(marker in chain for marker in _UNREACHABLE):
+        return LMUnavailableError(f"cannot reach LM server {where} ({_reason(exc)}){tries}: start it, "
+                                  f"check --api-base / lm.api_base, {fallback}")
     if isinstance(exc, LMTimeoutError) or (isinstance(exc, LMTransportError) and _reason(exc) == "timed out"):
         limit = f" after {timeout_s:g}s" if timeout_s else ""
         return LMUnavailableError(f"LM request {where} timed out{limit}{tries}: raise lm.timeout_s "

