@@ -29,7 +29,9 @@ from tools.milvus_conn import (
     connect,
     ensure_loaded,
     filter_in,
+    is_lite,
     read_meta,
+    recorded_uri,
     redact,
     resolve_uri,
     write_meta,
@@ -120,7 +122,7 @@ class MilvusComponent:
         dim = int(ctx.vectors.shape[1])
         with _calls(uri, f"open collection {name}"):
             exists = client.has_collection(name)
-        same_place = prev is not None and resolve_uri(prev.get("uri", ""), ctx.index_dir) == uri
+        same_place = prev is not None and redact(resolve_uri(prev.get("uri", ""), ctx.index_dir)) == redact(uri)
         incremental = same_place and exists and prev.get("dim") == dim
         dense_index = prev["dense_index"] if incremental else (
             "HNSW" if len(ctx.chunks) > ctx.settings.dense.hnsw_threshold else "FLAT")
@@ -142,7 +144,7 @@ class MilvusComponent:
         if rows != len(ctx.chunks):
             raise BackendError(f"Milvus collection {name} at {redact(uri)} holds {rows} rows after indexing, "
                                f"expected {len(ctx.chunks)}; rebuild with `hopper index ... --rebuild`")
-        write_meta(ctx.gen_dir, uri=redact(backend.milvus_uri), collection=name, dim=dim, dense_index=dense_index,
+        write_meta(ctx.gen_dir, uri=recorded_uri(backend.milvus_uri, uri), collection=name, dim=dim, dense_index=dense_index,
                    analyzer=analyzer.name, rows=rows)
         return {"milvus_rows": rows, "milvus_written": written}
 
@@ -150,9 +152,10 @@ class MilvusComponent:
         with _calls(uri, f"create collection {name}"):
             if client.has_collection(name):
                 client.drop_collection(name)
-            client.create_collection(name, schema=_schema(dim),
-                                     index_params=_index_params(client, ctx.settings, dense_index),
-                                     consistency_level="Strong")
+            client.create_collection(name, schema=_schema(dim), consistency_level="Strong")
+            # sync=False: the collection is empty, and waiting polls AllocTimestamp, which Milvus Lite lacks.
+            client.create_index(name, _index_params(client, ctx.settings, dense_index), sync=False)
+            client.load_collection(name)
         return self._write(client, uri, name, ctx, ctx.chunks, analyzer, upsert=False)
 
     def _update(self, client, uri: str, name: str, ctx, analyzer: Analyzer) -> int:
@@ -209,7 +212,12 @@ class MilvusCollection:
         self.index = index
         self.meta = meta
         self.name: str = meta["collection"]
-        self.uri = resolve_uri(backend.milvus_uri or meta.get("uri", ""), index.dir)
+        # The manifest repeats the --milvus-uri given at build time, maybe relative to another working
+        # folder; milvus.json has it resolved. A URI given now (flag, config) wins.
+        given = backend.milvus_uri
+        at_build = index.manifest.settings.get("full", {}).get("backend", {}).get("milvus_uri", "")
+        use_recorded = not given or (given == at_build and is_lite(given))
+        self.uri = resolve_uri(meta.get("uri", "") if use_recorded else given, index.dir)
         self.token = backend.milvus_token
         self.analyzer = Analyzer(index.settings.bm25)
 

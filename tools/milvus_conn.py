@@ -64,6 +64,14 @@ def resolve_uri(uri: str, index_dir: Path) -> str:
     return str(path)
 
 
+def recorded_uri(setting: str, resolved: str) -> str:
+    """What `milvus.json` keeps: '' for the default file, an absolute Lite path, a server URI without
+    credentials (a relative Lite path would mean something else from another working folder)."""
+    if not setting:
+        return ""
+    return resolved if is_lite(resolved) else redact(resolved)
+
+
 def redact(uri: str) -> str:
     """`uri` without `user:password@` (safe to log and to record)."""
     if is_lite(uri):

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from tools import milvus_conn
+from tools.errors import BackendError, ConfigError
+from tools.index import Index, build_index
+from tools.settings import IndexSettings
+
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
-
-from tools import milvus_conn  # noqa: E402
-from tools.errors import BackendError, ConfigError  # noqa: E402
-from tools.index import Index, build_index  # noqa: E402
-from tools.settings import IndexSettings  # noqa: E402
 
 DOCS = {
     "volcano.md": "# Volcanoes\n\nMount Keldor erupted in 1883 and buried the port town of Sarn under ash.",
@@ -56,7 +56,7 @@ def test_index_and_search_each_retriever(tmp_path: Path, corpus: Path, settings:
     assert "milvus" in result.manifest.components
     assert result.manifest.counts["milvus_rows"] == result.manifest.counts["chunks"] == 3
     meta = json.loads((tmp_path / "idx" / result.manifest.path / "milvus.json").read_text())
-    assert meta["collection"].startswith("hopper_idx_") and meta["uri"] == settings.backend.milvus_uri
+    assert meta["collection"].startswith("hopper_idx_") and meta["uri"] == str(Path(settings.backend.milvus_uri).resolve())
     assert not (tmp_path / "idx" / result.manifest.path / "dense.faiss").exists()
 
     index = Index(tmp_path / "idx")
@@ -75,6 +75,19 @@ def test_reopen_in_fresh_client_loads_collection(tmp_path: Path, corpus: Path, s
     build_index([corpus], tmp_path / "idx", settings)
     milvus_conn.release()  # as if a new process opens the file: Milvus Lite starts with the collection released
     assert _docs(Index(tmp_path / "idx"), "hybrid", "rye bread")[0] == "bakery.md"
+
+
+def test_relative_lite_path_works_from_another_folder(tmp_path: Path, corpus: Path, settings: IndexSettings,
+                                                      monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    settings.backend.milvus_uri = "store/m.db"
+    build_index([corpus], tmp_path / "idx", settings)
+    milvus_conn.release()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert _docs(Index(tmp_path / "idx"), "bm25", "rye bread")[0] == "bakery.md"
+    assert not (elsewhere / "store").exists()
 
 
 def test_incremental_update_and_delete(tmp_path: Path, corpus: Path, settings: IndexSettings):
