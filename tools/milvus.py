@@ -108,6 +108,19 @@ def _count(client, name: str) -> int:
     return int(rows[0]["count(*)"]) if rows else 0
 
 
+def check_reachable(settings, index_dir) -> None:
+    """Connect now, so an unreachable server fails before hours of embedding, not after.
+
+    Args:
+        settings: `IndexSettings` (only `backend` is read).
+        index_dir: the index folder (home of the default Milvus Lite file).
+
+    Raises:
+        BackendError: the one-line message of `milvus_conn.connect`.
+    """
+    connect(resolve_uri(settings.backend.milvus_uri, index_dir), settings.backend.milvus_token)
+
+
 class MilvusComponent:
     """Writes the index into one Milvus collection (replaces the FAISS and bm25s files)."""
 
