@@ -1,0 +1,162 @@
+"""Answer and evidence metrics for agent evaluation.
+
+Answer metrics follow the official SQuAD v1.1 / HotpotQA evaluation scripts: answers are
+lower-cased, stripped of punctuation, of the articles a/an/the and of extra whitespace, then
+compared by exact match and token F1 (the maximum over the gold answers). As in HotpotQA, a
+yes/no/noanswer prediction earns F1 only when it matches the gold answer exactly.
+
+Evidence recall is computed with ir-measures (through `agent.eval.retrieval`) from the ranked
+evidence chunk ids in a trace's `answer` event, mapped to documents (`doc_id#n` -> `doc_id`)
+and scored by their best chunk (MaxP).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from agent.trace import Trace
+
+RECALL_KS = (2, 5)
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCT = set(string.punctuation)
+_SPECIAL = ("yes", "no", "noanswer")
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD/HotpotQA normalisation: lower case, no punctuation, no articles, single spaces."""
+    text = str(text).lower()
+    text = "".join(ch for ch in text if ch not in _PUNCT)
+    text = _ARTICLES.sub(" ", text)
+    return " ".join(text.split())
+
+
+def _f1_one(prediction: str, gold: str) -> float:
+    pred, ref = normalize_answer(prediction), normalize_answer(gold)
+    if (pred in _SPECIAL or ref in _SPECIAL) and pred != ref:
+        return 0.0
+    pred_tokens, ref_tokens = pred.split(), ref.split()
+    common = Counter(pred_tokens) & Counter(ref_tokens)
+    same = sum(common.values())
+    if same == 0:
+        return 0.0
+    precision, recall = same / len(pred_tokens), same / len(ref_tokens)
+    return 2 * precision * recall / (precision + recall)
+
+
+def exact_match(prediction: str, golds: Iterable[str]) -> float:
+    """1.0 when the normalised prediction equals any normalised gold answer."""
+    pred = normalize_answer(prediction)
+    return float(any(pred == normalize_answer(g) for g in golds))
+
+
+def f1_score(prediction: str, golds: Iterable[str]) -> float:
+    """Token F1 against the best-matching gold answer (0.0 with no gold answers)."""
+    return max((_f1_one(prediction, g) for g in golds), default=0.0)
+
+
+def chunk_doc(chunk_id: str) -> str:
+    """The document id of a chunk id (`doc_id#n`)."""
+    return chunk_id.rsplit("#", 1)[0]
+
+
+def evidence_ranking(chunk_ids: Iterable[str]) -> dict[str, float]:
+    """Document scores from ranked chunk ids: a document scores as its best chunk (MaxP)."""
+    ranked = list(chunk_ids)
+    scores: dict[str, float] = {}
+    for rank, cid in enumerate(ranked):
+        doc = chunk_doc(cid)
+        scores.setdefault(doc, float(len(ranked) - rank))
+    return scores
+
+
+def recall_at(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]],
+              ks: Iterable[int] = RECALL_KS) -> dict[str, dict[str, float]]:
+    """Per-question recall@k (ir-measures) for the questions in `qrels` that have judgements."""
+    from agent.eval.retrieval import per_query_metrics
+
+    judged = {q: docs for q, docs in qrels.items() if docs}
+    if not judged:
+        return {}
+    return per_query_metrics(judged, run, tuple(f"R@{k}" for k in ks))
+
+
+@dataclass
+class QuestionScore:
+    """Everything the report needs about one question, computed from its trace alone."""
+
+    qid: str
+    question: str
+    prediction: str
+    gold: list[str]
+    em: float
+    f1: float
+    recall: dict[str, float]
+    status: str
+    stop: str
+    seconds: float
+    lm_calls: int
+    tool_calls: int
+    tokens: int
+    hops: int | None
+    rounds: int
+    subquestions: int
+    sufficient: bool
+    fallbacks: int
+
+    def row(self) -> dict:
+        out = {k: v for k, v in self.__dict__.items() if k not in ("recall", "gold")}
+        out["gold"] = " | ".join(self.gold)
+        out.update(self.recall)
+        return out
+
+
+def stop_reason(trace: Trace) -> str:
+    """Where and why a run stopped: answered, partial, insufficient, budget:<reason>, cancelled, error."""
+    status = trace.status
+    if status in ("cancelled", "error", "unfinished"):
+        return status
+    global_budget = [e.data.get("reason") for e in trace.of_type("budget") if e.data.get("reason") != "rounds"]
+    if global_budget:
+        return f"budget:{global_budget[0]}"
+    if not trace.final.get("sufficient", False):
+        return "insufficient"
+    nodes = trace.of_type("node_answer")
+    if any(e.data.get("status") != "answered" for e in nodes):
+        return "partial"
+    return "answered"
+
+
+def score_trace(trace: Trace, golds: list[str], recall: dict[str, float] | None = None,
+                hops: int | None = None) -> QuestionScore:
+    """Score one finished trace against its gold answers (recall computed separately)."""
+    final = trace.final
+    end = trace.first("run_end")
+    end_data = end.data if end else {}
+    prediction = final.get("short_answer") or ""
+    rounds_by_node: dict = {}
+    for e in trace.of_type("judge"):
+        rounds_by_node[e.data.get("node")] = max(rounds_by_node.get(e.data.get("node"), 0), int(e.data.get("round") or 0))
+    decomposed = trace.first("decompose")
+    return QuestionScore(
+        qid=trace.run_id, question=trace.question, prediction=prediction, gold=list(golds),
+        em=exact_match(prediction, golds) if golds else 0.0, f1=f1_score(prediction, golds),
+        recall=recall or {}, status=trace.status, stop=stop_reason(trace),
+        seconds=float(end_data.get("seconds") or 0.0), lm_calls=int(end_data.get("lm_calls") or 0),
+        tool_calls=int(end_data.get("tool_calls") or 0), tokens=int(end_data.get("tokens") or 0), hops=hops,
+        rounds=max(rounds_by_node.values(), default=0),
+        subquestions=len(decomposed.data.get("nodes") or []) if decomposed else 0,
+        sufficient=bool(final.get("sufficient", False)), fallbacks=len(trace.of_type("fallback")))
+
+
+def score_traces(traces: Iterable[Trace], gold: dict[str, dict]) -> list[QuestionScore]:
+    """Score traces whose run id is a question id in `gold` ({qid: {answers, supporting_ids, hops}})."""
+    traces = [t for t in traces if t.run_id in gold]
+    run = {t.run_id: evidence_ranking(t.final.get("evidence") or []) for t in traces}
+    qrels = {t.run_id: {d: 1 for d in gold[t.run_id].get("supporting_ids") or []} for t in traces}
+    recalls = recall_at(qrels, run)
+    return [score_trace(t, list(gold[t.run_id].get("answers") or []), recalls.get(t.run_id),
+                        gold[t.run_id].get("hops")) for t in traces]
