@@ -17,7 +17,6 @@ def transition_matrix(graph: nx.Graph | nx.MultiDiGraph, nodes: list[Hashable], 
                       undirected: bool = True):
     """Row-stochastic CSR transition matrix over `nodes` (parallel edges summed), transposed
     for `personalized_pagerank`, plus the dangling-node mask."""
-    import scipy.sparse as sp
 
     adj = nx.to_scipy_sparse_array(graph, nodelist=nodes, weight=weight, format="csr", dtype=np.float64)
     if undirected:

@@ -89,7 +89,7 @@ def add_extractions(graph: nx.MultiDiGraph, extractions: Iterable[Extraction], c
         cid = ex.chunk_id
         local = _person_aliases(ex.mentions)
 
-        def key_of(k: str) -> str:
+        def key_of(k: str, local: dict[str, str] = local) -> str:
             return canon.resolve(local.get(k, k))
 
         by_sent: dict[int, list[str]] = {}
@@ -117,6 +117,7 @@ def add_extractions(graph: nx.MultiDiGraph, extractions: Iterable[Extraction], c
             tkey = canon.resolve(normalize_title(chunk.title))
             if tkey:
                 add_node(graph, tkey, chunk.title, TITLE, cid)
+                graph.graph.setdefault("titles", {})[cid] = tkey
                 for key in dict.fromkeys(entity_keys):
                     if key != tkey:
                         add_edge(graph, tkey, key, "topic", cid)
@@ -129,6 +130,9 @@ def remove_chunks(graph: nx.MultiDiGraph, chunk_ids: set[str]) -> tuple[int, int
     """
     if not chunk_ids:
         return 0, 0
+    titles = graph.graph.get("titles", {})
+    for cid in chunk_ids:
+        titles.pop(cid, None)
     dead_edges = []
     for u, v, k, data in graph.edges(keys=True, data=True):
         chunks = data.get("chunks")
@@ -169,7 +173,7 @@ def add_synonym_edges(graph: nx.MultiDiGraph, keys: list[str], vectors: np.ndarr
     """
     import faiss
 
-    rows = [i for i, key in enumerate(keys) if node_label(graph.nodes[key]) != NOUN]
+    rows = [i for i, key in enumerate(keys) if key in graph and node_label(graph.nodes[key]) != NOUN]
     if len(rows) < 2:
         return 0
     sub = np.ascontiguousarray(vectors[rows], dtype=np.float32)

@@ -12,15 +12,22 @@ import time
 
 import numpy as np
 
-from graphs.build import add_extractions, add_synonym_edges, canonicalizer_for, new_graph, remove_chunks
-from graphs.extract import select_extractor
+from graphs.build import (
+    add_extractions,
+    add_synonym_edges,
+    canonicalizer_for,
+    new_graph,
+    node_label,
+    remove_chunks,
+)
+from graphs.extract import NOUN, select_extractor
 from graphs.settings import GraphSettings
 from graphs.store import load_graph, load_vectors, save_graph
 
 log = logging.getLogger(__name__)
 
 BUILD_FIELDS = ("extractor", "spacy_model", "noun_chunks", "title_nodes", "skip_labels", "fuzzy_threshold",
-                "synonym_threshold", "synonym_k", "embed_nodes")
+                "synonym_threshold", "synonym_k", "embed_nodes", "embed_nouns")
 """Settings that change the graph's contents: a change rebuilds the graph from all chunks."""
 
 
@@ -71,7 +78,7 @@ class GraphComponent:
         add_extractions(graph, extractions, chunks, settings, canonicalizer_for(graph, settings))
         ctx.progress.finish("graph")
 
-        keys = list(graph.nodes)
+        keys = [k for k, d in graph.nodes(data=True) if settings.embed_nouns or node_label(d) != NOUN]
         vectors = None
         synonyms = 0
         t1 = time.perf_counter()

@@ -41,15 +41,18 @@ class KnowledgeGraph:
 
     # ------------------------------------------------------------------ lookups
     @cached_property
+    def vector_keys(self) -> list[str]:
+        """The embedded nodes (rows of `vectors`): named entities and titles, or every node."""
+        return [k for k in (self._vectors[0] if self._vectors else []) if k in self.row]
+
+    @cached_property
     def vectors(self) -> np.ndarray | None:
-        """Node-name embeddings aligned with `self.keys` (None when not built)."""
+        """Node-name embeddings, row i for `vector_keys[i]` (None when not built)."""
         if self._vectors is None:
             return None
         keys, vecs = self._vectors
         pos = {k: i for i, k in enumerate(keys)}
-        if all(k in pos for k in self.keys):
-            return np.ascontiguousarray(vecs[[pos[k] for k in self.keys]])
-        return None
+        return np.ascontiguousarray(vecs[[pos[k] for k in self.vector_keys]])
 
     @cached_property
     def _adjacency(self) -> dict[str, list[str]]:
@@ -65,6 +68,11 @@ class KnowledgeGraph:
 
     def name(self, key: str) -> str:
         return self.graph.nodes[key].get("name", key) if key in self.graph else key
+
+    def label(self, key: str) -> str:
+        from graphs.build import node_label
+
+        return node_label(self.graph.nodes[key]) if key in self.graph else ""
 
     def chunks_of(self, key: str) -> dict[str, int]:
         return self.graph.nodes[key].get("chunks", {}) if key in self.graph else {}
@@ -103,14 +111,21 @@ class KnowledgeGraph:
     @cached_property
     def incidence(self):
         """CSR (nodes x chunks): 1 where a node is mentioned in a chunk."""
+        return self.weighted_incidence(1.0)
+
+    def weighted_incidence(self, title_weight: float):
+        """CSR (nodes x chunks): 1 where a node is mentioned in a chunk, `title_weight` where the
+        node is the chunk's document title (the passage is about it)."""
         import scipy.sparse as sp
 
-        rows, cols = [], []
+        titles = self.graph.graph.get("titles", {})
+        rows, cols, vals = [], [], []
         for r, key in enumerate(self.keys):
             for cid in self.chunks_of(key):
                 rows.append(r)
                 cols.append(self.chunk_col[cid])
-        return sp.csr_array((np.ones(len(rows)), (rows, cols)), shape=(len(self.keys), len(self.chunk_ids)))
+                vals.append(title_weight if titles.get(cid) == key else 1.0)
+        return sp.csr_array((vals, (rows, cols)), shape=(len(self.keys), len(self.chunk_ids)))
 
     @cached_property
     def node_chunk_count(self) -> np.ndarray:
@@ -134,19 +149,19 @@ class KnowledgeGraph:
         adj = sp.csr_array((vals, (rows, cols)), shape=(n, n))
         return adj + adj.T
 
-    def ppr_system(self, passage_weight: float):
+    def ppr_system(self, passage_weight: float, title_weight: float = 1.0):
         """(P^T, dangling mask, n_nodes) over entity nodes plus, when `passage_weight` > 0,
-        one passage node per chunk (rows after the entities). Cached per weight."""
+        one passage node per chunk (rows after the entities). Cached per weights."""
         cache = self.__dict__.setdefault("_ppr_cache", {})
-        if passage_weight not in cache:
+        if (passage_weight, title_weight) not in cache:
             import scipy.sparse as sp
 
             from graphs.algorithms import normalize_rows
 
             adj = self.entity_adjacency()
             if passage_weight > 0:
-                inc = self.incidence * passage_weight
+                inc = self.weighted_incidence(title_weight) * passage_weight
                 adj = sp.block_array([[adj, inc], [inc.T, None]], format="csr")
             trans_t, dangling = normalize_rows(adj)
-            cache[passage_weight] = (trans_t, dangling, len(self.keys))
-        return cache[passage_weight]
+            cache[passage_weight, title_weight] = (trans_t, dangling, len(self.keys))
+        return cache[passage_weight, title_weight]

@@ -12,11 +12,11 @@ from typing import Literal
 
 import numpy as np
 
+from graphs.extract import NOUN
 from graphs.kg import KnowledgeGraph
 from graphs.normalize import normalize
 
-STOP = frozenset("""a an and are as at be by did do does for from has have he her his how in is it its of on or
-she that the their them they this to was were what when where which who whom whose why will with""".split())
+STOP = frozenset(["a", "an", "and", "are", "as", "at", "be", "by", "did", "do", "does", "for", "from", "has", "have", "he", "her", "his", "how", "in", "is", "it", "its", "of", "on", "or", "she", "that", "the", "their", "them", "they", "this", "to", "was", "were", "what", "when", "where", "which", "who", "whom", "whose", "why", "will", "with"])
 MAX_NGRAM = 6
 
 
@@ -33,14 +33,16 @@ def ngram_links(kg: KnowledgeGraph, text: str) -> list[Link]:
     """Every word n-gram of `text` (up to six words) that is exactly a node key."""
     words = normalize(text).split()
     out: dict[str, Link] = {}
+    covered = [False] * len(words)
     for n in range(min(MAX_NGRAM, len(words)), 0, -1):
         for i in range(len(words) - n + 1):
             gram = words[i:i + n]
-            if gram[0] in STOP or gram[-1] in STOP:
-                continue
+            if gram[0] in STOP or gram[-1] in STOP or all(covered[i:i + n]):
+                continue  # longest match wins: "nolan" inside "christopher nolan" is not a seed
             key = " ".join(gram)
             if key in kg.row and key not in out:
                 out[key] = Link(key, 1.0, key, "exact")
+                covered[i:i + n] = [True] * n
     return list(out.values())
 
 
@@ -56,7 +58,7 @@ def fuzzy_link(kg: KnowledgeGraph, mention: str, threshold: float) -> Link | Non
 
 def embedding_links(kg: KnowledgeGraph, mentions: list[str], embedder, threshold: float) -> list[Link]:
     vectors = kg.vectors
-    if vectors is None or embedder is None or not mentions:
+    if vectors is None or not len(vectors) or embedder is None or not mentions:
         return []
     q = embedder.encode(mentions)
     sims = q @ vectors.T
@@ -64,7 +66,7 @@ def embedding_links(kg: KnowledgeGraph, mentions: list[str], embedder, threshold
     for m, row in zip(mentions, sims):
         j = int(np.argmax(row))
         if row[j] >= threshold:
-            out.append(Link(kg.keys[j], float(row[j]), m, "embedding"))
+            out.append(Link(kg.vector_keys[j], float(row[j]), m, "embedding"))
     return out
 
 
@@ -91,10 +93,10 @@ Specificity = Literal["inverse", "idf", "none"]
 
 
 def seed_weights(kg: KnowledgeGraph, links: list[Link], max_seeds: int, max_share: float,
-                 specificity: Specificity = "idf") -> dict[str, float]:
+                 specificity: Specificity = "idf", noun_weight: float = 0.5) -> dict[str, float]:
     """PageRank restart weights: link score x node specificity, the `max_seeds` best.
 
-    Nodes in more than `max_share` of all chunks are dropped unless nothing else links.
+    Noun-chunk nodes count `noun_weight` times less than named entities and titles. Nodes in more than `max_share` of all chunks are dropped unless nothing else links.
     """
     n_chunks = max(1, len(kg.chunk_ids))
     weights: dict[str, float] = {}
@@ -107,6 +109,8 @@ def seed_weights(kg: KnowledgeGraph, links: list[Link], max_seeds: int, max_shar
             spec = math.log(1.0 + n_chunks / df)
         else:
             spec = 1.0
+        if kg.label(lk.key) == NOUN:
+            spec *= noun_weight
         (generic if df > max_share * n_chunks and n_chunks >= 20 else weights)[lk.key] = lk.score * spec
     weights = weights or generic
     best = sorted(weights.items(), key=lambda kv: -kv[1])[:max_seeds]

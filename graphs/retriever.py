@@ -79,7 +79,7 @@ class GraphRetriever:
 
     def warm(self) -> None:
         kg = self.kg
-        kg.ppr_system(self.settings.passage_weight)
+        kg.ppr_system(self.settings.passage_weight, self.settings.title_weight)
         self.run("warm up")
 
     def run(self, query: str) -> GraphResult:
@@ -88,11 +88,11 @@ class GraphRetriever:
         kg, s = self.kg, self.settings
         embedder = self.index.embedder if kg.vectors is not None else None
         links = link_query(kg, query, self.extractor, embedder)
-        seeds = seed_weights(kg, links, s.max_seeds, s.max_node_share, s.seed_specificity)
+        seeds = seed_weights(kg, links, s.max_seeds, s.max_node_share, s.seed_specificity, s.noun_seed_weight)
         n_nodes = len(kg.keys)
         if not seeds:
             return GraphResult(links, seeds, np.zeros(n_nodes), {}, time.perf_counter() - t0)
-        trans_t, dangling, _ = kg.ppr_system(s.passage_weight)
+        trans_t, dangling, _ = kg.ppr_system(s.passage_weight, s.title_weight)
         p = np.zeros(trans_t.shape[0])
         for key, w in seeds.items():
             p[kg.row[key]] = w

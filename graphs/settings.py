@@ -40,6 +40,9 @@ class GraphSettings:
     """Neighbours examined per node when adding synonym edges."""
     embed_nodes: bool = True
     """Embed node names at build time (synonym edges, embedding linking of query entities)."""
+    embed_nouns: bool = False
+    """Embed noun-chunk nodes too (many, and rarely worth an embedding link); default: named
+    entities and titles only."""
     # ---- retrieval (query time)
     damping: float = 0.5
     """Personalized PageRank damping (probability of following an edge rather than restarting)."""
@@ -52,6 +55,11 @@ class GraphSettings:
     seed_specificity: Literal["idf", "inverse", "none"] = "idf"
     """How seeds are discounted by the number of chunks their node occurs in: log(1 + N/df),
     1/df (HippoRAG) or not at all."""
+    noun_seed_weight: float = 0.5
+    """Seed weight of a noun-chunk node relative to a named entity or title."""
+    title_weight: float = 5.0
+    """Weight of the edge between a chunk and its own document's title node (the passage is
+    about that entity) relative to an ordinary mention."""
     passage_weight: float = 0.3
     """Weight of the passage-node edges (entity <-> chunk, HippoRAG 2 style) in PageRank; 0 disables."""
     max_node_share: float = 0.05
