@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from graphs.settings import GraphSettings
 from tools.errors import ConfigError
 from tools.settings import IndexSettings
 
@@ -72,6 +73,7 @@ class HopperConfig:
     index: IndexSettings = field(default_factory=IndexSettings)
     lm: LMSettings = field(default_factory=LMSettings)
     agent: AgentSettings = field(default_factory=AgentSettings)
+    graph: GraphSettings = field(default_factory=GraphSettings)
     sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def get(self, dotted: str) -> Any:
