@@ -21,6 +21,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_index_arg(p)
     add_backend_args(p)
     add_lm_args(p)
+    from tui.commands.eval_agent import add_agent_arguments
+
+    add_agent_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:

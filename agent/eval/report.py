@@ -1,0 +1,188 @@
+"""Scores, tables and plots for an agent evaluation run: metrics.json, results.csv, report.md + PNGs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from agent.eval.metrics import RECALL_KS, QuestionScore, score_traces
+from agent.eval.runner import read_gold
+from agent.trace import iter_traces
+
+CSV_FIELDS = ["qid", "question", "prediction", "gold", "em", "f1", *[f"recall@{k}" for k in RECALL_KS],
+              "status", "stop", "seconds", "lm_calls", "tool_calls", "tokens", "hops", "rounds", "subquestions",
+              "sufficient", "fallbacks"]
+
+
+def _mean(values: list[float]) -> float:
+    return round(statistics.fmean(values), 4) if values else 0.0
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))], 3)
+
+
+def aggregate(scores: list[QuestionScore], settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Mean answer and evidence metrics, cost and latency over the scored questions."""
+    lat = [s.seconds for s in scores]
+    metrics: dict[str, Any] = {
+        "questions": len(scores),
+        "em": _mean([s.em for s in scores]),
+        "f1": _mean([s.f1 for s in scores]),
+    }
+    for k in RECALL_KS:
+        judged = [s.recall[f"recall@{k}"] for s in scores if f"recall@{k}" in s.recall]
+        metrics[f"recall@{k}"] = _mean(judged)
+    metrics.update({
+        "latency_p50_s": _pct(lat, 0.5),
+        "latency_p95_s": _pct(lat, 0.95),
+        "latency_mean_s": _mean(lat),
+        "lm_calls_mean": _mean([s.lm_calls for s in scores]),
+        "tool_calls_mean": _mean([s.tool_calls for s in scores]),
+        "tokens_mean": _mean([s.tokens for s in scores]),
+        "sufficient_rate": _mean([float(s.sufficient) for s in scores]),
+        "status": dict(Counter(s.status for s in scores)),
+        "stop": dict(Counter(s.stop for s in scores)),
+        "settings": settings or {},
+    })
+    return metrics
+
+
+def score_run(run_dir: str | Path) -> tuple[list[QuestionScore], dict[str, Any]]:
+    """Score every trace saved in a run directory (in question order) and aggregate."""
+    run_dir = Path(run_dir)
+    gold = read_gold(run_dir)
+    meta = json.loads((run_dir / "run.json").read_text())
+    path = run_dir / "traces.jsonl"
+    traces = list(iter_traces(path)) if path.exists() else []
+    order = {qid: i for i, qid in enumerate(gold)}
+    scores = sorted(score_traces(traces, gold), key=lambda s: order.get(s.qid, len(order)))
+    return scores, aggregate(scores, meta.get("settings"))
+
+
+def write_report(run_dir: str | Path, scores: list[QuestionScore], metrics: dict[str, Any],
+                 plots: bool = True) -> None:
+    """Write metrics.json, results.csv, report.md and (with `plots`) the PNG figures."""
+    run_dir = Path(run_dir)
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
+    with (run_dir / "results.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        for s in scores:
+            writer.writerow(s.row())
+    figures = make_plots(run_dir, scores) if plots and scores else []
+    (run_dir / "report.md").write_text(render_markdown(scores, metrics, figures), encoding="utf-8")
+
+
+def _by(scores: list[QuestionScore], key) -> dict[Any, list[QuestionScore]]:
+    groups: dict[Any, list[QuestionScore]] = {}
+    for s in scores:
+        groups.setdefault(key(s), []).append(s)
+    return dict(sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] if kv[0] is not None else 0)))
+
+
+def make_plots(run_dir: Path, scores: list[QuestionScore]) -> list[tuple[str, str]]:
+    """PNG figures (title, file name): recall by hops and rounds, latency, stop reasons."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out: list[tuple[str, str]] = []
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, (label, key) in zip(axes, [("hops (gold documents)", lambda s: s.hops),
+                                       ("judge rounds used", lambda s: s.rounds)]):
+        groups = {k: v for k, v in _by(scores, key).items() if k is not None}
+        names = [str(k) for k in groups]
+        width = 0.8 / (len(RECALL_KS) + 1)
+        for i, k in enumerate(RECALL_KS):
+            vals = [_mean([s.recall.get(f"recall@{k}", 0.0) for s in g]) for g in groups.values()]
+            ax.bar([j + i * width for j in range(len(names))], vals, width, label=f"recall@{k}")
+        ax.bar([j + len(RECALL_KS) * width for j in range(len(names))],
+               [_mean([s.f1 for s in g]) for g in groups.values()], width, label="answer F1")
+        ax.set_xticks([j + width for j in range(len(names))],
+                      [f"{n}\n(n={len(g)})" for n, g in zip(names, groups.values())])
+        ax.set_xlabel(label)
+        ax.set_ylim(0, 1.05)
+        ax.legend(fontsize=7)
+    axes[0].set_title("by number of hops")
+    axes[1].set_title("by rounds of search")
+    fig.tight_layout()
+    fig.savefig(run_dir / "recall_by_hops.png", dpi=110)
+    plt.close(fig)
+    out.append(("Evidence recall and answer F1 by hops and by rounds", "recall_by_hops.png"))
+
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    ax.hist([s.seconds for s in scores], bins=min(30, max(5, len(scores) // 2)), color="#4477aa")
+    ax.set_xlabel("seconds per question")
+    ax.set_ylabel("questions")
+    ax.set_title("latency")
+    fig.tight_layout()
+    fig.savefig(run_dir / "latency.png", dpi=110)
+    plt.close(fig)
+    out.append(("Latency distribution", "latency.png"))
+
+    stops = Counter(s.stop for s in scores)
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    names = sorted(stops, key=lambda n: -stops[n])
+    ax.barh(names, [stops[n] for n in names], color="#ee6677")
+    ax.invert_yaxis()
+    ax.set_xlabel("questions")
+    ax.set_title("where the agent stopped")
+    fig.tight_layout()
+    fig.savefig(run_dir / "stops.png", dpi=110)
+    plt.close(fig)
+    out.append(("Where the agent stopped and why", "stops.png"))
+    return out
+
+
+STOP_MEANING = {
+    "answered": "every sub-question answered and the answer was grounded",
+    "partial": "answered, but at least one sub-question ran out of search rounds",
+    "insufficient": "the agent declined: the evidence did not contain the answer",
+    "cancelled": "cancelled by the user",
+    "error": "the run failed (see the trace's run_end error)",
+}
+
+
+def render_markdown(scores: list[QuestionScore], metrics: dict[str, Any], figures: list[tuple[str, str]]) -> str:
+    st = metrics.get("settings", {})
+    lines = [f"# Evaluation report: {st.get('dataset', '?')} ({st.get('mode', '?')})", ""]
+    lines += ["| setting | value |", "|---|---|"]
+    for key in ("dataset", "split", "mode", "lm", "fast_lm", "program", "index"):
+        if key in st:
+            lines.append(f"| {key} | `{st[key]}` |")
+    lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
+    for key in ("questions", "em", "f1", *[f"recall@{k}" for k in RECALL_KS], "latency_p50_s", "latency_p95_s",
+                "lm_calls_mean", "tool_calls_mean", "tokens_mean", "sufficient_rate"):
+        lines.append(f"| {key} | {metrics.get(key)} |")
+    lines += ["", "## Where the agent stopped", "", "| stop | questions | meaning |", "|---|---|---|"]
+    for name, n in sorted(metrics.get("stop", {}).items(), key=lambda kv: -kv[1]):
+        meaning = STOP_MEANING.get(name, "a budget ran out: " + name.split(":", 1)[-1] if name.startswith("budget")
+                                   else "")
+        lines.append(f"| {name} | {n} | {meaning} |")
+    hops = {k: v for k, v in _by(scores, lambda s: s.hops).items() if k is not None}
+    if hops:
+        lines += ["", "## By number of hops", "", "| hops | n | EM | F1 | " +
+                  " | ".join(f"recall@{k}" for k in RECALL_KS) + " |", "|---|---|---|---|" + "---|" * len(RECALL_KS)]
+        for h, g in hops.items():
+            lines.append(f"| {h} | {len(g)} | {_mean([s.em for s in g])} | {_mean([s.f1 for s in g])} | " +
+                         " | ".join(str(_mean([s.recall.get(f'recall@{k}', 0.0) for s in g])) for k in RECALL_KS)
+                         + " |")
+    for title, name in figures:
+        lines += ["", f"### {title}", "", f"![{title}]({name})"]
+    wrong = [s for s in scores if s.f1 < 1.0][:15]
+    if wrong:
+        lines += ["", "## Misses (first 15)", "", "| id | prediction | gold | F1 | stop |", "|---|---|---|---|---|"]
+        for s in wrong:
+            pred = (s.prediction or "—").replace("|", "\\|")[:60]
+            gold = " / ".join(s.gold).replace("|", "\\|")[:60]
+            lines.append(f"| {s.qid} | {pred} | {gold} | {s.f1:.2f} | {s.stop} |")
+    return "\n".join(lines) + "\n"
