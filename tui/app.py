@@ -1,0 +1,235 @@
+"""The Hopper terminal app. `make_app(config, session=None, store=None)` serves the CLI and the tests.
+
+`session` is anything with `ask(question, mode=, subscribers=, cancel=, history=) -> AgentResult`
+(an `agent.session.Session`, or a fake replaying a recorded trace). Without one, the app builds
+an `agent.session.Session` from `config` in a worker, so the screen appears at once.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+
+from agent.config import HopperConfig, _set
+from tui.messages import SessionReady, SettingsChanged
+from tui.screens.main import MainScreen
+from tui.screens.palette import HopperCommands
+from tui.sessions import SessionStore
+
+log = logging.getLogger(__name__)
+
+
+def short_path(path: str) -> str:
+    if not path:
+        return ""
+    try:
+        return "~/" + str(Path(path).expanduser().resolve().relative_to(Path.home()))
+    except ValueError:
+        return path
+
+
+class HopperApp(App):
+    """Ask, watch the agent think, read the evidence, come back to earlier sessions."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Hopper"
+    COMMANDS = App.COMMANDS | {HopperCommands}
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
+
+    def __init__(self, config: HopperConfig, session: Any = None, store: SessionStore | None = None, *,
+                 session_factory: Callable[[HopperConfig], Any] | None = None, session_id: int | None = None,
+                 live_clock: bool = True):
+        super().__init__()
+        self.config = config
+        self.session = session
+        self.session_error = ""
+        self._store = store
+        self.session_factory = session_factory
+        self.session_id: int | None = None
+        self._open_at_start = session_id
+        self.live_clock = live_clock
+        self.loading = session is None
+
+    # -- state --------------------------------------------------------------------------------------
+    @property
+    def store(self) -> SessionStore:
+        if self._store is None:
+            self._store = SessionStore()
+        return self._store
+
+    @property
+    def main(self) -> MainScreen:
+        return self.get_screen("main")  # type: ignore[return-value]
+
+    @property
+    def readiness(self) -> str:
+        if self.loading:
+            return "loading"
+        return "ready" if self.session is not None else "no agent"
+
+    @property
+    def lm_label(self) -> str:
+        runtime = getattr(getattr(self.session, "agent", None), "runtime", None)
+        name = getattr(runtime, "lm_name", "") or self.config.lm.model
+        return name.split(" (")[0]
+
+    @property
+    def index_label(self) -> str:
+        return short_path(self.config.index_dir)
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.install_screen(MainScreen(), "main")
+        self.push_screen("main")
+        if self.session is None:
+            self.build_session()
+        if self._open_at_start is not None:
+            self.open_session(self._open_at_start)
+
+    @work(thread=True, exclusive=True, group="session")
+    def build_session(self) -> None:
+        """Open the index and load the LMs (seconds) off the event loop."""
+        from tools.errors import HopperError
+
+        factory = self.session_factory
+        if factory is None:
+            from agent.session import Session as factory  # noqa: N813 - a class used as factory
+        try:
+            session = factory(self.config)
+        except HopperError as exc:
+            self.post_message(SessionReady(error=str(exc)))
+        except Exception as exc:
+            log.exception("cannot build the agent session")
+            self.post_message(SessionReady(error=f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(SessionReady(session=session))
+
+    @on(SessionReady)
+    def _session_ready(self, message: SessionReady) -> None:
+        self.loading = False
+        if message.error:
+            self.session = None
+            self.session_error = message.error
+            hint = "" if self.config.index_dir and Path(self.config.index_dir).exists() else \
+                " Add a folder from the Corpus screen (ctrl+o)."
+            self.notify(message.error + hint, title="Agent not ready", severity="error", timeout=15)
+        else:
+            self.session, self.session_error = message.session, ""
+        self.main.refresh_status()
+
+    def rebuild_session(self) -> None:
+        if self.main.running:
+            self.notify("The LM changes after the current run (cancel it with Escape).", severity="warning")
+            return
+        self.loading = True
+        self.session = None
+        self.main.refresh_status()
+        self.build_session()
+
+    def reload_index(self) -> None:
+        """Point the session at the newest index generation (after the corpus grew)."""
+        session = self.session
+        if session is None or not hasattr(session, "agent"):
+            self.rebuild_session()
+            return
+        try:
+            from tools.index import Index
+
+            index = Index(self.config.index_dir, self.config.index)
+            session.index = index
+            session.agent.runtime.index = index
+        except Exception as exc:
+            self.notify(f"Could not reopen the index: {exc}", severity="error")
+        self.main.refresh_status()
+
+    # -- sessions -----------------------------------------------------------------------------------
+    def ensure_saved_session(self) -> int:
+        if self.session_id is None:
+            self.session_id = self.store.new_session("", self.config.index_dir)
+        return self.session_id
+
+    def open_session(self, session_id: int | None) -> None:
+        """Show a saved session (None: a new, empty one)."""
+        if self.main.running:
+            self.notify("Cancel the run (Escape) before switching sessions.", severity="warning")
+            return
+        if session_id is None:
+            self.session_id = None
+            self.main.show_session([])
+            return
+        try:
+            info = self.store.get_session(session_id)
+            turns = self.store.turns(session_id) if info else []
+        except Exception as exc:
+            self.notify(f"Could not read the session: {exc}", title="Sessions", severity="error")
+            return
+        if info is None:
+            self.notify(f"No saved session {session_id}.", title="Sessions", severity="error")
+            return
+        self.session_id = session_id
+        self.main.show_session(turns)
+
+    # -- settings -----------------------------------------------------------------------------------
+    def set_setting(self, dotted: str, value: Any) -> None:
+        """Change one setting in memory (from the palette)."""
+        self.apply_settings({dotted: value})
+
+    def apply_settings(self, values: dict[str, Any]) -> bool:
+        """Change settings in memory; the LMs are reloaded (in a worker) when an LM changed.
+
+        Returns False (and notifies) when a value is invalid; nothing is changed then.
+        """
+        from tools.errors import HopperError
+
+        trial = copy.deepcopy(self.config)
+        try:
+            for dotted, value in values.items():
+                _set(trial, dotted, value, "tui")
+        except HopperError as exc:
+            self.notify(str(exc), title="Settings", severity="error")
+            return False
+        changed = [d for d in values if trial.get(d) != self.config.get(d)]
+        for dotted in changed:
+            _set(self.config, dotted, trial.get(dotted), "tui")
+        if changed:
+            self.post_message(SettingsChanged(rebuild=bool({"lm.model", "lm.fast_model"} & set(changed))))
+            self.notify(", ".join(f"{d} = {self.config.get(d)}" for d in changed), title="Settings")
+        return True
+
+    @on(SettingsChanged)
+    def _settings_changed(self, message: SettingsChanged) -> None:
+        if message.rebuild:
+            self.rebuild_session()
+        else:
+            self.main.refresh_status()
+
+    # -- actions ------------------------------------------------------------------------------------
+    def action_sessions(self) -> None:
+        from tui.screens.sessions import SessionsScreen
+
+        if not isinstance(self.screen, SessionsScreen):
+            self.push_screen(SessionsScreen())
+
+    def action_corpus(self) -> None:
+        from tui.screens.corpus import CorpusScreen
+
+        if not isinstance(self.screen, CorpusScreen):
+            self.push_screen(CorpusScreen())
+
+    def action_settings(self, focus: str = "") -> None:
+        from tui.screens.settings import SettingsScreen
+
+        if not isinstance(self.screen, SettingsScreen):
+            self.push_screen(SettingsScreen(focus=focus))
+
+
+def make_app(config: HopperConfig, session: Any = None, store: SessionStore | None = None, **kwargs: Any) -> HopperApp:
+    """The one factory for the CLI and the tests (see `HopperApp` for the keyword arguments)."""
+    return HopperApp(config, session, store, **kwargs)

@@ -1,0 +1,43 @@
+"""`hopper tui --index DIR`: the interactive terminal app (also plain `hopper` with index_dir set)."""
+
+from __future__ import annotations
+
+import argparse
+
+from tui.common import add_index_arg, add_lm_args, config_from_args
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_index_arg(p)
+    add_lm_args(p)
+    p.add_argument("--mode", choices=["agent", "rag", "closed"], default=None, help="how questions are answered")
+    p.add_argument("--max-rounds", type=int, default=None, help="search rounds per sub-question (default 3)")
+    p.add_argument("--session", type=int, default=None, metavar="ID", help="reopen a saved session")
+    p.add_argument("--sessions-db", default=None, metavar="FILE",
+                   help="sessions database (default: sessions.sqlite3 in the user data directory)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import logging
+
+    from tui.app import make_app
+    from tui.sessions import SessionStore
+
+    cfg = config_from_args(args)
+    store = SessionStore(getattr(args, "sessions_db", None))
+    if getattr(args, "session", None) is not None and store.get_session(args.session) is None:
+        from tools.errors import ConfigError
+
+        raise ConfigError(f"no saved session {args.session}; list them with ctrl+s in `hopper tui`")
+    # Log records would draw over the screen: keep them off the terminal while the app runs.
+    root = logging.getLogger()
+    handlers = root.handlers[:]
+    for h in handlers:
+        root.removeHandler(h)
+    root.addHandler(logging.NullHandler())
+    try:
+        make_app(cfg, store=store, session_id=getattr(args, "session", None)).run()
+    finally:
+        root.handlers[:] = handlers
+        store.close()
+    return 0

@@ -1,0 +1,101 @@
+"""The sessions screen: list, reopen and delete saved sessions."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+if TYPE_CHECKING:
+    from tui.app import HopperApp
+
+
+def _when(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+class SessionsScreen(Screen):
+    """Saved sessions, newest first."""
+
+    app: HopperApp
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("enter", "open", "Open", priority=True),
+        Binding("d,delete", "delete", "Delete"),
+        Binding("n", "new", "New session"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static("Sessions", classes="screen-title")
+        yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="sessions-empty", classes="hint")
+        yield Footer()
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#sessions", DataTable)
+
+    def on_mount(self) -> None:
+        self.table.add_columns("#", "First question", "Turns", "Last used")
+        self.reload()
+        self.table.focus()
+
+    def reload(self) -> None:
+        table = self.table
+        table.clear()
+        try:
+            sessions = self.app.store.list_sessions()
+        except Exception as exc:
+            self.app.notify(f"Could not read sessions: {exc}", title="Sessions", severity="error")
+            sessions = []
+        for s in sessions:
+            marker = " ●" if s.id == self.app.session_id else ""
+            table.add_row(f"{s.id}{marker}", (s.title or "(empty)")[:70], str(s.turns), _when(s.updated), key=str(s.id))
+        self.query_one("#sessions-empty", Static).update(
+            "" if sessions else "No saved sessions yet: questions you ask are saved here automatically.")
+
+    def _selected(self) -> int | None:
+        table = self.table
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return int(key.value) if key.value is not None else None
+
+    def action_open(self) -> None:
+        session_id = self._selected()
+        if session_id is None:
+            return
+        self.app.pop_screen()
+        self.app.open_session(session_id)
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_delete(self) -> None:
+        session_id = self._selected()
+        if session_id is None:
+            return
+        if session_id == self.app.session_id and self.app.main.running:
+            self.app.notify("Cancel the run before deleting its session.", severity="warning")
+            return
+        try:
+            self.app.store.delete_session(session_id)
+        except Exception as exc:
+            self.app.notify(f"Could not delete session {session_id}: {exc}", severity="error")
+            return
+        if session_id == self.app.session_id:
+            self.app.open_session(None)
+        self.app.notify(f"Deleted session {session_id}.", title="Sessions")
+        self.reload()
+
+    def action_new(self) -> None:
+        self.app.pop_screen()
+        self.app.open_session(None)

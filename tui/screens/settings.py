@@ -1,0 +1,92 @@
+"""The settings screen: LM, fast LM, retriever, mode and rounds budget (in memory, this run only)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Input, Label, Select, Static
+
+if TYPE_CHECKING:
+    from tui.app import HopperApp
+
+MODES = ("agent", "rag", "closed")
+
+
+class SettingsScreen(ModalScreen[bool]):
+    """Edits `app.config`; changing an LM reloads the agent in a worker."""
+
+    app: HopperApp
+
+    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel"), Binding("ctrl+s", "save", "Save", priority=True)]
+
+    def __init__(self, focus: str = "", **kwargs: Any):
+        super().__init__(**kwargs)
+        self.initial_focus = focus
+
+    def compose(self) -> ComposeResult:
+        from agent.retrieval import RETRIEVERS
+
+        cfg = self.app.config
+        with VerticalScroll(id="settings-box"):
+            yield Static("Settings", classes="screen-title")
+            yield Label("LM (local, local:smollm2 or a LiteLLM id)")
+            yield Input(cfg.lm.model, id="set-lm")
+            yield Label("Fast LM for light steps (empty: same as LM)")
+            yield Input(cfg.lm.fast_model, id="set-fast-lm")
+            yield Label("Retriever (rag mode and first search)")
+            yield Select([(r, r) for r in RETRIEVERS], value=cfg.agent.retriever if cfg.agent.retriever in RETRIEVERS
+                         else Select.BLANK, allow_blank=False, id="set-retriever")
+            yield Label("Mode")
+            yield Select([(m, m) for m in MODES], value=cfg.agent.mode, allow_blank=False, id="set-mode")
+            yield Label("Rounds budget (search rounds per sub-question)")
+            yield Input(str(cfg.agent.max_rounds), type="integer", id="set-rounds")
+            with Horizontal(id="settings-buttons"):
+                yield Button("Save", variant="primary", id="set-save")
+                yield Button("Cancel", id="set-cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        target = {"lm": "#set-lm", "fast_lm": "#set-fast-lm", "retriever": "#set-retriever", "mode": "#set-mode",
+                  "rounds": "#set-rounds"}.get(self.initial_focus, "#set-lm")
+        self.query_one(target).focus()
+
+    def values(self) -> dict[str, Any]:
+        rounds = self.query_one("#set-rounds", Input).value.strip()
+        return {
+            "lm.model": self.query_one("#set-lm", Input).value.strip() or "local",
+            "lm.fast_model": self.query_one("#set-fast-lm", Input).value.strip(),
+            "agent.retriever": self.query_one("#set-retriever", Select).value,
+            "agent.mode": self.query_one("#set-mode", Select).value,
+            "agent.max_rounds": rounds,
+        }
+
+    def action_save(self) -> None:
+        values = self.values()
+        try:
+            rounds = int(values["agent.max_rounds"])
+        except ValueError:
+            rounds = 0
+        if rounds < 1:
+            self.app.notify("The rounds budget must be a whole number of at least 1.", title="Settings",
+                            severity="error")
+            return
+        values["agent.max_rounds"] = rounds
+        if self.app.apply_settings(values):
+            self.dismiss(True)
+
+    @on(Button.Pressed, "#set-save")
+    def _save(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#set-cancel")
+    def _cancel(self) -> None:
+        self.dismiss(False)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()

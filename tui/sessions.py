@@ -1,0 +1,177 @@
+"""Saved TUI sessions: every question, answer and trace, written as it happens (SQLite).
+
+The database lives at `platformdirs.user_data_dir("hopper")/sessions.sqlite3` unless a path
+is given (tests) or `HOPPER_SESSIONS_DB` is set. Schema (version 1)::
+
+    sessions(id INTEGER PRIMARY KEY, title TEXT, index_dir TEXT, created REAL, updated REAL)
+    turns(id INTEGER PRIMARY KEY, session_id INTEGER -> sessions.id ON DELETE CASCADE,
+          question TEXT, answer TEXT  -- JSON of AgentResult.to_dict(with_trace=False), '' while running
+          status TEXT                 -- running | ok | budget | cancelled | error
+          trace TEXT                  -- the run's trace as JSONL (agent.trace schema), appended per event
+          error TEXT, created REAL, updated REAL)
+
+A turn row is created when the question is asked, each trace event is appended the moment it
+arrives, and the answer and status are written at the end, so a crash loses at most one event.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tools.errors import DataFormatError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    title TEXT NOT NULL DEFAULT '',
+    index_dir TEXT NOT NULL DEFAULT '',
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS turns (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'running',
+    trace TEXT NOT NULL DEFAULT '',
+    error TEXT NOT NULL DEFAULT '',
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS turns_by_session ON turns(session_id, id);
+"""
+
+
+def default_db_path() -> Path:
+    """Where sessions are kept: `$HOPPER_SESSIONS_DB`, else the user data directory."""
+    env = os.environ.get("HOPPER_SESSIONS_DB")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("hopper")) / "sessions.sqlite3"
+
+
+@dataclass
+class SessionInfo:
+    id: int
+    title: str
+    index_dir: str
+    created: float
+    updated: float
+    turns: int = 0
+
+
+@dataclass
+class Turn:
+    id: int
+    session_id: int
+    question: str
+    status: str
+    answer: dict[str, Any] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    error: str = ""
+    created: float = 0.0
+
+    @property
+    def answer_text(self) -> str:
+        return str(self.answer.get("answer", ""))
+
+
+class SessionStore:
+    """Thread-safe access to the sessions database (the agent worker writes trace events)."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path is not None else default_db_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.executescript(_SCHEMA)
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise DataFormatError(f"{self.path}: not a Hopper sessions database ({exc}); "
+                                  f"move it away or set HOPPER_SESSIONS_DB") from exc
+        if row is None:
+            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        elif int(row[0]) > SCHEMA_VERSION:
+            raise DataFormatError(f"{self.path}: sessions schema v{row[0]} is newer than this Hopper "
+                                  f"(v{SCHEMA_VERSION})")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _exec(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self._db.execute(sql, args)
+
+    # -- sessions ---------------------------------------------------------------------------------
+    def new_session(self, title: str = "", index_dir: str = "") -> int:
+        now = time.time()
+        cur = self._exec("INSERT INTO sessions (title, index_dir, created, updated) VALUES (?, ?, ?, ?)",
+                         (title, index_dir, now, now))
+        return int(cur.lastrowid)
+
+    def list_sessions(self) -> list[SessionInfo]:
+        rows = self._exec(
+            "SELECT s.id, s.title, s.index_dir, s.created, s.updated, COUNT(t.id) FROM sessions s "
+            "LEFT JOIN turns t ON t.session_id = s.id GROUP BY s.id ORDER BY s.updated DESC, s.id DESC").fetchall()
+        return [SessionInfo(*row) for row in rows]
+
+    def get_session(self, session_id: int) -> SessionInfo | None:
+        return next((s for s in self.list_sessions() if s.id == session_id), None)
+
+    def delete_session(self, session_id: int) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM turns WHERE session_id = ?", (session_id,))
+            self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    # -- turns ------------------------------------------------------------------------------------
+    def start_turn(self, session_id: int, question: str) -> int:
+        now = time.time()
+        with self._lock:
+            cur = self._db.execute("INSERT INTO turns (session_id, question, created, updated) VALUES (?, ?, ?, ?)",
+                                   (session_id, question, now, now))
+            self._db.execute("UPDATE sessions SET updated = ?, title = CASE WHEN title = '' THEN ? ELSE title END "
+                             "WHERE id = ?", (now, question, session_id))
+        return int(cur.lastrowid)
+
+    def append_event(self, turn_id: int, event) -> None:
+        """Append one `TraceEvent` (or its JSON line) to the turn's trace."""
+        line = event if isinstance(event, str) else event.to_json()
+        self._exec("UPDATE turns SET trace = trace || ?, updated = ? WHERE id = ?",
+                   (line.rstrip("\n") + "\n", time.time(), turn_id))
+
+    def finish_turn(self, turn_id: int, status: str, answer: dict[str, Any] | None = None, error: str = "") -> None:
+        payload = json.dumps(answer, ensure_ascii=False, default=str) if answer is not None else ""
+        self._exec("UPDATE turns SET status = ?, answer = ?, error = ?, updated = ? WHERE id = ?",
+                   (status, payload, error, time.time(), turn_id))
+
+    def turns(self, session_id: int) -> list[Turn]:
+        rows = self._exec("SELECT id, session_id, question, status, answer, trace, error, created FROM turns "
+                          "WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
+        out = []
+        for tid, sid, question, status, answer, trace, error, created in rows:
+            events = [json.loads(line) for line in trace.splitlines() if line.strip()]
+            out.append(Turn(tid, sid, question, status, json.loads(answer) if answer else {}, events, error, created))
+        return out
+
+    def history(self, session_id: int) -> list[tuple[str, str]]:
+        """Earlier (question, answer) pairs that a follow-up question sees as context."""
+        return [(t.question, t.answer_text) for t in self.turns(session_id)
+                if t.status in ("ok", "budget") and t.answer_text]

@@ -1,0 +1,199 @@
+"""A live tree of agent runs: question → sub-questions → queries per tool → hits → verdicts → answers.
+
+Built incrementally from trace events (see `agent.trace` for the schema); one top-level node
+per turn of the session, so a reopened session shows every run it holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+STATUS_STYLE = {"ok": "green", "budget": "yellow", "cancelled": "yellow", "error": "red", "running": "cyan"}
+
+
+def _short(text: Any, n: int = 60) -> str:
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def event_parts(event: Any) -> tuple[str, dict[str, Any]]:
+    """(type, data) of a `TraceEvent` or of its JSON dict (saved sessions)."""
+    if isinstance(event, dict):
+        return event.get("type", ""), event.get("data") or {}
+    return event.type, event.data
+
+
+@dataclass
+class _TurnNodes:
+    root: TreeNode
+    question: str
+    subs: dict[int, TreeNode] = field(default_factory=dict)
+    queries: dict[tuple, TreeNode] = field(default_factory=dict)
+
+
+class RunTree(Tree[dict]):
+    """The research tree of the session's runs, updated as events arrive."""
+
+    DEFAULT_CSS = """
+    RunTree { background: $surface; }
+    """
+
+    def __init__(self, **kwargs: Any):
+        super().__init__("session", **kwargs)
+        self.show_root = False
+        self.guide_depth = 2
+        self._turns: dict[int, _TurnNodes] = {}
+
+    # -- public -------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        self.clear()
+        self._turns.clear()
+
+    def start_turn(self, turn_id: int, question: str) -> TreeNode:
+        for other in self._turns.values():
+            other.root.collapse()
+        node = self.root.add(self._turn_label(question, "running"), data={"kind": "turn", "turn": turn_id},
+                             expand=True)
+        self._turns[turn_id] = _TurnNodes(node, question)
+        self.root.expand()
+        return node
+
+    def add_event(self, turn_id: int, event: Any) -> None:
+        """Add one trace event (a `TraceEvent` or its dict) to the turn's subtree."""
+        kind, d = event_parts(event)
+        turn = self._turns.get(turn_id)
+        if turn is None:
+            turn = self._turns[turn_id] = _TurnNodes(self.root.add(self._turn_label(d.get("question", "?"), "running"),
+                                                                   data={"kind": "turn", "turn": turn_id},
+                                                                   expand=True), d.get("question", "?"))
+        handler = getattr(self, f"_ev_{kind}", None)
+        if handler is not None:
+            handler(turn, d)
+
+    def turn_node(self, turn_id: int) -> TreeNode | None:
+        turn = self._turns.get(turn_id)
+        return turn.root if turn else None
+
+    @property
+    def node_count(self) -> int:
+        def count(node: TreeNode) -> int:
+            return 1 + sum(count(c) for c in node.children)
+
+        return count(self.root) - 1
+
+    # -- labels -------------------------------------------------------------------------------------
+    @staticmethod
+    def _turn_label(question: str, status: str, extra: str = "") -> Text:
+        text = Text("? ", style="bold")
+        text.append(_short(question, 70), style="bold")
+        text.append(f"  {status}", style=STATUS_STYLE.get(status, "dim"))
+        if extra:
+            text.append(f" {extra}", style="dim")
+        return text
+
+    def _sub(self, turn: _TurnNodes, node: int | None) -> TreeNode:
+        if node is None:
+            return turn.root
+        if node not in turn.subs:
+            turn.subs[node] = turn.root.add(Text(f"#{node}"), data={"kind": "sub", "node": node}, expand=True)
+        return turn.subs[node]
+
+    # -- event handlers -----------------------------------------------------------------------------
+    def _ev_run_start(self, turn: _TurnNodes, d: dict) -> None:
+        turn.question = d.get("question", turn.question)
+        turn.root.set_label(self._turn_label(turn.question, "running", d.get("mode", "")))
+
+    def _ev_decompose(self, turn: _TurnNodes, d: dict) -> None:
+        for n in d.get("nodes", []):
+            label = Text(f"#{n['id']} ", style="bold magenta")
+            label.append(_short(n.get("text", ""), 70))
+            if n.get("depends_on"):
+                label.append(f"  (uses #{', #'.join(map(str, n['depends_on']))})", style="dim")
+            sub = self._sub(turn, n["id"])
+            sub.set_label(label)
+            sub.data = {"kind": "sub", "node": n["id"], "text": n.get("text", "")}
+
+    def _ev_rewrite(self, turn: _TurnNodes, d: dict) -> None:
+        sub = self._sub(turn, d.get("node"))
+        for q in d.get("queries", []):
+            key = (d.get("node"), q["tool"], q["query"])
+            if key not in turn.queries:
+                turn.queries[key] = sub.add(self._query_label(q["tool"], q["query"]), data={"kind": "query", **q})
+
+    @staticmethod
+    def _query_label(tool: str, query: str, hits: int | None = None, error: str = "") -> Text:
+        label = Text(f"{tool} ", style="cyan")
+        label.append(_short(query, 60))
+        if error:
+            label.append(f"  ✗ {_short(error, 40)}", style="red")
+        elif hits is not None:
+            label.append(f"  → {hits} hits", style="dim")
+        return label
+
+    def _ev_tool_call(self, turn: _TurnNodes, d: dict) -> None:
+        args = d.get("args") or {}
+        query = args.get("query") or args.get("entity") or " → ".join(
+            str(args[k]) for k in ("source", "target") if args.get(k)) or ""
+        key = (d.get("node"), d.get("tool"), query)
+        node = turn.queries.get(key)
+        label = self._query_label(d.get("tool", "?"), query, len(d.get("hits", [])), d.get("error") or "")
+        if node is None or node.children:
+            node = self._sub(turn, d.get("node")).add(label, data={"kind": "query"})
+            turn.queries[key] = node
+        else:
+            node.set_label(label)
+        new = set(d.get("new") or [])
+        for hit in d.get("hits", []):
+            text = Text(_short(hit.get("title") or hit.get("chunk_id"), 48))
+            text.append(f"  {float(hit.get('score', 0.0)):.3f}", style="dim")
+            if hit.get("chunk_id") in new:
+                text.append(" new", style="green")
+            node.add_leaf(text, data={"kind": "hit", **hit})
+
+    def _ev_judge(self, turn: _TurnNodes, d: dict) -> None:
+        if d.get("answerable"):
+            label = Text(f"judge r{d.get('round', '?')}: ✓ ", style="green")
+            label.append(_short(d.get("answer"), 50), style="bold")
+        else:
+            label = Text(f"judge r{d.get('round', '?')}: ✗ ", style="yellow")
+            label.append(_short(d.get("missing") or "not answerable yet", 50), style="dim")
+        self._sub(turn, d.get("node")).add_leaf(label, data={"kind": "judge", **d})
+
+    def _ev_node_answer(self, turn: _TurnNodes, d: dict) -> None:
+        sub = self._sub(turn, d.get("node"))
+        label = Text(f"#{d.get('node')} ", style="bold magenta")
+        label.append(_short(d.get("text", ""), 50))
+        if d.get("status") == "answered":
+            label.append(f"  → {_short(d.get('answer'), 30)}", style="bold green")
+        else:
+            label.append("  → unanswered", style="yellow")
+        sub.set_label(label)
+
+    def _ev_fallback(self, turn: _TurnNodes, d: dict) -> None:
+        label = Text(f"fallback ({d.get('step', '')}): ", style="yellow")
+        label.append(_short(d.get("reason"), 60), style="dim")
+        self._sub(turn, d.get("node")).add_leaf(label, data={"kind": "fallback", **d})
+
+    def _ev_budget(self, turn: _TurnNodes, d: dict) -> None:
+        self._sub(turn, d.get("node")).add_leaf(Text(f"budget reached: {d.get('reason', '')}", style="yellow"),
+                                                data={"kind": "budget", **d})
+
+    def _ev_answer(self, turn: _TurnNodes, d: dict) -> None:
+        label = Text("answer: ", style="bold")
+        label.append(_short(d.get("short_answer") or d.get("answer"), 50), style="bold green")
+        cites = d.get("citations") or []
+        if cites:
+            label.append(f"  [{len(cites)} cited]", style="dim")
+        node = turn.root.add(label, data={"kind": "answer"})
+        for c in cites:
+            node.add_leaf(Text(f"[{c.get('n')}] {_short(c.get('title'), 50)}"), data={"kind": "citation", **c})
+
+    def _ev_run_end(self, turn: _TurnNodes, d: dict) -> None:
+        status = d.get("status", "ok")
+        extra = f"{d.get('seconds', 0):.1f}s" if d.get("seconds") is not None else ""
+        turn.root.set_label(self._turn_label(turn.question, status, extra))
