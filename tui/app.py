@@ -85,9 +85,9 @@ class HopperApp(App):
         return short_path(self.config.index_dir)
 
     # -- lifecycle ----------------------------------------------------------------------------------
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.install_screen(MainScreen(), "main")
-        self.push_screen("main")
+        await self.push_screen("main")
         if self.session is None:
             self.build_session()
         if self._open_at_start is not None:
