@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -25,12 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import dspy  # noqa: E402
+import dspy
 
-from agent.config import LMSettings  # noqa: E402
-from agent.lm import get_lm  # noqa: E402
-from agent.lm.local import load_model, unload_all  # noqa: E402
-from agent.lm.models import select_local  # noqa: E402
+from agent.config import LMSettings
+from agent.lm import get_lm
+from agent.lm.local import load_model, unload_all
+from agent.lm.models import select_local
 
 PASSAGE = (
     "The Vellmark lighthouse stands on a basalt spur at the mouth of the Orre estuary. It was designed by "
@@ -88,8 +89,8 @@ def structured_cases(n: int) -> list[tuple[type[dspy.Signature], dict]]:
             cases.append((Judge, {"question": q, "evidence": ev}))
         else:
             q = f"Who designed the lighthouse that {person} visited in {place}?"
-            cases.append((Answer, {"question": q, "passages": [f"[1] {PASSAGE}", f"[2] {person} visited the "
-                                                              f"Vellmark lighthouse while travelling from {place}."]}))
+            second = f"[2] {person} visited the Vellmark lighthouse while travelling from {place}."
+            cases.append((Answer, {"question": q, "passages": [f"[1] {PASSAGE}", second]}))
         i += 1
     return cases
 
@@ -102,39 +103,55 @@ def _valid(pred: dspy.Prediction, sig: type[dspy.Signature]) -> bool:
     return isinstance(pred.answer, str) and isinstance(pred.citations, list)
 
 
-def speed(model: str, threads: int, repeats: int) -> dict:
-    """Load time and llama.cpp's prompt / generation throughput (median of `repeats`)."""
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run(llama, messages, max_tokens: int, fmt: dict | None) -> tuple[object, float]:
     import llama_cpp
 
+    llama.reset()  # no KV-cache reuse between runs
+    llama_cpp.llama_perf_context_reset(llama._ctx.ctx)
+    cpu = _cpu()
+    kwargs = {"response_format": fmt} if fmt else {}
+    llama.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0, **kwargs)
+    return llama_cpp.llama_perf_context(llama._ctx.ctx), _cpu() - cpu
+
+
+def speed(model: str, threads: int, repeats: int) -> dict:
+    """Load time and llama.cpp's prompt / generation throughput (median of `repeats`).
+
+    Wall-clock rates come from llama.cpp's counters. On a shared machine they drop with the
+    load, so CPU-time rates are also given: tokens per (process CPU seconds / threads), i.e.
+    the speed with the threads' cores to itself (an estimate, conservative when threads spin).
+    """
     path = select_local(model).path()  # assembled (and verified) before timing the load
     unload_all()
     loaded = load_model(path, n_ctx=2048, n_threads=threads)
     llama = loaded.llama
-    prompts = {
-        "free": [{"role": "user", "content": PASSAGE * 3 + "\nRetell this story in detail, sentence by sentence."}],
-        "json": [{"role": "user", "content": PASSAGE * 3 + "\nList every fact above as JSON: "
-                  '{"facts": ["..."]}'}],
-    }
-    out: dict = {"model": model, "gguf": path.name, "threads": threads, "load_s": round(loaded.load_seconds, 3)}
-    for kind, messages in prompts.items():
-        p_rates, g_rates, n_p, n_g = [], [], 0, 0
-        for _ in range(repeats):
-            llama.reset()
-            llama_cpp.llama_perf_context_reset(llama._ctx.ctx)
-            fmt = {"type": "json_object", "schema": {"type": "object", "properties": {
-                "facts": {"type": "array", "items": {"type": "string"}}}, "required": ["facts"]}}
-            kwargs = {"response_format": fmt} if kind == "json" else {}
-            llama.create_chat_completion(messages=messages, max_tokens=128, temperature=0.0, **kwargs)
-            perf = llama_cpp.llama_perf_context(llama._ctx.ctx)
-            n_p, n_g = perf.n_p_eval, perf.n_eval
-            p_rates.append(perf.n_p_eval / max(perf.t_p_eval_ms, 1e-6) * 1000)
-            g_rates.append(perf.n_eval / max(perf.t_eval_ms, 1e-6) * 1000)
-        if kind == "free":
-            out.update(prompt_tokens=n_p, prompt_tok_s=round(statistics.median(p_rates), 1),
-                       generated_tokens=n_g, gen_tok_s=round(statistics.median(g_rates), 1))
-        else:
-            out.update(json_gen_tok_s=round(statistics.median(g_rates), 1))
-    return out
+    story = [{"role": "user", "content": PASSAGE * 3 + "\nRetell this story in detail, sentence by sentence."}]
+    facts = [{"role": "user", "content": PASSAGE * 3 + '\nList every fact above as JSON: {"facts": ["..."]}'}]
+    schema = {"type": "json_object", "schema": {"type": "object", "properties": {
+        "facts": {"type": "array", "items": {"type": "string"}}}, "required": ["facts"]}}
+    rates: dict[str, list[float]] = {k: [] for k in ("p", "g", "j", "p_cpu", "g_cpu", "j_cpu")}
+    n_p = n_g = n_j = 0
+    for _ in range(repeats):
+        perf1, cpu1 = _run(llama, story, 1, None)  # prompt only
+        perf, cpu = _run(llama, story, 128, None)  # prompt + generation
+        perf_j, cpu_j = _run(llama, facts, 128, schema)  # generation under a JSON-schema grammar
+        n_p, n_g, n_j = perf.n_p_eval, perf.n_eval, perf_j.n_eval
+        rates["p"].append(perf.n_p_eval / max(perf.t_p_eval_ms, 1e-6) * 1000)
+        rates["g"].append(perf.n_eval / max(perf.t_eval_ms, 1e-6) * 1000)
+        rates["j"].append(perf_j.n_eval / max(perf_j.t_eval_ms, 1e-6) * 1000)
+        rates["p_cpu"].append(perf1.n_p_eval / max(cpu1 / threads, 1e-6))
+        rates["g_cpu"].append(perf.n_eval / max((cpu - cpu1) / threads, 1e-6))
+        rates["j_cpu"].append(perf_j.n_eval / max((cpu_j - cpu1) / threads, 1e-6))
+    med = {k: round(statistics.median(v), 1) for k, v in rates.items()}
+    return {"model": model, "gguf": path.name, "threads": threads, "load_s": round(loaded.load_seconds, 3),
+            "prompt_tokens": n_p, "generated_tokens": n_g, "json_generated_tokens": n_j,
+            "prompt_tok_s": med["p"], "gen_tok_s": med["g"], "json_gen_tok_s": med["j"],
+            "prompt_tok_s_cpu": med["p_cpu"], "gen_tok_s_cpu": med["g_cpu"], "json_gen_tok_s_cpu": med["j_cpu"]}
 
 
 def parse_rate(model: str, adapter_name: str, n: int, threads: int) -> dict:
@@ -149,7 +166,7 @@ def parse_rate(model: str, adapter_name: str, n: int, threads: int) -> dict:
             try:
                 pred = dspy.Predict(sig)(**inputs)
                 good = _valid(pred, sig)
-            except Exception as exc:  # a parse failure is a data point here, not a crash
+            except Exception as exc:  # noqa: BLE001 - a parse failure is a data point here, not a crash
                 good = False
                 failures.append(f"{sig.__name__}: {type(exc).__name__}: {str(exc)[:120]}")
             seconds.append(time.perf_counter() - start)
@@ -206,11 +223,13 @@ def _print(result: dict, out: Path) -> None:
     m = result["machine"]
     speed_table = Table(title=f"Embedded LM speed ({m['usable_cpus']} CPUs, {m['cpu']}, load "
                               f"{m['load_avg_1m_at_start']} -> {m['load_avg_1m_at_end']})")
-    for col in ("model", "threads", "load s", "prompt tok/s", "gen tok/s", "gen tok/s (JSON grammar)"):
+    for col in ("model", "threads", "load s", "prompt tok/s", "gen tok/s", "JSON gen tok/s"):
         speed_table.add_column(col)
     for s in result["speed"]:
-        speed_table.add_row(s["model"], str(s["threads"]), f"{s['load_s']:.2f}", f"{s['prompt_tok_s']:.1f}",
-                            f"{s['gen_tok_s']:.1f}", f"{s['json_gen_tok_s']:.1f}")
+        speed_table.add_row(s["model"], str(s["threads"]), f"{s['load_s']:.2f}",
+                            f"{s['prompt_tok_s']:.1f} ({s['prompt_tok_s_cpu']:.0f} cpu)",
+                            f"{s['gen_tok_s']:.1f} ({s['gen_tok_s_cpu']:.0f} cpu)",
+                            f"{s['json_gen_tok_s']:.1f} ({s['json_gen_tok_s_cpu']:.0f} cpu)")
     console.print(speed_table)
     if result["parse"]:
         parse_table = Table(title="Structured-output parse rate (first try, no retries)")

@@ -25,7 +25,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 CACHE_LAYOUT_VERSION = 1
-DISK_LIMIT_BYTES = int(os.environ.get("HOPPER_LM_CACHE_LIMIT", 4 * 1024**3))
+DISK_LIMIT_BYTES = int(os.environ.get("HOPPER_LM_CACHE_LIMIT") or 4 * 1024**3)
 
 _lock = threading.Lock()
 _configured_dir: str | None = None

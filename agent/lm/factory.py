@@ -142,8 +142,8 @@ def get_lm(settings: LMSettings, *, fast: bool = False) -> HopperLM:
     model = _model_for(settings, fast)
     if settings.cache:
         use_cache_dir(settings.cache_dir)
-    common = dict(temperature=settings.temperature, max_tokens=settings.max_tokens,
-                  num_retries=max(0, int(settings.retries)), cache=bool(settings.cache))
+    common: dict[str, Any] = {"temperature": settings.temperature, "max_tokens": settings.max_tokens,
+                              "num_retries": max(0, int(settings.retries)), "cache": bool(settings.cache)}
     if is_local(model):
         from agent.lm.local import LlamaEngine
 

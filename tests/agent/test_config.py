@@ -78,7 +78,7 @@ def test_config_show_json_with_flags(home, capsys, monkeypatch):
 def test_config_show_table_filters_by_prefix(home, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     work, _ = home
-    (work / "hopper.toml").write_text('[lm]\napi_key = "%s"\n' % SECRET)
+    (work / "hopper.toml").write_text(f'[lm]\napi_key = "{SECRET}"\n')
     code, out = _run(["show", "lm"], capsys)
     assert code == 0 and "lm.model" in out and "'local'" in out and "default" in out
     assert "agent.mode" not in out and SECRET not in out and "***" in out

@@ -69,7 +69,7 @@ def test_concurrent_assembly_yields_one_valid_file(tmp_path, monkeypatch):
     def build():
         try:
             gguf.ensure_qwen_gguf(tmp_path / "models", expected_sha256=digest)
-        except BaseException as exc:  # pragma: no cover - reported below
+        except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=build) for _ in range(4)]
@@ -170,6 +170,5 @@ def test_smollm2_is_shared_and_thread_safe():
 @pytest.mark.slow
 def test_prompt_longer_than_the_context_is_a_clear_error():
     settings = LMSettings(model="local:smollm2", cache=False, max_tokens=4, n_ctx=128, retries=0)
-    with pytest.raises(ModelError, match="context window: raise lm.n_ctx"):
-        with lm_context(settings) as lm:
-            lm("word " * 400)
+    with pytest.raises(ModelError, match="context window: raise lm.n_ctx"), lm_context(settings) as lm:
+        lm("word " * 400)

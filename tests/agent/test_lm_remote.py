@@ -32,7 +32,8 @@ def _json_or_chat(body: dict) -> str:
 
 
 def _settings(url: str, **kw) -> LMSettings:
-    base = dict(model="openai/tiny-fake", api_base=url, api_key=KEY, cache=False, retries=0, timeout_s=5.0)
+    base = {"model": "openai/tiny-fake", "api_base": url, "api_key": KEY, "cache": False, "retries": 0,
+            "timeout_s": 5.0}
     base.update(kw)
     return LMSettings(**base)
 
@@ -90,9 +91,8 @@ def test_no_cache_calls_again(fake_openai):
 def test_unreachable_server_fails_fast_with_the_fix():
     url = f"http://127.0.0.1:{_closed_port()}/v1"
     start = time.perf_counter()
-    with pytest.raises(LMUnavailableError) as info:
-        with lm_context(_settings(url, retries=0, timeout_s=2.0)):
-            dspy.Predict(QA)(question="anyone there?")
+    with pytest.raises(LMUnavailableError) as info, lm_context(_settings(url, retries=0, timeout_s=2.0)):
+        dspy.Predict(QA)(question="anyone there?")
     assert time.perf_counter() - start < 5
     message = str(info.value)
     assert f"cannot reach LM server at {url} (connection refused)" in message
@@ -100,9 +100,8 @@ def test_unreachable_server_fails_fast_with_the_fix():
 
 
 def test_malformed_reply_is_reported_clearly(fake_openai):
-    with fake_openai(mode="malformed") as srv:
-        with pytest.raises(ModelError) as info:
-            get_lm(_settings(srv.url))("hello")
+    with fake_openai(mode="malformed") as srv, pytest.raises(ModelError) as info:
+        get_lm(_settings(srv.url))("hello")
     message = str(info.value)
     assert "not an OpenAI chat completion" in message and srv.url in message and KEY not in message
 
