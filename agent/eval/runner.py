@@ -259,6 +259,8 @@ def run_questions(session, dataset: Dataset, run_dir: str | Path, *, mode: str, 
         cancel.set()
         for fut in pending:
             fut.cancel()
+        log.warning("interrupted: stopping the questions in flight (an LM call in progress finishes first); "
+                    "finished questions are saved")
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         writer.close()
