@@ -224,7 +224,7 @@ def run_questions(session, dataset: Dataset, run_dir: str | Path, *, mode: str, 
         except KeyboardInterrupt:
             cancel.set()
             return q, None
-        except Exception as exc:  # recorded in the trace's run_end (status error); scored as wrong
+        except Exception as exc:  # noqa: BLE001 - recorded in the trace's run_end (status error); scored as wrong
             log.warning("question %s failed: %s", q.qid, exc)
             if trace.first("run_end") is None:
                 trace.emit("run_end", status="error", seconds=0.0, lm_calls=0, tool_calls=0, tokens=0,

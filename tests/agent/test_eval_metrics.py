@@ -8,8 +8,15 @@ from collections import Counter
 
 import pytest
 
-from agent.eval.metrics import (evidence_ranking, exact_match, f1_score, normalize_answer, recall_at, score_traces,
-                                stop_reason)
+from agent.eval.metrics import (
+    evidence_ranking,
+    exact_match,
+    f1_score,
+    normalize_answer,
+    recall_at,
+    score_traces,
+    stop_reason,
+)
 from agent.trace import Trace
 
 

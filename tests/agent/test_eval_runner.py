@@ -10,7 +10,6 @@ import sys
 import textwrap
 import time
 
-import dspy
 import pytest
 from dspy.adapters.json_adapter import JSONAdapter
 from dspy.utils import DummyLM

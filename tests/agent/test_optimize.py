@@ -9,8 +9,15 @@ import pytest
 
 from agent.config import HopperConfig
 from agent.eval.datasets import load_dataset
-from agent.optimize import (OptimizeSettings, compile_agent, evidence_recall, make_metric, save_program, tidy_demos,
-                            to_examples)
+from agent.optimize import (
+    OptimizeSettings,
+    compile_agent,
+    evidence_recall,
+    make_metric,
+    save_program,
+    tidy_demos,
+    to_examples,
+)
 from agent.session import Session, default_program, load_program_file
 from tests.agent.test_eval_runner import dataset_dir, index_dir, scripted_lm  # noqa: F401 - fixtures
 from tools.errors import DataFormatError

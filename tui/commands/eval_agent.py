@@ -37,7 +37,6 @@ def run_settings(args, cfg, index_dir: str | None, program: Path | None) -> dict
 def run_agent_eval(args: argparse.Namespace) -> int:
     from agent.eval.datasets import load_dataset
     from agent.eval.report import score_run, write_report
-    from agent.eval.runner import run_questions
     from agent.session import Session, default_program
     from tools.errors import ConfigError
     from tui.common import config_from_args
@@ -75,8 +74,15 @@ def run_agent_eval(args: argparse.Namespace) -> int:
 
 def _run_with_progress(session, dataset, args, settings):
     from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from agent.eval.runner import run_questions
 
