@@ -92,7 +92,9 @@ def structured_cases(n: int) -> list[tuple[type[dspy.Signature], dict]]:
             second = f"[2] {person} visited the Vellmark lighthouse while travelling from {place}."
             cases.append((Answer, {"question": q, "passages": [f"[1] {PASSAGE}", second]}))
         i += 1
-    return cases
+    # grouped by signature, as an agent run makes them: llama.cpp reuses the shared prompt prefix
+    order = {Decompose: 0, Judge: 1, Answer: 2}
+    return sorted(cases, key=lambda case: order[case[0]])
 
 
 def _valid(pred: dspy.Prediction, sig: type[dspy.Signature]) -> bool:

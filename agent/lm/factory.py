@@ -74,10 +74,11 @@ class HopperLM(dspy.LM):
 
 
 class HopperJSONAdapter(JSONAdapter):
-    """`dspy.JSONAdapter` with bounded retries when a reply does not parse.
+    """`dspy.JSONAdapter` with bounded retries when a reply does not parse or was cut off.
 
-    A truncated reply is retried with twice the `max_tokens`; any other unparsable reply is
-    retried once at a slightly higher temperature (a different cache key, so a fresh call).
+    A truncated reply (finish reason `length`, even one JSON repair could patch) is retried
+    with twice the `max_tokens`; any other unparsable reply is retried at a slightly higher
+    temperature (a different cache key, so a fresh call). At most `parse_retries` retries.
     """
 
     def __init__(self, parse_retries: int = 1, **kwargs: Any):
@@ -87,13 +88,20 @@ class HopperJSONAdapter(JSONAdapter):
     def __call__(self, lm, lm_kwargs, signature, demos, inputs):
         kwargs = dict(lm_kwargs)
         for attempt in range(self.parse_retries + 1):
+            last = attempt >= self.parse_retries
             try:
-                return super().__call__(lm, dict(kwargs), signature, demos, inputs)
+                outputs = super().__call__(lm, dict(kwargs), signature, demos, inputs)
             except AdapterParseError:
-                if attempt >= self.parse_retries:
+                if last:
                     raise
-                kwargs = self._retry_kwargs(lm, kwargs)
                 logger.info("LM reply did not parse; retrying (%d/%d)", attempt + 1, self.parse_retries)
+            else:
+                # JSON repair can "parse" a reply cut off by max_tokens: do not trust it.
+                if last or not _last_truncated(lm):
+                    return outputs
+                logger.info("LM reply was truncated; retrying with more tokens (%d/%d)", attempt + 1,
+                            self.parse_retries)
+            kwargs = self._retry_kwargs(lm, kwargs)
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod

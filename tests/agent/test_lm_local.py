@@ -100,6 +100,56 @@ def test_smollm2_gguf_is_found_in_its_package():
     assert gguf.smollm2_gguf().suffix == ".gguf"
 
 
+# --- the JSON adapter's bounded parse retries (a scripted engine, no model) ---------------
+
+
+class ScriptedEngine:
+    """Replies from a script, recording the max_tokens of each request."""
+
+    supports_response_schema = True
+    supported_params = frozenset({"response_format", "temperature", "max_tokens"})
+
+    def __init__(self, replies: list[tuple[str, str]]):
+        self.replies = list(replies)
+        self.max_tokens: list[int] = []
+
+    def complete(self, request):
+        from dspy.lm15 import Message, Response, TextPart, Usage
+
+        self.max_tokens.append(request.config.max_tokens)
+        text, finish = self.replies.pop(0)
+        return Response(id=None, model="scripted", message=Message.assistant([TextPart(text)]),
+                        finish_reason=finish, usage=Usage(input_tokens=5, output_tokens=5))
+
+    def close(self):
+        pass
+
+
+def _scripted_lm(replies):
+    from agent.lm import HopperLM
+
+    engine = ScriptedEngine(replies)
+    return HopperLM("hopper-test/scripted", engine=engine, cache=False, max_tokens=16), engine
+
+
+def test_truncated_json_is_retried_with_more_tokens():
+    lm, engine = _scripted_lm([('{"sufficient": true, "names": ["Ma', "length"),
+                               ('{"sufficient": true, "names": ["Marie Curie"]}', "stop")])
+    with lm_context(LMSettings(cache=False, retries=2), lm=lm):
+        pred = dspy.Predict(Judge)(question="q", evidence="e")
+    assert pred.names == ["Marie Curie"] and engine.max_tokens == [16, 32]
+
+
+def test_unparsable_reply_ends_as_one_line_output_error():
+    from agent.lm import LMOutputError
+
+    lm, engine = _scripted_lm([("no json here", "stop")] * 3)
+    with pytest.raises(LMOutputError, match="did not fit the expected fields"):
+        with lm_context(LMSettings(cache=False, retries=2), lm=lm):
+            dspy.Predict(Judge)(question="q", evidence="e")
+    assert len(engine.max_tokens) == 3  # first try + min(retries, 2) retries
+
+
 # --- real calls (kept short: small max_tokens). Marked slow, but part of the default run. ---
 
 
