@@ -144,9 +144,9 @@ def test_unparsable_reply_ends_as_one_line_output_error():
     from agent.lm import LMOutputError
 
     lm, engine = _scripted_lm([("no json here", "stop")] * 3)
-    with pytest.raises(LMOutputError, match="did not fit the expected fields"):
-        with lm_context(LMSettings(cache=False, retries=2), lm=lm):
-            dspy.Predict(Judge)(question="q", evidence="e")
+    settings = LMSettings(cache=False, retries=2)
+    with pytest.raises(LMOutputError, match="did not fit the expected fields"), lm_context(settings, lm=lm):
+        dspy.Predict(Judge)(question="q", evidence="e")
     assert len(engine.max_tokens) == 3  # first try + min(retries, 2) retries
 
 
