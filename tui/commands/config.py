@@ -69,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
     if as_json:
         print(json.dumps([{"setting": n, "value": v, "source": s} for n, v, s in rows], indent=2))
         return 0
-    table = Table(title="Hopper configuration (lowest to highest: default < user file < "
-                        "./hopper.toml < env < flag)", title_justify="left")
+    table = Table(title="Hopper configuration (default < user file < ./hopper.toml < env < flag)",
+                  title_justify="left")
     table.add_column("setting", style="bold")
     table.add_column("value")
     table.add_column("source", style="dim")
