@@ -1,69 +1,11 @@
-"""Fixtures for the TUI tests: a session that replays a recorded agent trace, and app factories."""
+"""Fixtures for the TUI tests: the replaying session, a config, a temporary sessions store, app factory."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import threading
-from dataclasses import asdict
-from pathlib import Path
-from types import SimpleNamespace
-
 import pytest
+from tui_support import ReplaySession
 
 from agent.config import HopperConfig
-from agent.research import AgentResult, Citation
-from agent.trace import Trace, load_trace
-
-DATA = Path(__file__).parent / "data"
-TRACE = DATA / "demo_trace.jsonl"
-RESULT = DATA / "demo_result.json"
-
-
-class ReplaySession:
-    """Stands in for `agent.session.Session`: replays `demo_trace.jsonl` through the subscribers.
-
-    `pause_after=N` stops after N events until the run is cancelled (`paused` is set then),
-    so a test can cancel mid-run without sleeping. `error` makes `ask` raise it after run_start.
-    """
-
-    def __init__(self, pause_after: int | None = None, error: BaseException | None = None):
-        self.recorded = load_trace(TRACE)
-        self.result = json.loads(RESULT.read_text())
-        self.pause_after = pause_after
-        self.error = error
-        self.paused = threading.Event()
-        self.calls: list[dict] = []
-        self.agent = SimpleNamespace(runtime=SimpleNamespace(lm_name="Qwen2.5-Coder-0.5B (recorded trace)"))
-
-    def ask(self, question, *, mode=None, subscribers=(), cancel=None, history=(), trace=None) -> AgentResult:
-        self.calls.append({"question": question, "mode": mode, "history": list(history)})
-        trace = trace or Trace(run_id="replay")
-        trace.subscribers.extend(subscribers)
-        end = self.recorded.first("run_end").data
-        for i, event in enumerate(self.recorded.events):
-            if self.pause_after is not None and i == self.pause_after:
-                self.paused.set()
-                cancel.wait(timeout=30)
-            if cancel is not None and cancel.is_set():
-                trace.emit("answer", answer="Cancelled.", short_answer="", sufficient=False, citations=[],
-                           evidence=[])
-                trace.emit("run_end", status="cancelled", seconds=1.5, lm_calls=1, tool_calls=1, tokens=100,
-                           error=None)
-                return AgentResult(question, "Cancelled.", "", [], [], [], False, "cancelled", trace)
-            data = dict(event.data)
-            if event.type == "run_start":
-                data["question"] = question
-            if self.error is not None and event.type != "run_start":
-                trace.emit("run_end", status="error", seconds=0.1, lm_calls=0, tool_calls=0, tokens=0,
-                           error=str(self.error))
-                raise self.error
-            trace.emit(event.type, **data)
-        r = self.result
-        cites = [Citation(**c) for c in r["citations"]]
-        assert end["status"] in ("ok", "budget")
-        return AgentResult(question, r["answer"], r["short_answer"], cites, r["evidence"], [], r["sufficient"],
-                           r["status"], trace)
 
 
 @pytest.fixture
@@ -99,20 +41,3 @@ def make(config, store):
     return factory
 
 
-async def settle(app, pilot) -> None:
-    """Wait for every worker, then for the messages they posted to be handled."""
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def wait_for(event: threading.Event, timeout: float = 30) -> bool:
-    """Wait on a thread event without blocking the app's event loop."""
-    return await asyncio.get_running_loop().run_in_executor(None, event.wait, timeout)
-
-
-def result_dict(result: AgentResult) -> dict:
-    return {"answer": result.answer, "short_answer": result.short_answer,
-            "citations": [asdict(c) for c in result.citations], "evidence": result.evidence,
-            "sufficient": result.sufficient, "status": result.status}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Input, Markdown
+from tui_support import ReplaySession, settle, wait_for
 
-from tests.tui.conftest import ReplaySession, settle, wait_for
 from tools.errors import ModelError
 
 pytestmark = pytest.mark.asyncio
