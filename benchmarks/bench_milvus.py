@@ -46,14 +46,26 @@ def _settings(backend: str):
     return settings
 
 
-def build_local(work: Path, progress) -> tuple[Path, dict]:
-    """The local index (built once per work folder) and its build figures."""
+def subset_corpus(work: Path, qrels: dict[str, dict[str, int]], max_docs: int) -> Path:
+    """A corpus of every judged document plus the first others, up to `max_docs` (quick runs)."""
+    judged = {d for docs in qrels.values() for d in docs}
+    out = work / f"corpus-{max_docs}.jsonl"
+    with (DATA / "corpus.jsonl").open(encoding="utf-8") as src, out.open("w", encoding="utf-8") as dst:
+        lines = src.readlines()
+        keep = [ln for ln in lines if json.loads(ln)["_id"] in judged]
+        keep += [ln for ln in lines if json.loads(ln)["_id"] not in judged][:max(0, max_docs - len(keep))]
+        dst.writelines(keep)
+    return out
+
+
+def build_local(work: Path, corpus: Path, progress) -> tuple[Path, dict]:
+    """The local index (built once per work folder and corpus) and its build figures."""
     from tools.index import build_index
 
-    index_dir, record = work / "local", work / "local-build.json"
+    index_dir, record = work / f"local-{corpus.stem}", work / f"local-{corpus.stem}.json"
     if record.exists() and (index_dir / "manifest.json").exists():
         return index_dir, json.loads(record.read_text())
-    res = build_index([DATA / "corpus.jsonl"], index_dir, _settings("local"), fmt="jsonl", rebuild=True,
+    res = build_index([corpus], index_dir, _settings("local"), fmt="jsonl", rebuild=True,
                       progress=progress)
     info = {"documents": res.manifest.counts["documents"], "chunks": res.manifest.counts["chunks"],
             "embed_seconds": round(res.timings["embed"], 2), "build_seconds": round(res.seconds, 2),
@@ -91,7 +103,7 @@ def time_local_ingest(local_dir: Path, work: Path, progress) -> float:
     return seconds
 
 
-def build_milvus(local_dir: Path, work: Path, progress, reembed: bool) -> tuple[Path, float]:
+def build_milvus(local_dir: Path, work: Path, corpus: Path, progress, reembed: bool) -> tuple[Path, float]:
     """A Milvus-backed index of the same chunks; returns (folder, ingest seconds)."""
     import numpy as np
 
@@ -105,7 +117,7 @@ def build_milvus(local_dir: Path, work: Path, progress, reembed: bool) -> tuple[
     shutil.rmtree(index_dir, ignore_errors=True)
     settings = _settings("milvus")
     if reembed:
-        res = build_index([DATA / "corpus.jsonl"], index_dir, settings, fmt="jsonl", rebuild=True, progress=progress)
+        res = build_index([corpus], index_dir, settings, fmt="jsonl", rebuild=True, progress=progress)
         return index_dir, res.timings["milvus"]
     manifest, gen = current_generation_dir(local_dir)
     writer = GenerationWriter(index_dir, None)
@@ -168,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "hopper-bench-milvus",
                    help="folder for the indexes (the local one is reused between runs)")
     p.add_argument("--limit", type=int, default=0, help="evaluate only the first N queries (0 = all)")
+    p.add_argument("--max-docs", type=int, default=0,
+                   help="index only the judged documents plus others up to N (0 = the whole corpus)")
     p.add_argument("--reembed", action="store_true", help="build the Milvus index end to end with build_index")
     args = p.parse_args(argv)
     if not (DATA / "corpus.jsonl").exists():
@@ -181,13 +195,15 @@ def main(argv: list[str] | None = None) -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     limit = args.limit or None
     dataset = load_beir(DATA)
+    corpus = subset_corpus(args.work, dataset.qrels, args.max_docs) if args.max_docs else DATA / "corpus.jsonl"
     with RichProgress() as progress:
-        local_dir, built = build_local(args.work, progress)
+        local_dir, built = build_local(args.work, corpus, progress)
         local_ingest = time_local_ingest(local_dir, args.work, progress)
-        milvus_dir, milvus_ingest = build_milvus(local_dir, args.work, progress, args.reembed)
+        milvus_dir, milvus_ingest = build_milvus(local_dir, args.work, corpus, progress, args.reembed)
     n = built["chunks"]
     results = {
-        "dataset": "scifact", "queries": len(dataset.questions[:limit] if limit else dataset.questions),
+        "dataset": "scifact" if not args.max_docs else f"scifact (subset: judged + others, {args.max_docs} docs)",
+        "queries": len(dataset.questions[:limit] if limit else dataset.questions),
         "documents": built["documents"], "chunks": n, "cpus": os.cpu_count(), "machine": platform.machine(),
         "embedder": "all-MiniLM-L6-v2", "embed_seconds": built["embed_seconds"],
         "embed_chunks_per_s": round(n / built["embed_seconds"], 1), "milvus_reembedded": args.reembed,
