@@ -173,6 +173,8 @@ def parse_rate(model: str, adapter_name: str, n: int, threads: int) -> dict:
                 failures.append(f"{sig.__name__}: {type(exc).__name__}: {str(exc)[:120]}")
             seconds.append(time.perf_counter() - start)
             ok += good
+            print(f"  {adapter_name} {len(seconds)}/{n} {sig.__name__}: {'ok' if good else 'FAIL'} "
+                  f"({seconds[-1]:.1f}s)", file=sys.stderr, flush=True)
     return {"model": model, "adapter": adapter_name, "calls": n, "parsed": ok, "parse_rate": round(ok / n, 3),
             "mean_call_s": round(statistics.mean(seconds), 2), "failures": failures[:5]}
 
@@ -200,21 +202,26 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     result = {"machine": machine(), "speed": [], "parse": []}
+    out = Path(args.out)
     for model in args.models:
         result["speed"].append(speed(model, args.threads, args.repeats))
+        _save(result, out)  # partial results survive an interrupted run
     if args.calls:
         result["parse"].append(parse_rate("local", "json", args.calls, args.threads))
+        _save(result, out)
     if args.compare_calls:
         result["parse"].append(parse_rate("local", "chat", args.compare_calls, args.threads))
-    result["machine"]["load_avg_1m_at_end"] = round(os.getloadavg()[0], 2)
+    _save(result, out)
+    _print(result, out)
+    return 0
 
-    out = Path(args.out)
+
+def _save(result: dict, out: Path) -> None:
+    result["machine"]["load_avg_1m_at_end"] = round(os.getloadavg()[0], 2)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(result, indent=2) + "\n")
     tmp.replace(out)
-    _print(result, out)
-    return 0
 
 
 def _print(result: dict, out: Path) -> None:
