@@ -100,7 +100,7 @@ class HopperApp(App):
 
         factory = self.session_factory
         if factory is None:
-            from agent.session import Session as factory  # noqa: N813 - a class used as factory
+            from agent.session import Session as factory
         try:
             session = factory(self.config)
         except HopperError as exc:
@@ -211,6 +211,13 @@ class HopperApp(App):
             self.main.refresh_status()
 
     # -- actions ------------------------------------------------------------------------------------
+    async def action_quit(self) -> None:
+        """Quit; a running agent is asked to stop first so its thread ends with the app."""
+        main = self.get_screen("main") if self.is_screen_installed("main") else None
+        if isinstance(main, MainScreen) and main.cancel_event is not None:
+            main.cancel_event.set()
+        self.exit()
+
     def action_sessions(self) -> None:
         from tui.screens.sessions import SessionsScreen
 

@@ -21,23 +21,42 @@ def run(args: argparse.Namespace) -> int:
     import logging
 
     from tui.app import make_app
+    from tui.common import require_index
     from tui.sessions import SessionStore
 
     cfg = config_from_args(args)
+    if cfg.agent.mode != "closed":
+        require_index(cfg)
     store = SessionStore(getattr(args, "sessions_db", None))
     if getattr(args, "session", None) is not None and store.get_session(args.session) is None:
         from tools.errors import ConfigError
 
         raise ConfigError(f"no saved session {args.session}; list them with ctrl+s in `hopper tui`")
-    # Log records would draw over the screen: keep them off the terminal while the app runs.
+    # Log records would draw over the screen: send them to a file while the app runs.
     root = logging.getLogger()
     handlers = root.handlers[:]
     for h in handlers:
         root.removeHandler(h)
-    root.addHandler(logging.NullHandler())
+    root.addHandler(_log_file_handler())
     try:
         make_app(cfg, store=store, session_id=getattr(args, "session", None)).run()
     finally:
         root.handlers[:] = handlers
         store.close()
     return 0
+
+
+def _log_file_handler():
+    import logging
+    from pathlib import Path
+
+    from platformdirs import user_log_dir
+
+    try:
+        path = Path(user_log_dir("hopper")) / "tui.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    except OSError:
+        handler = logging.NullHandler()
+    return handler

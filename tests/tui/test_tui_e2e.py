@@ -1,0 +1,56 @@
+"""End to end: the real embedded agent (llama.cpp) on the demo corpus, driven through the TUI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tui_support import settle
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
+
+DEMO_DOCS = Path(__file__).resolve().parents[2] / "examples" / "demo" / "docs"
+
+
+@pytest.fixture
+def real_session(tmp_path, monkeypatch):
+    pytest.importorskip("llama_cpp")
+    monkeypatch.chdir(tmp_path)  # no ./hopper.toml from the working folder
+    from agent.config import load_config
+    from agent.session import Session
+    from tools.errors import ModelError
+    from tools.index import build_index
+
+    cfg = load_config(env={}, user_file=tmp_path / "none.toml")
+    cfg.index.graph = False  # keep it fast: dense + BM25 only
+    build_index([DEMO_DOCS], tmp_path / "idx", cfg.index)
+    cfg.index_dir = str(tmp_path / "idx")
+    cfg.lm.model = "local"
+    cfg.agent.max_rounds = 1
+    try:
+        return cfg, Session(cfg)
+    except ModelError as exc:  # the embedded model package is not installed
+        pytest.skip(str(exc))
+
+
+async def test_real_agent_answers_with_citations(real_session, store):
+    from tui.app import make_app
+
+    cfg, session = real_session
+    app = make_app(cfg, session=session, store=store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.click("#question")
+        await pilot.press(*"Who designed the Verrin lighthouse?", "enter")
+        await settle(app, pilot)
+        main = app.main
+        assert not main.running and not main.question_input.disabled
+        [turn] = store.turns(app.session_id)
+        assert turn.status in ("ok", "budget"), turn.error
+        assert turn.answer["citations"], turn.answer
+        assert main.answer_view.citation_list.citations
+        assert "(cite:" in main.answer_view.source
+        assert main.tree.node_count > 3
+        assert main.status.tool_calls > 0 and main.status.tokens > 0
+        await pilot.press("tab", "1")
+        assert main.evidence.citation is not None and main.evidence.citation["text"]
+        assert turn.events[0]["type"] == "run_start" and turn.events[-1]["type"] == "run_end"
