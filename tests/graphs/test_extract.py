@@ -1,0 +1,40 @@
+from graphs.build import add_extractions, new_graph, node_label
+from graphs.extract import SpacyExtractor
+from graphs.settings import GraphSettings
+from tools.types import Chunk
+
+TEXT = "Marie Curie was born in Warsaw. Marie Curie discovered polonium in Paris. Curie won the Nobel Prize."
+
+
+def _chunk(cid: str, text: str, title: str = "") -> Chunk:
+    return Chunk(cid, cid.split("#")[0], title, text, "", 0, len(text), "")
+
+
+def test_spacy_entities_noun_chunks_and_triples():
+    ex = SpacyExtractor().extract([_chunk("curie#0", TEXT)])[0]
+    keys = {m.key for m in ex.mentions}
+    assert {"marie curie", "warsaw", "paris"} <= keys
+    assert "polonium" in keys  # a noun chunk
+    triples = {(t.subject, t.relation, t.object) for t in ex.triples}
+    assert ("marie curie", "bear in", "warsaw") in triples
+    assert any(t.relation.startswith("discover") and t.object == "polonium" for t in ex.triples)
+
+
+def test_graph_keeps_provenance_and_types():
+    settings = GraphSettings()
+    chunks = [_chunk("curie#0", TEXT, "Marie Curie"), _chunk("paris#0", "Paris is the capital of France.", "Paris")]
+    graph = new_graph()
+    add_extractions(graph, SpacyExtractor(settings).extract(chunks), {c.chunk_id: c for c in chunks}, settings)
+    assert set(graph.nodes["paris"]["chunks"]) == {"curie#0", "paris#0"}
+    assert node_label(graph.nodes["warsaw"]) == "GPE"
+    # "Curie" alone is the same person as "Marie Curie" within the chunk
+    assert "curie" not in graph
+    edge = graph.edges["marie curie", "warsaw", "bear in"]
+    assert edge["kind"] == "relation" and edge["chunks"] == {"curie#0": 1}
+    assert graph.has_edge("marie curie", "warsaw", "cooccur")
+    assert graph.has_edge("paris", "france", "topic")  # title node -> entity in its chunk
+
+
+def test_query_mentions():
+    mentions = SpacyExtractor().mentions("Where was Marie Curie born?")
+    assert "marie curie" in {m.key for m in mentions}
