@@ -85,7 +85,7 @@ class LLMExtractor:
         try:
             with dspy.context(lm=self.lm):
                 return prediction_to_extraction(chunk_id, self.program(passage=text))
-        except Exception as exc:  # an LM or parse failure skips the chunk, it does not stop indexing
+        except Exception as exc:  # noqa: BLE001 -- an LM or parse failure skips the chunk, it does not stop indexing
             log.warning("LLM extraction failed for %s: %s", chunk_id, str(exc)[:200])
             return Extraction(chunk_id)
 

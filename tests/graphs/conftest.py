@@ -13,10 +13,10 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # cannot reach it; the graph reaches it through the entity "Steven Spielberg".
 BRIDGE_QUESTION = "Which town raised the man who made Jaws?"
 CORPUS = {
-    "jaws": ("Jaws", "Jaws is a 1975 thriller film. Jaws was directed by Steven Spielberg and produced by "
-                     "Universal Pictures. The film made a fortune at the box office."),
-    "spielberg": ("Steven Spielberg", "Steven Spielberg spent his childhood in Cincinnati. Spielberg later "
-                                      "founded Amblin Entertainment with Kathleen Kennedy."),
+    "jaws": ("Jaws", ("Jaws is a 1975 thriller film. Jaws was directed by Steven Spielberg and produced by "
+                     "Universal Pictures. The film made a fortune at the box office.")),
+    "spielberg": ("Steven Spielberg", ("Steven Spielberg spent his childhood in Cincinnati. Spielberg later "
+                                      "founded Amblin Entertainment with Kathleen Kennedy.")),
     "cincinnati": ("Cincinnati", "Cincinnati is a city in Ohio on the Ohio River."),
     "mill": ("Corvane Mill", "Harrowgate raised a paper mill in 1901. Edmund Hale made the mill famous."),
     "fair": ("Harrowgate Fair", "Margaret Oller raised funds and made a fair in Harrowgate."),
