@@ -1,0 +1,198 @@
+"""The research loop's control flow, scripted with DSPy's DummyLM over a real index."""
+
+from __future__ import annotations
+
+import threading
+
+import dspy
+import pytest
+from dspy.utils import DummyLM
+
+from agent.config import AgentSettings
+from agent.research import INSUFFICIENT, ResearchAgent
+from agent.trace import load_trace
+from tools.index import Index, build_index
+from tools.settings import IndexSettings
+
+DOCS = {
+    "lighthouse.md": "# Verrin Lighthouse\nThe Verrin lighthouse was designed by the engineer Oska Tamm in 1869.",
+    "tamm.md": "# Oska Tamm\nOska Tamm was born in the river town of Lowbridge and trained as a mason.",
+    "lowbridge.md": "# Lowbridge\nLowbridge is a market town that lies on the Sarn river.",
+    "otters.md": "# Otters\nOtters are semi-aquatic mammals that eat fish.",
+    "ferries.md": "# Ferries\nThe Oller ferry has crossed the estuary since 1820.",
+}
+QUESTION = "On which river lies the birthplace of the designer of the Verrin lighthouse?"
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    root = tmp_path_factory.mktemp("research")
+    docs = root / "docs"
+    docs.mkdir()
+    for name, text in DOCS.items():
+        (docs / name).write_text(text)
+    s = IndexSettings()
+    s.graph = False
+    build_index([docs], root / "idx", s)
+    return Index(root / "idx")
+
+
+def run(index, replies, question=QUESTION, **settings):
+    agent = ResearchAgent(AgentSettings(**settings), index)
+    with dspy.context(lm=DummyLM(replies), adapter=dspy.ChatAdapter()):
+        return agent.run(question)
+
+
+def rewrite(kw):
+    return {"keywords": kw, "hypothetical_passage": f"A passage about {kw} answering it.", "paraphrases": []}
+
+
+def judge(ok, answer="", support=(), next_query=""):
+    return {"answerable": ok, "answer": answer, "support": list(support), "missing": "" if ok else "more",
+            "next_query": next_query}
+
+
+def test_full_multi_hop_run_answers_with_valid_citations(index, tmp_path):
+    result = run(index, [
+        {"sub_questions": ["Who designed the Verrin lighthouse?", "Where was #1 born?", "On which river lies #2?"]},
+        rewrite("Verrin lighthouse designer"), judge(True, "Oska Tamm", [1]),
+        rewrite("Oska Tamm born"), judge(True, "Lowbridge", [1]),
+        rewrite("Lowbridge river"), judge(True, "Sarn", [1]),
+        {"short_answer": "the Sarn", "answer": "Lowbridge lies on the Sarn [1][2].", "sufficient": True},
+    ])
+    assert result.status == "ok" and result.short_answer == "the Sarn"
+    nodes = result.trace.first("decompose").data["nodes"]
+    assert [n["depends_on"] for n in nodes] == [[], [1], [2]]
+    # Dependent sub-questions were resolved with earlier answers before searching.
+    queries = [e.data["args"].get("query") for e in result.trace.of_type("tool_call")]
+    assert "Where was Oska Tamm born?" in queries and "On which river lies Lowbridge?" in queries
+    retrieved = {h["chunk_id"] for e in result.trace.of_type("tool_call") for h in e.data["hits"]}
+    assert result.citations and {c.chunk_id for c in result.citations} <= retrieved
+    assert {"lighthouse.md", "tamm.md", "lowbridge.md"} <= set(result.evidence_docs[:5])
+    # The trace saves and loads back into typed events.
+    result.trace.save(tmp_path / "t.jsonl")
+    loaded = load_trace(tmp_path / "t.jsonl")
+    assert [e.type for e in loaded.events] == [e.type for e in result.trace.events]
+    assert loaded.final["short_answer"] == "the Sarn" and loaded.status == "ok"
+    assert loaded.first("run_start").data["index_generation"] == index.generation
+
+
+def test_unparseable_decomposition_falls_back_to_the_question(index):
+    result = run(index, [
+        {"nonsense": "no sub questions here"},
+        {"nonsense": "ChatAdapter retries once through JSONAdapter"},
+        rewrite("river birthplace designer Verrin lighthouse"), judge(True, "Sarn", [1]),
+        {"short_answer": "Sarn", "answer": "It is the Sarn [1].", "sufficient": True},
+    ])
+    decompose = result.trace.first("decompose").data
+    assert [n["text"] for n in decompose["nodes"]] == [QUESTION]
+    assert decompose["fallback"].startswith("unparseable decomposition")
+    assert any(e.data["step"] == "decompose" for e in result.trace.of_type("fallback"))
+    assert result.short_answer == "Sarn"
+
+
+def test_echoed_decomposition_and_rewrite_use_deterministic_fallbacks(index):
+    result = run(index, [
+        {"sub_questions": [QUESTION]},
+        {"keywords": QUESTION, "hypothetical_passage": QUESTION, "paraphrases": [QUESTION]},
+        judge(True, "Sarn", [1]),
+        {"short_answer": "Sarn", "answer": "Sarn [1]", "sufficient": True},
+    ])
+    assert len(result.trace.first("decompose").data["nodes"]) == 1
+    rewrite_event = result.trace.first("rewrite").data
+    assert rewrite_event["fallback"] == "degenerate keywords"
+    tools = [q["tool"] for q in rewrite_event["queries"]]
+    assert tools == ["hybrid_search", "bm25_search"]  # the echoed passage and paraphrase were dropped
+
+
+def test_follow_up_query_is_searched_in_the_next_round(index):
+    result = run(index, [
+        {"sub_questions": ["Where was Oska Tamm born?"]},
+        rewrite("Oska Tamm born"),
+        judge(False, next_query="Oska Tamm birthplace town"),
+        judge(True, "Lowbridge", [1]),
+        {"short_answer": "Lowbridge", "answer": "Lowbridge [1]", "sufficient": True},
+    ], question="Where was Oska Tamm born?", k=2)
+    calls = result.trace.of_type("tool_call")
+    assert calls[-1].data["args"]["query"] == "Oska Tamm birthplace town"
+    verdicts = result.trace.of_type("judge")
+    assert [v.data["round"] for v in verdicts] == [1, 2]
+    # The second round only judged chunks not read in the first.
+    assert result.short_answer == "Lowbridge"
+
+
+def test_invented_citations_and_support_are_dropped(index):
+    result = run(index, [
+        {"sub_questions": ["Who designed the Verrin lighthouse?"]},
+        rewrite("Verrin lighthouse designer"), judge(True, "Oska Tamm", [1, 42]),
+        {"short_answer": "Oska Tamm", "answer": "Oska Tamm designed it [1][17].", "sufficient": True},
+    ], question="Who designed the Verrin lighthouse?")
+    reasons = [e.data["reason"] for e in result.trace.of_type("fallback")]
+    assert "invented passage number 42" in reasons
+    assert any("not retrieved: [17]" in r for r in reasons)
+    assert "[17]" not in result.answer and [c.n for c in result.citations] == [1]
+    assert result.citations[0].doc_id == "lighthouse.md"
+
+
+def test_uncited_answer_gets_the_passage_that_states_it(index):
+    result = run(index, [
+        {"sub_questions": ["Who designed the Verrin lighthouse?"]},
+        rewrite("Verrin lighthouse designer"), judge(False), judge(False), judge(False),
+        {"short_answer": "Oska Tamm", "answer": "Oska Tamm designed it.", "sufficient": True},
+    ], question="Who designed the Verrin lighthouse?", max_rounds=3, k=1)
+    assert result.citations and "Oska Tamm" in result.citations[0].text
+    assert any(e.data["reason"] == "rounds" for e in result.trace.of_type("budget"))
+
+
+def test_insufficient_evidence_is_said_plainly(index):
+    result = run(index, [
+        {"sub_questions": ["Who painted the Mona Lisa?"]},
+        rewrite("Mona Lisa painter"), judge(False), judge(False),
+        {"short_answer": "Leonardo da Vinci", "answer": "Leonardo da Vinci painted it.", "sufficient": False},
+    ], question="Who painted the Mona Lisa?", max_rounds=2)
+    assert result.answer == INSUFFICIENT and not result.citations and not result.sufficient
+
+
+def test_tool_call_budget_stops_the_loop(index):
+    result = run(index, [
+        {"sub_questions": ["Who designed the Verrin lighthouse?", "Where was #1 born?"]},
+        rewrite("Verrin lighthouse designer"),
+        {"short_answer": "", "answer": "", "sufficient": False},
+    ], max_tool_calls=3)
+    assert len(result.trace.of_type("tool_call")) == 3
+    assert result.trace.first("budget").data["reason"] == "tool_calls"
+    assert result.status == "budget" and result.trace.status == "budget"
+
+
+def test_cancel_stops_the_run_and_is_recorded(index):
+    cancel = threading.Event()
+    agent = ResearchAgent(AgentSettings(), index)
+
+    def stop_after_first_tool(event):
+        if event.type == "tool_call":
+            cancel.set()
+
+    with dspy.context(lm=DummyLM([{"sub_questions": ["a?"]}] * 5), adapter=dspy.ChatAdapter()):
+        result = agent.run(QUESTION, subscribers=[stop_after_first_tool], cancel=cancel)
+    assert result.status == "cancelled" and result.trace.status == "cancelled"
+    assert len(result.trace.of_type("tool_call")) == 1
+
+
+def test_rag_and_closed_modes(index):
+    rag = run(index, [{"short_answer": "Oska Tamm", "answer": "Oska Tamm [1].", "sufficient": True}],
+              question="Who designed the Verrin lighthouse?", mode="rag")
+    assert [e.data["tool"] for e in rag.trace.of_type("tool_call")] == ["hybrid_search"]
+    assert rag.citations[0].doc_id == "lighthouse.md"
+    closed = run(index, [{"short_answer": "unknown", "answer": "I do not know."}], mode="closed",
+                 question="Who designed the Verrin lighthouse?")
+    assert closed.trace.of_type("tool_call") == [] and closed.citations == []
+
+
+def test_agent_has_no_tool_outside_retrieval(index):
+    from agent.toolbox import ToolBox
+    from agent.trace import Trace
+
+    box = ToolBox(index, Trace())
+    assert set(box.tools) <= {"bm25_search", "dense_search", "hybrid_search", "graph_search", "neighbors", "paths"}
+    assert box.call("delete_files", None, "x", query="everything") == []
+    assert box.calls == 0
