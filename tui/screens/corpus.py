@@ -52,8 +52,17 @@ def index_summary(index_dir: str, settings) -> tuple[dict[str, int], list[tuple[
         index = Index(index_dir, settings)
     except IndexNotFoundError:
         return {}, []
-    docs = [(m.get("title") or d, m.get("source", ""), len(m.get("chunks") or ())) for d, m in index.store.docs.items()]
+    docs = [(m.get("title") or d, _shown_source(m), len(m.get("chunks") or ())) for d, m in index.store.docs.items()]
     return dict(index.manifest.counts), sorted(docs, key=lambda r: r[1])
+
+
+def _shown_source(meta: dict[str, Any]) -> str:
+    """The source path relative to the indexed folder it came from (`docs/people/x.md`)."""
+    source, root = meta.get("source", ""), meta.get("root", "")
+    try:
+        return str(Path(Path(root).name) / Path(source).relative_to(root)) if root else source
+    except ValueError:
+        return source
 
 
 class CorpusScreen(Screen):
@@ -79,7 +88,7 @@ class CorpusScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#corpus-docs", DataTable).add_columns("Title", "Source", "Chunks")
+        self.query_one("#corpus-docs", DataTable).add_columns("Title", "Chunks", "Source")
         self.query_one("#corpus-progress", ProgressBar).display = False
         self.query_one("#corpus-path", Input).focus()
         self.action_refresh()
@@ -114,7 +123,7 @@ class CorpusScreen(Screen):
         table = self.query_one("#corpus-docs", DataTable)
         table.clear()
         for title, source, n in docs[:MAX_ROWS]:
-            table.add_row(title, short(source), str(n))
+            table.add_row(title if len(title) <= 40 else title[:39] + "…", str(n), source)
 
     # -- adding a folder ----------------------------------------------------------------------------
     @on(Input.Submitted, "#corpus-path")
@@ -184,8 +193,3 @@ class CorpusScreen(Screen):
         self.app.reload_index()
         self.action_refresh()
 
-
-def short(path: str) -> str:
-    from tui.app import short_path
-
-    return short_path(path)

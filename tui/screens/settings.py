@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
@@ -33,18 +33,21 @@ class SettingsScreen(ModalScreen[bool]):
 
         cfg = self.app.config
         with VerticalScroll(id="settings-box"):
-            yield Static("Settings", classes="screen-title")
-            yield Label("LM (local, local:smollm2 or a LiteLLM id)")
-            yield Input(cfg.lm.model, id="set-lm")
-            yield Label("Fast LM for light steps (empty: same as LM)")
-            yield Input(cfg.lm.fast_model, id="set-fast-lm")
-            yield Label("Retriever (rag mode and first search)")
-            yield Select([(r, r) for r in RETRIEVERS], value=cfg.agent.retriever if cfg.agent.retriever in RETRIEVERS
-                         else Select.BLANK, allow_blank=False, id="set-retriever")
-            yield Label("Mode")
-            yield Select([(m, m) for m in MODES], value=cfg.agent.mode, allow_blank=False, id="set-mode")
-            yield Label("Rounds budget (search rounds per sub-question)")
-            yield Input(str(cfg.agent.max_rounds), type="integer", id="set-rounds")
+            yield Static("Settings (for this run; edit hopper.toml to keep them)", classes="screen-title")
+            with Grid(id="settings-grid"):
+                yield Label("LM", classes="setting-label")
+                yield Input(cfg.lm.model, placeholder="local, local:smollm2 or a LiteLLM id", id="set-lm")
+                yield Label("Fast LM", classes="setting-label")
+                yield Input(cfg.lm.fast_model, placeholder="empty: same as LM", id="set-fast-lm")
+                yield Label("Retriever", classes="setting-label")
+                yield Select([(r, r) for r in RETRIEVERS],
+                             value=cfg.agent.retriever if cfg.agent.retriever in RETRIEVERS else Select.BLANK,
+                             allow_blank=False, id="set-retriever")
+                yield Label("Mode", classes="setting-label")
+                yield Select([(m, m) for m in MODES], value=cfg.agent.mode, allow_blank=False, id="set-mode")
+                yield Label("Rounds budget", classes="setting-label")
+                yield Input(str(cfg.agent.max_rounds), type="integer", placeholder="search rounds per sub-question",
+                            id="set-rounds")
             with Horizontal(id="settings-buttons"):
                 yield Button("Save", variant="primary", id="set-save")
                 yield Button("Cancel", id="set-cancel")
