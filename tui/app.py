@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 def short_path(path: str) -> str:
     if not path:
         return ""
+    full = Path(path).expanduser()
     try:
-        return "~/" + str(Path(path).expanduser().resolve().relative_to(Path.home()))
+        return "~/" + str(full.relative_to(Path.home())) if full.is_absolute() else path
     except ValueError:
         return path
 
