@@ -265,3 +265,31 @@ def test_cli_rescore(session, dataset_dir, tmp_path, capsys):
     assert main(["eval", "rescore", str(tmp_path / "run"), "--no-plots"]) == 0
     assert (tmp_path / "run" / "metrics.json").read_text() == live
     assert "em=0.8" in capsys.readouterr().out
+
+
+def test_cli_eval_end_to_end_and_resume(dataset_dir, index_dir, tmp_path, monkeypatch, capsys):
+    """`hopper eval DATA --mode agent --out RUN` with a scripted LM: files, settings, resume, mismatch."""
+    import agent.lm.factory as factory
+    from tui.cli import main
+
+    monkeypatch.setattr(factory, "get_lm", lambda settings, fast=False: scripted_lm())
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.chdir(tmp_path)
+    run = tmp_path / "run"
+    args = ["eval", str(dataset_dir), "--mode", "agent", "--index", str(index_dir), "--out", str(run), "--no-program"]
+    assert main(args + ["--limit", "3"]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    for key in ("em", "f1", "recall@2", "recall@5", "questions", "latency_p50_s", "lm_calls_mean",
+                "tool_calls_mean", "tokens_mean", "settings"):
+        assert key in metrics, key
+    assert metrics["questions"] == 3 and metrics["em"] == 1.0
+    assert metrics["settings"]["mode"] == "agent" and metrics["settings"]["index"] == str(index_dir)
+    assert {"report.md", "results.csv", "traces.jsonl", "recall_by_hops.png"} <= {p.name for p in run.iterdir()}
+    assert main(args) == 0  # extends the run to all 5 questions
+    assert "resuming: 3/5 questions already done" in capsys.readouterr().err
+    assert sorted(run_ids(run)) == ["q1", "q2", "q3", "q4", "q5"]
+    assert json.loads((run / "metrics.json").read_text())["em"] == pytest.approx(0.8)
+    code = main(["eval", str(dataset_dir), "--mode", "rag", "--index", str(index_dir), "--out", str(run)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "different settings (changed: mode" in err and "pass a new --out folder" in err
