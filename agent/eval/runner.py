@@ -112,8 +112,11 @@ def prepare_run_dir(run_dir: Path, settings: dict[str, Any], questions: list[Que
 
 
 def _hops(q: Question) -> int | None:
+    """The question's `hops` field, else its number of supporting documents."""
     hops = q.meta.get("hops")
-    return int(hops) if isinstance(hops, (int, float)) else None
+    if isinstance(hops, (int, float)):
+        return int(hops)
+    return len(q.supporting_ids) or None
 
 
 def _atomic_write(path: Path, text: str) -> None:
