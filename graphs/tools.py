@@ -7,6 +7,7 @@ Each returns compact text (bounded length) citing the chunks behind every fact a
 from __future__ import annotations
 
 import itertools
+import math
 from pathlib import Path
 
 from graphs.algorithms import bounded_paths
@@ -131,11 +132,16 @@ class GraphTools:
         lines = [head + ":"] + [f"- {text} {cite}".rstrip() for *_, text, cite in sorted(rows)[:25]]
         return _clip(lines)
 
-    def find_paths(self, source_key: str, target_key: str, max_hops: int = 3, limit: int = 20) -> list[list[str]]:
-        """Node-key paths (shortest first) between two node keys."""
+    def find_paths(self, source_key: str, target_key: str, max_hops: int = 3, limit: int = 5,
+                   pool: int = 500) -> list[list[str]]:
+        """Node-key paths between two node keys: shortest first, then those through the least
+        connected nodes (a path through "male" or "United States" explains little)."""
         if source_key not in self.kg.row or target_key not in self.kg.row:
             return []
-        return bounded_paths(self.kg.neighbors, source_key, target_key, max_hops, limit)
+        found = bounded_paths(self.kg.neighbors, source_key, target_key, max_hops, pool)
+        hub = {n: math.log1p(len(self.kg.neighbors(n))) for p in found for n in p[1:-1]}
+        found.sort(key=lambda p: (len(p), sum(hub[n] for n in p[1:-1])))
+        return found[:limit]
 
     def paths(self, source: str, target: str, max_hops: int = 3) -> str:
         """How two entities are connected: chains of at most `max_hops` relations between them,
