@@ -30,7 +30,8 @@ $(STAMP): pyproject.toml Makefile
 
 demo: install
 	$(BIN)/hopper index examples/demo/docs --index $(DEMO_INDEX)
-	$(BIN)/hopper search "Who designed the lighthouse?" --index $(DEMO_INDEX) --retriever hybrid -k 3
+	$(BIN)/hopper search "Who designed the Verrin lighthouse?" --index $(DEMO_INDEX) --retriever hybrid -k 3
+	$(BIN)/hopper ask "On which river lies the birthplace of the designer of the Verrin lighthouse?" --index $(DEMO_INDEX)
 
 test: install
 	$(BIN)/python -m pytest -q tests
