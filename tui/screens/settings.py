@@ -48,10 +48,19 @@ class SettingsScreen(ModalScreen[bool]):
                 yield Label("Rounds budget", classes="setting-label")
                 yield Input(str(cfg.agent.max_rounds), type="integer", placeholder="search rounds per sub-question",
                             id="set-rounds")
+            yield Static(self._index_note(), classes="hint", id="settings-index")
             with Horizontal(id="settings-buttons"):
                 yield Button("Save", variant="primary", id="set-save")
                 yield Button("Cancel", id="set-cancel")
         yield Footer()
+
+    def _index_note(self) -> str:
+        index = getattr(self.app.session, "index", None)
+        components = getattr(getattr(index, "manifest", None), "components", None)
+        if not components:
+            return ""
+        graph = "" if "graph" in components else " (no graph: graph retrievers need `hopper index` with the graph)"
+        return f"Index components: {', '.join(components)}{graph}"
 
     def on_mount(self) -> None:
         target = {"lm": "#set-lm", "fast_lm": "#set-fast-lm", "retriever": "#set-retriever", "mode": "#set-mode",
