@@ -3,6 +3,8 @@
 `session` is anything with `ask(question, mode=, subscribers=, cancel=, history=) -> AgentResult`
 (an `agent.session.Session`, or a fake replaying a recorded trace). Without one, the app builds
 an `agent.session.Session` from `config` in a worker, so the screen appears at once.
+`live_clock=False` freezes what changes by itself (the elapsed-time ticker, the cursor blink)
+so snapshot tests are deterministic.
 """
 
 from __future__ import annotations

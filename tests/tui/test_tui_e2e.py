@@ -27,6 +27,8 @@ def real_session(tmp_path, monkeypatch):
     cfg.index_dir = str(tmp_path / "idx")
     cfg.lm.model = "local"
     cfg.agent.max_rounds = 1
+    cfg.agent.max_subquestions = 2
+    cfg.lm.n_threads = 1  # steady under a loaded test machine (2 threads stall when a core is busy)
     try:
         return cfg, Session(cfg)
     except ModelError as exc:  # the embedded model package is not installed

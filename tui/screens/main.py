@@ -53,7 +53,9 @@ class MainScreen(Screen):
                 yield AnswerView(id="answer")
                 yield EvidencePane(id="evidence")
             yield RunTree(id="tree")
-        yield Input(placeholder="Ask a question about your documents…", id="question")
+        question = Input(placeholder="Ask a question about your documents…", id="question")
+        question.cursor_blink = self.app.live_clock  # a still cursor for snapshot tests
+        yield question
         yield StatusBar(id="status", live_clock=self.app.live_clock)
         yield Footer()
 
