@@ -128,13 +128,16 @@ class GraphRetriever:
         seeds_here = [key for key in result.seeds if key in here]
         entities = list(dict.fromkeys([*seeds_here, *in_chunk]))[:top]
         edges = []
-        focus = set(entities) | set(result.seeds)
+        focus = list(dict.fromkeys([*entities, *result.seeds]))
         for key in entities:
-            for u, v, data in ((a, b, d) for nb in kg.neighbors(key) if nb in focus
-                               for a, b, d in kg.edges_between(key, nb)):
-                if chunk_id in data.get("chunks", {}):
-                    rank = _EDGE_RANK.get(data.get("kind", "relation"), 3)
-                    edges.append((rank, f"{kg.name(u)} -[{data.get('relation', data.get('kind'))}]-> {kg.name(v)}"))
+            for nb in focus:
+                if nb == key:
+                    continue
+                for u, v, data in kg.edges_between(key, nb):
+                    if chunk_id in data.get("chunks", {}):
+                        rank = _EDGE_RANK.get(data.get("kind", "relation"), 3)
+                        edges.append((rank, f"{kg.name(u)} -[{data.get('relation', data.get('kind'))}]-> "
+                                            f"{kg.name(v)}"))
         edges = list(dict.fromkeys(text for _, text in sorted(edges, key=lambda e: e[0])))
         return {"entities": [kg.name(e) for e in entities], "edges": edges[:top],
                 "seeds": [kg.name(s) for s in seeds_here]}
