@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Input, Markdown
-from tui_support import ReplaySession, settle, wait_for
+from tui_support import ReplaySession, screen_text, settle, wait_for
 
 from tools.errors import ModelError
 
@@ -76,11 +76,22 @@ async def test_citation_selected_with_the_mouse(make, replay):
         assert main.evidence.citation["chunk_id"] == last["chunk_id"]
         # click a [n] marker in the answer Markdown (a cite: link)
         first = replay.result["citations"][0]
-        md = main.answer_view.markdown
-        md.post_message(Markdown.LinkClicked(md, f"cite:{app.session_id and main.answer_view.current.turn_id}:"
-                                                 f"{first['n']}"))
+        marker = f"[{first['n']}]"
+        width = main.answer_view.region.right
+        for y, line in enumerate(screen_text(app).splitlines()):
+            x = line.find(marker)
+            if 0 <= x < width and y < main.answer_view.citation_list.region.y:
+                break
+        else:
+            raise AssertionError(f"{marker} not drawn in the answer")
+        assert await pilot.click(offset=(x + 1, y))
         await pilot.pause()
         assert main.evidence.citation["chunk_id"] == first["chunk_id"]
+        # and the handler maps any turn's link to that turn's citations
+        md = main.answer_view.markdown
+        md.post_message(Markdown.LinkClicked(md, f"cite:{main.answer_view.current.turn_id}:{last['n']}"))
+        await pilot.pause()
+        assert main.evidence.citation["chunk_id"] == last["chunk_id"]
 
 
 async def test_input_locked_while_running_and_escape_cancels(make, store):

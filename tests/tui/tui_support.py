@@ -80,3 +80,16 @@ def result_dict(result: AgentResult) -> dict:
     return {"answer": result.answer, "short_answer": result.short_answer,
             "citations": [asdict(c) for c in result.citations], "evidence": result.evidence,
             "sufficient": result.sufficient, "status": result.status}
+
+
+def screen_text(app) -> str:
+    """The screen as plain text (to find where something is drawn, e.g. a citation marker)."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, record=True,
+                      legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
