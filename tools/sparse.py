@@ -13,6 +13,15 @@ from tools.settings import BM25Settings
 log = logging.getLogger(__name__)
 
 
+def _bm25s():
+    """Import bm25s, undoing the DEBUG level it forces on its logger at import time."""
+    import bm25s
+
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 class BM25Index:
     """A persisted bm25s index whose document ids are chunk rows."""
 
@@ -30,15 +39,11 @@ class BM25Index:
         return self._stemmer
 
     def _tokenize(self, texts: list[str], return_ids: bool = True):
-        import bm25s
-
-        return bm25s.tokenize(texts, stopwords=self.settings.stopwords or None, stemmer=self.stemmer,
+        return _bm25s().tokenize(texts, stopwords=self.settings.stopwords or None, stemmer=self.stemmer,
                               show_progress=False, return_ids=return_ids)
 
     def build(self, texts: list[str]) -> BM25Index:
-        import bm25s
-
-        self.model = bm25s.BM25(k1=self.settings.k1, b=self.settings.b, method=self.settings.method)
+        self.model = _bm25s().BM25(k1=self.settings.k1, b=self.settings.b, method=self.settings.method)
         if texts:
             self.model.index(self._tokenize(texts), show_progress=False)
         return self
@@ -52,13 +57,11 @@ class BM25Index:
 
     @classmethod
     def load(cls, path: Path, settings: BM25Settings) -> BM25Index:
-        import bm25s
-
         path = Path(path)
         if (path / "EMPTY").exists():
             return cls(settings, None)
         try:
-            model = bm25s.BM25.load(str(path), mmap=False)
+            model = _bm25s().BM25.load(str(path), mmap=False)
         except Exception as exc:  # bm25s raises several kinds on damaged files
             raise IndexCorruptError(f"{path}: unreadable BM25 index ({exc}); rebuild with --rebuild") from exc
         return cls(settings, model)
