@@ -36,6 +36,7 @@ META_FORMAT = "hopper-milvus"
 META_VERSION = 1
 DEFAULT_LITE_FILE = "milvus.db"
 SCHEMES = ("http", "https", "tcp", "unix")
+LITE_GRPC_OPTIONS = {"grpc.keepalive_time_ms": 3_600_000, "grpc.keepalive_permit_without_calls": False}
 
 _LOCK = threading.Lock()
 _CLIENTS: dict[str, Any] = {}
@@ -131,8 +132,11 @@ def connect(uri: str, token: str = ""):
                     f"Milvus Lite file {uri} is open in another process (a running `hopper` or TUI?); close it, "
                     f"or serve the file with `milvus-lite server --data-dir {uri} --port 19530` and use "
                     "--milvus-uri http://127.0.0.1:19530 from every process")
+        # Milvus Lite serves in this very process: keepalive pings only earn a "too_many_pings"
+        # GOAWAY from its gRPC server after an idle spell (e.g. a TUI waiting for the next question).
+        extra = {"grpc_options": LITE_GRPC_OPTIONS} if is_lite(uri) else {}
         try:
-            client = MilvusClient(uri=uri, token=token, timeout=CONNECT_TIMEOUT)
+            client = MilvusClient(uri=uri, token=token, timeout=CONNECT_TIMEOUT, **extra)
         except Exception as exc:  # pymilvus raises MilvusException / ConnectionConfigException / grpc errors
             raise BackendError(f"cannot reach Milvus at {redact(uri)} ({_reason(exc)}); {_fix_hint(uri)}") from exc
         _CLIENTS[uri] = client
