@@ -177,9 +177,12 @@ class MainScreen(Screen):
 
     @on(TraceArrived)
     def _trace_arrived(self, message: TraceArrived) -> None:
-        self.tree.add_event(message.turn_id, message.event)
-        if message.turn_id == self.running_turn:
-            self.status.add_event(message.event)
+        try:
+            self.tree.add_event(message.turn_id, message.event)
+            if message.turn_id == self.running_turn:
+                self.status.add_event(message.event)
+        except Exception:  # an event this version cannot draw must not end the app
+            log.exception("cannot show trace event %r", getattr(message.event, "type", message.event))
 
     @on(RunFinished)
     def _run_finished(self, message: RunFinished) -> None:
@@ -253,7 +256,10 @@ class MainScreen(Screen):
             views.append(TurnView(turn.id, turn.question, text, status, list(answer.get("citations") or [])))
             self.tree.start_turn(turn.id, turn.question)
             for event in turn.events:
-                self.tree.add_event(turn.id, event)
+                try:
+                    self.tree.add_event(turn.id, event)
+                except Exception:
+                    log.exception("cannot show a saved trace event of turn %s", turn.id)
         self.answer_view.set_turns(views)
         self.evidence.show(None)
         self.status.replay(turns[-1].events if turns else [], self.app.readiness)
