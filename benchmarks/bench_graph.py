@@ -87,12 +87,14 @@ def bench_hotpotqa(work: Path, variants: bool) -> dict:
         out["retrievers"][name] = evaluate(open_retriever(index, name))
     if variants:
         base = GraphRetriever(index).settings
-        trials = {
+        trials = {  # each changes one default
             "graph: no passage nodes (entity mass)": {"passage_weight": 0.0},
-            "graph: passage weight 1.0": {"passage_weight": 1.0},
-            "graph: seeds 1/df (HippoRAG)": {"seed_specificity": "inverse"},
+            "graph: passage weight 0.3": {"passage_weight": 0.3},
+            "graph: title weight 1 (no title boost)": {"title_weight": 1.0},
+            "graph: seeds log(1+N/df)": {"seed_specificity": "idf"},
             "graph: seeds unweighted": {"seed_specificity": "none"},
-            "graph: damping 0.85": {"damping": 0.85},
+            "graph: damping 0.5 (HippoRAG)": {"damping": 0.5},
+            "graph: noun seeds weight 1": {"noun_seed_weight": 1.0},
         }
         out["variants"] = {}
         for label, change in trials.items():

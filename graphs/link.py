@@ -72,10 +72,11 @@ def embedding_links(kg: KnowledgeGraph, mentions: list[str], embedder, threshold
 
 def link_query(kg: KnowledgeGraph, query: str, extractor=None, embedder=None) -> list[Link]:
     """Nodes the query names: exact n-grams, then fuzzy and embedding links for the query's
-    entity and noun-chunk mentions that matched nothing exactly."""
+    named-entity mentions that matched nothing exactly."""
     s = kg.settings
     links = {lk.key: lk for lk in ngram_links(kg, query)}
-    mentions = [m.text for m in extractor.mentions(query)] if extractor is not None else []
+    # Noun chunks ("the film") link only exactly: spelling or embedding links are for names.
+    mentions = [m.text for m in extractor.mentions(query) if m.label != NOUN] if extractor is not None else []
     unmatched = [m for m in dict.fromkeys(mentions) if normalize(m) not in kg.row]
     rest = []
     for m in unmatched:

@@ -25,6 +25,14 @@ from tools.types import Hit
 log = logging.getLogger(__name__)
 
 
+def query_settings(built: GraphSettings, wanted: GraphSettings | None) -> GraphSettings:
+    """Build-time fields from the graph as built, query-time fields from `wanted` (or defaults)."""
+    from graphs.component import BUILD_FIELDS
+
+    wanted = wanted or GraphSettings()
+    return dataclasses.replace(wanted, **{f: getattr(built, f) for f in BUILD_FIELDS})
+
+
 _EDGE_RANK = {"relation": 0, "synonym": 1, "cooccur": 2, "topic": 3}
 
 
@@ -44,7 +52,8 @@ class GraphRetriever:
 
     Args:
         index: the opened index (its `gen_dir/graph`, `store` and `embedder` are used).
-        settings: query-time overrides; default: the settings the graph was built with.
+        settings: query-time settings (e.g. `HopperConfig.graph`); default `GraphSettings()`.
+            Build-time fields always come from the graph's own `meta.json`.
     """
 
     name = "graph"
@@ -61,8 +70,7 @@ class GraphRetriever:
         with self._lock:
             if self._kg is None:
                 self._kg = KnowledgeGraph.load(self.index.gen_dir / "graph")
-                if self._settings is not None:
-                    self._kg.settings = self._settings
+                self._kg.settings = query_settings(self._kg.settings, self._settings)
         return self._kg
 
     @property

@@ -44,7 +44,7 @@ class GraphSettings:
     """Embed noun-chunk nodes too (many, and rarely worth an embedding link); default: named
     entities and titles only."""
     # ---- retrieval (query time)
-    damping: float = 0.5
+    damping: float = 0.85
     """Personalized PageRank damping (probability of following an edge rather than restarting)."""
     max_seeds: int = 10
     """Most query-linked nodes used as PageRank seeds."""
@@ -52,7 +52,7 @@ class GraphSettings:
     """rapidfuzz WRatio at or above which a query mention links to a node by spelling."""
     link_embed_threshold: float = 0.80
     """Cosine at or above which a query mention links to a node by embedding."""
-    seed_specificity: Literal["idf", "inverse", "none"] = "idf"
+    seed_specificity: Literal["idf", "inverse", "none"] = "inverse"
     """How seeds are discounted by the number of chunks their node occurs in: log(1 + N/df),
     1/df (HippoRAG) or not at all."""
     noun_seed_weight: float = 0.5
@@ -60,7 +60,7 @@ class GraphSettings:
     title_weight: float = 5.0
     """Weight of the edge between a chunk and its own document's title node (the passage is
     about that entity) relative to an ordinary mention."""
-    passage_weight: float = 0.3
+    passage_weight: float = 1.0
     """Weight of the passage-node edges (entity <-> chunk, HippoRAG 2 style) in PageRank; 0 disables."""
     max_node_share: float = 0.05
     """Nodes found in more than this share of chunks are too generic to seed a search."""
