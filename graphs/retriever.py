@@ -144,8 +144,8 @@ class GraphRetriever:
                 for u, v, data in kg.edges_between(key, nb):
                     if chunk_id in data.get("chunks", {}):
                         rank = _EDGE_RANK.get(data.get("kind", "relation"), 3)
-                        edges.append((rank, f"{kg.name(u)} -[{data.get('relation', data.get('kind'))}]-> "
-                                            f"{kg.name(v)}"))
+                        rel = data.get("relation", data.get("kind"))
+                        edges.append((rank, f"{kg.name(u)} -[{rel}]-> {kg.name(v)}"))
         edges = list(dict.fromkeys(text for _, text in sorted(edges, key=lambda e: e[0])))
         return {"entities": [kg.name(e) for e in entities], "edges": edges[:top],
                 "seeds": [kg.name(s) for s in seeds_here]}
