@@ -147,11 +147,13 @@ class AnswerView(VerticalScroll, can_focus=False):
         return turn
 
     def _refresh_view(self) -> None:
-        if not self.turns:
-            self.markdown.update(WELCOME)
-        else:
-            self.markdown.update("\n\n---\n\n".join(turn_markdown(t) for t in self.turns))
+        text = "\n\n---\n\n".join(turn_markdown(t) for t in self.turns) if self.turns else WELCOME
         self.citation_list.show(self.current.citations if self.current else [])
+        self.call_later(self._show_end, self.markdown.update(text))
+
+    async def _show_end(self, updated) -> None:
+        """Once the Markdown is laid out, scroll to the end of the latest turn and its citations."""
+        await updated
         self.call_after_refresh(self.scroll_end, animate=False)
 
     @on(Markdown.LinkClicked)
