@@ -59,6 +59,7 @@ class HopperApp(App):
         self._open_at_start = session_id
         self.live_clock = live_clock
         self.loading = session is None
+        self._rebuild_after_run = False
 
     # -- state --------------------------------------------------------------------------------------
     @property
@@ -129,12 +130,19 @@ class HopperApp(App):
 
     def rebuild_session(self) -> None:
         if self.main.running:
+            self._rebuild_after_run = True
             self.notify("The LM changes after the current run (cancel it with Escape).", severity="warning")
             return
+        self._rebuild_after_run = False
         self.loading = True
         self.session = None
         self.main.refresh_status()
         self.build_session()
+
+    def run_finished(self) -> None:
+        """Called by the main screen when a run ends: apply an LM change made meanwhile."""
+        if self._rebuild_after_run:
+            self.rebuild_session()
 
     def reload_index(self) -> None:
         """Point the session at the newest index generation (after the corpus grew)."""

@@ -265,3 +265,25 @@ def _walk(node):
     yield node
     for child in node.children:
         yield from _walk(child)
+
+
+async def test_lm_change_during_a_run_applies_after_it(make, config):
+    session = ReplaySession(pause_after=3)
+    built = []
+
+    def factory(cfg):
+        built.append(cfg.lm.model)
+        return ReplaySession()
+
+    app = make(session, session_factory=factory)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.click("#question")
+        await pilot.press(*"Who designed the Verrin lighthouse?", "enter")
+        assert await wait_for(session.paused)
+        assert app.apply_settings({"lm.model": "openai/gpt-4o-mini"})
+        await pilot.pause()
+        assert built == [] and app.session is session  # not while the run uses the LM
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert built == ["openai/gpt-4o-mini"] and app.session is not session
+        assert app.main.status.state == "ready" and not app.main.question_input.disabled

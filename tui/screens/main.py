@@ -193,6 +193,12 @@ class MainScreen(Screen):
         self.question_input.disabled = False
         if self.app.screen is self:
             self.question_input.focus()
+        try:
+            self._show_result(message)
+        finally:
+            self.app.run_finished()
+
+    def _show_result(self, message: RunFinished) -> None:
         if message.error:
             self.answer_view.finish_turn(message.turn_id, message.error, "error", [])
             self.status.stop_run("error")
