@@ -203,7 +203,8 @@ class ResearchAgent(dspy.Module):
                 if self._over_budget(state, node.id):
                     break
                 args = {"entity": query} if tool == "neighbors" else {"query": query}
-                rankings.append(self._tool(state, tool, node.id, label, **args, k=s.k))
+                # Follow-up rounds search deeper, so chunks not read yet can surface.
+                rankings.append(self._tool(state, tool, node.id, label, **args, k=s.k + len(read)))
             fused = rrf(rankings, k=60, name=label) if rankings else []
             unread = [h for h in fused if h.chunk_id not in read][:s.k]
             if not unread or state.stopped:
