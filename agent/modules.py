@@ -1,5 +1,8 @@
 """The agent's stages, each a `dspy.Module` with a deterministic fallback for weak models.
 
+Each predictor caps its reply length: the outputs are short fields, and a small model that
+starts repeating itself would otherwise spend the whole token budget.
+
 A stage never raises on a bad LM reply: it returns what it could use and names the fallback
 it took (`fallback` is None when the LM's output was used as is).
 """
@@ -61,7 +64,7 @@ class DecomposeModule(dspy.Module):
     def __init__(self, max_nodes: int = 4):
         super().__init__()
         self.max_nodes = max_nodes
-        self.predict = dspy.Predict(sig.Decompose)
+        self.predict = dspy.Predict(sig.Decompose, max_tokens=160)
 
     def forward(self, question: str) -> dspy.Prediction:
         try:
@@ -102,7 +105,7 @@ def clean_decomposition(question: str, subs, max_nodes: int) -> dict:
 class RewriteModule(dspy.Module):
     def __init__(self):
         super().__init__()
-        self.predict = dspy.Predict(sig.Rewrite)
+        self.predict = dspy.Predict(sig.Rewrite, max_tokens=200)
 
     def forward(self, question: str) -> dspy.Prediction:
         fallback = None
@@ -131,7 +134,7 @@ class RewriteModule(dspy.Module):
 class JudgeModule(dspy.Module):
     def __init__(self):
         super().__init__()
-        self.predict = dspy.Predict(sig.Judge)
+        self.predict = dspy.Predict(sig.Judge, max_tokens=200)
 
     def forward(self, question: str, passages: str, n_passages: int) -> dspy.Prediction:
         try:
@@ -164,7 +167,7 @@ class JudgeModule(dspy.Module):
 class AnswerModule(dspy.Module):
     def __init__(self):
         super().__init__()
-        self.predict = dspy.Predict(sig.Answer)
+        self.predict = dspy.Predict(sig.Answer, max_tokens=240)
 
     def forward(self, question: str, notes: str, passages: str) -> dspy.Prediction:
         try:
@@ -179,7 +182,7 @@ class AnswerModule(dspy.Module):
 class ClosedBookModule(dspy.Module):
     def __init__(self):
         super().__init__()
-        self.predict = dspy.Predict(sig.ClosedBook)
+        self.predict = dspy.Predict(sig.ClosedBook, max_tokens=160)
 
     def forward(self, question: str) -> dspy.Prediction:
         try:
