@@ -48,7 +48,6 @@ class OptimizeSettings:
     """Long demo inputs (passages) are cut to this many characters, to fit a small model's context."""
     skip_demos: tuple[str, ...] = ()
     """Predictors (by name, e.g. `respond.predict`) that keep no demonstrations."""
-    mipro_trials: int = 6
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
