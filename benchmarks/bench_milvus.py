@@ -153,6 +153,7 @@ def evaluate(index, dataset, limit: int | None) -> dict[str, dict]:
                      "p50_ms": round(1000 * statistics.median(latencies), 1),
                      "p95_ms": round(1000 * sorted(latencies)[int(0.95 * (len(latencies) - 1))], 1),
                      "p50_ms_depth300": round(1000 * statistics.median(run.latencies), 1)}
+        print(f"  {index.settings.backend.kind:6} {name:6} {out[name]}", file=sys.stderr, flush=True)
     return out
 
 
