@@ -129,6 +129,10 @@ def build_index(paths: Sequence[str | Path], index_dir: str | Path, settings: In
     progress = progress or NullProgress()
     index_dir = Path(index_dir)
     with _writer_lock(index_dir):
+        if settings.backend.kind == "milvus":  # fail before hours of embedding, not after
+            from tools.milvus import check_reachable
+
+            check_reachable(settings, index_dir)
         previous = None if rebuild else _readable_previous(index_dir)
         if previous and previous.settings.get("fingerprint") != settings.fingerprint():
             log.warning("index settings changed since the last run: rebuilding %s from scratch", index_dir)
@@ -240,7 +244,7 @@ def build_index(paths: Sequence[str | Path], index_dir: str | Path, settings: In
                 timings[component.name] = time.perf_counter() - t
                 names.append(component.name)
             manifest = writer.publish(
-                {"fingerprint": settings.fingerprint(), "full": dataclasses.asdict(settings), "roots": all_roots,
+                {"fingerprint": settings.fingerprint(), "full": _public_settings(settings), "roots": all_roots,
                  "embedder": embedder.name, "dim": embedder.dim},
                 counts, names, corpus_hash=content_hash(*sorted(m["hash"] for m in docs_meta.values())),
             )
@@ -249,6 +253,17 @@ def build_index(paths: Sequence[str | Path], index_dir: str | Path, settings: In
             raise
         return BuildResult(manifest, report, len(added), len(changed), len(removed), len(unchanged),
                            len(new_chunks), time.perf_counter() - t0, timings)
+
+
+def _public_settings(settings: IndexSettings) -> dict[str, Any]:
+    """Settings as recorded in the manifest: secrets left out, credentials cut from URIs."""
+    full = dataclasses.asdict(settings)
+    full["backend"]["milvus_token"] = ""
+    if settings.backend.milvus_uri:
+        from tools.milvus_conn import redact
+
+        full["backend"]["milvus_uri"] = redact(settings.backend.milvus_uri)
+    return full
 
 
 def _readable_previous(index_dir: Path) -> Manifest | None:
@@ -352,5 +367,7 @@ class Index:
 
     def warm(self) -> None:
         """Load every part now (so the first query is not slow)."""
-        _ = self.store, self.bm25, self.faiss
+        _ = self.store
+        if self.settings.backend.kind != "milvus":  # Milvus holds its own dense and BM25 parts
+            _ = self.bm25, self.faiss
         self.embedder.encode_query("warm up")
