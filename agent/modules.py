@@ -82,10 +82,16 @@ def clean_decomposition(question: str, subs, max_nodes: int) -> dict:
     subs = [s for s in subs if len(s) > 3]
     if not subs:
         return {"nodes": [Node(1, question)], "fallback": "empty decomposition"}
+    echo = norm_text(question)
     unique: list[str] = []
+    seen: set[str] = set()
     for s in subs:
-        if norm_text(s) not in {norm_text(u) for u in unique}:
+        key = norm_text(REF.sub("", s))
+        if key and key not in seen and echo not in key:  # drop repeats and echoes of the question
+            seen.add(key)
             unique.append(s)
+    if not unique:
+        return {"nodes": [Node(1, question)], "fallback": "decomposition only echoed the question"}
     unique = unique[:max_nodes]
     if len(unique) == 1 and norm_text(unique[0]) != norm_text(question):
         # One rewritten sub-question: keep the user's own words as the node.
@@ -113,7 +119,7 @@ class RewriteModule(dspy.Module):
         try:
             pred = self.predict(question=question)
             keywords, passage = str(pred.keywords or ""), str(pred.hypothetical_passage or "")
-            paraphrases = [str(p) for p in (pred.paraphrases or []) if str(p).strip()]
+            paraphrases = [str(pred.paraphrase)] if str(pred.paraphrase or "").strip() else []
         except parse_errors() as exc:
             fallback = f"unparseable rewrite ({exc.__class__.__name__})"
         if not keywords.strip() or norm_text(keywords) == norm_text(question):

@@ -18,12 +18,12 @@ class Decompose(dspy.Signature):
 
 class Rewrite(dspy.Signature):
     """Write search queries for one question: keywords for a keyword search engine, a short
-    hypothetical passage that would answer it (for semantic search), and paraphrases."""
+    hypothetical passage that would answer it (for semantic search), and a paraphrase."""
 
     question: str = dspy.InputField()
     keywords: str = dspy.OutputField(desc="3 to 8 keywords, most specific names first")
     hypothetical_passage: str = dspy.OutputField(desc="one or two sentences that could answer the question")
-    paraphrases: list[str] = dspy.OutputField(desc="up to 2 rephrasings of the question")
+    paraphrase: str = dspy.OutputField(desc="the question asked in other words")
 
 
 class Judge(dspy.Signature):

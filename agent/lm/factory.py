@@ -76,9 +76,9 @@ class HopperLM(dspy.LM):
 class HopperJSONAdapter(JSONAdapter):
     """`dspy.JSONAdapter` with bounded retries when a reply does not parse or was cut off.
 
-    A truncated reply (finish reason `length`, even one JSON repair could patch) is retried
-    with twice the `max_tokens`; any other unparsable reply is retried at a slightly higher
-    temperature (a different cache key, so a fresh call). At most `parse_retries` retries.
+    An unparsable reply that was truncated (finish reason `length`) is retried with twice the
+    `max_tokens`; any other unparsable reply is retried at a slightly higher temperature (a
+    different cache key, so a fresh call). At most `parse_retries` retries.
     """
 
     def __init__(self, parse_retries: int = 1, **kwargs: Any):
@@ -96,11 +96,10 @@ class HopperJSONAdapter(JSONAdapter):
                     raise
                 logger.info("LM reply did not parse; retrying (%d/%d)", attempt + 1, self.parse_retries)
             else:
-                # JSON repair can "parse" a reply cut off by max_tokens: do not trust it.
-                if last or not _last_truncated(lm):
-                    return outputs
-                logger.info("LM reply was truncated; retrying with more tokens (%d/%d)", attempt + 1,
-                            self.parse_retries)
+                # A reply cut off by max_tokens that still parsed (JSON repair) is kept: on small
+                # models a cut-off reply is nearly always a repetition loop, and a retry with more
+                # tokens only loops longer. An unparsable cut-off reply is retried with more tokens.
+                return outputs
             kwargs = self._retry_kwargs(lm, kwargs)
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -43,7 +43,7 @@ REPLIES = {"Zorblat": "crimson", "Oska": "Lowbridge", "Verrin": "38 metres", "Ca
 
 def reply(question: str, short: str) -> dict:
     return {"sub_questions": [question], "keywords": question, "hypothetical_passage": short,
-            "paraphrases": [], "answerable": True, "answer": short, "support": [1], "missing": "",
+            "paraphrase": "", "answerable": True, "answer": short, "support": [1], "missing": "",
             "next_query": "", "short_answer": short, "sufficient": True}
 
 

@@ -132,12 +132,19 @@ def _scripted_lm(replies):
     return HopperLM("hopper-test/scripted", engine=engine, cache=False, max_tokens=16), engine
 
 
-def test_truncated_json_is_retried_with_more_tokens():
-    lm, engine = _scripted_lm([('{"sufficient": true, "names": ["Ma', "length"),
+def test_truncated_unparsable_json_is_retried_with_more_tokens():
+    lm, engine = _scripted_lm([('{"sufficient": tr', "length"),
                                ('{"sufficient": true, "names": ["Marie Curie"]}', "stop")])
     with lm_context(LMSettings(cache=False, retries=2), lm=lm):
         pred = dspy.Predict(Judge)(question="q", evidence="e")
     assert pred.names == ["Marie Curie"] and engine.max_tokens == [16, 32]
+
+
+def test_truncated_reply_that_parses_is_kept():
+    lm, engine = _scripted_lm([('{"sufficient": true, "names": ["Marie Curie", "Marie Curie", "Ma', "length")])
+    with lm_context(LMSettings(cache=False, retries=2), lm=lm):
+        pred = dspy.Predict(Judge)(question="q", evidence="e")
+    assert pred.names[0] == "Marie Curie" and engine.max_tokens == [16]
 
 
 def test_unparsable_reply_ends_as_one_line_output_error():

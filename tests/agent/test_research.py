@@ -44,7 +44,7 @@ def run(index, replies, question=QUESTION, **settings):
 
 
 def rewrite(kw):
-    return {"keywords": kw, "hypothetical_passage": f"A passage about {kw} answering it.", "paraphrases": []}
+    return {"keywords": kw, "hypothetical_passage": f"A passage about {kw} answering it.", "paraphrase": ""}
 
 
 def judge(ok, answer="", support=(), next_query=""):
@@ -94,7 +94,7 @@ def test_unparseable_decomposition_falls_back_to_the_question(index):
 def test_echoed_decomposition_and_rewrite_use_deterministic_fallbacks(index):
     result = run(index, [
         {"sub_questions": [QUESTION]},
-        {"keywords": QUESTION, "hypothetical_passage": QUESTION, "paraphrases": [QUESTION]},
+        {"keywords": QUESTION, "hypothetical_passage": QUESTION, "paraphrase": QUESTION},
         judge(True, "Sarn", [1]),
         {"short_answer": "Sarn", "answer": "Sarn [1]", "sufficient": True},
     ])
