@@ -22,7 +22,7 @@ class Rewrite(dspy.Signature):
 
     question: str = dspy.InputField()
     keywords: str = dspy.OutputField(desc="3 to 8 keywords, most specific names first")
-    hypothetical_passage: str = dspy.OutputField(desc="one or two sentences that could answer the question")
+    hypothetical_passage: str = dspy.OutputField(desc="one short sentence that could answer the question")
     paraphrase: str = dspy.OutputField(desc="the question asked in other words")
 
 

@@ -76,9 +76,9 @@ class HopperLM(dspy.LM):
 class HopperJSONAdapter(JSONAdapter):
     """`dspy.JSONAdapter` with bounded retries when a reply does not parse or was cut off.
 
-    An unparsable reply that was truncated (finish reason `length`) is retried with twice the
-    `max_tokens`; any other unparsable reply is retried at a slightly higher temperature (a
-    different cache key, so a fresh call). At most `parse_retries` retries.
+    A reply cut off by `max_tokens` is never retried (kept when it still parses, raised when not);
+    any other unparsable reply is retried at a slightly higher temperature (a different cache
+    key, so a fresh call). At most `parse_retries` retries.
     """
 
     def __init__(self, parse_retries: int = 1, **kwargs: Any):
@@ -92,7 +92,9 @@ class HopperJSONAdapter(JSONAdapter):
             try:
                 outputs = super().__call__(lm, dict(kwargs), signature, demos, inputs)
             except AdapterParseError:
-                if last:
+                # A reply cut off by max_tokens is not retried: on small models it is a repetition
+                # loop that more tokens only lengthen. The agent's stages fall back instead.
+                if last or _last_truncated(lm):
                     raise
                 logger.info("LM reply did not parse; retrying (%d/%d)", attempt + 1, self.parse_retries)
             else:

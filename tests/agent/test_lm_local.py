@@ -132,12 +132,14 @@ def _scripted_lm(replies):
     return HopperLM("hopper-test/scripted", engine=engine, cache=False, max_tokens=16), engine
 
 
-def test_truncated_unparsable_json_is_retried_with_more_tokens():
+def test_truncated_unparsable_json_is_not_retried():
+    from agent.lm import LMOutputError
+
     lm, engine = _scripted_lm([('{"sufficient": tr', "length"),
                                ('{"sufficient": true, "names": ["Marie Curie"]}', "stop")])
-    with lm_context(LMSettings(cache=False, retries=2), lm=lm):
-        pred = dspy.Predict(Judge)(question="q", evidence="e")
-    assert pred.names == ["Marie Curie"] and engine.max_tokens == [16, 32]
+    with pytest.raises(LMOutputError), lm_context(LMSettings(cache=False, retries=2), lm=lm):
+        dspy.Predict(Judge)(question="q", evidence="e")
+    assert engine.max_tokens == [16]
 
 
 def test_truncated_reply_that_parses_is_kept():
