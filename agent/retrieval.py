@@ -10,8 +10,11 @@ from tools.types import Retriever
 RETRIEVERS = (*BASIC, "graph", "hybrid+graph")
 
 
-def open_retriever(index: Index, name: str) -> Retriever:
-    """`bm25`, `dense`, `hybrid`, `graph` or `hybrid+graph` over an opened index."""
+def open_retriever(index: Index, name: str, graph_settings=None) -> Retriever:
+    """`bm25`, `dense`, `hybrid`, `graph` or `hybrid+graph` over an opened index.
+
+    `graph_settings` (`graphs.settings.GraphSettings`) carries the query-time graph knobs.
+    """
     if name in BASIC:
         return index.retriever(name)
     if name in ("graph", "hybrid+graph"):
@@ -20,7 +23,7 @@ def open_retriever(index: Index, name: str) -> Retriever:
                 f"{index.dir} has no knowledge graph; re-index with the graph enabled (index.graph = true)")
         from graphs.retriever import GraphRetriever
 
-        graph = GraphRetriever(index)
+        graph = GraphRetriever(index, graph_settings)
         if name == "graph":
             return graph
         fusion = index.settings.fusion

@@ -67,7 +67,7 @@ def run_retrieval_eval(args: argparse.Namespace) -> int:
     dataset = load_dataset(args.data, args.split)
     index_dir, index_seconds = prepare_index(args, cfg, dataset, needs_graph="graph" in name)
     index = Index(index_dir, cfg.index)
-    retriever = open_retriever(index, name)
+    retriever = open_retriever(index, name, cfg.graph)
     index.warm()
     result = run_retrieval(dataset, retriever, depth=args.depth, limit=args.limit)
     metrics = summarize(dataset, result, index_seconds, args.limit)

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(args)
     index = Index(require_index(cfg), cfg.index)
-    retriever = open_retriever(index, args.retriever)
+    retriever = open_retriever(index, args.retriever, cfg.graph)
     t0 = time.perf_counter()
     hits = retriever.search(args.query, args.k)
     elapsed = time.perf_counter() - t0
