@@ -23,7 +23,7 @@ from agent.trace import Trace
 from tools.fusion import rrf
 from tools.types import Hit
 
-SNIPPET_CHARS = 900
+SNIPPET_CHARS = 700
 INSUFFICIENT = "I could not find enough evidence in the indexed documents to answer this question."
 
 
@@ -279,8 +279,14 @@ class ResearchAgent(dspy.Module):
             state.trace.emit("fallback", step="answer", node=None,
                              reason=f"removed citations to passages that were not retrieved: {sorted(set(invalid))}")
             text = re.sub(r"\[(\d+)\]", lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(top) else "", text)
-        if not text.strip():
-            text = short
+        if not text.strip() or len(text) > 600 or norm_text(short) not in norm_text(text):
+            # A weak model copied a passage or drifted from its own short answer: state the answer.
+            if text.strip():
+                state.trace.emit("fallback", step="answer", node=None,
+                                 reason="long or inconsistent answer text: stated the short answer")
+            kept = sorted({int(n) for n in re.findall(r"\[(\d+)\]", text) if 1 <= int(n) <= len(top)})[:3]
+            text = short + "".join(f" [{n}]" for n in kept)
+            cited = kept
         if not cited:
             fallback_cites = [number[c] for c in _ids(_containing(top, short))[:1]] or \
                 [number[c] for n in answered for c in n.chunk_ids if c in number][:2] or [1]
