@@ -35,6 +35,20 @@ def parse_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def salvage(exc: BaseException) -> dict:
+    """Fields that can still be read from a reply that did not parse (e.g. one cut off by the
+    token cap): quoted strings, booleans and integer lists, by field name."""
+    raw = str(getattr(exc, "lm_response", "") or "")
+    out: dict = {}
+    for name, value in re.findall(r'"(\w+)"\s*:\s*"((?:[^"\\]|\\.)*)"', raw):
+        out.setdefault(name, value)
+    for name, value in re.findall(r'"(\w+)"\s*:\s*(true|false)', raw):
+        out.setdefault(name, value == "true")
+    for name, value in re.findall(r'"(\w+)"\s*:\s*\[([\d,\s]*)\]', raw):
+        out.setdefault(name, [int(v) for v in re.findall(r"\d+", value)])
+    return out
+
+
 def norm_text(text: str) -> str:
     return " ".join(re.sub(r"[^\w#]+", " ", text.lower()).split())
 
@@ -145,10 +159,16 @@ class JudgeModule(dspy.Module):
     def forward(self, question: str, passages: str, n_passages: int) -> dspy.Prediction:
         try:
             pred = self.predict(question=question, passages=passages)
+            fallback = None
         except parse_errors() as exc:
-            return dspy.Prediction(answerable=False, answer="", support=[], missing="", next_query="",
-                                   fallback=f"unparseable verdict ({exc.__class__.__name__})")
-        fallback = None
+            got = salvage(exc)
+            fallback = f"unparseable verdict ({exc.__class__.__name__})"
+            if "answerable" not in got:
+                return dspy.Prediction(answerable=False, answer="", support=[], missing="", next_query="",
+                                       fallback=fallback)
+            pred = dspy.Prediction(**{k: got.get(k, d) for k, d in (("answerable", False), ("answer", ""),
+                                      ("support", []), ("missing", ""), ("next_query", ""))})
+            fallback += ": read the fields that were complete"
         support = []
         for s in pred.support or []:
             try:
@@ -179,8 +199,12 @@ class AnswerModule(dspy.Module):
         try:
             pred = self.predict(question=question, notes=notes, passages=passages)
         except parse_errors() as exc:
-            return dspy.Prediction(short_answer="", answer="", sufficient=False,
-                                   fallback=f"unparseable answer ({exc.__class__.__name__})")
+            got = salvage(exc)
+            reason = f"unparseable answer ({exc.__class__.__name__})"
+            if got.get("short_answer"):
+                reason += ": kept the short answer"
+            return dspy.Prediction(short_answer=clean_short(str(got.get("short_answer", ""))), answer="",
+                                   sufficient=bool(got.get("sufficient", False)), fallback=reason)
         return dspy.Prediction(short_answer=clean_short(str(pred.short_answer or "")),
                                answer=str(pred.answer or "").strip(), sufficient=bool(pred.sufficient), fallback=None)
 

@@ -196,3 +196,13 @@ def test_agent_has_no_tool_outside_retrieval(index):
     assert set(box.tools) <= {"bm25_search", "dense_search", "hybrid_search", "graph_search", "neighbors", "paths"}
     assert box.call("delete_files", None, "x", query="everything") == []
     assert box.calls == 0
+
+
+def test_salvage_reads_complete_fields_of_a_cut_off_reply():
+    from agent.modules import salvage
+
+    class CutOff(Exception):
+        lm_response = '{"answerable": true, "answer": "Lowbridge", "support": [1, 3], "missing": "none of the pa'
+
+    assert salvage(CutOff()) == {"answerable": True, "answer": "Lowbridge", "support": [1, 3]}
+    assert salvage(ValueError("no reply at all")) == {}
