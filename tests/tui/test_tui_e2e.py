@@ -30,6 +30,7 @@ def real_session(tmp_path, monkeypatch):
     cfg.agent.max_subquestions = 2
     cfg.agent.max_seconds = 1800  # a busy 2-core machine must not turn the run into a budget stop
     cfg.lm.n_threads = 1  # steady under a loaded test machine (2 threads stall when a core is busy)
+    cfg.lm.cache = False  # really run the model: cached replies carry no token usage
     try:
         return cfg, Session(cfg)
     except ModelError as exc:  # the embedded model package is not installed
