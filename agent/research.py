@@ -284,7 +284,7 @@ class ResearchAgent(dspy.Module):
             if text.strip():
                 state.trace.emit("fallback", step="answer", node=None,
                                  reason="long or inconsistent answer text: stated the short answer")
-            kept = sorted({int(n) for n in re.findall(r"\[(\d+)\]", text) if 1 <= int(n) <= len(top)})[:3]
+            kept = sorted(set(cited))[:3]  # invalid markers were removed above
             text = short + "".join(f" [{n}]" for n in kept)
             cited = kept
         if not cited:
