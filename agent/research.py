@@ -24,6 +24,8 @@ from tools.fusion import rrf
 from tools.types import Hit
 
 SNIPPET_CHARS = 700
+LINK_SOURCES = 3
+"""How many top passages of a search have their title links followed."""
 INSUFFICIENT = "I could not find enough evidence in the indexed documents to answer this question."
 
 
@@ -168,7 +170,11 @@ class ResearchAgent(dspy.Module):
 
     def _agent(self, question: str, state: _RunState) -> AgentResult:
         s = self.settings
-        self._tool(state, "hybrid_search", None, "question", query=question, k=s.k)
+        first = "hybrid_graph_search" if state.tools.has_graph else "hybrid_search"
+        found = self._tool(state, first, None, "question", query=question, k=s.k)
+        if found:  # the documents those passages name are the likeliest next hop
+            self._tool(state, "follow_links", None, "links", query=question,
+                       chunk_ids=[h.chunk_id for h in found[:LINK_SOURCES]], k=s.k)
         pred = self._lm_step(state, "decompose", self.decompose, question=question + state.context)
         state.nodes = pred.nodes
         state.trace.emit("decompose", nodes=[n.as_dict() for n in state.nodes], fallback=pred.fallback)
@@ -206,6 +212,10 @@ class ResearchAgent(dspy.Module):
                 # Follow-up rounds search deeper, so chunks not read yet can surface.
                 rankings.append(self._tool(state, tool, node.id, label, **args, k=s.k + len(read)))
             fused = rrf(rankings, k=60, name=label) if rankings else []
+            if fused and round_no == 1 and not self._over_budget(state, node.id):
+                rankings.append(self._tool(state, "follow_links", node.id, label, query=node.resolved,
+                                           chunk_ids=[h.chunk_id for h in fused[:LINK_SOURCES]], k=s.k))
+                fused = rrf(rankings, k=60, name=label)
             unread = [h for h in fused if h.chunk_id not in read][:s.k]
             if not unread or state.stopped:
                 break
@@ -250,7 +260,7 @@ class ResearchAgent(dspy.Module):
     def _final(self, question: str, state: _RunState) -> AgentResult:
         s = self.settings
         evidence = state.tools.evidence
-        labels = ["question"] + [f"node{n.id}" for n in state.nodes] + ["paths"]
+        labels = ["question", "links"] + [f"node{n.id}" for n in state.nodes] + ["paths"]
         ranked = evidence.ranked(labels)
         top = [evidence.hits[c] for c in ranked[:s.evidence_k]]
         number = {h.chunk_id: i for i, h in enumerate(top, 1)}

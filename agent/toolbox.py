@@ -71,9 +71,11 @@ class ToolBox:
         self._graph_tools = None
         self.tools: dict[str, Callable[..., list[Hit]]] = {
             "bm25_search": self.bm25_search, "dense_search": self.dense_search, "hybrid_search": self.hybrid_search,
+            "follow_links": self.follow_links,
         }
         if self.has_graph:
-            self.tools |= {"graph_search": self.graph_search, "neighbors": self.neighbors, "paths": self.paths}
+            self.tools |= {"hybrid_graph_search": self.hybrid_graph_search, "graph_search": self.graph_search,
+                           "neighbors": self.neighbors, "paths": self.paths}
 
     # -- the tools -----------------------------------------------------------------------------
     def bm25_search(self, query: str, k: int = 5) -> list[Hit]:
@@ -88,6 +90,19 @@ class ToolBox:
     def hybrid_search(self, query: str, k: int = 5) -> list[Hit]:
         """Keyword and semantic search fused by reciprocal rank: a good default."""
         return self._retriever("hybrid").search(query, k)
+
+    def follow_links(self, query: str, chunk_ids: list[str], k: int = 5) -> list[Hit]:
+        """Passages of the documents that the given passages name by title (the next hop of a
+        multi-hop question), closest to `query` first."""
+        from tools.links import follow_links
+
+        store = self.index.store
+        sources = [Hit.from_chunk(store.get(c), 0.0, "links") for c in chunk_ids if c in store]
+        return follow_links(self.index, self.index.links, query, sources, k)
+
+    def hybrid_graph_search(self, query: str, k: int = 5) -> list[Hit]:
+        """Keyword, semantic and knowledge-graph search fused by reciprocal rank."""
+        return self._retriever("hybrid+graph").search(query, k)
 
     def graph_search(self, query: str, k: int = 5) -> list[Hit]:
         """Knowledge-graph search: links the query's entities and follows relations

@@ -321,6 +321,7 @@ class Index:
         self._embedder = None
         self._faiss = None
         self._bm25 = None
+        self._links = None
 
     @property
     def generation(self) -> int:
@@ -355,6 +356,15 @@ class Index:
 
             self._bm25 = BM25Index.load(self.gen_dir / "bm25", self.settings.bm25)
         return self._bm25
+
+    @property
+    def links(self):
+        """Title links between documents (`tools.links.TitleLinks`), built on first use."""
+        if self._links is None:
+            from tools.links import TitleLinks
+
+            self._links = TitleLinks(self.store)
+        return self._links
 
     def has(self, component: str) -> bool:
         return component in self.manifest.components

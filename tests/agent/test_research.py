@@ -193,7 +193,8 @@ def test_agent_has_no_tool_outside_retrieval(index):
     from agent.trace import Trace
 
     box = ToolBox(index, Trace())
-    assert set(box.tools) <= {"bm25_search", "dense_search", "hybrid_search", "graph_search", "neighbors", "paths"}
+    assert set(box.tools) <= {"bm25_search", "dense_search", "hybrid_search", "hybrid_graph_search", "graph_search",
+                              "neighbors", "paths", "follow_links"}
     assert box.call("delete_files", None, "x", query="everything") == []
     assert box.calls == 0
 
