@@ -54,7 +54,8 @@ class AgentSettings:
     """Default retriever for rag mode and the agent's first search."""
     k: int = 5
     """Hits per tool call."""
-    max_rounds: int = 3
+    max_rounds: int = 2
+    """Judge rounds per sub-question (the first search plus follow-ups)."""
     max_tool_calls: int = 24
     max_tokens: int = 60_000
     """Total LM tokens (prompt + completion) a run may spend."""
@@ -62,6 +63,10 @@ class AgentSettings:
     max_subquestions: int = 4
     evidence_k: int = 8
     """Chunks passed to the answer step."""
+    synthesize: Literal["auto", "always"] = "auto"
+    """`auto`: when the question stayed one sub-question and the judge answered it from cited
+    passages, that verdict is the answer (one LM call fewer); `always`: write the final answer
+    with its own LM call in every case."""
     program: str = ""
     """Path of a compiled DSPy program (`hopper optimize`); empty = the shipped default."""
 

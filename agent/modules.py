@@ -125,7 +125,7 @@ def clean_decomposition(question: str, subs, max_nodes: int) -> dict:
 class RewriteModule(dspy.Module):
     def __init__(self):
         super().__init__()
-        self.predict = dspy.Predict(sig.Rewrite, max_tokens=200)
+        self.predict = dspy.Predict(sig.Rewrite, max_tokens=110)
 
     def forward(self, question: str) -> dspy.Prediction:
         fallback = None
@@ -135,7 +135,10 @@ class RewriteModule(dspy.Module):
             keywords, passage = str(pred.keywords or ""), str(pred.hypothetical_passage or "")
             paraphrases = [str(pred.paraphrase)] if str(pred.paraphrase or "").strip() else []
         except parse_errors() as exc:
-            fallback = f"unparseable rewrite ({exc.__class__.__name__})"
+            got = salvage(exc)  # a reply cut off by the cap still has its first fields
+            keywords, passage = str(got.get("keywords", "")), str(got.get("hypothetical_passage", ""))
+            fallback = f"unparseable rewrite ({exc.__class__.__name__})" + (
+                ": read the fields that were complete" if got else "")
         if not keywords.strip() or norm_text(keywords) == norm_text(question):
             keywords, fallback = keywords_of(question), fallback or "degenerate keywords"
         if len(passage.split()) < 4 or norm_text(passage) == norm_text(question):
@@ -193,7 +196,7 @@ class JudgeModule(dspy.Module):
 class AnswerModule(dspy.Module):
     def __init__(self):
         super().__init__()
-        self.predict = dspy.Predict(sig.Answer, max_tokens=240)
+        self.predict = dspy.Predict(sig.Answer, max_tokens=140)
 
     def forward(self, question: str, notes: str, passages: str) -> dspy.Prediction:
         try:

@@ -24,6 +24,7 @@ from tools.fusion import rrf
 from tools.types import Hit
 
 SNIPPET_CHARS = 700
+FOLLOW_UP_PASSAGES = 3
 LINK_SOURCES = 3
 """How many top passages of a search have their title links followed."""
 INSUFFICIENT = "I could not find enough evidence in the indexed documents to answer this question."
@@ -216,7 +217,8 @@ class ResearchAgent(dspy.Module):
                 rankings.append(self._tool(state, "follow_links", node.id, label, query=node.resolved,
                                            chunk_ids=[h.chunk_id for h in fused[:LINK_SOURCES]], k=s.k))
                 fused = rrf(rankings, k=60, name=label)
-            unread = [h for h in fused if h.chunk_id not in read][:s.k]
+            # A follow-up reads only the few best new passages: a short prompt is a fast call.
+            unread = [h for h in fused if h.chunk_id not in read][:s.k if round_no == 1 else FOLLOW_UP_PASSAGES]
             if not unread or state.stopped:
                 break
             read.update(h.chunk_id for h in unread)
@@ -270,6 +272,9 @@ class ResearchAgent(dspy.Module):
         if not top:
             state.trace.emit("fallback", step="answer", node=None, reason="no evidence retrieved")
             return self._result(question, state, INSUFFICIENT, "", [], False, "ok", ranked)
+        verdict = self._judged_answer(state, number, top)
+        if verdict is not None:
+            return self._result(question, state, *verdict, True, "ok", ranked)
         pred = self._lm_step(state, "answer", self.respond, question=question + state.context, notes=notes,
                              passages=format_passages(top))
         short, text = pred.short_answer, pred.answer
@@ -306,6 +311,20 @@ class ResearchAgent(dspy.Module):
         citations = [Citation(n, top[n - 1].chunk_id, top[n - 1].doc_id, top[n - 1].title, top[n - 1].source,
                               top[n - 1].text) for n in sorted(set(cited))]
         return self._result(question, state, text.strip(), short, citations, True, "ok", ranked)
+
+    def _judged_answer(self, state: _RunState, number: dict[str, int], top: list[Hit]):
+        """(text, short answer, citations) straight from the judge's verdict, when the question
+        stayed one sub-question and the judge answered it from passages it cited; else None."""
+        nodes = state.nodes
+        if self.settings.synthesize != "auto" or len(nodes) != 1 or not nodes[0].answer:
+            return None
+        cited = sorted({number[c] for c in nodes[0].chunk_ids if c in number})
+        if not cited or not _containing([top[n - 1] for n in cited], nodes[0].answer):
+            return None  # only an answer that its cited passages state is taken as is
+        short = nodes[0].answer
+        citations = [Citation(n, top[n - 1].chunk_id, top[n - 1].doc_id, top[n - 1].title, top[n - 1].source,
+                              top[n - 1].text) for n in cited]
+        return short + " " + "".join(f"[{n}]" for n in cited), short, citations
 
     def _result(self, question, state, answer, short, citations, sufficient, status, ranked=None) -> AgentResult:
         ranked = ranked if ranked is not None else (state.tools.evidence.ranked() if state.tools else [])

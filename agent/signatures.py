@@ -51,7 +51,7 @@ class Answer(dspy.Signature):
     notes: str = dspy.InputField(desc="answers found for sub-questions, with their passage numbers")
     passages: str = dspy.InputField(desc="numbered passages [1], [2], ...")
     short_answer: str = dspy.OutputField(desc="the answer in a few words (a name, number or phrase)")
-    answer: str = dspy.OutputField(desc="one or two sentences with citations like [1]")
+    answer: str = dspy.OutputField(desc="one short sentence with citations like [1]")
     sufficient: bool = dspy.OutputField(desc="false if the passages do not contain the answer")
 
 

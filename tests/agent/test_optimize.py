@@ -41,6 +41,7 @@ def cfg(index_dir):  # noqa: F811
     c = HopperConfig()
     c.index.graph = False
     c.index_dir = str(index_dir)
+    c.agent.synthesize = "always"  # every run reaches the answer step, so it gets demos too
     return c
 
 

@@ -38,6 +38,7 @@ def index(tmp_path_factory):
 
 
 def run(index, replies, question=QUESTION, **settings):
+    settings.setdefault("synthesize", "always")  # most tests script the answer step too
     agent = ResearchAgent(AgentSettings(**settings), index)
     with dspy.context(lm=DummyLM(replies), adapter=dspy.ChatAdapter()):
         return agent.run(question)
@@ -132,6 +133,24 @@ def test_invented_citations_and_support_are_dropped(index):
     assert any("not retrieved: [17]" in r for r in reasons)
     assert "[17]" not in result.answer and [c.n for c in result.citations] == [1]
     assert result.citations[0].doc_id == "lighthouse.md"
+
+
+def test_one_answered_sub_question_is_the_answer_without_another_lm_call(index):
+    replies = [
+        {"sub_questions": ["Who designed the Verrin lighthouse?"]},
+        rewrite("Verrin lighthouse designer"), judge(True, "Oska Tamm", [1]),
+    ]
+    result = run(index, replies, question="Who designed the Verrin lighthouse?", synthesize="auto")
+    assert [e.data["step"] for e in result.trace.of_type("lm_call")] == ["decompose", "rewrite", "judge"]
+    assert result.short_answer == "Oska Tamm" and result.sufficient
+    assert result.answer == "Oska Tamm [1]" and result.citations[0].doc_id == "lighthouse.md"
+    assert "Oska Tamm" in result.citations[0].text
+    # A verdict its cited passage does not state goes through the answer step.
+    result = run(index, replies[:2] + [judge(True, "Jonas Bray", [1]),
+                                       {"short_answer": "Oska Tamm", "answer": "Oska Tamm [1].", "sufficient": True}],
+                 question="Who designed the Verrin lighthouse?", synthesize="auto")
+    assert [e.data["step"] for e in result.trace.of_type("lm_call")][-1] == "answer"
+    assert result.short_answer == "Oska Tamm"
 
 
 def test_uncited_answer_gets_the_passage_that_states_it(index):
