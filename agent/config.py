@@ -61,7 +61,7 @@ class AgentSettings:
     """Total LM tokens (prompt + completion) a run may spend."""
     max_seconds: float = 180.0
     max_subquestions: int = 4
-    evidence_k: int = 8
+    evidence_k: int = 6
     """Chunks passed to the answer step."""
     synthesize: Literal["auto", "always"] = "auto"
     """`auto`: when the question stayed one sub-question and the judge answered it from cited

@@ -16,14 +16,14 @@ from typing import Any
 import dspy
 
 from agent.config import AgentSettings
-from agent.modules import (AnswerModule, ClosedBookModule, DecomposeModule, JudgeModule, Node, RewriteModule,
+from agent.modules import (STOP, AnswerModule, ClosedBookModule, DecomposeModule, JudgeModule, Node, RewriteModule,
                            clean_short, norm_text)
 from agent.toolbox import ToolBox
 from agent.trace import Trace
 from tools.fusion import rrf
 from tools.types import Hit
 
-SNIPPET_CHARS = 700
+SNIPPET_CHARS = 480
 FOLLOW_UP_PASSAGES = 3
 LINK_SOURCES = 3
 """How many top passages of a search have their title links followed."""
@@ -88,14 +88,46 @@ class _RunState:
     nodes: list[Node] = field(default_factory=list)
 
 
-def format_passages(hits: list[Hit]) -> str:
-    lines = []
-    for i, h in enumerate(hits, 1):
-        text = " ".join(h.text.split())
-        if len(text) > SNIPPET_CHARS:
-            text = text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
-        lines.append(f"[{i}] ({h.title}) {text}")
-    return "\n\n".join(lines)
+def format_passages(hits: list[Hit], query: str = "", chars: int = SNIPPET_CHARS) -> str:
+    """Number the passages `[1]`, `[2]`, ...; long ones are cut to the sentences that bear on `query`."""
+    return "\n\n".join(f"[{i}] ({h.title}) {focus(h.text, query, chars)}" for i, h in enumerate(hits, 1))
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
+
+
+def focus(text: str, query: str, chars: int = SNIPPET_CHARS) -> str:
+    """`text` in at most about `chars` characters: the first sentence (it names the subject),
+    then the sentences sharing the most query words, kept in document order, gaps marked `…`.
+
+    A 0.5B model reads a 1,000-token prompt in several seconds on two cores, so the passages it
+    judges are trimmed to what bears on the question instead of cut at a fixed length.
+    """
+    text = " ".join(text.split())
+    if len(text) <= chars:
+        return text
+    sentences = _SENTENCE.split(text)
+    words = {w for w in re.findall(r"\w+", query.lower()) if w not in STOP and len(w) > 2}
+
+    def score(i: int) -> float:
+        found = set(re.findall(r"\w+", sentences[i].lower())) & words
+        return sum(len(w) for w in found) - 0.01 * i  # longer shared words weigh more; earlier breaks ties
+
+    keep, size = {0}, len(sentences[0])
+    for i in sorted(range(1, len(sentences)), key=score, reverse=True):
+        if score(i) <= 0 or size + len(sentences[i]) > chars:
+            continue
+        keep.add(i)
+        size += len(sentences[i]) + 1
+    parts, last = [], -1
+    for i in sorted(keep):
+        sentence = sentences[i]
+        if len(sentence) > chars:
+            sentence = sentence[:chars].rsplit(" ", 1)[0] + " …"
+        parts.append(("… " if i != last + 1 else "") + sentence)
+        last = i
+    out = " ".join(parts)
+    return out if last == len(sentences) - 1 else out + " …"
 
 
 class ResearchAgent(dspy.Module):
@@ -223,7 +255,7 @@ class ResearchAgent(dspy.Module):
                 break
             read.update(h.chunk_id for h in unread)
             verdict = self._lm_step(state, "judge", self.judge, light=True, node=node.id, question=node.resolved,
-                                    passages=format_passages(unread), n_passages=len(unread))
+                                    passages=format_passages(unread, node.resolved), n_passages=len(unread))
             support = [unread[n - 1].chunk_id for n in verdict.support]
             state.trace.emit("judge", node=node.id, round=round_no, answerable=verdict.answerable,
                              answer=verdict.answer, support=support, missing=verdict.missing,
@@ -276,7 +308,7 @@ class ResearchAgent(dspy.Module):
         if verdict is not None:
             return self._result(question, state, *verdict, True, "ok", ranked)
         pred = self._lm_step(state, "answer", self.respond, question=question + state.context, notes=notes,
-                             passages=format_passages(top))
+                             passages=format_passages(top, question))
         short, text = pred.short_answer, pred.answer
         answered = [n for n in state.nodes if n.answer]
         if not short and answered:

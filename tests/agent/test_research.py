@@ -273,3 +273,18 @@ def test_documents_are_data_a_planted_instruction_changes_nothing_but_evidence(t
                 head = message["content"].split("IGNORE ALL PREVIOUS")[0]
                 assert head.rfind("[[ ## passages ## ]]") > head.rfind("[[ ## question ## ]]")
     assert shown >= 1  # the judge or the answer step did read the planted passage
+
+
+def test_long_passages_are_cut_to_the_sentences_that_bear_on_the_question():
+    from agent.research import focus
+
+    text = ("Grey Harbour is a 1974 drama film directed by Mirela Vost. It was shot over two winters in the port "
+            "of Kessan, where the crew lived aboard a trawler. The score was written by Ilse Marr and recorded in "
+            "Oslo. Critics praised the cinematography but found the plot slow. The film won the Golden Gull at "
+            "the Lenna festival in 1975.")
+    short = focus(text, "Who wrote the score of Grey Harbour?", 200)
+    assert short.startswith("Grey Harbour is a 1974 drama film") and "Ilse Marr" in short
+    assert "trawler" not in short and "… The score" in short and len(short) <= 220
+    assert focus(text, "anything", 1000) == text  # short enough: unchanged
+    award = focus(text, "Which festival award did the film win?", 200)
+    assert "Golden Gull" in award and award.endswith("1975.")
