@@ -157,7 +157,7 @@ class RewriteModule(dspy.Module):
 class JudgeModule(dspy.Module):
     def __init__(self):
         super().__init__()
-        self.predict = dspy.Predict(sig.Judge, max_tokens=200)
+        self.predict = dspy.Predict(sig.Judge, max_tokens=120)
 
     def forward(self, question: str, passages: str, n_passages: int) -> dspy.Prediction:
         try:

