@@ -25,6 +25,7 @@ from tools.types import Hit
 
 SNIPPET_CHARS = 480
 FOLLOW_UP_PASSAGES = 3
+SHORT_ANSWER_WORDS = 8
 LINK_SOURCES = 3
 """How many top passages of a search have their title links followed."""
 INSUFFICIENT = "I could not find enough evidence in the indexed documents to answer this question."
@@ -350,6 +351,8 @@ class ResearchAgent(dspy.Module):
         nodes = state.nodes
         if self.settings.synthesize != "auto" or len(nodes) != 1 or not nodes[0].answer:
             return None
+        if len(nodes[0].answer.split()) > SHORT_ANSWER_WORDS:
+            return None  # a copied sentence rather than an answer: let the answer step phrase it
         cited = sorted({number[c] for c in nodes[0].chunk_ids if c in number})
         if not cited or not _containing([top[n - 1] for n in cited], nodes[0].answer):
             return None  # only an answer that its cited passages state is taken as is

@@ -151,6 +151,12 @@ def test_one_answered_sub_question_is_the_answer_without_another_lm_call(index):
                  question="Who designed the Verrin lighthouse?", synthesize="auto")
     assert [e.data["step"] for e in result.trace.of_type("lm_call")][-1] == "answer"
     assert result.short_answer == "Oska Tamm"
+    # So does a verdict that copies a whole sentence instead of answering.
+    copied = "The Verrin lighthouse was designed by the engineer Oska Tamm in 1869"
+    result = run(index, replies[:2] + [judge(True, copied, [1]),
+                                       {"short_answer": "Oska Tamm", "answer": "Oska Tamm [1].", "sufficient": True}],
+                 question="Who designed the Verrin lighthouse?", synthesize="auto")
+    assert [e.data["step"] for e in result.trace.of_type("lm_call")][-1] == "answer"
 
 
 def test_uncited_answer_gets_the_passage_that_states_it(index):
