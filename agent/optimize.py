@@ -94,12 +94,33 @@ def tidy_demos(agent: dspy.Module, settings: OptimizeSettings) -> dict[str, int]
     for name, predictor in agent.named_predictors():
         if name in settings.skip_demos or name.split(".")[0] in settings.skip_demos:
             predictor.demos = []
+        predictor.demos = [d for d in predictor.demos if useful_demo(name, d)]
         predictor.demos = [dspy.Example({k: _trim(v, settings.max_demo_chars) for k, v in dict(d).items()})
                            if not isinstance(d, dict) else {k: _trim(v, settings.max_demo_chars) for k, v in d.items()}
                            for d in predictor.demos]
         predictor.lm = None  # the program records the LM's name only, never an LM object
         counts[name] = len(predictor.demos)
     return counts
+
+
+def useful_demo(name: str, demo) -> bool:
+    """Whether a bootstrapped demonstration teaches the step anything.
+
+    A run can reach a right answer through the agent's fallbacks after a step went wrong; such a
+    step's output (a decomposition that only repeats the question) would teach a small model to
+    repeat the mistake, so it is dropped.
+    """
+    if name.split(".")[0] != "decompose":
+        return True
+    from agent.modules import clean_decomposition, norm_text
+
+    data = dict(demo)
+    subs = data.get("sub_questions") or []
+    if isinstance(subs, str) or len(subs) < 2:
+        return False
+    cleaned = clean_decomposition(str(data.get("question", "")), subs, len(subs))
+    distinct = {norm_text(str(s)) for s in subs}
+    return cleaned["fallback"] is None and len(cleaned["nodes"]) == len(subs) == len(distinct)
 
 
 def compile_agent(agent: dspy.Module, trainset: list[dspy.Example], settings: OptimizeSettings,

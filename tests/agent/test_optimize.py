@@ -56,9 +56,10 @@ def test_bootstrap_compile_save_and_load_round_trip(cfg, dataset_dir, tmp_path):
     demos = {name: p.demos for name, p in compiled.named_predictors()}
     assert set(demos) == {"decompose.predict", "rewrite.predict", "judge.predict", "respond.predict",
                           "closed_book.predict"}
-    assert len(demos["decompose.predict"]) == 2 and len(demos["respond.predict"]) == 2
+    assert len(demos["respond.predict"]) == 2 and len(demos["judge.predict"]) == 2
+    assert demos["decompose.predict"] == []  # the scripted decompositions only repeat the question
     assert demos["closed_book.predict"] == []  # not used in agent mode
-    assert demos["decompose.predict"][0]["question"] == trainset[0].question
+    assert demos["respond.predict"][0]["question"] == trainset[0].question
     assert all(len(d["passages"]) <= 62 for d in demos["judge.predict"])  # cut to max_demo_chars
     path = save_program(compiled, tmp_path / "program.json", lm=cfg.lm.model, optimizer="bootstrap", train="t")
     data = json.loads(path.read_text())
@@ -68,15 +69,15 @@ def test_bootstrap_compile_save_and_load_round_trip(cfg, dataset_dir, tmp_path):
     # round trip: a fresh agent loads the file and has the same demos
     fresh = Session(cfg, lm=scripted_lm(), load_program=False)
     load_program_file(fresh.agent, path, cfg)
-    assert [dict(d) for d in fresh.agent.decompose.predict.demos] == [dict(d) for d in demos["decompose.predict"]]
+    assert [dict(d) for d in fresh.agent.respond.predict.demos] == [dict(d) for d in demos["respond.predict"]]
     # the demos reach the prompt of a real run
     lm = scripted_lm()
     fresh.lm = lm
     fresh.agent.runtime.lm = lm
     result = fresh.ask("What do otters eat?")
     assert result.short_answer == "seaweed"
-    decompose_prompt = json.dumps(lm.history[0]["messages"])
-    assert trainset[0].question in decompose_prompt
+    judge_prompt = next(json.dumps(h["messages"]) for h in lm.history if "answerable" in json.dumps(h["messages"]))
+    assert trainset[0].question in judge_prompt
 
 
 def test_program_used_by_default_and_via_flag(cfg, tmp_path, monkeypatch, caplog):
@@ -141,3 +142,14 @@ def test_mipro_is_called_light_and_cheap(cfg, monkeypatch):
     assert calls["compile"]["requires_permission_to_run"] is False
     with pytest.raises(ValueError, match="use one of bootstrap, mipro"):
         compile_agent(agent, [], OptimizeSettings(optimizer="nope"))  # type: ignore[arg-type]
+
+
+def test_demos_that_repeat_the_question_are_not_kept():
+    from agent.optimize import useful_demo
+
+    q = "Where was the designer of the Verrin lighthouse born?"
+    good = {"question": q, "sub_questions": ["Who designed the Verrin lighthouse?", "Where was #1 born?"]}
+    assert useful_demo("decompose.predict", good)
+    assert not useful_demo("decompose.predict", {"question": q, "sub_questions": [q + " #1", q + " #2"]})
+    assert not useful_demo("decompose.predict", {"question": q, "sub_questions": [q]})
+    assert useful_demo("judge.predict", {"question": q, "answer": "Lowbridge"})
