@@ -26,6 +26,7 @@ from tools.types import Hit
 SNIPPET_CHARS = 480
 FOLLOW_UP_PASSAGES = 3
 SHORT_ANSWER_WORDS = 8
+PROMOTED_PER_NODE = 2
 LINK_SOURCES = 3
 """How many top passages of a search have their title links followed."""
 INSUFFICIENT = "I could not find enough evidence in the indexed documents to answer this question."
@@ -263,11 +264,14 @@ class ResearchAgent(dspy.Module):
                              next_tool="hybrid_search" if verdict.next_query else "", next_query=verdict.next_query)
             if verdict.answerable:
                 node.answer = clean_short(verdict.answer)
-                node.chunk_ids = support or _containing(unread, node.answer)[:1]
+                stating = _ids(_containing(unread, node.answer))
+                node.chunk_ids = support or stating[:1]
                 if not support:
                     state.trace.emit("fallback", step="judge", node=node.id,
                                      reason="no valid supporting passage: cited the passage containing the answer")
-                state.tools.evidence.support(node.chunk_ids)
+                # Only cited passages that state the answer move to the front of the evidence: a
+                # small model often cites every passage it was shown.
+                state.tools.evidence.support([c for c in node.chunk_ids if c in stating][:PROMOTED_PER_NODE])
                 node.status = "answered"
                 break
             if round_no == s.max_rounds:

@@ -294,3 +294,23 @@ def test_long_passages_are_cut_to_the_sentences_that_bear_on_the_question():
     assert focus(text, "anything", 1000) == text  # short enough: unchanged
     award = focus(text, "Which festival award did the film win?", 200)
     assert "Golden Gull" in award and award.endswith("1975.")
+
+
+def test_only_cited_passages_that_state_the_answer_lead_the_evidence(index):
+    def ask(support):
+        return run(index, [
+            {"sub_questions": ["Who designed the Verrin lighthouse?"]},
+            rewrite("Verrin lighthouse designer"), judge(True, "Oska Tamm", support),
+            {"short_answer": "Oska Tamm", "answer": "Oska Tamm [1].", "sufficient": True},
+        ], question="Who designed the Verrin lighthouse?")
+
+    # The judge cites the passages it read last, which do not name Oska Tamm: none is promoted,
+    # and the evidence keeps the search order (the lighthouse first).
+    result = ask([5, 4])
+    read = result.trace.first("judge").data["support"]
+    assert all("Oska Tamm" not in index.store.get(c).text for c in read)
+    assert result.evidence_docs[0] == "lighthouse.md" and result.evidence[0] not in read
+    # Cited passages that state the answer lead, at most two of them.
+    result = ask([1, 2, 3, 4, 5])
+    lead = result.evidence[:2]
+    assert all("Oska Tamm" in index.store.get(c).text for c in lead)
