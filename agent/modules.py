@@ -9,6 +9,7 @@ it took (`fallback` is None when the LM's output was used as is).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -49,6 +50,22 @@ def salvage(exc: BaseException) -> dict:
     return out
 
 
+def salvage_list(exc: BaseException, name: str) -> list[str]:
+    """The complete strings of the list field `name` in a reply that did not parse."""
+    raw = str(getattr(exc, "lm_response", "") or "")
+    m = re.search(rf'"{name}"\s*:\s*\[(.*)', raw, re.S)
+    if not m:
+        return []
+    body = m.group(1).split("]", 1)[0] if '"]' in m.group(1) else m.group(1)
+    out = []
+    for value in re.findall(r'"((?:[^"\\]|\\.)*)"', body):
+        try:
+            out.append(json.loads(f'"{value}"'))
+        except ValueError:
+            out.append(value)
+    return out
+
+
 def norm_text(text: str) -> str:
     return " ".join(re.sub(r"[^\w#]+", " ", text.lower()).split())
 
@@ -78,13 +95,16 @@ class DecomposeModule(dspy.Module):
     def __init__(self, max_nodes: int = 4):
         super().__init__()
         self.max_nodes = max_nodes
-        self.predict = dspy.Predict(sig.Decompose, max_tokens=160)
+        self.predict = dspy.Predict(sig.Decompose, max_tokens=100)
 
     def forward(self, question: str) -> dspy.Prediction:
         try:
             subs = self.predict(question=question).sub_questions
         except parse_errors() as exc:
-            return dspy.Prediction(nodes=[Node(1, question)], fallback=f"unparseable decomposition ({exc.__class__.__name__})")
+            subs = salvage_list(exc, "sub_questions")  # the complete items of a reply cut off by the cap
+            if not subs:
+                return dspy.Prediction(nodes=[Node(1, question)],
+                                       fallback=f"unparseable decomposition ({exc.__class__.__name__})")
         return dspy.Prediction(**clean_decomposition(question, subs, self.max_nodes))
 
 

@@ -314,3 +314,13 @@ def test_only_cited_passages_that_state_the_answer_lead_the_evidence(index):
     result = ask([1, 2, 3, 4, 5])
     lead = result.evidence[:2]
     assert all("Oska Tamm" in index.store.get(c).text for c in lead)
+
+
+def test_a_decomposition_cut_off_by_the_cap_keeps_its_complete_sub_questions():
+    from agent.modules import salvage_list
+
+    class Cut(Exception):
+        lm_response = '{"sub_questions": ["Who designed the \\"Verrin\\" lighthouse?", "Where was #1 born?", "On wh'
+
+    assert salvage_list(Cut(), "sub_questions") == ['Who designed the "Verrin" lighthouse?', "Where was #1 born?"]
+    assert salvage_list(Cut(), "keywords") == []
