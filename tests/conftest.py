@@ -26,3 +26,24 @@ def shared_data() -> Path:
 @pytest.fixture
 def demo_dir() -> Path:
     return DEMO
+
+
+@pytest.fixture(scope="session")
+def small_index(tmp_path_factory):
+    """Build a real index (no graph) over `{file name: text}` and open it."""
+
+    def build(name: str, docs: dict[str, str]):
+        from tools.index import Index, build_index
+        from tools.settings import IndexSettings
+
+        root = tmp_path_factory.mktemp(name)
+        folder = root / "docs"
+        folder.mkdir()
+        for file, text in docs.items():
+            (folder / file).write_text(text)
+        settings = IndexSettings()
+        settings.graph = False
+        build_index([folder], root / "idx", settings)
+        return Index(root / "idx")
+
+    return build

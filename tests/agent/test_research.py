@@ -25,16 +25,8 @@ QUESTION = "On which river lies the birthplace of the designer of the Verrin lig
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory):
-    root = tmp_path_factory.mktemp("research")
-    docs = root / "docs"
-    docs.mkdir()
-    for name, text in DOCS.items():
-        (docs / name).write_text(text)
-    s = IndexSettings()
-    s.graph = False
-    build_index([docs], root / "idx", s)
-    return Index(root / "idx")
+def index(small_index):
+    return small_index("research", DOCS)
 
 
 def run(index, replies, question=QUESTION, **settings):

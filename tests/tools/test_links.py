@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.index import Index, build_index
 from tools.links import TitleLinks, follow_links, title_key
-from tools.settings import IndexSettings
 
 DOCS = {
     "film.md": "# Grey Harbour (film)\nGrey Harbour is a 1974 drama film directed by Mirela Vost and shot in Kessan.",
@@ -18,16 +16,8 @@ DOCS = {
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory):
-    root = tmp_path_factory.mktemp("links")
-    docs = root / "docs"
-    docs.mkdir()
-    for name, text in DOCS.items():
-        (docs / name).write_text(text)
-    s = IndexSettings()
-    s.graph = False
-    build_index([docs], root / "idx", s)
-    return Index(root / "idx")
+def index(small_index):
+    return small_index("links", DOCS)
 
 
 def test_title_key_drops_disambiguator_and_case():
