@@ -246,6 +246,20 @@ class ClosedBookModule(dspy.Module):
                                answer=str(pred.answer or "").strip(), fallback=None)
 
 
+_CHOICE = re.compile(r"\b(or|either|which of|between|both|same|compare[sd]?)\b", re.I)
+
+
+def echoes_question(answer: str, question: str) -> bool:
+    """True when `answer` only repeats a name the question already gives ("Which company built
+    the ship the Heron Regatta is named after?" -> "The Heron Regatta"): a small model's
+    commonest wrong answer to a multi-hop question. Questions that offer a choice ("A or B",
+    "which of", "both") are exempt, since their answer is meant to be one of their own words."""
+    key = norm_text(re.sub(r"^(the|a|an)\s+", "", answer.strip(), flags=re.I))
+    if not key or _CHOICE.search(question):
+        return False
+    return f" {key} " in f" {norm_text(question)} "
+
+
 def clean_short(text: str) -> str:
     text = re.sub(r"\[\d+\]", "", text).strip().strip('"\'').strip()
     return text.rstrip(".").strip()

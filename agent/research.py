@@ -17,7 +17,7 @@ import dspy
 
 from agent.config import AgentSettings
 from agent.modules import (STOP, AnswerModule, ClosedBookModule, DecomposeModule, JudgeModule, Node, RewriteModule,
-                           clean_short, norm_text)
+                           clean_short, echoes_question, norm_text)
 from agent.toolbox import ToolBox
 from agent.trace import Trace
 from tools.fusion import rrf
@@ -262,8 +262,15 @@ class ResearchAgent(dspy.Module):
             state.trace.emit("judge", node=node.id, round=round_no, answerable=verdict.answerable,
                              answer=verdict.answer, support=support, missing=verdict.missing,
                              next_tool="hybrid_search" if verdict.next_query else "", next_query=verdict.next_query)
-            if verdict.answerable:
-                node.answer = clean_short(verdict.answer)
+            answer = clean_short(verdict.answer) if verdict.answerable else ""
+            if answer and echoes_question(answer, node.resolved):
+                # The judge named an entity the question already gives (the first hop of an
+                # undecomposed multi-hop question): no answer; search on, then synthesise.
+                state.trace.emit("fallback", step="judge", node=node.id,
+                                 reason=f"answer {answer!r} only repeats a name in the question")
+                answer = ""
+            if answer:
+                node.answer = answer
                 stating = _ids(_containing(unread, node.answer))
                 node.chunk_ids = support or stating[:1]
                 if not support:

@@ -151,6 +151,43 @@ def test_one_answered_sub_question_is_the_answer_without_another_lm_call(index):
     assert [e.data["step"] for e in result.trace.of_type("lm_call")][-1] == "answer"
 
 
+def test_an_answer_that_repeats_a_name_in_the_question_is_not_taken(index):
+    question = "On which river lies the town where the designer of the Verrin lighthouse was born?"
+    result = run(index, [
+        {"sub_questions": [question]},
+        rewrite("Verrin lighthouse designer birthplace river"),
+        judge(True, "The Verrin Lighthouse", [1]),  # round 1: the first hop's entity, named in the question
+        judge(True, "Sarn", [1]),  # round 2 reads new passages
+    ], question=question, synthesize="auto", k=2)
+    reasons = [e.data["reason"] for e in result.trace.of_type("fallback")]
+    assert any("only repeats a name in the question" in r for r in reasons)
+    assert [v.data["round"] for v in result.trace.of_type("judge")] == [1, 2]
+    assert result.short_answer == "Sarn"
+    # Still echoed after the last round: the node stays unanswered and the answer step decides.
+    result = run(index, [
+        {"sub_questions": [question]},
+        rewrite("Verrin lighthouse designer birthplace river"),
+        judge(True, "Verrin lighthouse", [1]), judge(True, "the Verrin Lighthouse", [1]),
+        {"short_answer": "the Sarn", "answer": "The Sarn [1].", "sufficient": True},
+    ], question=question, synthesize="auto", k=2)
+    assert result.trace.of_type("node_answer")[0].data["status"] == "unanswered"
+    assert [e.data["step"] for e in result.trace.of_type("lm_call")][-1] == "answer"
+    assert result.short_answer == "the Sarn"
+
+
+def test_echo_check_spares_questions_that_offer_a_choice():
+    from agent.modules import echoes_question
+
+    assert echoes_question("The Heron Regatta", "Which company built the ship the Heron Regatta is named after?")
+    assert echoes_question("1890", "The clock was installed in 1890. In what year was its inventor born?")
+    assert not echoes_question("Anhalt & Sons", "Which company built the ship the Heron Regatta is named after?")
+    assert not echoes_question("Arthur's Magazine", "Which magazine came first, Arthur's Magazine or First for Women?")
+    assert not echoes_question("Tamm", "Which of Tamm and Brask was born first?")
+    assert not echoes_question("", "Anything?")
+    # Whole words only: "Sarn" is not a repeat of "Sarnia".
+    assert not echoes_question("Sarn", "Where is Sarnia?")
+
+
 def test_uncited_answer_gets_the_passage_that_states_it(index):
     result = run(index, [
         {"sub_questions": ["Who designed the Verrin lighthouse?"]},
