@@ -38,3 +38,16 @@ def test_graph_keeps_provenance_and_types():
 def test_query_mentions():
     mentions = SpacyExtractor().mentions("Where was Marie Curie born?")
     assert "marie curie" in {m.key for m in mentions}
+
+
+def test_worker_processes_extract_the_same_as_one_process():
+    texts = [TEXT, "Paris is the capital of France.", "Oska Tamm designed the Verrin lighthouse in 1869.",
+             "The Sarn river flows through Lowbridge.", "Steven Spielberg directed Jaws for Universal Pictures.",
+             "Kathleen Kennedy founded Amblin Entertainment with Spielberg."]
+    chunks = [_chunk(f"d{i}#0", t) for i, t in enumerate(texts)]
+    one = SpacyExtractor(GraphSettings(workers=1, batch_size=1)).extract(chunks)
+    done: list[int] = []
+    two = SpacyExtractor(GraphSettings(workers=2, batch_size=1)).extract(chunks, progress=done.append)
+    assert [e.chunk_id for e in two] == [c.chunk_id for c in chunks]  # order kept across processes
+    assert two == one and sum(done) == len(chunks)
+    assert any(e.triples for e in two)
