@@ -175,6 +175,21 @@ def test_an_answer_that_repeats_a_name_in_the_question_is_not_taken(index):
     assert result.short_answer == "the Sarn"
 
 
+def test_a_final_answer_that_repeats_a_name_in_the_question_is_asked_again(index):
+    question = "On which river lies the town where the designer of the Verrin lighthouse was born?"
+    head = [{"sub_questions": [question]}, rewrite("Verrin lighthouse designer birthplace river"),
+            judge(False), judge(False)]
+    echoed = {"short_answer": "The Verrin lighthouse", "answer": "The Verrin lighthouse [1].", "sufficient": True}
+    result = run(index, head + [echoed, {"short_answer": "Sarn", "answer": "The Sarn [2].", "sufficient": True}],
+                 question=question, k=2)
+    assert [e.data["step"] for e in result.trace.of_type("lm_call")][-2:] == ["answer", "answer"]
+    assert any("asked again" in e.data["reason"] for e in result.trace.of_type("fallback"))
+    assert result.short_answer == "Sarn" and result.sufficient
+    # The same repeat twice: said plainly, no guess.
+    result = run(index, head + [echoed, echoed], question=question, k=2)
+    assert result.answer == INSUFFICIENT and not result.sufficient and not result.citations
+
+
 def test_echo_check_spares_questions_that_offer_a_choice():
     from agent.modules import echoes_question
 
