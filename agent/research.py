@@ -320,8 +320,12 @@ class ResearchAgent(dspy.Module):
         if verdict is not None:
             return self._result(question, state, *verdict, True, "ok", ranked)
         passages = format_passages(top, question)
-        pred = self._lm_step(state, "answer", self.respond, question=question + state.context, notes=notes,
-                             passages=passages)
+
+        def respond(notes: str) -> dspy.Prediction:
+            return self._lm_step(state, "answer", self.respond, question=question + state.context, notes=notes,
+                                 passages=passages)
+
+        pred = respond(notes)
         if pred.short_answer and echoes_question(pred.short_answer, question):
             # Naming an entity the question already gives is a small model's commonest wrong
             # answer; ask once more, saying so, and give up plainly if it happens again.
@@ -330,9 +334,7 @@ class ResearchAgent(dspy.Module):
                              reason=f"answer {echoed!r} only repeats a name in the question: asked again")
             if self._over_budget(state):
                 return self._result(question, state, INSUFFICIENT, "", [], False, "ok", ranked)
-            pred = self._lm_step(state, "answer", self.respond, question=question + state.context,
-                                 notes=f"{notes}\n- not the answer: {echoed} (the question already names it)",
-                                 passages=passages)
+            pred = respond(f"{notes}\n- not the answer: {echoed} (the question already names it)")
             if not pred.short_answer or echoes_question(pred.short_answer, question):
                 state.trace.emit("fallback", step="answer", node=None,
                                  reason="the answer repeated a name in the question again: evidence judged insufficient")
