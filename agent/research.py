@@ -44,6 +44,8 @@ class Citation:
     title: str
     source: str
     text: str
+    quote: str = ""
+    """The sentence of the passage that states the answer (or supports the synthesis line)."""
 
 
 @dataclass
@@ -57,9 +59,21 @@ class AgentResult:
     sufficient: bool
     status: str
     trace: Trace
+    confidence: float | None = None
+    """0-1: how sure the reader is of `short_answer` (None: not measured, e.g. closed book)."""
+    abstained: bool = False
+    """True when confidence is below the threshold: `answer` says so and shows the best guess."""
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    """The answer checks run on the final answer: [{code, ok, reason}]."""
+    shape: str = "factoid"
+    """factoid | list | compare | explain."""
+    items: list[dict[str, Any]] = field(default_factory=list)
+    """Lines of a synthesis: [{text, citations: [n, ...]}] (empty for a factoid)."""
 
     def to_dict(self, with_trace: bool = True) -> dict[str, Any]:
-        out = {"question": self.question, "answer": self.answer, "short_answer": self.short_answer,
+        out = {"question": self.question, "shape": self.shape, "answer": self.answer,
+               "short_answer": self.short_answer, "confidence": self.confidence, "abstained": self.abstained,
+               "checks": self.checks, "items": self.items,
                "citations": [asdict(c) for c in self.citations], "evidence": self.evidence,
                "sufficient": self.sufficient, "status": self.status}
         if with_trace:
@@ -402,12 +416,16 @@ class ResearchAgent(dspy.Module):
     # -- accounting -------------------------------------------------------------------------------
     def _tool(self, state: _RunState, tool: str, node: int | None, label: str, **args) -> list[Hit]:
         self._check_cancel(state)
+        what = args.get("query") or args.get("entity") or args.get("source") or ""
+        state.trace.emit("step", kind="tool", step=tool, node=node, text=f"{tool} {what}".strip())
         return state.tools.call(tool, node, label, **args)
 
     def _lm_step(self, state: _RunState, step: str, module: dspy.Module, light: bool = False,
                  node: int | None = None, **inputs):
         self._check_cancel(state)
         lm = self.runtime.fast_lm if light and self.runtime.fast_lm is not None else None
+        state.trace.emit("step", kind="lm", step=step, node=node,
+                         text=f"{step} #{node} with the LM" if node else f"{step} with the LM")
         t0 = time.perf_counter()
         with dspy.context(**({"lm": lm} if lm is not None else {})), dspy.track_usage() as usage:
             pred = module(**inputs)

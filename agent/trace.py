@@ -15,7 +15,15 @@ Event types and their `data`:
 - `node_answer`: node, text, answer, chunk_ids, status ("answered" | "unanswered")
 - `fallback`: step, reason, node
 - `budget`: reason (rounds | tool_calls | tokens | seconds), node
-- `answer`: answer, short_answer, citations [{n, chunk_id, doc_id, title, source}], evidence [chunk ids], sufficient
+- `answer`: answer, short_answer, citations [{n, chunk_id, doc_id, title, source, quote}], evidence [chunk ids],
+  sufficient, confidence (0-1 or null), abstained (bool: below the confidence threshold, a best guess),
+  checks [{code, ok, reason}], shape, items [{text, citations}]
+- `step`: kind ("lm" | "tool"), step, node, text (what is happening now, emitted before the work starts)
+- `read`: node, question, answer_type, sentences [{chunk_id, text, score}], candidates [{text, score}]
+- `check`: node, target (an answer), code, ok, reason (one verdict of `agent.reading.checks`)
+- `injection`: chunk_id, title, sentences (sentences addressed to an assistant, hidden from the LM)
+- `shape`: shape ("factoid" | "list" | "compare" | "explain"), source ("rules" | "lm" | "forced")
+- `synthesis`: items [{text, citations}], dropped (unsupported sentences removed), overview
 - `run_end`: status (ok | cancelled | error | budget), seconds, lm_calls, tool_calls, tokens, error
 
 Secrets never enter a trace: settings are written through `agent.config.describe`-style masking.
@@ -36,7 +44,7 @@ from tools.errors import DataFormatError
 
 SCHEMA_VERSION = 1
 EVENT_TYPES = ("run_start", "decompose", "rewrite", "tool_call", "lm_call", "judge", "node_answer",
-               "fallback", "budget", "answer", "run_end")
+               "fallback", "budget", "answer", "run_end", "step", "read", "check", "injection", "shape", "synthesis")
 
 Subscriber = Callable[["TraceEvent"], None]
 
