@@ -66,10 +66,6 @@ class AgentSettings:
     max_subquestions: int = 4
     evidence_k: int = 6
     """Chunks passed to the answer step."""
-    synthesize: Literal["auto", "always"] = "auto"
-    """`auto`: when the question stayed one sub-question and the judge answered it from cited
-    passages, that verdict is the answer (one LM call fewer); `always`: write the final answer
-    with its own LM call in every case."""
     program: str = ""
     """Path of a compiled DSPy program (`hopper optimize`); empty = the shipped default."""
     read_passages: int = 6

@@ -85,6 +85,9 @@ def load_program_file(agent: ResearchAgent, path: Path, cfg: HopperConfig) -> No
         raise DataFormatError(f"{path}: not a program file (no predictor states)")
     names = [name for name, _ in agent.named_predictors()]
     missing = [n for n in names if n not in state]
+    if len(missing) == len(names):
+        raise DataFormatError(f"{path}: program does not match this agent (none of its steps: "
+                              f"{', '.join(sorted(state)) or 'empty'})")
     if missing:  # predictors added since the program was compiled keep their defaults
         log.info("program %s has no state for %s: they run uncompiled", path, ", ".join(missing))
     try:

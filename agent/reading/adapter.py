@@ -8,6 +8,7 @@ Demos (from `hopper optimize`) become user/assistant pairs in the same format.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -47,6 +48,13 @@ class PlainAdapter(dspy.Adapter):
         marked = re.search(rf"\[\[ ## {out_name} ## \]\]\s*(.*?)\s*(?:\[\[ ## |$)", completion, re.S)
         if marked:  # a model (or DSPy's DummyLM) that answers in the chat adapter's field format
             completion = marked.group(1)
+        if completion.lstrip().startswith("{"):  # a model that answers in JSON anyway
+            try:
+                value = json.loads(completion)
+            except ValueError:
+                value = None
+            if isinstance(value, dict) and value.get(out_name) not in (None, ""):
+                return {out_name: str(value[out_name]).strip()}
         lines = [ln.strip() for ln in completion.strip().splitlines() if ln.strip()]
         if not lines:
             raise AdapterParseError(adapter_name="PlainAdapter", signature=signature, lm_response=str(completion),

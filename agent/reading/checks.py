@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from agent.reading.question import QuestionInfo
 
-FUZZY_SPAN = 90
+FUZZY_SPAN = 85
 """rapidfuzz partial-ratio (0-100) above which an answer counts as a span of a passage."""
 MAX_ANSWER_WORDS = 12
 

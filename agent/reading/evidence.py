@@ -126,7 +126,7 @@ class SentenceRanker:
         qwords = content_words(question)
         out = []
         for s, sim in zip(sentences, sims, strict=True):
-            shared = len(qwords & content_words(s.text))
+            shared = len(qwords & content_words(f"{s.title} {s.text}"))
             out.append(replace(s, score=round(float(sim) + LEXICAL_WEIGHT * min(shared, 4), 4)))
         return out
 
@@ -138,7 +138,7 @@ class SentenceRanker:
         skip = set(exclude)
         pool = [s for h in hits for s in passage_sentences(h) if s.text not in skip and not _heading(s, h.title)]
         ranked = sorted(self.score(question, pool), key=lambda s: -s.score)
-        first = {h.chunk_id: (passage_sentences(h) or [None])[0] for h in hits}
+        first = {h.chunk_id: next((x for x in passage_sentences(h) if not _heading(x, h.title)), None) for h in hits}
         taken: dict[str, int] = {}
         out: list[Sentence] = []
         seen: set[str] = set()
@@ -149,7 +149,7 @@ class SentenceRanker:
             seen.add(key)
             taken[s.chunk_id] = taken.get(s.chunk_id, 0) + 1
             lead = first.get(s.chunk_id)
-            if s.position > 0 and lead is not None and _PRONOUN.match(s.text) and len(lead.text) < 240:
+            if lead is not None and s.position > lead.position and _PRONOUN.match(s.text) and len(lead.text) < 240:
                 s = replace(s, context=lead.text)
             out.append(s)
             if len(out) >= limit:

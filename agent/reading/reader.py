@@ -135,12 +135,11 @@ class ReaderModule(dspy.Module):
         options = list(dict.fromkeys(o for o in options if o))
         if not options:
             return ""
-        choose = self.choose
-        signature = choose.signature.with_updated_fields("answer", type_=Literal[tuple(options)])
-        predict = dspy.Predict(signature, max_tokens=choose.config.get("max_tokens", 24))
-        predict.demos = list(choose.demos)
+        # The same predictor (so optimizers see one step), with the answer typed as the options:
+        # the JSON adapter turns the Literal into an enum, which llama.cpp's grammar enforces.
+        signature = self.choose.signature.with_updated_fields("answer", type_=Literal[tuple(options)])
         try:
-            pred = predict(passages=passages, question=question)
+            pred = self.choose(passages=passages, question=question, signature=signature)
         except parse_errors() as exc:
             log.info("choice reply did not parse: %s", exc)
             return ""
