@@ -86,7 +86,7 @@ def time_local_ingest(local_dir: Path, work: Path, progress) -> float:
     """Seconds for the local components (FAISS + bm25s) over the stored chunks and vectors."""
     import numpy as np
 
-    from tools.index import BM25Component, DenseComponent
+    from tools.backends.local import BM25Component, DenseComponent
     from tools.store import ChunkStore, current_generation_dir
 
     _, gen = current_generation_dir(local_dir)
@@ -108,8 +108,8 @@ def build_milvus(local_dir: Path, work: Path, corpus: Path, progress, reembed: b
     import numpy as np
 
     from tools.index import build_index
-    from tools.milvus import MilvusComponent
-    from tools.milvus_conn import release
+    from tools.backends.milvus import MilvusComponent
+    from tools.backends.milvus_conn import release
     from tools.store import ChunkStore, GenerationWriter, current_generation_dir
 
     index_dir = work / "milvus"
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from agent.eval.datasets import load_beir
     from tools.index import Index
-    from tools.milvus_conn import release
+    from tools.backends.milvus_conn import release
     from tui.progress import RichProgress
 
     args.work.mkdir(parents=True, exist_ok=True)

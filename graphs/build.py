@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 import networkx as nx
 import numpy as np
 
-from graphs.extract import NOUN, Extraction, Mention
+from graphs.extraction import NOUN, Extraction, Mention
 from graphs.normalize import Canonicalizer, display_name, normalize_title
 from graphs.settings import GraphSettings
 from tools.types import Chunk

@@ -20,7 +20,8 @@ from graphs.build import (
     node_label,
     remove_chunks,
 )
-from graphs.extract import NOUN, select_extractor
+from graphs.extract import select_extractor
+from graphs.extraction import NOUN
 from graphs.settings import GraphSettings
 from graphs.store import load_graph, load_vectors, save_graph
 

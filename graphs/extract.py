@@ -9,10 +9,9 @@ several worker processes, each returning compact `Extraction`s rather than spaCy
 from __future__ import annotations
 
 import logging
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
-
+from graphs.extraction import NOUN, Extraction, Extractor, Mention, Triple
 from graphs.normalize import normalize
 from graphs.settings import GraphSettings
 from tools.errors import ModelError
@@ -20,49 +19,10 @@ from tools.types import Chunk
 
 log = logging.getLogger(__name__)
 
-NOUN = "NOUN"
-"""Label of a noun-chunk mention (named entities keep their spaCy label)."""
 _STRIP_POS = {"DET", "PRON", "PUNCT", "NUM", "ADP", "CCONJ", "SCONJ", "PART", "SYM"}
 _SUBJ = {"nsubj", "nsubjpass"}
 _OBJ = {"dobj", "attr", "oprd", "dative", "obj"}
 _PREP = {"prep", "agent"}
-
-
-@dataclass(slots=True)
-class Mention:
-    key: str
-    """Normalised node key."""
-    text: str
-    """Surface form as written."""
-    label: str
-    """spaCy entity label (PERSON, ORG, ...), `NOUN` for a noun chunk, `TITLE` for a title."""
-    sent: int = 0
-    """Sentence number within the text (co-occurrence is per sentence)."""
-
-
-@dataclass(slots=True)
-class Triple:
-    subject: str
-    relation: str
-    object: str
-
-
-@dataclass(slots=True)
-class Extraction:
-    """What one chunk yields."""
-
-    chunk_id: str
-    mentions: list[Mention] = field(default_factory=list)
-    triples: list[Triple] = field(default_factory=list)
-
-
-class Extractor(Protocol):
-    """Turns chunks into extractions; `mentions` reads a query the same way."""
-
-    def extract(self, chunks: Sequence[Chunk], progress: Callable[[int], None] | None = None
-                ) -> list[Extraction]: ...
-
-    def mentions(self, text: str) -> list[Mention]: ...
 
 
 _NLP_CACHE: dict[str, object] = {}
@@ -92,17 +52,10 @@ def _lemma(nlp, token) -> str:
 def doc_extraction(doc, nlp, chunk_id: str, skip_labels: frozenset[str], noun_chunks: bool) -> Extraction:
     """Mentions and triples of one parsed spaCy Doc."""
     out = Extraction(chunk_id)
-    sent_of: dict[int, int] = {}
-    for n, sent in enumerate(doc.sents):
-        sent_of[sent.start] = n
-    starts = sorted(sent_of)
+    starts = [sent.start for sent in doc.sents]
 
-    def sent_no(i: int) -> int:
-        lo, hi = 0, len(starts) - 1
-        while lo < hi:  # last sentence start <= i
-            mid = (lo + hi + 1) // 2
-            lo, hi = (mid, hi) if starts[mid] <= i else (lo, mid - 1)
-        return lo
+    def sent_no(i: int) -> int:  # the last sentence starting at or before token i
+        return max(0, bisect_right(starts, i) - 1)
 
     node_of: dict[int, str] = {}
     for ent in doc.ents:

@@ -12,7 +12,7 @@ from typing import Literal
 
 import numpy as np
 
-from graphs.extract import NOUN
+from graphs.extraction import NOUN
 from graphs.kg import KnowledgeGraph
 from graphs.normalize import normalize
 

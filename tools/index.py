@@ -2,8 +2,9 @@
 
 `build_index` is incremental: unchanged documents keep their chunks and embeddings, new or
 changed ones are chunked and embedded, vanished ones are removed from every component.
-Extra components (the knowledge graph, a Milvus backend) plug in through `IndexComponent`,
-so this module knows nothing of them.
+Where vectors and BM25 terms are kept is the backend's business (`tools.backends`: local
+files or Milvus); extra components (the knowledge graph) plug in through `IndexComponent`,
+so this module knows nothing of either.
 """
 
 from __future__ import annotations
@@ -17,79 +18,20 @@ from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from tools.chunking import chunk_documents, content_hash
+from tools.backends import Backend, BuildContext, IndexComponent, select_backend
+from tools.chunking import chunk_documents, content_hash, embed_text
 from tools.errors import HopperError, IndexCorruptError
 from tools.ingest import Format, IngestReport, iter_documents
 from tools.progress import NullProgress, Progress
 from tools.settings import IndexSettings
 from tools.store import ChunkStore, GenerationWriter, Manifest, current_generation_dir, read_manifest, write_chunks
-from tools.types import Chunk, Document
+from tools.types import Chunk, Document, Retriever
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class BuildContext:
-    """What a component sees while a new generation is written."""
-
-    gen_dir: Path
-    prev_dir: Path | None
-    settings: IndexSettings
-    chunks: list[Chunk]
-    vectors: np.ndarray
-    added: list[Chunk]
-    removed_ids: set[str]
-    added_docs: set[str]
-    removed_docs: set[str]
-    progress: Progress
-    index_dir: Path
-
-
-class IndexComponent(Protocol):
-    """A part of an index built from the chunks (dense, BM25, graph, Milvus collection)."""
-
-    name: str
-
-    def build(self, ctx: BuildContext) -> dict[str, int]:
-        """Write this component into `ctx.gen_dir`; return counts for the manifest."""
-        ...
-
-
-class DenseComponent:
-    name = "dense"
-
-    def build(self, ctx: BuildContext) -> dict[str, int]:
-        from tools.dense import build_faiss, save_faiss
-
-        index = build_faiss(ctx.vectors, ctx.settings.dense)
-        save_faiss(index, ctx.gen_dir / "dense.faiss")
-        return {"vectors": int(index.ntotal)}
-
-
-class BM25Component:
-    name = "bm25"
-
-    def build(self, ctx: BuildContext) -> dict[str, int]:
-        from tools.sparse import BM25Index
-
-        ctx.progress.start("bm25", None)
-        bm25 = BM25Index(ctx.settings.bm25).build([_bm25_text(c) for c in ctx.chunks])
-        bm25.save(ctx.gen_dir / "bm25")
-        ctx.progress.finish("bm25")
-        return {}
-
-
-def _bm25_text(chunk: Chunk) -> str:
-    return f"{chunk.title}\n{chunk.text}"
-
-
-def embed_text(chunk: Chunk) -> str:
-    """What the embedder sees for a chunk: its title, then its text."""
-    return f"{chunk.title}\n{chunk.text}" if chunk.title and chunk.title not in chunk.text[:200] else chunk.text
 
 
 @dataclass
@@ -129,10 +71,8 @@ def build_index(paths: Sequence[str | Path], index_dir: str | Path, settings: In
     progress = progress or NullProgress()
     index_dir = Path(index_dir)
     with _writer_lock(index_dir):
-        if settings.backend.kind == "milvus":  # fail before hours of embedding, not after
-            from tools.milvus import check_reachable
-
-            check_reachable(settings, index_dir)
+        backend = select_backend(settings.backend.kind)
+        backend.check(settings, index_dir)  # fail before hours of embedding, not after
         previous = None if rebuild else _readable_previous(index_dir)
         if previous and previous.settings.get("fingerprint") != settings.fingerprint():
             log.warning("index settings changed since the last run: rebuilding %s from scratch", index_dir)
@@ -232,13 +172,7 @@ def build_index(paths: Sequence[str | Path], index_dir: str | Path, settings: In
             counts: dict[str, int] = {"documents": len(docs_meta), "chunks": len(chunks)}
             timings = {"embed": embed_seconds}
             names = []
-            if settings.backend.kind == "milvus":
-                from tools.milvus import MilvusComponent
-
-                base: list[IndexComponent] = [MilvusComponent()]
-            else:
-                base = [DenseComponent(), BM25Component()]
-            for component in [*base, *components]:
+            for component in [*backend.components(), *components]:
                 t = time.perf_counter()
                 counts.update(component.build(ctx) or {})
                 timings[component.name] = time.perf_counter() - t
@@ -260,7 +194,7 @@ def _public_settings(settings: IndexSettings) -> dict[str, Any]:
     full = dataclasses.asdict(settings)
     full["backend"]["milvus_token"] = ""
     if settings.backend.milvus_uri:
-        from tools.milvus_conn import redact
+        from tools.backends.milvus_conn import redact
 
         full["backend"]["milvus_uri"] = redact(settings.backend.milvus_uri)
     return full
@@ -322,6 +256,7 @@ class Index:
         self._faiss = None
         self._bm25 = None
         self._links = None
+        self.backend: Backend = select_backend(self.settings.backend.kind)
 
     @property
     def generation(self) -> int:
@@ -369,15 +304,12 @@ class Index:
     def has(self, component: str) -> bool:
         return component in self.manifest.components
 
-    def retriever(self, name: str):
-        """`bm25`, `dense` or `hybrid` (other kinds are assembled by the agent layer)."""
-        from tools.retrievers import make_retriever
-
-        return make_retriever(self, name)
+    def retriever(self, name: str) -> Retriever:
+        """`bm25`, `dense` or `hybrid` from the index's backend (other kinds are assembled by the agent layer)."""
+        return self.backend.retriever(self, name)
 
     def warm(self) -> None:
         """Load every part now (so the first query is not slow)."""
         _ = self.store
-        if self.settings.backend.kind != "milvus":  # Milvus holds its own dense and BM25 parts
-            _ = self.bm25, self.faiss
+        self.backend.warm(self)
         self.embedder.encode_query("warm up")

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from tools.chunking import embed_text
 from tools.store import ChunkStore
 from tools.types import Chunk, Hit
 
@@ -83,17 +84,9 @@ def follow_links(index, links: TitleLinks, query: str, sources: list[Hit], k: in
 
 
 def _similarity(index, query: str, chunks: list[Chunk]) -> np.ndarray:
-    """Cosine of the query with each chunk: stored FAISS vectors when local, else encoded now."""
+    """Cosine of the query with each chunk: the backend's stored vectors, else encoded now."""
     q = np.asarray(index.embedder.encode_query(query), dtype=np.float32).ravel()
-    vectors = None
-    if index.settings.backend.kind != "milvus":
-        try:
-            faiss_index = index.faiss
-            vectors = np.stack([faiss_index.reconstruct(index.store.row(c.chunk_id)) for c in chunks])
-        except (RuntimeError, AttributeError):  # an index type that cannot reconstruct
-            vectors = None
+    vectors = index.backend.vectors(index, chunks)
     if vectors is None:
-        from tools.index import embed_text
-
-        vectors = np.asarray(index.embedder.encode([embed_text(c) for c in chunks]), dtype=np.float32)
-    return vectors @ q
+        vectors = index.embedder.encode([embed_text(c) for c in chunks])
+    return np.asarray(vectors, dtype=np.float32) @ q

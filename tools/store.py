@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.errors import IndexCorruptError, IndexNotFoundError
+from tools.jsonfile import REBUILD, iter_jsonl, read_versioned
 from tools.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -56,21 +57,17 @@ class Manifest:
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:
+    """The manifest of the index in `index_dir`, or None when there is no finished index."""
     path = Path(index_dir) / MANIFEST
     if not path.exists():
         return None
+    data = read_versioned(path, FORMAT, FORMAT_VERSION, "index")
     try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise IndexCorruptError(f"{path} is unreadable ({exc}); rebuild with `hopper index ... --rebuild`") from exc
-    if data.get("format") != FORMAT:
-        raise IndexCorruptError(f"{index_dir} is not a Hopper index (manifest format {data.get('format')!r})")
-    if int(data.get("version", 0)) > FORMAT_VERSION:
-        raise IndexCorruptError(f"{index_dir} was written by a newer Hopper (index format "
-                                f"v{data['version']}); upgrade Hopper or rebuild the index")
-    return Manifest(generation=int(data["generation"]), path=data["path"], settings=data.get("settings", {}),
-                    counts=data.get("counts", {}), components=data.get("components", []),
-                    corpus_hash=data.get("corpus_hash", ""), created=data.get("created", 0.0))
+        return Manifest(generation=int(data["generation"]), path=data["path"], settings=data.get("settings", {}),
+                        counts=data.get("counts", {}), components=data.get("components", []),
+                        corpus_hash=data.get("corpus_hash", ""), created=data.get("created", 0.0))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise IndexCorruptError(f"{path} lacks {exc}; {REBUILD}") from exc
 
 
 def current_generation_dir(index_dir: Path) -> tuple[Manifest, Path]:
@@ -92,15 +89,8 @@ def write_chunks(path: Path, chunks: list[Chunk]) -> None:
 
 
 def read_chunks(path: Path) -> list[Chunk]:
-    chunks = []
-    try:
-        with path.open(encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                chunks.append(Chunk.from_dict(json.loads(line)))
-    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise IndexCorruptError(f"{path} line {n if chunks else 1}: unreadable chunk store ({exc}); "
-                                "rebuild with `hopper index ... --rebuild`") from exc
-    return chunks
+    """Every chunk of a `chunks.jsonl`, in row order."""
+    return [chunk for _, chunk in iter_jsonl(path, Chunk.from_dict, fix=REBUILD)]
 
 
 class ChunkStore:

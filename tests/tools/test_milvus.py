@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import milvus_conn
+from tools.backends import milvus_conn
 from tools.errors import BackendError, ConfigError
 from tools.index import Index, build_index
 from tools.settings import IndexSettings

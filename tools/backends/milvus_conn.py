@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from tools.errors import BackendError, ConfigError, IndexCorruptError
+from tools.errors import BackendError, ConfigError
+from tools.jsonfile import read_versioned, write_versioned
 from tools.settings import BM25Settings
 
 log = logging.getLogger(__name__)
@@ -241,16 +242,9 @@ def read_meta(gen_dir: Path | None) -> dict[str, Any] | None:
     path = Path(gen_dir) / META_FILE
     if not path.exists():
         return None
-    try:
-        meta = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise IndexCorruptError(f"{path} is unreadable ({exc}); rebuild with `hopper index ... --rebuild`") from exc
-    if meta.get("format") != META_FORMAT or int(meta.get("version", 0)) > META_VERSION:
-        raise IndexCorruptError(f"{path} is not a Milvus record this Hopper understands; rebuild with --rebuild")
-    return meta
+    return read_versioned(path, META_FORMAT, META_VERSION, "Milvus record")
 
 
 def write_meta(gen_dir: Path, **fields: Any) -> dict[str, Any]:
-    meta = {"format": META_FORMAT, "version": META_VERSION, **fields}
-    (Path(gen_dir) / META_FILE).write_text(json.dumps(meta, indent=1))
-    return meta
+    """Write `milvus.json` into a generation folder."""
+    return write_versioned(Path(gen_dir) / META_FILE, META_FORMAT, META_VERSION, fields)
