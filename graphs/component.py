@@ -89,8 +89,9 @@ class GraphComponent:
                                          new=None if not incremental else new)
         embed_s = time.perf_counter() - t1
         counts = {"graph_nodes": graph.number_of_nodes(), "graph_edges": graph.number_of_edges()}
-        self.stats = {"chunks_extracted": len(todo), "extract_seconds": extract_s, "embed_seconds": embed_s,
-                      "removed_nodes": removed_nodes, "removed_edges": removed_edges, "synonym_edges": synonyms}
+        self.stats = {"chunks_extracted": len(todo), "extract_seconds": extract_s,
+                      "embed_seconds": embed_s, "removed_nodes": removed_nodes,
+                      "removed_edges": removed_edges, "synonym_edges": synonyms}
         save_graph(ctx.gen_dir / "graph", graph,
                    {"kind": "text", "settings": settings.to_dict(), "build": build_signature(settings),
                     "counts": counts, "embedder": ctx.settings.embed.model, "stats": self.stats},

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+
 from graphs.extraction import NOUN, Extraction, Extractor, Mention, Triple
 from graphs.normalize import normalize
 from graphs.settings import GraphSettings
@@ -53,63 +54,82 @@ def doc_extraction(doc, nlp, chunk_id: str, skip_labels: frozenset[str], noun_ch
     """Mentions and triples of one parsed spaCy Doc."""
     out = Extraction(chunk_id)
     starts = [sent.start for sent in doc.sents]
+    node_of: dict[int, str] = {}  # token index -> node key of the mention covering it
+    out.mentions.extend(_entity_mentions(doc, starts, skip_labels, node_of))
+    if noun_chunks:
+        out.mentions.extend(_noun_mentions(doc, starts, node_of))
+    if node_of:
+        out.triples.extend(_triples(doc, nlp, node_of))
+    return out
 
-    def sent_no(i: int) -> int:  # the last sentence starting at or before token i
-        return max(0, bisect_right(starts, i) - 1)
 
-    node_of: dict[int, str] = {}
+def _sent_no(starts: list[int], i: int) -> int:
+    """The number of the last sentence starting at or before token `i`."""
+    return max(0, bisect_right(starts, i) - 1)
+
+
+def _entity_mentions(doc, starts: list[int], skip_labels: frozenset[str], node_of: dict[int, str]
+                     ) -> Iterator[Mention]:
     for ent in doc.ents:
-        if ent.label_ in skip_labels:
-            continue
         key = normalize(ent.text)
-        if len(key) < 2:
+        if ent.label_ in skip_labels or len(key) < 2:
             continue
-        out.mentions.append(Mention(key, ent.text, ent.label_, sent_no(ent.start)))
+        yield Mention(key, ent.text, ent.label_, _sent_no(starts, ent.start))
         for i in range(ent.start, ent.end):
             node_of[i] = key
-    if noun_chunks:
-        for nc in doc.noun_chunks:
-            if nc.root.i in node_of or nc.root.pos_ == "PRON":
-                continue
-            start = nc.start
-            while start < nc.end and (start in node_of or doc[start].pos_ in _STRIP_POS or doc[start].is_stop):
-                start += 1
-            if start >= nc.end or nc.root.i < start:
-                continue
-            span = doc[start:nc.end]
-            key = normalize(span.text)
-            if len(key) < 3:
-                continue
-            out.mentions.append(Mention(key, span.text, NOUN, sent_no(start)))
-            for i in range(start, nc.end):
-                node_of.setdefault(i, key)
-    if not node_of:
-        return out
+
+
+def _noun_mentions(doc, starts: list[int], node_of: dict[int, str]) -> Iterator[Mention]:
+    """Noun chunks not inside an entity, without leading determiners, pronouns and stopwords."""
+    for nc in doc.noun_chunks:
+        if nc.root.i in node_of or nc.root.pos_ == "PRON":
+            continue
+        start = nc.start
+        while start < nc.end and (start in node_of or doc[start].pos_ in _STRIP_POS or doc[start].is_stop):
+            start += 1
+        if start >= nc.end or nc.root.i < start:
+            continue
+        span = doc[start:nc.end]
+        key = normalize(span.text)
+        if len(key) < 3:
+            continue
+        yield Mention(key, span.text, NOUN, _sent_no(starts, start))
+        for i in range(start, nc.end):
+            node_of.setdefault(i, key)
+
+
+def _verb_objects(verb) -> list[tuple[object, str]]:
+    """(object token, preposition or '') for each direct or prepositional object of `verb`."""
+    objects: list[tuple[object, str]] = []
+    for c in verb.children:
+        if c.dep_ in _OBJ:
+            objects.append((c, ""))
+        elif c.dep_ in _PREP:
+            objects.extend((p, c.lower_) for p in c.children if p.dep_ == "pobj")
+    return objects
+
+
+def _triples(doc, nlp, node_of: dict[int, str]) -> list[Triple]:
+    """Appositions as `is` triples; subject-verb-object patterns (conjuncts included) as verb triples."""
+    out: list[Triple] = []
     seen: set[tuple[str, str, str]] = set()
 
     def add(s: str | None, rel: str, o: str | None) -> None:
         if s and o and s != o and (s, rel, o) not in seen:
             seen.add((s, rel, o))
-            out.triples.append(Triple(s, rel, o))
+            out.append(Triple(s, rel, o))
 
     for tok in doc:
         if tok.dep_ == "appos" and tok.i in node_of:
             add(node_of.get(tok.head.i), "is", node_of[tok.i])
         if tok.pos_ not in ("VERB", "AUX"):
             continue
-        subjects = [c for c in tok.children if c.dep_ in _SUBJ]
-        if not subjects:
-            continue
-        objects: list[tuple[object, str]] = []
-        for c in tok.children:
-            if c.dep_ in _OBJ:
-                objects.append((c, ""))
-            elif c.dep_ in _PREP:
-                objects.extend((p, c.lower_) for p in c.children if p.dep_ == "pobj")
+        subjects = [x for s0 in tok.children if s0.dep_ in _SUBJ for x in (s0, *s0.conjuncts)]
+        objects = _verb_objects(tok) if subjects else []
         if not objects:
             continue
         verb = _lemma(nlp, tok)
-        for s in [x for s0 in subjects for x in (s0, *s0.conjuncts)]:
+        for s in subjects:
             for o0, prep in objects:
                 for o in (o0, *o0.conjuncts):
                     add(node_of.get(s.i), f"{verb} {prep}".strip(), node_of.get(o.i))
@@ -131,7 +151,7 @@ class SpacyExtractor:
         nlp = self.nlp
         docs = nlp.pipe((t for _, t in items), batch_size=self.settings.batch_size)
         return [doc_extraction(d, nlp, cid, self._skip, self.settings.noun_chunks)
-                for (cid, _), d in zip(items, docs)]
+                for (cid, _), d in zip(items, docs, strict=True)]
 
     def extract(self, chunks: Sequence[Chunk], progress: Callable[[int], None] | None = None
                 ) -> list[Extraction]:

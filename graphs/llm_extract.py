@@ -75,8 +75,8 @@ class LLMExtractor:
 
     def __init__(self, lm, settings: GraphSettings | None = None):
         if lm is None:
-            raise ConfigError("graph.extractor = 'llm' needs an LM: pass one to GraphComponent(settings, lm=...) "
-                              "or set graph.extractor = 'spacy'")
+            raise ConfigError("graph.extractor = 'llm' needs an LM: pass one to "
+                              "GraphComponent(settings, lm=...) or set graph.extractor = 'spacy'")
         self.lm = lm
         self.settings = settings or GraphSettings()
         self.program = EntityTripleExtraction()

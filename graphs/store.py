@@ -23,7 +23,7 @@ import networkx as nx
 import numpy as np
 
 from tools.errors import IndexCorruptError
-from tools.jsonfile import read_versioned, write_versioned
+from tools.jsonfile import REBUILD, read_versioned, write_versioned
 
 FORMAT = "hopper-graph"
 VERSION = 1
@@ -66,7 +66,7 @@ def load_graph(folder: Path) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
             data = json.load(fh)
         graph = nx.node_link_graph(data, directed=True, multigraph=True, edges="edges")
     except (OSError, json.JSONDecodeError, KeyError, nx.NetworkXError) as exc:
-        raise IndexCorruptError(f"{path} is unreadable ({exc}); rebuild with `hopper index ... --rebuild`") from exc
+        raise IndexCorruptError(f"{path} is unreadable ({exc}); {REBUILD}") from exc
     return graph, meta
 
 

@@ -57,7 +57,9 @@ def chunk_documents(docs: Iterable[Document], settings: ChunkSettings) -> list[C
 def embed_text(chunk: Chunk) -> str:
     """What the embedder sees for a chunk: its title (unless the first 200 characters
     of its text already hold it), then its text."""
-    return f"{chunk.title}\n{chunk.text}" if chunk.title and chunk.title not in chunk.text[:200] else chunk.text
+    if chunk.title and chunk.title not in chunk.text[:200]:
+        return f"{chunk.title}\n{chunk.text}"
+    return chunk.text
 
 
 def bm25_text(chunk: Chunk) -> str:

@@ -46,12 +46,14 @@ def read_versioned(path: Path, fmt: str, version: int, what: str, fix: str = REB
     except (TypeError, ValueError) as exc:
         raise IndexCorruptError(f"{path} has a bad version {data.get('version')!r}; {fix}") from exc
     if found_version > version:
-        raise IndexCorruptError(f"{path.parent} was written by a newer Hopper ({what} format v{found_version}); "
+        raise IndexCorruptError(f"{path.parent} was written by a newer Hopper "
+                                f"({what} format v{found_version}); "
                                 "upgrade Hopper or rebuild the index")
     return data
 
 
-def write_versioned(path: Path, fmt: str, version: int, fields: dict[str, Any], indent: int | None = 1) -> dict:
+def write_versioned(path: Path, fmt: str, version: int, fields: dict[str, Any],
+                    indent: int | None = 1) -> dict[str, Any]:
     """Write `fields` under a `format`/`version` header to `path`; returns what was written."""
     data = {"format": fmt, "version": version, **fields}
     Path(path).write_text(json.dumps(data, indent=indent, ensure_ascii=False), encoding="utf-8")
@@ -60,7 +62,8 @@ def write_versioned(path: Path, fmt: str, version: int, fields: dict[str, Any], 
 
 def iter_jsonl(path: Path, parse: Callable[[Any], T] = lambda row: row, *,
                error: Callable[[str], HopperError] = IndexCorruptError,
-               on_bad: Callable[[int, Exception], None] | None = None, fix: str = "") -> Iterator[tuple[int, T]]:
+               on_bad: Callable[[int, Exception], None] | None = None,
+               fix: str = "") -> Iterator[tuple[int, T]]:
     """`(line number, parse(value))` for every non-blank line of a JSON-lines file.
 
     Args:

@@ -19,8 +19,9 @@ from tools.types import Chunk, Hit
 
 _DISAMBIGUATOR = re.compile(r"\s*\([^()]*\)\s*$")
 _WORD = re.compile(r"\w+")
-_SKIP = frozenset("""about after also another before being between chapter contents draft index intro introduction
-notes other overview readme summary there these those through under untitled where which while with without""".split())
+_SKIP = frozenset("""about after also another before being between chapter contents draft index intro
+introduction notes other overview readme summary there these those through under untitled where which
+while with without""".split())
 
 
 def title_key(title: str) -> str:
@@ -76,7 +77,7 @@ def follow_links(index, links: TitleLinks, query: str, sources: list[Hit], k: in
     candidates = [c for doc_id in found for c in links.chunks_of[doc_id][:8]]
     scores = _similarity(index, query, candidates)
     best: dict[str, tuple[float, Chunk]] = {}
-    for chunk, score in zip(candidates, scores):
+    for chunk, score in zip(candidates, scores, strict=True):
         if chunk.doc_id not in best or score > best[chunk.doc_id][0]:
             best[chunk.doc_id] = (float(score), chunk)
     ranked = sorted(best.values(), key=lambda sc: -sc[0])[:k]

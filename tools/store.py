@@ -63,8 +63,9 @@ def read_manifest(index_dir: Path) -> Manifest | None:
         return None
     data = read_versioned(path, FORMAT, FORMAT_VERSION, "index")
     try:
-        return Manifest(generation=int(data["generation"]), path=data["path"], settings=data.get("settings", {}),
-                        counts=data.get("counts", {}), components=data.get("components", []),
+        return Manifest(generation=int(data["generation"]), path=data["path"],
+                        settings=data.get("settings", {}), counts=data.get("counts", {}),
+                        components=data.get("components", []),
                         corpus_hash=data.get("corpus_hash", ""), created=data.get("created", 0.0))
     except (KeyError, TypeError, ValueError) as exc:
         raise IndexCorruptError(f"{path} lacks {exc}; {REBUILD}") from exc
@@ -74,8 +75,10 @@ def current_generation_dir(index_dir: Path) -> tuple[Manifest, Path]:
     index_dir = Path(index_dir)
     manifest = read_manifest(index_dir)
     if manifest is None:
-        hint = " (an indexing run was interrupted before finishing)" if any(index_dir.glob(".tmp-gen-*")) else ""
-        raise IndexNotFoundError(f"no finished index in {index_dir}{hint}; run `hopper index PATH --index {index_dir}`")
+        interrupted = any(index_dir.glob(".tmp-gen-*"))
+        hint = " (an indexing run was interrupted before finishing)" if interrupted else ""
+        raise IndexNotFoundError(f"no finished index in {index_dir}{hint}; "
+                                 f"run `hopper index PATH --index {index_dir}`")
     gen_dir = index_dir / manifest.path
     if not gen_dir.is_dir():
         raise IndexCorruptError(f"{gen_dir} named by the manifest is missing; rebuild with --rebuild")
@@ -107,7 +110,8 @@ class ChunkStore:
         try:
             docs = json.loads((gen_dir / "docs.json").read_text())
         except (OSError, json.JSONDecodeError) as exc:
-            raise IndexCorruptError(f"{gen_dir / 'docs.json'} is unreadable ({exc}); rebuild the index") from exc
+            raise IndexCorruptError(f"{gen_dir / 'docs.json'} is unreadable ({exc}); "
+                                    "rebuild the index") from exc
         return cls(chunks, docs)
 
     def __len__(self) -> int:
@@ -142,13 +146,15 @@ class GenerationWriter:
         if final.exists():  # left by a crash between rename and manifest write
             shutil.rmtree(final)
         os.replace(self.tmp_dir, final)
-        manifest = Manifest(self.generation, self.name, settings, counts, components, corpus_hash, time.time())
+        manifest = Manifest(self.generation, self.name, settings, counts, components, corpus_hash,
+                            time.time())
         tmp = self.index_dir / f".{MANIFEST}.tmp-{os.getpid()}"
         tmp.write_text(json.dumps(manifest.to_dict(), indent=2))
         with tmp.open("rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, self.index_dir / MANIFEST)
-        cleanup_leftovers(self.index_dir, keep=self.name, also_keep=self.previous.path if self.previous else None)
+        cleanup_leftovers(self.index_dir, keep=self.name,
+                          also_keep=self.previous.path if self.previous else None)
         return manifest
 
     def abort(self) -> None:

@@ -56,7 +56,8 @@ def test_index_and_search_each_retriever(tmp_path: Path, corpus: Path, settings:
     assert "milvus" in result.manifest.components
     assert result.manifest.counts["milvus_rows"] == result.manifest.counts["chunks"] == 3
     meta = json.loads((tmp_path / "idx" / result.manifest.path / "milvus.json").read_text())
-    assert meta["collection"].startswith("hopper_idx_") and meta["uri"] == str(Path(settings.backend.milvus_uri).resolve())
+    assert meta["collection"].startswith("hopper_idx_")
+    assert meta["uri"] == str(Path(settings.backend.milvus_uri).resolve())
     assert not (tmp_path / "idx" / result.manifest.path / "dense.faiss").exists()
 
     index = Index(tmp_path / "idx")
@@ -73,7 +74,7 @@ def test_index_and_search_each_retriever(tmp_path: Path, corpus: Path, settings:
 
 def test_reopen_in_fresh_client_loads_collection(tmp_path: Path, corpus: Path, settings: IndexSettings):
     build_index([corpus], tmp_path / "idx", settings)
-    milvus_conn.release()  # as if a new process opens the file: Milvus Lite starts with the collection released
+    milvus_conn.release()  # as if a new process opened the file: Milvus Lite starts with it released
     assert _docs(Index(tmp_path / "idx"), "hybrid", "rye bread")[0] == "bakery.md"
 
 
@@ -92,7 +93,8 @@ def test_relative_lite_path_works_from_another_folder(tmp_path: Path, corpus: Pa
 
 def test_incremental_update_and_delete(tmp_path: Path, corpus: Path, settings: IndexSettings):
     build_index([corpus], tmp_path / "idx", settings)
-    (corpus / "bakery.md").write_text("# Bakery\n\nThe Ostrava bakery closed; it now sells bicycles and tyres.")
+    (corpus / "bakery.md").write_text("# Bakery\n\nThe Ostrava bakery closed; "
+                                      "it now sells bicycles and tyres.")
     (corpus / "river.md").unlink()
     (corpus / "moon.md").write_text("# Moon\n\nA lunar eclipse was seen over Sarn in 1901.")
     result = build_index([corpus], tmp_path / "idx", settings)

@@ -52,7 +52,8 @@ class BM25Retriever:
     def search(self, query: str, k: int = 10) -> list[Hit]:
         rows, scores = self.index.bm25.search(query, k)
         chunks = self.index.store.chunks
-        return [Hit.from_chunk(chunks[int(r)], float(s), self.name) for r, s in zip(rows, scores, strict=True)]
+        return [Hit.from_chunk(chunks[int(r)], float(s), self.name)
+                for r, s in zip(rows, scores, strict=True)]
 
 
 class DenseRetriever:

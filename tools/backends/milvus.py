@@ -135,7 +135,8 @@ class MilvusComponent:
         dim = int(ctx.vectors.shape[1])
         with _calls(uri, f"open collection {name}"):
             exists = client.has_collection(name)
-        same_place = prev is not None and redact(resolve_uri(prev.get("uri", ""), ctx.index_dir)) == redact(uri)
+        same_place = (prev is not None
+                      and redact(resolve_uri(prev.get("uri", ""), ctx.index_dir)) == redact(uri))
         incremental = same_place and exists and prev.get("dim") == dim
         dense_index = prev["dense_index"] if incremental else (
             "HNSW" if len(ctx.chunks) > ctx.settings.dense.hnsw_threshold else "FLAT")
@@ -157,11 +158,12 @@ class MilvusComponent:
         if rows != len(ctx.chunks):
             raise BackendError(f"Milvus collection {name} at {redact(uri)} holds {rows} rows after indexing, "
                                f"expected {len(ctx.chunks)}; rebuild with `hopper index ... --rebuild`")
-        write_meta(ctx.gen_dir, uri=recorded_uri(backend.milvus_uri, uri), collection=name, dim=dim, dense_index=dense_index,
-                   analyzer=analyzer.name, rows=rows)
+        write_meta(ctx.gen_dir, uri=recorded_uri(backend.milvus_uri, uri), collection=name, dim=dim,
+                   dense_index=dense_index, analyzer=analyzer.name, rows=rows)
         return {"milvus_rows": rows, "milvus_written": written}
 
-    def _fresh(self, client, uri: str, name: str, ctx: BuildContext, analyzer: Analyzer, dim: int, dense_index: str) -> int:
+    def _fresh(self, client, uri: str, name: str, ctx: BuildContext, analyzer: Analyzer, dim: int,
+               dense_index: str) -> int:
         with _calls(uri, f"create collection {name}"):
             if client.has_collection(name):
                 client.drop_collection(name)
@@ -189,7 +191,7 @@ class MilvusComponent:
                 batch = chunks[start:start + BATCH]
                 terms = analyzer([bm25_text(c) for c in batch])
                 vectors = ctx.vectors[[row_of[c.chunk_id] for c in batch]]
-                rows = [_row(c, t, v) for c, t, v in zip(batch, terms, vectors)]
+                rows = [_row(c, t, v) for c, t, v in zip(batch, terms, vectors, strict=True)]
                 (client.upsert if upsert else client.insert)(name, rows)
                 ctx.progress.advance("milvus", len(batch))
             client.flush(name)
@@ -257,9 +259,9 @@ class MilvusCollection:
             entity = hit.get("entity", {})
             score = float(hit.get("distance", 0.0))
             # Milvus Lite reports BM25 as a negated distance; servers report the score.
-            out.append(Hit(str(hit.get("chunk_id", hit.get("id"))), entity.get("doc_id", ""), entity.get("title", ""),
-                           entity.get("text", ""), abs(score) if bm25 else score, retriever,
-                           entity.get("source", "")))
+            out.append(Hit(str(hit.get("chunk_id", hit.get("id"))), entity.get("doc_id", ""),
+                           entity.get("title", ""), entity.get("text", ""), abs(score) if bm25 else score,
+                           retriever, entity.get("source", "")))
         return out
 
 
@@ -295,19 +297,21 @@ class MilvusRetriever:
             return []  # hybrid needs the dense part: an empty query finds nothing
         with _calls(c.uri, "search"):
             if self.name == "hybrid":
-                res = c.client.hybrid_search(c.name, reqs=self._ann(reqs, depth), ranker=self._ranker(len(reqs)),
-                                             limit=k, output_fields=HIT_FIELDS)
+                res = c.client.hybrid_search(c.name, reqs=self._ann(reqs, depth),
+                                             ranker=self._ranker(len(reqs)), limit=k,
+                                             output_fields=HIT_FIELDS)
             else:
                 field_name, data, params = reqs[0]
-                res = c.client.search(c.name, data=data, anns_field=field_name, limit=k, output_fields=HIT_FIELDS,
-                                      search_params=params)
+                res = c.client.search(c.name, data=data, anns_field=field_name, limit=k,
+                                      output_fields=HIT_FIELDS, search_params=params)
         return c.hits(res, self.name, bm25=self.name == "bm25")
 
     @staticmethod
     def _ann(reqs, limit: int) -> list:
         from pymilvus import AnnSearchRequest
 
-        return [AnnSearchRequest(data=data, anns_field=f, param=params, limit=limit) for f, data, params in reqs]
+        return [AnnSearchRequest(data=data, anns_field=f, param=params, limit=limit)
+                for f, data, params in reqs]
 
     def _ranker(self, parts: int):
         from pymilvus import RRFRanker, WeightedRanker

@@ -61,7 +61,8 @@ def resolve_uri(uri: str, index_dir: Path) -> str:
         return uri
     path = Path(uri).expanduser().resolve()
     if path.suffix != ".db":
-        raise ConfigError(f"Milvus Lite file {uri!r} must end in .db (e.g. --milvus-uri {path.with_suffix('.db')}); "
+        raise ConfigError(f"Milvus Lite file {uri!r} must end in .db "
+                          f"(e.g. --milvus-uri {path.with_suffix('.db')}); "
                           "or give a server as http://host:19530")
     return str(path)
 
@@ -120,7 +121,8 @@ def connect(uri: str, token: str = ""):
         try:
             from pymilvus import MilvusClient
         except ImportError as exc:
-            raise BackendError("the Milvus backend needs pymilvus: pip install 'pymilvus[milvus-lite]'") from exc
+            raise BackendError("the Milvus backend needs pymilvus: "
+                               "pip install 'pymilvus[milvus-lite]'") from exc
         if is_lite(uri):
             try:
                 import milvus_lite  # noqa: F401
@@ -130,7 +132,8 @@ def connect(uri: str, token: str = ""):
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
             if _lite_locked(uri):
                 raise BackendError(
-                    f"Milvus Lite file {uri} is open in another process (a running `hopper` or TUI?); close it, "
+                    f"Milvus Lite file {uri} is open in another process (a running `hopper` or TUI?); "
+                    "close it, "
                     f"or serve the file with `milvus-lite server --data-dir {uri} --port 19530` and use "
                     "--milvus-uri http://127.0.0.1:19530 from every process")
         # Milvus Lite serves in this very process: keepalive pings only earn a "too_many_pings"
@@ -139,7 +142,8 @@ def connect(uri: str, token: str = ""):
         try:
             client = MilvusClient(uri=uri, token=token, timeout=CONNECT_TIMEOUT, **extra)
         except Exception as exc:  # pymilvus raises MilvusException / ConnectionConfigException / grpc errors
-            raise BackendError(f"cannot reach Milvus at {redact(uri)} ({_reason(exc)}); {_fix_hint(uri)}") from exc
+            raise BackendError(f"cannot reach Milvus at {redact(uri)} ({_reason(exc)}); "
+                               f"{_fix_hint(uri)}") from exc
         _CLIENTS[uri] = client
         log.debug("connected to Milvus at %s", redact(uri))
         return client
