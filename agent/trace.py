@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.errors import DataFormatError
+from tools.jsonfile import iter_jsonl
 
 SCHEMA_VERSION = 1
 EVENT_TYPES = ("run_start", "decompose", "rewrite", "tool_call", "lm_call", "judge", "node_answer",
@@ -122,24 +123,22 @@ class Trace:
             fh.write(self.to_jsonl())
 
 
+def read_traces(path: str | Path, on_bad: Callable[[int, Exception], None] | None = None) -> list[Trace]:
+    """Every trace in a JSONL file (one or many runs, grouped by run id, in file order).
+
+    A bad line raises `DataFormatError`, or is passed to `on_bad` and skipped when given
+    (a file whose writer was killed ends in half a line).
+    """
+    traces: dict[str, Trace] = {}
+    for _, event in iter_jsonl(Path(path), TraceEvent.from_dict, error=DataFormatError, on_bad=on_bad,
+                               bad="not a Hopper trace event"):
+        traces.setdefault(event.run, Trace(run_id=event.run)).events.append(event)
+    return list(traces.values())
+
+
 def iter_traces(path: str | Path) -> Iterator[Trace]:
     """Every trace in a JSONL file (one or many runs, grouped by run id, in file order)."""
-    path = Path(path)
-    traces: dict[str, Trace] = {}
-    try:
-        fh = path.open(encoding="utf-8")
-    except OSError as exc:
-        raise DataFormatError(f"{path}: cannot read trace file ({exc.strerror})") from exc
-    with fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                event = TraceEvent.from_dict(json.loads(line))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise DataFormatError(f"{path}:{n}: not a Hopper trace event ({exc})") from exc
-            traces.setdefault(event.run, Trace(run_id=event.run)).events.append(event)
-    yield from traces.values()
+    yield from read_traces(path)
 
 
 def load_trace(path: str | Path) -> Trace:

@@ -62,8 +62,8 @@ def write_versioned(path: Path, fmt: str, version: int, fields: dict[str, Any],
 
 def iter_jsonl(path: Path, parse: Callable[[Any], T] = lambda row: row, *,
                error: Callable[[str], HopperError] = IndexCorruptError,
-               on_bad: Callable[[int, Exception], None] | None = None,
-               fix: str = "") -> Iterator[tuple[int, T]]:
+               on_bad: Callable[[int, Exception], None] | None = None, fix: str = "",
+               bad: str = "malformed JSON line") -> Iterator[tuple[int, T]]:
     """`(line number, parse(value))` for every non-blank line of a JSON-lines file.
 
     Args:
@@ -74,6 +74,7 @@ def iter_jsonl(path: Path, parse: Callable[[Any], T] = lambda row: row, *,
         on_bad: when given, bad lines are passed to it and skipped instead of raising
             (a file cut off by a kill ends in half a line).
         fix: what the user should do, appended to the error message.
+        bad: what the error message calls a bad line.
 
     Raises:
         `error`: the file cannot be read, or a line is bad and `on_bad` is None.
@@ -92,7 +93,7 @@ def iter_jsonl(path: Path, parse: Callable[[Any], T] = lambda row: row, *,
                 value = parse(json.loads(line))
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 if on_bad is None:
-                    raise error(f"{path}:{n}: malformed line ({type(exc).__name__}: {exc}){hint}") from exc
+                    raise error(f"{path}:{n}: {bad} ({exc}){hint}") from exc
                 on_bad(n, exc)
                 continue
             yield n, value

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from tools.errors import DataFormatError
+from tools.jsonfile import iter_jsonl, json_object
 
 Kind = Literal["beir", "qa", "hotpotqa"]
 
@@ -38,19 +39,8 @@ class Dataset:
 
 
 def _read_jsonl(path: Path) -> list[dict]:
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                if not isinstance(row, dict):
-                    raise ValueError("not a JSON object")
-            except ValueError as exc:
-                raise DataFormatError(f"{path}:{n}: malformed JSON line ({exc})") from exc
-            rows.append(row | {"__line__": n})
-    return rows
+    """The JSON objects of a JSON-lines file, each with its line number under `__line__`."""
+    return [row | {"__line__": n} for n, row in iter_jsonl(path, json_object, error=DataFormatError)]
 
 
 def load_beir(folder: Path, split: str = "test") -> Dataset:

@@ -28,8 +28,9 @@ from typing import Any
 
 from agent.eval.datasets import Dataset, Question
 from agent.eval.metrics import exact_match, f1_score
-from agent.trace import Trace, TraceEvent
-from tools.errors import ConfigError
+from agent.trace import Trace, read_traces
+from tools.errors import ConfigError, DataFormatError
+from tools.jsonfile import iter_jsonl, json_object
 
 log = logging.getLogger(__name__)
 
@@ -129,12 +130,7 @@ def read_gold(run_dir: Path) -> dict[str, dict]:
     path = run_dir / "gold.jsonl"
     if not path.exists():
         raise ConfigError(f"{run_dir}: no gold.jsonl; is this a `hopper eval --mode agent` run folder?")
-    out = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            out[row["id"]] = row
-    return out
+    return {row["id"]: row for _, row in iter_jsonl(path, json_object, error=DataFormatError)}
 
 
 def load_finished(run_dir: Path, retry_errors: bool = False) -> list[Trace]:
@@ -147,23 +143,13 @@ def load_finished(run_dir: Path, retry_errors: bool = False) -> list[Trace]:
     path = run_dir / "traces.jsonl"
     if not path.exists():
         return []
-    traces: dict[str, Trace] = {}
-    bad_lines = 0
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            try:
-                event = TraceEvent.from_dict(json.loads(line))
-            except (ValueError, KeyError, TypeError):
-                bad_lines += 1  # a line cut off by a kill
-                continue
-            traces.setdefault(event.run, Trace(run_id=event.run)).events.append(event)
+    bad_lines: list[int] = []  # lines cut off by a kill
+    traces = read_traces(path, on_bad=lambda n, _exc: bad_lines.append(n))
     keep_status = ("ok", "budget") if retry_errors else FINISHED
-    finished = [t for t in traces.values() if t.status in keep_status]
+    finished = [t for t in traces if t.status in keep_status]
     if bad_lines or len(finished) != len(traces):
         log.info("dropping %d unfinished trace(s) and %d broken line(s) from %s",
-                 len(traces) - len(finished), bad_lines, path)
+                 len(traces) - len(finished), len(bad_lines), path)
         _atomic_write(path, "".join(t.to_jsonl() for t in finished))
     return finished
 
