@@ -16,6 +16,7 @@ from typing import Any
 import dspy
 
 from agent.config import AgentSettings
+from agent.lm.calls import cache_hit, record_calls
 from agent.modules import (STOP, AnswerModule, ClosedBookModule, DecomposeModule, JudgeModule, Node, RewriteModule,
                            clean_short, echoes_question, norm_text)
 from agent.toolbox import ToolBox
@@ -427,8 +428,10 @@ class ResearchAgent(dspy.Module):
         state.trace.emit("step", kind="lm", step=step, node=node,
                          text=f"{step} #{node} with the LM" if node else f"{step} with the LM")
         t0 = time.perf_counter()
-        with dspy.context(**({"lm": lm} if lm is not None else {})), dspy.track_usage() as usage:
+        with dspy.context(**({"lm": lm} if lm is not None else {})), dspy.track_usage() as usage, \
+                record_calls() as calls:
             pred = module(**inputs)
+        cached = bool(calls) and all(cache_hit(c) for c in calls)  # this thread's calls, not lm.history
         seconds = round(time.perf_counter() - t0, 3)
         totals = usage.get_total_tokens() or {self._lm_label(lm): {}}
         for model, u in totals.items():
@@ -436,7 +439,7 @@ class ResearchAgent(dspy.Module):
             state.tokens += prompt + completion
             state.lm_calls += 1
             state.trace.emit("lm_call", step=step, model=model, prompt_tokens=prompt, completion_tokens=completion,
-                             seconds=seconds, cached=_was_cached(lm or dspy.settings.lm))
+                             seconds=seconds, cached=cached)
         if getattr(pred, "fallback", None):
             state.trace.emit("fallback", step=step, node=node, reason=pred.fallback)
         return pred
@@ -483,11 +486,3 @@ def _containing(hits: list[Hit], answer: str) -> list[Hit]:
 def _ids(hits: list[Hit]) -> list[str]:
     return [h.chunk_id for h in hits]
 
-
-def _was_cached(lm) -> bool:
-    try:
-        from agent.lm import was_cache_hit
-
-        return bool(was_cache_hit(lm))
-    except Exception:  # DummyLM and other LMs without our cache
-        return False
