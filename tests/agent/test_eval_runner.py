@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 from dspy.adapters.json_adapter import JSONAdapter
@@ -186,26 +185,38 @@ def test_cut_off_trace_is_dropped_and_rerun(tmp_path):
 
 
 KILL_SCRIPT = textwrap.dedent("""
-    import sys, time
+    import sys, threading
     from agent.eval.datasets import load_dataset
     from agent.eval.runner import run_questions
 
-    class SlowSession:
+    BLOCK_FROM = 5  # questions 0-4 finish; every worker then blocks on a later question until killed
+    workers, block = int(sys.argv[3]), sys.argv[4] == "block"
+    lock, blocked = threading.Lock(), [0]
+
+    class BlockingSession:
         def ask(self, question, mode=None, subscribers=(), cancel=None, trace=None):
             trace.emit("run_start", question=question, mode=mode)
-            time.sleep(0.15)
+            if block and int(question.split()[-1].rstrip("?")) >= BLOCK_FROM:
+                with lock:
+                    blocked[0] += 1
+                    if blocked[0] == workers:  # each worker wrote its finished traces before taking this one
+                        print("blocked", flush=True)
+                threading.Event().wait()
             trace.emit("answer", answer="x", short_answer="crimson", sufficient=True, citations=[], evidence=[])
-            trace.emit("run_end", status="ok", seconds=0.15, lm_calls=1, tool_calls=0, tokens=1, error=None)
+            trace.emit("run_end", status="ok", seconds=0.01, lm_calls=1, tool_calls=0, tokens=1, error=None)
 
     ds = load_dataset(sys.argv[1])
-    ds.questions = ds.questions * 1
-    run_questions(SlowSession(), ds, sys.argv[2], mode="closed", settings={"x": 1}, workers=int(sys.argv[3]))
+    run_questions(BlockingSession(), ds, sys.argv[2], mode="closed", settings={"x": 1}, workers=workers)
 """)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_resume_after_kill_9(dataset_dir, tmp_path, workers):
-    """A run killed with SIGKILL mid-way: the re-run finishes the rest, none lost or run twice."""
+    """A run killed with SIGKILL mid-way: the re-run finishes the rest, none lost or run twice.
+
+    The child blocks for good once questions 0-4 are finished and says so on its stdout, so the
+    kill lands at the same point however loaded the machine is.
+    """
     many = tmp_path / "many"
     many.mkdir()
     (many / "corpus.jsonl").write_text((dataset_dir / "corpus.jsonl").read_text())
@@ -215,18 +226,16 @@ def test_resume_after_kill_9(dataset_dir, tmp_path, workers):
     script.write_text(KILL_SCRIPT)
     run = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    proc = subprocess.Popen([sys.executable, str(script), str(many), str(run), str(workers)], env=env)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        traces = run / "traces.jsonl"
-        if traces.exists() and traces.read_text().count('"run_end"') >= 5:
-            break
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    before = {t.run_id for t in load_finished(run)}
-    assert 5 <= len(before) < 30
-    subprocess.run([sys.executable, str(script), str(many), str(run), str(workers)], env=env, check=True)
+    args = [sys.executable, str(script), str(many), str(run), str(workers)]
+    proc = subprocess.Popen([*args, "block"], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "blocked"  # "" if the child died first
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+    assert sorted(t.run_id for t in load_finished(run)) == [f"k{i:02d}" for i in range(5)]
+    subprocess.run([*args, "run"], env=env, check=True)
     ids = [t.run_id for t in iter_traces(run / "traces.jsonl")]
     assert sorted(ids) == [q["id"] for q in qs]  # every question exactly once
     _, metrics = score_run(run)
@@ -293,3 +302,51 @@ def test_cli_eval_end_to_end_and_resume(dataset_dir, index_dir, tmp_path, monkey
     assert code == 2
     err = capsys.readouterr().err
     assert "different settings (changed: mode" in err and "pass a new --out folder" in err
+
+
+def test_two_workers_flag_cached_from_their_own_calls(tmp_path, fake_openai):
+    """`--workers 2` shares one LM between threads: each question's `lm_call.cached` comes from its own
+    call, even when the other thread's call is the newest entry of the shared LM's history."""
+    import threading
+
+    from dspy.utils.callback import BaseCallback
+
+    from agent.config import LMSettings
+
+    def answer(body: dict) -> str:
+        text = " ".join(str(m.get("content")) for m in body.get("messages", []))
+        short = "Paris" if "France" in text else "Rome"
+        return json.dumps({"short_answer": short, "answer": f"It is {short}."})
+
+    data = tmp_path / "qa"
+    data.mkdir()
+    (data / "corpus.jsonl").write_text(json.dumps(DOCS[0]) + "\n")
+    qs = [{"id": "warm", "question": "What is the capital of France?", "answers": ["Paris"]},
+          {"id": "cold", "question": "What is the capital of Italy?", "answers": ["Rome"]}]
+    (data / "questions.jsonl").write_text("".join(json.dumps(q) + "\n" for q in qs))
+    both_recorded = threading.Barrier(2, timeout=30)
+    seen = threading.local()
+
+    class HoldFirstCall(BaseCallback):
+        """Each thread's first LM call returns only once the other thread's call is in the history too."""
+
+        def on_lm_end(self, call_id, outputs, exception=None):
+            if not getattr(seen, "first", False):
+                seen.first = True
+                both_recorded.wait()
+
+    with fake_openai(reply=answer) as srv:
+        cfg = HopperConfig()
+        cfg.lm = LMSettings(model="openai/tiny-fake", api_base=srv.url, api_key="sk-test", cache=True,
+                            cache_dir=str(tmp_path / "lm-cache"), retries=0, timeout_s=10.0)
+        session = Session(cfg, load_program=False)
+        ds = load_dataset(data)
+        run_questions(session, ds, tmp_path / "warm-up", mode="closed", settings=SETTINGS, limit=1)
+        session.lm.callbacks.append(HoldFirstCall())
+        run_questions(session, ds, tmp_path / "run", mode="closed", settings=SETTINGS, workers=2)
+        asked = len(srv.requests)
+    assert not both_recorded.broken  # both calls really overlapped
+    cached = {t.run_id: [e.data["cached"] for e in t.events if e.type == "lm_call"]
+              for t in iter_traces(tmp_path / "run" / "traces.jsonl")}
+    assert cached["warm"][0] is True and cached["cold"][0] is False
+    assert asked == 2  # the warm-up's call and the cold question's; the warm one came from the cache
