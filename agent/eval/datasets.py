@@ -67,15 +67,16 @@ def load_beir(folder: Path, split: str = "test") -> Dataset:
 
 
 def load_qa(folder: Path, split: str | None = None) -> Dataset:
-    """`corpus.jsonl` (or a `docs/` folder of files) + `questions.jsonl` (id, question, answers, supporting_ids)."""
+    """`corpus.jsonl` (or a `docs/` folder of files) + `questions.jsonl` (id, question, answers,
+    supporting_ids)."""
     qpath = folder / "questions.jsonl"
     questions = []
     for row in _read_jsonl(qpath):
         try:
             q = Question(str(row["id"]), str(row["question"]), [str(a) for a in row.get("answers", [])],
                          [str(s) for s in row.get("supporting_ids", [])],
-                         {k: v for k, v in row.items() if k not in ("id", "question", "answers", "supporting_ids",
-                                                                     "__line__")})
+                         {k: v for k, v in row.items()
+                          if k not in ("id", "question", "answers", "supporting_ids", "__line__")})
         except KeyError as exc:
             raise DataFormatError(f"{qpath}:{row['__line__']}: missing field {exc}") from exc
         if split and q.meta.get("split", split) != split:
@@ -101,8 +102,8 @@ def load_hotpotqa(folder: Path) -> Dataset:
     for n, row in enumerate(rows):
         try:
             titles = list(dict.fromkeys(t for t, _ in row["supporting_facts"]))
-            questions.append(Question(str(row["_id"]), row["question"], [row["answer"]], titles,
-                                      {"type": row.get("type"), "level": row.get("level"), "hops": len(titles)}))
+            meta = {"type": row.get("type"), "level": row.get("level"), "hops": len(titles)}
+            questions.append(Question(str(row["_id"]), row["question"], [row["answer"]], titles, meta))
         except (KeyError, TypeError, ValueError) as exc:
             raise DataFormatError(f"{qpath}: question #{n + 1} is malformed ({exc})") from exc
     qrels = {q.qid: {t: 1 for t in q.supporting_ids} for q in questions}

@@ -107,8 +107,8 @@ def prepare_run_dir(run_dir: Path, settings: dict[str, Any], questions: list[Que
         meta = {"format": RUN_FORMAT, "fingerprint": fp, "settings": settings, "created": time.time()}
         _atomic_write(meta_path, json.dumps(meta, indent=2, default=str))
     gold = "".join(json.dumps({"id": q.qid, "question": q.question, "answers": q.answers,
-                               "supporting_ids": q.supporting_ids, "hops": _hops(q)}, ensure_ascii=False) + "\n"
-                   for q in questions)
+                               "supporting_ids": q.supporting_ids, "hops": _hops(q)}, ensure_ascii=False)
+                   + "\n" for q in questions)
     _atomic_write(run_dir / "gold.jsonl", gold)
 
 
@@ -194,8 +194,7 @@ def run_questions(session, dataset: Dataset, run_dir: str | Path, *, mode: str, 
     progress = RunProgress(done=0, total=len(questions))
     for q in questions:
         if q.qid in finished:
-            pred = finished[q.qid].final.get("short_answer") or ""
-            progress.add(exact_match(pred, q.answers) if q.answers else 0.0, f1_score(pred, q.answers))
+            _score(progress, q, finished[q.qid])
     todo = [q for q in questions if q.qid not in finished]
     if on_start:
         on_start(progress)
@@ -203,44 +202,16 @@ def run_questions(session, dataset: Dataset, run_dir: str | Path, *, mode: str, 
     writer = TraceWriter(run_dir / "traces.jsonl")
     result = EvalRun(run_dir, len(questions), len(questions) - len(todo), 0, False)
     subs = list(subscribers)
-
-    def work(q: Question) -> tuple[Question, Trace | None]:
-        if cancel.is_set():
-            return q, None
-        trace = Trace(run_id=q.qid)
-        try:
-            session.ask(q.question, mode=mode, subscribers=subs, cancel=cancel, trace=trace)
-        except KeyboardInterrupt:
-            cancel.set()
-            return q, None
-        except Exception as exc:  # noqa: BLE001 - recorded in the trace's run_end (status error); scored as wrong
-            log.warning("question %s failed: %s", q.qid, exc)
-            if trace.first("run_end") is None:
-                trace.emit("run_end", status="error", seconds=0.0, lm_calls=0, tool_calls=0, tokens=0,
-                           error=str(exc))
-        if trace.status not in FINISHED:  # cancelled mid-run: it runs again next time
-            return q, None
-        writer.write(trace)
-        return q, trace
-
     pool = cf.ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="hopper-eval")
     pending: set[cf.Future] = set()
     try:
-        pending = {pool.submit(work, q) for q in todo}
+        pending = {pool.submit(_ask, session, q, mode, subs, cancel, writer) for q in todo}
         while pending:
             done, pending = cf.wait(pending, timeout=0.25, return_when=cf.FIRST_COMPLETED)
             for fut in done:
                 q, trace = fut.result()
-                if trace is None:
-                    continue
-                result.ran += 1
-                if trace.status == "error":
-                    end = trace.first("run_end")
-                    result.errors.append(f"{q.qid}: {end.data.get('error') if end else '?'}")
-                pred = trace.final.get("short_answer") or ""
-                progress.add(exact_match(pred, q.answers) if q.answers else 0.0, f1_score(pred, q.answers))
-                if on_done:
-                    on_done(q, trace, progress)
+                if trace is not None:
+                    _record(result, progress, q, trace, on_done)
             if cancel.is_set():
                 for fut in pending:
                     fut.cancel()
@@ -255,3 +226,42 @@ def run_questions(session, dataset: Dataset, run_dir: str | Path, *, mode: str, 
         writer.close()
     result.interrupted = cancel.is_set()
     return result
+
+
+def _ask(session, q: Question, mode: str, subs: list[Callable], cancel: threading.Event,
+         writer: TraceWriter) -> tuple[Question, Trace | None]:
+    """Run one question in a worker thread; its trace when it finished (saved at once), else None."""
+    if cancel.is_set():
+        return q, None
+    trace = Trace(run_id=q.qid)
+    try:
+        session.ask(q.question, mode=mode, subscribers=subs, cancel=cancel, trace=trace)
+    except KeyboardInterrupt:
+        cancel.set()
+        return q, None
+    except Exception as exc:  # noqa: BLE001 - recorded in the trace's run_end (status error); scored as wrong
+        log.warning("question %s failed: %s", q.qid, exc)
+        if trace.first("run_end") is None:
+            trace.emit("run_end", status="error", seconds=0.0, lm_calls=0, tool_calls=0, tokens=0,
+                       error=str(exc))
+    if trace.status not in FINISHED:  # cancelled mid-run: it runs again next time
+        return q, None
+    writer.write(trace)
+    return q, trace
+
+
+def _score(progress: RunProgress, q: Question, trace: Trace) -> None:
+    pred = trace.final.get("short_answer") or ""
+    progress.add(exact_match(pred, q.answers) if q.answers else 0.0, f1_score(pred, q.answers))
+
+
+def _record(result: EvalRun, progress: RunProgress, q: Question, trace: Trace,
+            on_done: Callable[[Question, Trace, RunProgress], None] | None) -> None:
+    """Count a question finished in this run (on the calling thread)."""
+    result.ran += 1
+    if trace.status == "error":
+        end = trace.first("run_end")
+        result.errors.append(f"{q.qid}: {end.data.get('error') if end else '?'}")
+    _score(progress, q, trace)
+    if on_done:
+        on_done(q, trace, progress)

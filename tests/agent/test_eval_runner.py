@@ -22,22 +22,29 @@ from agent.trace import iter_traces
 from tools.errors import DataFormatError
 
 DOCS = [
-    {"id": "bridge", "title": "Zorblat Bridge", "text": "The Zorblat Bridge over the Kess is painted crimson."},
-    {"id": "tamm", "title": "Oska Tamm", "text": "Oska Tamm, designer of the Verrin lighthouse, was born in Lowbridge."},
+    {"id": "bridge", "title": "Zorblat Bridge",
+     "text": "The Zorblat Bridge over the Kess is painted crimson."},
+    {"id": "tamm", "title": "Oska Tamm",
+     "text": "Oska Tamm, designer of the Verrin lighthouse, was born in Lowbridge."},
     {"id": "verrin", "title": "Verrin lighthouse", "text": "The Verrin lighthouse is 38 metres tall."},
-    {"id": "caskwell", "title": "University of Caskwell", "text": "The University of Caskwell was founded in 1702."},
+    {"id": "caskwell", "title": "University of Caskwell",
+     "text": "The University of Caskwell was founded in 1702."},
     {"id": "otters", "title": "Otters", "text": "Otters are semi-aquatic mammals that eat fish."},
 ]
 QUESTIONS = [
-    {"id": "q1", "question": "What colour is the Zorblat Bridge?", "answers": ["crimson"], "supporting_ids": ["bridge"]},
-    {"id": "q2", "question": "Where was Oska Tamm born?", "answers": ["Lowbridge"], "supporting_ids": ["tamm"]},
+    {"id": "q1", "question": "What colour is the Zorblat Bridge?", "answers": ["crimson"],
+     "supporting_ids": ["bridge"]},
+    {"id": "q2", "question": "Where was Oska Tamm born?", "answers": ["Lowbridge"],
+     "supporting_ids": ["tamm"]},
     {"id": "q3", "question": "How tall is the Verrin lighthouse?", "answers": ["38 metres", "38"],
      "supporting_ids": ["verrin"]},
-    {"id": "q4", "question": "When was Caskwell founded?", "answers": ["1702"], "supporting_ids": ["caskwell"]},
+    {"id": "q4", "question": "When was Caskwell founded?", "answers": ["1702"],
+     "supporting_ids": ["caskwell"]},
     {"id": "q5", "question": "What do otters eat?", "answers": ["fish"], "supporting_ids": ["otters"]},
 ]
 # The scripted LM answers each question by its text; q5 is answered wrongly on purpose.
-REPLIES = {"Zorblat": "crimson", "Oska": "Lowbridge", "Verrin": "38 metres", "Caskwell": "1702", "otters": "seaweed"}
+REPLIES = {"Zorblat": "crimson", "Oska": "Lowbridge", "Verrin": "38 metres", "Caskwell": "1702",
+           "otters": "seaweed"}
 
 
 def reply(question: str, short: str) -> dict:
@@ -114,7 +121,8 @@ def test_run_scores_and_rescore_equal_live(session, dataset_dir, tmp_path):
     assert 0.0 < metrics["recall@5"] <= 1.0
     assert metrics["lm_calls_mean"] > 0 and metrics["tool_calls_mean"] > 0
     write_report(tmp_path / "run", scores, metrics)
-    for name in ("metrics.json", "results.csv", "report.md", "latency.png", "recall_by_hops.png", "stops.png"):
+    for name in ("metrics.json", "results.csv", "report.md", "latency.png", "recall_by_hops.png",
+                 "stops.png"):
         assert (tmp_path / "run" / name).exists(), name
     live = json.loads((tmp_path / "run" / "metrics.json").read_text())
     # rescoring the saved traces reproduces the live metrics exactly
@@ -141,7 +149,8 @@ def test_resume_after_interrupt_loses_and_repeats_nothing(session, dataset_dir, 
     session.calls.clear()
     second = run_questions(session, ds, tmp_path / "run", mode="agent", settings=SETTINGS)
     assert (second.skipped, second.ran, second.interrupted) == (2, 3, False)
-    assert [q.split()[-1] for q in session.calls] == ["lighthouse?", "founded?", "eat?"]  # q1, q2 not run again
+    # q1 and q2 are not run again
+    assert [q.split()[-1] for q in session.calls] == ["lighthouse?", "founded?", "eat?"]
     ids = run_ids(tmp_path / "run")
     assert sorted(ids) == ["q1", "q2", "q3", "q4", "q5"] and len(ids) == 5
 
@@ -202,7 +211,8 @@ KILL_SCRIPT = textwrap.dedent("""
                     if blocked[0] == workers:  # each worker wrote its finished traces before taking this one
                         print("blocked", flush=True)
                 threading.Event().wait()
-            trace.emit("answer", answer="x", short_answer="crimson", sufficient=True, citations=[], evidence=[])
+            trace.emit("answer", answer="x", short_answer="crimson", sufficient=True, citations=[],
+                       evidence=[])
             trace.emit("run_end", status="ok", seconds=0.01, lm_calls=1, tool_calls=0, tokens=1, error=None)
 
     ds = load_dataset(sys.argv[1])
@@ -220,7 +230,8 @@ def test_resume_after_kill_9(dataset_dir, tmp_path, workers):
     many = tmp_path / "many"
     many.mkdir()
     (many / "corpus.jsonl").write_text((dataset_dir / "corpus.jsonl").read_text())
-    qs = [{"id": f"k{i:02d}", "question": f"What colour is thing {i}?", "answers": ["crimson"]} for i in range(30)]
+    qs = [{"id": f"k{i:02d}", "question": f"What colour is thing {i}?", "answers": ["crimson"]}
+          for i in range(30)]
     (many / "questions.jsonl").write_text("".join(json.dumps(q) + "\n" for q in qs))
     script = tmp_path / "kill_me.py"
     script.write_text(KILL_SCRIPT)
@@ -244,10 +255,12 @@ def test_resume_after_kill_9(dataset_dir, tmp_path, workers):
 
 def test_malformed_dataset_line_names_the_line(tmp_path):
     (tmp_path / "corpus.jsonl").write_text(json.dumps(DOCS[0]) + "\n")
-    (tmp_path / "questions.jsonl").write_text(json.dumps(QUESTIONS[0]) + "\n\n{\"id\": \"q2\", \"question\": \n")
+    torn = '{"id": "q2", "question": \n'
+    (tmp_path / "questions.jsonl").write_text(json.dumps(QUESTIONS[0]) + "\n\n" + torn)
     with pytest.raises(DataFormatError, match=r"questions.jsonl:3: malformed JSON line"):
         load_dataset(tmp_path)
-    (tmp_path / "questions.jsonl").write_text(json.dumps(QUESTIONS[0]) + "\n" + json.dumps({"id": "q2"}) + "\n")
+    lines = [json.dumps(QUESTIONS[0]), json.dumps({"id": "q2"})]
+    (tmp_path / "questions.jsonl").write_text("\n".join(lines) + "\n")
     with pytest.raises(DataFormatError, match=r"questions.jsonl:2: missing field 'question'"):
         load_dataset(tmp_path)
 
@@ -285,7 +298,8 @@ def test_cli_eval_end_to_end_and_resume(dataset_dir, index_dir, tmp_path, monkey
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     monkeypatch.chdir(tmp_path)
     run = tmp_path / "run"
-    args = ["eval", str(dataset_dir), "--mode", "agent", "--index", str(index_dir), "--out", str(run), "--no-program"]
+    args = ["eval", str(dataset_dir), "--mode", "agent", "--index", str(index_dir), "--out", str(run),
+            "--no-program"]
     assert main(args + ["--limit", "3"]) == 0
     metrics = json.loads((run / "metrics.json").read_text())
     for key in ("em", "f1", "recall@2", "recall@5", "questions", "latency_p50_s", "lm_calls_mean",
@@ -293,7 +307,8 @@ def test_cli_eval_end_to_end_and_resume(dataset_dir, index_dir, tmp_path, monkey
         assert key in metrics, key
     assert metrics["questions"] == 3 and metrics["em"] == 1.0
     assert metrics["settings"]["mode"] == "agent" and metrics["settings"]["index"] == str(index_dir)
-    assert {"report.md", "results.csv", "traces.jsonl", "recall_by_hops.png"} <= {p.name for p in run.iterdir()}
+    written = {p.name for p in run.iterdir()}
+    assert {"report.md", "results.csv", "traces.jsonl", "recall_by_hops.png"} <= written
     assert main(args) == 0  # extends the run to all 5 questions
     assert "resuming: 3/5 questions already done" in capsys.readouterr().err
     assert sorted(run_ids(run)) == ["q1", "q2", "q3", "q4", "q5"]
