@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -18,8 +18,8 @@ from tools.progress import Progress
 from tools.settings import IndexSettings
 from tools.types import Chunk, Retriever
 
-if TYPE_CHECKING:
-    from tools.index import Index
+Index = Any
+"""An opened `tools.index.Index` (not imported: `tools.index` itself builds on this module)."""
 
 BASIC = ("bm25", "dense", "hybrid")
 """The retrievers every backend offers."""
