@@ -37,7 +37,7 @@ def build_signature(settings: GraphSettings) -> dict:
 
 
 class GraphComponent:
-    """`tools.index.IndexComponent` writing the knowledge graph to `gen_dir/graph/`.
+    """`tools.backends.IndexComponent` writing the knowledge graph to `gen_dir/graph/`.
 
     Args:
         settings: graph settings (default `GraphSettings()`).
