@@ -154,3 +154,24 @@ def test_unknown_retriever(tmp_path: Path, corpus: Path, settings: IndexSettings
     build_index([corpus], tmp_path / "idx", settings)
     with pytest.raises(RetrieverUnavailableError, match="bm25, dense, hybrid"):
         Index(tmp_path / "idx").retriever("splade")
+
+
+def test_weighted_fusion_empty_queries_and_links(tmp_path: Path, corpus: Path, settings: IndexSettings):
+    from tools.links import follow_links
+
+    settings.fusion.method = "weighted"
+    settings.fusion.dense_weight = 0.7
+    (corpus / "guide.md").write_text("# Guide\n\nBefore you travel, read about volcanoes and the bakery.")
+    build_index([corpus], tmp_path / "idx", settings)
+    index = Index(tmp_path / "idx", settings)
+    assert _docs(index, "hybrid", "rye bread pastries", 1) == ["bakery.md"]
+    for name in ("bm25", "dense", "hybrid"):
+        assert index.retriever(name).search("   ", 3) == [], name
+    # Milvus keeps its vectors in the collection: link ranking encodes the candidates again.
+    assert index.backend.vectors(index, index.store.chunks) is None
+    index.warm()
+    sources = index.retriever("bm25").search("travel guide", 1)
+    assert sources[0].doc_id == "guide.md"
+    linked = follow_links(index, index.links, "When did Mount Keldor erupt?", sources)
+    assert [h.doc_id for h in linked] == ["volcano.md", "bakery.md"]  # both named, ranked by the query
+    assert linked[0].why == {"linked_from": "guide.md#0"}
