@@ -67,8 +67,7 @@ def load_beir(folder: Path, split: str = "test") -> Dataset:
 
 
 def load_qa(folder: Path, split: str | None = None) -> Dataset:
-    """`corpus.jsonl` (or a `docs/` folder of files) + `questions.jsonl` (id, question, answers,
-    supporting_ids)."""
+    """`corpus.jsonl` (or a `docs/` folder of files) + `questions.jsonl` (id, question, answers, supporting_ids)."""
     qpath = folder / "questions.jsonl"
     questions = []
     for row in _read_jsonl(qpath):

@@ -14,8 +14,8 @@ from agent.eval.runner import read_gold
 from agent.trace import iter_traces
 
 CSV_FIELDS = ["qid", "question", "prediction", "gold", "em", "f1", *[f"recall@{k}" for k in RECALL_KS],
-              "status", "stop", "seconds", "lm_calls", "tool_calls", "tokens", "hops", "rounds",
-              "subquestions", "sufficient", "fallbacks"]
+              "status", "stop", "seconds", "lm_calls", "tool_calls", "tokens", "hops", "rounds", "subquestions",
+              "sufficient", "fallbacks"]
 
 
 def _mean(values: list[float]) -> float:
@@ -161,13 +161,13 @@ def render_markdown(scores: list[QuestionScore], metrics: dict[str, Any],
         if key in st:
             lines.append(f"| {key} | `{st[key]}` |")
     lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
-    for key in ("questions", "em", "f1", *[f"recall@{k}" for k in RECALL_KS], "latency_p50_s",
-                "latency_p95_s", "lm_calls_mean", "tool_calls_mean", "tokens_mean", "sufficient_rate"):
+    for key in ("questions", "em", "f1", *[f"recall@{k}" for k in RECALL_KS], "latency_p50_s", "latency_p95_s",
+                "lm_calls_mean", "tool_calls_mean", "tokens_mean", "sufficient_rate"):
         lines.append(f"| {key} | {metrics.get(key)} |")
     lines += ["", "## Where the agent stopped", "", "| stop | questions | meaning |", "|---|---|---|"]
     for name, n in sorted(metrics.get("stop", {}).items(), key=lambda kv: -kv[1]):
-        budget = "a budget ran out: " + name.split(":", 1)[-1] if name.startswith("budget") else ""
-        meaning = STOP_MEANING.get(name, budget)
+        meaning = STOP_MEANING.get(name, "a budget ran out: " + name.split(":", 1)[-1] if name.startswith("budget")
+                                   else "")
         lines.append(f"| {name} | {n} | {meaning} |")
     hops = {k: v for k, v in _by(scores, lambda s: s.hops).items() if k is not None}
     if hops:
