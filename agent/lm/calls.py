@@ -5,7 +5,8 @@ entry may belong to another thread's call. `record_calls()` collects the history
 the calls made inside the block by this thread: DSPy appends each call's entry to every
 module on its (thread-local) caller stack, and the recorder puts itself on that stack.
 Whether a call was answered from the cache, or cut off by `max_tokens`, is then read from
-the call's own entry.
+the call's own entry. With DSPy's history switched off (`disable_history`) nothing is
+recorded, and both read as False.
 """
 
 from __future__ import annotations
