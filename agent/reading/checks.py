@@ -137,9 +137,16 @@ def check_span(answer: str, passages: Sequence[str]) -> Verdict:
 
 
 def echoes(answer: str, question: str) -> bool:
-    """True when the answer is only a name (or phrase) the question already gives."""
+    """True when the answer is only words the question already gives ("Australia" for "in what
+    Australian city"): each of its words is a word of the question or that word with a short ending."""
     key = normalize(answer)
-    return bool(key) and f" {key} " in f" {normalize(question)} "
+    if not key:
+        return False
+    if f" {key} " in f" {normalize(question)} ":
+        return True
+    words = normalize(question).split()
+    return all(any(q.startswith(w) and len(q) - len(w) <= 2 for q in words) for w in key.split() if len(w) > 2) \
+        and any(len(w) > 2 for w in key.split())
 
 
 def check_echo(answer: str, info: QuestionInfo) -> Verdict:

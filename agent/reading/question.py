@@ -37,7 +37,7 @@ _PERSON_NOUNS = tuple(
     "comedian novelist rapper drummer guitarist footballer athlete journalist host presenter "
     "character philosopher emperor general officer senator minister governor premier chef cook "
     "biographer photographer dancer model monk bishop pope saint explorer pilot astronaut godfather "
-    "master chief head commander"
+    "master chief head commander receiver holder champion nominee laureate candidate heir widow"
     .split()
 )
 _COMPARATIVES = (
@@ -126,7 +126,7 @@ def _wh_type(q: str) -> tuple[str, str]:
         r"\bwhat\s+year\b", low
     ):
         return "year", "year"
-    if re.search(r"^when\b|\bwhen\s+(was|were|did|is|does|do|had|has)\b", low) or re.search(
+    if re.search(r"^when\b|\bwhen\s+(was|were|did|is|does|do|had|has)\b|\bwhen\s*\?*$", low) or re.search(
         r"\b(what|which)\s+(date|day|month|time|period|era)\b", low
     ):
         return "date", ""
@@ -248,6 +248,8 @@ class _Chain:
         deps = _refs(final)
         if not deps or re.fullmatch(r"#\d+\??", final.strip()):
             return []
+        if re.fullmatch(r"(?i)(what|who) (is|was|are|were) (the (full |real )?name of )?#\d+\s*\??", final):
+            return self.nodes if len(self.nodes) > 1 else []  # "What is the name of #2?": #2 answers it
         return [*self.nodes, (final, deps)]
 
     def _dangling(self, tok) -> bool:
@@ -265,6 +267,8 @@ class _Chain:
         "the designer of X" (a role or relation noun with "of"), "the film that was shot in Y"."""
         if tok.pos_ != "NOUN" or tok.dep_ not in _RELATIONAL_DEPS:
             return False
+        if tok.dep_ == "pobj" and tok.head.lower_ == "as":
+            return False  # "resigned as the president of X": a role, not a thing to look up
         a, b = self._bounds(tok)
         if any(a <= w <= b for w in self.wh):
             return False
