@@ -1,4 +1,8 @@
-"""The settings screen: LM, fast LM, retriever, mode and rounds budget (in memory, this run only)."""
+"""The settings screen: LM, fast LM, retriever, mode and rounds budget.
+
+Enter in a field (or Apply) changes them for this run; ctrl+s (or "Save to hopper.toml") also writes them
+to `./hopper.toml`, where the next start reads them.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,8 @@ class SettingsScreen(ModalScreen[bool]):
 
     app: HopperApp
 
-    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel"), Binding("ctrl+s", "save", "Save", priority=True)]
+    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel"),
+                Binding("ctrl+s", "save", "Save to hopper.toml", priority=True)]
 
     def __init__(self, focus: str = "", **kwargs: Any):
         super().__init__(**kwargs)
@@ -33,7 +38,7 @@ class SettingsScreen(ModalScreen[bool]):
 
         cfg = self.app.config
         with VerticalScroll(id="settings-box"):
-            yield Static("Settings (for this run; edit hopper.toml to keep them)", classes="screen-title")
+            yield Static("Settings", classes="screen-title")
             with Grid(id="settings-grid"):
                 yield Label("LM", classes="setting-label")
                 yield Input(cfg.lm.model, placeholder="local, local:smollm2 or a LiteLLM id", id="set-lm")
@@ -50,8 +55,10 @@ class SettingsScreen(ModalScreen[bool]):
                             id="set-rounds")
             yield Static(self._index_note(), classes="hint", id="settings-index")
             with Horizontal(id="settings-buttons"):
-                yield Button("Save", variant="primary", id="set-save")
+                yield Button("Apply", variant="primary", id="set-apply")
+                yield Button("Save to hopper.toml", id="set-save")
                 yield Button("Cancel", id="set-cancel")
+            yield Static("Enter in a field or Apply: this run only · ctrl+s: also save to ./hopper.toml", classes="hint")
         yield Footer()
 
     def _index_note(self) -> str:
@@ -77,7 +84,7 @@ class SettingsScreen(ModalScreen[bool]):
             "agent.max_rounds": rounds,
         }
 
-    def action_save(self) -> None:
+    def _checked(self) -> dict[str, Any] | None:
         values = self.values()
         try:
             rounds = int(values["agent.max_rounds"])
@@ -86,10 +93,23 @@ class SettingsScreen(ModalScreen[bool]):
         if rounds < 1:
             self.app.notify("The rounds budget must be a whole number of at least 1.", title="Settings",
                             severity="error")
-            return
+            return None
         values["agent.max_rounds"] = rounds
-        if self.app.apply_settings(values):
+        return values
+
+    def action_apply(self) -> None:
+        values = self._checked()
+        if values is not None and self.app.apply_settings(values):
             self.dismiss(True)
+
+    def action_save(self) -> None:
+        values = self._checked()
+        if values is not None and self.app.save_settings(values) is not None:
+            self.dismiss(True)
+
+    @on(Button.Pressed, "#set-apply")
+    def _apply(self) -> None:
+        self.action_apply()
 
     @on(Button.Pressed, "#set-save")
     def _save(self) -> None:
@@ -101,4 +121,4 @@ class SettingsScreen(ModalScreen[bool]):
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
-        self.action_save()
+        self.action_apply()
