@@ -88,7 +88,7 @@ async def test_citation_selected_with_the_mouse(make, replay):
         await pilot.pause()
         assert main.evidence.citation["chunk_id"] == first["chunk_id"]
         # and the handler maps any turn's link to that turn's citations
-        md = main.answer_view.markdown
+        md = main.answer_view.markdown_of(main.answer_view.current.turn_id)
         md.post_message(Markdown.LinkClicked(md, f"cite:{main.answer_view.current.turn_id}:{last['n']}"))
         await pilot.pause()
         assert main.evidence.citation["chunk_id"] == last["chunk_id"]

@@ -76,7 +76,7 @@ class HelpScreen(ModalScreen[None]):
             for name, rows in help_tables():
                 table = Table(title=name, title_justify="left", title_style="bold", show_header=False,
                               box=None, padding=(0, 1), expand=True)
-                table.add_column(style="bold cyan", no_wrap=True, width=24)
+                table.add_column(style="bold cyan", no_wrap=True, width=20)
                 table.add_column()
                 for keys, desc in rows:
                     table.add_row(keys, desc)

@@ -42,7 +42,7 @@ class MainScreen(Screen):
         Binding("ctrl+y", "copy_answer", "Copy", tooltip="Copy the current answer with its references (OSC 52)"),
         Binding("ctrl+s", "export", "Export", tooltip="Save the session as a Markdown report with references"),
         Binding("ctrl+l", "focus_input", "Ask", show=False, tooltip="Back to the question input"),
-        Binding("left_square_bracket", "other_answer(-1)", "Previous answer", show=False, tooltip="Previous answer: its citations become the list"),
+        Binding("left_square_bracket", "other_answer(-1)", "Previous answer", show=False, tooltip="Previous answer (outside the input): its citations become the list"),
         Binding("right_square_bracket", "other_answer(1)", "Next answer", show=False, tooltip="Next answer (outside the input)"),
         Binding("o", "open_source(False)", "Open source in $PAGER", show=False, tooltip="Open the shown passage's file in $PAGER at the passage"),
         Binding("e", "open_source(True)", "Open source in $EDITOR", show=False, tooltip="Open the shown passage's file in $EDITOR at the passage"),

@@ -38,7 +38,7 @@ class EvidencePane(VerticalScroll):
     """Shows one passage (a citation or a hit) or one run-tree node."""
 
     DEFAULT_CSS = """
-    EvidencePane { height: 1fr; min-height: 5; max-height: 16; border-top: solid $primary 40%; padding: 0 1; }
+    EvidencePane { height: auto; min-height: 3; max-height: 45%; border-top: solid $primary 40%; padding: 0 1; }
     EvidencePane:focus { border-top: solid $accent; }
     EvidencePane > #evidence-head { text-style: bold; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     EvidencePane > #evidence-note { color: $text-muted; height: auto; max-height: 2; }
@@ -49,11 +49,16 @@ class EvidencePane(VerticalScroll):
         self.citation: dict[str, Any] | None = None
         self.page: int | None = None
         self._plain = PLACEHOLDER
+        self.shown = Text()
+        """The passage as drawn (with the quote and injected sentences styled); tests read its spans."""
 
     def compose(self) -> ComposeResult:
         yield Static(PLACEHOLDER, id="evidence-head", markup=False)
         yield Static("", id="evidence-note", markup=False)
         yield Static("", id="evidence-text", markup=False)
+
+    def on_mount(self) -> None:
+        self.show(None)
 
     def _parts(self) -> tuple[Static, Static, Static]:
         return tuple(self.query_one(f"#evidence-{k}", Static) for k in ("head", "note", "text"))  # type: ignore
@@ -67,6 +72,7 @@ class EvidencePane(VerticalScroll):
             head.update(PLACEHOLDER)
             note.update("")
             body.update("")
+            note.display = body.display = False
             return
         text = str(citation.get("text") or "(passage text not available)")
         quote, injected = str(citation.get("quote") or ""), list(citation.get("injection") or [])
@@ -88,6 +94,8 @@ class EvidencePane(VerticalScroll):
         note.update(Text("\n").join(notes))
         note.display = bool(notes)
         body.update(shown)
+        self.shown = shown
+        body.display = True
         self._plain = "\n".join([self._head(citation).plain, *(n.plain for n in notes), text])
         self.scroll_home(animate=False)
         if quote_at:
@@ -113,6 +121,7 @@ class EvidencePane(VerticalScroll):
         note_w.update(Text(note, style="dim"))
         note_w.display = bool(note)
         text.update(Text(body))
+        text.display = True
         self._plain = "\n".join(p for p in (title, note, body) if p)
         self.scroll_home(animate=False)
 

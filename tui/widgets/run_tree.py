@@ -80,7 +80,7 @@ class RunTree(Tree[dict]):
             handler(turn, d)
 
     def active_node(self, turn_id: int) -> TreeNode | None:
-        """The node the turn's run is working on now (marked ▶), None when idle."""
+        """The node the turn's run is working on now (marked ●), None when idle."""
         turn = self._turns.get(turn_id)
         return turn.active if turn else None
 
@@ -106,10 +106,10 @@ class RunTree(Tree[dict]):
         return text
 
     def _relabel(self, turn: _TurnNodes, node: TreeNode, label: Text) -> None:
-        """Set a label, keeping the ▶ marker on the node the run is working on."""
+        """Set a label, keeping the ● marker on the node the run is working on."""
         if node.data is not None:
             node.data["label"] = label
-        node.set_label(Text("▶ ", style="bold cyan") + label if node is turn.active else label)
+        node.set_label(Text("● ", style="bold cyan") + label if node is turn.active else label)
 
     def _set_active(self, turn: _TurnNodes, node: TreeNode | None) -> None:
         previous, turn.active = turn.active, node
