@@ -38,6 +38,15 @@ def _key_line(key: str) -> re.Pattern[str]:
     return re.compile(rf"^\s*(\"{re.escape(key)}\"|{re.escape(key)})\s*=")
 
 
+def _holds(line: str, key: str, value: Any) -> bool:
+    """Whether the `key = ...` line already sets `value`."""
+    try:
+        got = tomllib.loads(line).get(key)
+    except tomllib.TOMLDecodeError:  # a multi-line value: rewrite it
+        return False
+    return got == value and type(got) is type(value)
+
+
 def set_in_text(text: str, values: dict[str, Any]) -> str:
     """`text` (TOML) with each dotted key of `values` set; tables are added at the end when missing."""
     lines = text.splitlines()
@@ -60,7 +69,8 @@ def set_in_text(text: str, values: dict[str, Any]) -> str:
         pattern = _key_line(key)
         at = next((i for i in range(first, end) if pattern.match(lines[i])), None)
         if at is not None:
-            lines[at] = new
+            if not _holds(lines[at], key, value):  # an unchanged line keeps its comment
+                lines[at] = new
         else:
             last = max([i for i in range(first, end) if lines[i].strip() and not lines[i].lstrip().startswith("#")],
                        default=first - 1)

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-QUERY_CHARS = 160  # the tree scrolls sideways; Enter on a query shows it whole
+QUERY_CHARS = 300  # the tree scrolls sideways; Enter on a query shows it whole
 STATUS_STYLE = {"ok": "green", "budget": "yellow", "cancelled": "yellow", "error": "red", "running": "cyan"}
 
 
