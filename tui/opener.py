@@ -22,29 +22,27 @@ def _words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
-def _probe(passage: str, n: int = 8) -> list[str]:
-    """The first words of the passage's first line with enough text (headings and blanks skipped)."""
-    for line in passage.splitlines():
-        words = _words(line)
-        if len(words) >= 4:
-            return words[:n]
-    return _words(passage)[:n]
-
-
 def passage_line(path: str | Path, passage: str) -> int:
-    """1-based line of `path` where `passage` starts (1 when it cannot be found)."""
-    probe = _probe(passage)
-    if not probe:
-        return 1
+    """1-based line of `path` where `passage` starts (1 when it cannot be found).
+
+    The passage's first words are looked up in the file's word stream, so line breaks and
+    Markdown punctuation do not matter; when the start differs (a reader rewrote it), later
+    words of the passage are tried.
+    """
     try:
-        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return 1
-    for i, line in enumerate(lines):
-        words = _words(line)
-        k = min(len(probe), len(words))
-        if k >= min(4, len(probe)) and any(words[j:j + k] == probe[:k] for j in range(len(words) - k + 1)):
-            return i + 1
+    stream = [(m.group().lower(), n) for n, line in enumerate(text.splitlines(), 1) for m in _WORD.finditer(line)]
+    words = [w for w, _ in stream]
+    wanted = _words(passage)
+    for start in (0, 8, 16, 32):
+        probe = wanted[start:start + 6]
+        if len(probe) < 3:
+            break
+        for i in range(len(words) - len(probe) + 1):
+            if words[i] == probe[0] and words[i:i + len(probe)] == probe:
+                return stream[i][1]
     return 1
 
 
@@ -62,7 +60,7 @@ def pdf_pages(path: str | Path) -> tuple[str, ...]:
 
 def pdf_page(path: str | Path, passage: str) -> int | None:
     """1-based page of the PDF that holds the start of `passage` (None: not found or unreadable)."""
-    probe = " ".join(_probe(passage, 6))
+    probe = " ".join(_words(passage)[:6])
     if not probe:
         return None
     try:
