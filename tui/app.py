@@ -124,8 +124,8 @@ class HopperApp(App):
             self.notify(message.error, title="Agent not ready", severity="error", timeout=6)
         else:
             self.session, self.session_error = message.session, ""
-        self.main.show_empty_state(self.problem())
         self.main.refresh_status()
+        self.main.show_empty_state(self.problem())
 
     def problem(self) -> tuple[str, str, str, str] | None:
         """Why there is no agent, as (title, text, button, action) for the main screen; None when ready."""

@@ -178,6 +178,15 @@ async def test_no_index_shows_an_empty_state_with_the_fix(make, config, tmp_path
         assert app.focused is main.empty_state.query_one("#empty-fix")
         await pilot.press("enter")
         assert app.screen.__class__.__name__ == "CorpusScreen"
+        # the corpus grew (what indexing a folder does): the agent is built again, the answers come back
+        app.session_factory = lambda cfg: ScriptedSession([], answered())
+        app.reload_index()
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.session is not None and not main.empty_state.display and main.answer_view.display
+        assert app.focused is main.question_input
+        await ask(pilot, "Who designed the Verrin lighthouse?")
+        assert "Oska Tamm" in main.answer_view.source
 
 
 async def test_delete_asks_first_and_can_be_undone(make, store):

@@ -92,7 +92,6 @@ class CorpusScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#corpus-docs", DataTable).add_columns("Title", "Chunks", "Source")
         self.query_one("#corpus-progress", ProgressBar).display = False
         self.query_one("#corpus-path", Input).focus()
         self.action_refresh()
@@ -125,7 +124,8 @@ class CorpusScreen(Screen):
             stats.update(f"Index {where}: {counts.get('documents', 0):,} documents · "
                          f"{counts.get('chunks', 0):,} chunks{graph}")
         table = self.query_one("#corpus-docs", DataTable)
-        table.clear()
+        table.clear(columns=True)  # columns again, so their widths follow the new rows
+        table.add_columns("Title", "Chunks", "Source")
         self.sources = {}
         for i, (title, source, n, full) in enumerate(docs[:MAX_ROWS]):
             table.add_row(title if len(title) <= 40 else title[:39] + "…", str(n), source, key=str(i))

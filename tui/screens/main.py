@@ -130,7 +130,20 @@ class MainScreen(Screen):
         if problem is not None:
             empty.show(*problem)
             empty.query_one("#empty-fix").focus()
-        elif self.app.screen is self:
+        elif self.app.screen is self and not self.question_input.disabled:
+            self.question_input.focus()
+
+    def on_screen_resume(self) -> None:
+        self.call_after_refresh(self._focus_usable)
+
+    def _focus_usable(self) -> None:
+        """Back from another screen: focus what is usable (the input, or the empty state's fix)."""
+        if self.app.screen is not self:
+            return
+        if self.empty_state.display:
+            self.empty_state.query_one("#empty-fix").focus()
+        elif not self.question_input.disabled and (self.focused is None or not self.focused.visible
+                                                   or self.empty_state in self.focused.ancestors):
             self.question_input.focus()
 
     @on(EmptyState.Fix)

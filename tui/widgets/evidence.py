@@ -38,7 +38,7 @@ class EvidencePane(VerticalScroll):
     """Shows one passage (a citation or a hit) or one run-tree node."""
 
     DEFAULT_CSS = """
-    EvidencePane { height: auto; min-height: 3; max-height: 45%; border-top: solid $primary 40%; padding: 0 1; }
+    EvidencePane { height: 40%; min-height: 5; border-top: solid $primary 40%; padding: 0 1; }
     EvidencePane:focus { border-top: solid $accent; }
     EvidencePane > #evidence-head { text-style: bold; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     EvidencePane > #evidence-note { color: $text-muted; height: auto; max-height: 2; }
