@@ -81,6 +81,9 @@ async def test_help_screen_lists_every_key_and_closes(make):
         assert app.screen.__class__.__name__ == "HelpScreen"
         await pilot.press("escape", *"Why?")  # in a question, ? is typed
         assert app.main.question_input.value == "Why?" and app.screen is app.main
+        await pilot.press("ctrl+p", *"Help: every", "enter")  # and from the command palette
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "HelpScreen"
 
 
 async def test_input_history_walks_earlier_questions(make, store):

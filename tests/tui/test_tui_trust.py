@@ -49,6 +49,15 @@ async def test_confidence_checks_fallback_and_quote(make):
         start = LIGHT.index("It was designed")
         assert QUOTE_STYLE in styles_at(evidence, start, start + 40)
         assert "highlighted: the sentence that states the answer" in evidence.text
+        session_id = app.session_id
+    # a reopened session shows the same signals (from the saved answer and trace)
+    app = make(ScriptedSession([], result), session_id=session_id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert "confidence **42%** (low)" in app.main.answer_view.source
+        assert "Answered after 1 fallback(s)" in app.main.answer_view.source
+        await pilot.press("tab")
+        assert QUOTE_STYLE in styles_at(app.main.evidence, start, start + 40)
 
 
 async def test_a_confident_checked_answer_shows_no_warning(make):

@@ -1,4 +1,4 @@
-"""Command palette commands: settings (LM, retriever, mode, rounds), sessions, corpus."""
+"""Command palette commands: settings (LM, retriever, mode, rounds), sessions, corpus, help, copy, export."""
 
 from __future__ import annotations
 
@@ -33,6 +33,11 @@ class HopperCommands(Provider):
             ("Corpus", "Add a folder to the index; documents, chunks and graph size", app.action_corpus, True),
             ("Settings", "LM, fast LM, retriever, mode and rounds budget", app.action_settings, True),
             ("Settings: change LM", f"Now: {app.config.lm.model}", partial(app.action_settings, "lm"), True),
+            ("Help: every key", "All keys of every screen (F1)", app.main.action_help, True),
+            ("Copy answer", "The current answer with its references, to the clipboard (ctrl+y)",
+             app.main.action_copy_answer, True),
+            ("Export session", "The session as a Markdown report with references (ctrl+s)",
+             app.main.action_export, True),
         ]
         for name in RETRIEVERS:
             out.append((f"Retriever: {name}", f"Default retriever for rag mode (now {cfg.retriever})",
