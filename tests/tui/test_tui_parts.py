@@ -44,6 +44,11 @@ def test_trust_lines():
         "⚠ **Answered after 2 fallback(s)**: judge: invented passage number 6; answer: answer had no citation",
         "confidence **60%** (medium) · checks 1/2 passed · ✗ `y.bad` why"]
     assert TurnView.from_saved(1, "q", {"answer": "a", "confidence": "n/a"}, "ok").confidence is None
+    # a fallback in planning the search is not a warning about the answer
+    plan = [{"type": "fallback", "data": {"step": "decompose", "reason": "only echoed the question"}},
+            {"type": "fallback", "data": {"step": "rewrite", "reason": "no queries", "node": 1}}]
+    assert trust_lines(TurnView.from_saved(1, "q", {"answer": "a"}, "ok", plan)) == [
+        "_search plan: 2 fallback(s) (decompose, rewrite); see the run tree_"]
 
 
 def test_short_source_path():

@@ -105,11 +105,18 @@ class EvidencePane(VerticalScroll):
             self.find_page(citation, source, text)
 
     def _head(self, c: dict[str, Any]) -> Text:
+        """One line: number, title (shortened first), then the short path and page, which always show."""
         label = f"[{c['n']}] " if c.get("n") is not None else "hit "
-        head = Text(label + str(c.get("title") or "(untitled)"))
         where = shown_source(c)
         if self.page is not None:
             where += f" · p. {self.page}"
+        title = str(c.get("title") or "(untitled)")
+        width = self.scrollable_content_region.width or 80
+        keep = width - len(label) - 12 - 2  # room for the path when the title keeps 12 columns
+        if len(where) > keep > 8:  # a deep path: cut from the left, the file name and page stay
+            where = "…" + where[-(keep - 1):]
+        room = max(12, width - len(label) - len(where) - 2)
+        head = Text(label + (title if len(title) <= room else title[: room - 1] + "…"))
         head.append(f"  {where}", style="dim not bold")
         return head
 

@@ -13,6 +13,8 @@ from types import SimpleNamespace
 from typing import Any
 
 CITE = re.compile(r"\[(\d+)\]")
+ANSWER_STEPS = ("judge", "answer", "read", "synthesis", "check", "verify")
+"""Steps whose fallback changes the answer itself; a decompose or rewrite fallback only changes the search."""
 SHAPES = ("factoid", "list", "compare", "explain")
 
 
@@ -115,10 +117,15 @@ def trust_lines(turn: TurnView) -> list[str]:
     out = []
     if turn.abstained:
         out.append("⚠ **Best guess, below the confidence threshold**: check the evidence before using it.")
-    if turn.fallbacks:
-        reasons = "; ".join(f"{f['step']}: {_escape(str(f['reason']))}" for f in turn.fallbacks[:3])
-        more = f" (+{len(turn.fallbacks) - 3} more)" if len(turn.fallbacks) > 3 else ""
-        out.append(f"⚠ **Answered after {len(turn.fallbacks)} fallback(s)**: {reasons}{more}")
+    answer_fb = [f for f in turn.fallbacks if f["step"] in ANSWER_STEPS]
+    search_fb = [f for f in turn.fallbacks if f["step"] not in ANSWER_STEPS]
+    if answer_fb:
+        reasons = "; ".join(f"{f['step']}: {_escape(str(f['reason']))}" for f in answer_fb[:3])
+        more = f" (+{len(answer_fb) - 3} more)" if len(answer_fb) > 3 else ""
+        out.append(f"⚠ **Answered after {len(answer_fb)} fallback(s)**: {reasons}{more}")
+    if search_fb:
+        steps = ", ".join(dict.fromkeys(str(f["step"]) for f in search_fb))
+        out.append(f"_search plan: {len(search_fb)} fallback(s) ({steps}); see the run tree_")
     parts = []
     if turn.confidence is not None:
         parts.append(f"confidence **{turn.confidence:.0%}** ({confidence_word(turn.confidence)})")
