@@ -120,6 +120,7 @@ async def test_citations_are_numbered_one_to_n_and_reachable_by_keyboard(make):
         await pilot.press("left_square_bracket")
         assert view.current is view.turns[0]
         assert len(view.citation_list.citations) == 5 and "answer 1/2" in view.citation_list.border_title
+        assert main.evidence.citation["title"] == "The Verrin Lighthouse"  # the evidence follows the answer
         await pilot.press("2")
         assert main.evidence.citation["title"] == "Oska Tamm"
         await pilot.press("right_square_bracket", "1")

@@ -160,6 +160,10 @@ class AnswerView(Vertical):
         index = self.turns.index(self.current) if self.current in self.turns else len(self.turns) - 1
         turn = self.turns[max(0, min(len(self.turns) - 1, index + delta))]
         self._set_current(turn, scroll=True)
+        if self.citation_list.citations:  # the evidence pane follows: that answer's first citation
+            self.citation_list.highlighted = 0
+        else:
+            self.post_message(CitationSelected(None))
         return turn
 
     def _set_current(self, turn: TurnView | None, scroll: bool) -> None:
