@@ -195,12 +195,12 @@ class CorpusScreen(Screen):
         """Index `path` into the index, or (None) re-sync every folder it already holds."""
         from tools.errors import HopperError
         from tools.index import build_index
-        from tui.commands.index import components_for
+        from agent.indexing import components_for
 
         cfg = self.app.config
         try:
-            result = build_index([path] if path is not None else [], cfg.index_dir, cfg.index, components=components_for(cfg),
-                                 progress=UIProgress(self))
+            result = build_index([path] if path is not None else [], cfg.index_dir, cfg.index,
+                                 components=components_for(cfg), progress=UIProgress(self))
         except HopperError as exc:
             self.post_message(IndexFinished({}, error=str(exc)))
         except Exception as exc:
