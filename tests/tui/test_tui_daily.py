@@ -225,7 +225,7 @@ async def test_settings_saved_to_hopper_toml(make, config, tmp_path, monkeypatch
         assert app.screen is app.main and config.agent.max_rounds == 3
     text = (tmp_path / "hopper.toml").read_text()
     # the screen's settings are written; unchanged lines keep their comments, other keys stay
-    assert text.startswith('# my project\n[agent]\nmode = "agent"  # keep\nk = 7\nretriever = "hybrid"\n'
+    assert text.startswith('# my project\n[agent]\nmode = "agent"  # keep\nk = 7\nretriever = "auto"\n'
                            'max_rounds = 3\n')
     assert tomllib.loads(text)["lm"]["model"] == "local"
     reread = load_config(env={}, cwd=tmp_path, user_file=tmp_path / "none.toml")

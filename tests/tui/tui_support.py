@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from types import SimpleNamespace
 
-from agent.research import AgentResult, Citation
+from agent.result import AgentResult, Citation
 from agent.trace import Trace, load_trace
 
 DATA = Path(__file__).parent / "data"

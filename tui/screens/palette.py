@@ -22,7 +22,7 @@ class HopperCommands(Provider):
 
     def _commands(self) -> list[tuple[str, str, Callable[[], object], bool]]:
         """(title, help, callback, shown without a query)."""
-        from agent.retrieval import RETRIEVERS
+        from tui.screens.settings import retriever_choices
 
         app = self.app
         cfg = app.config.agent
@@ -39,7 +39,7 @@ class HopperCommands(Provider):
             ("Export session", "The session as a Markdown report with references (ctrl+s)",
              app.main.action_export, True),
         ]
-        for name in RETRIEVERS:
+        for name in retriever_choices():
             out.append((f"Retriever: {name}", f"Default retriever for rag mode (now {cfg.retriever})",
                         partial(app.set_setting, "agent.retriever", name), False))
         for mode in MODES:

@@ -21,6 +21,17 @@ if TYPE_CHECKING:
 MODES = ("agent", "rag", "closed")
 
 
+def retriever_choices() -> tuple[str, ...]:
+    """The retriever names the configuration accepts (`auto` included), in its order."""
+    import typing
+
+    from agent.config import AgentSettings
+    from agent.retrieval import RETRIEVERS
+
+    allowed = typing.get_args(typing.get_type_hints(AgentSettings).get("retriever"))
+    return tuple(allowed) or tuple(RETRIEVERS)
+
+
 class SettingsScreen(ModalScreen[bool]):
     """Edits `app.config`; changing an LM reloads the agent in a worker."""
 
@@ -34,9 +45,8 @@ class SettingsScreen(ModalScreen[bool]):
         self.initial_focus = focus
 
     def compose(self) -> ComposeResult:
-        from agent.retrieval import RETRIEVERS
-
         cfg = self.app.config
+        retrievers = retriever_choices()
         with VerticalScroll(id="settings-box"):
             yield Static("Settings", classes="screen-title")
             with Grid(id="settings-grid"):
@@ -45,8 +55,8 @@ class SettingsScreen(ModalScreen[bool]):
                 yield Label("Fast LM", classes="setting-label")
                 yield Input(cfg.lm.fast_model, placeholder="empty: same as LM", id="set-fast-lm")
                 yield Label("Retriever", classes="setting-label")
-                yield Select([(r, r) for r in RETRIEVERS],
-                             value=cfg.agent.retriever if cfg.agent.retriever in RETRIEVERS else Select.BLANK,
+                yield Select([(r, r) for r in retrievers],
+                             value=cfg.agent.retriever if cfg.agent.retriever in retrievers else retrievers[0],
                              allow_blank=False, id="set-retriever")
                 yield Label("Mode", classes="setting-label")
                 yield Select([(m, m) for m in MODES], value=cfg.agent.mode, allow_blank=False, id="set-mode")
