@@ -365,21 +365,10 @@ class MainScreen(Screen):
         """Enter on a run-tree node: a query in full, a hit's passage, a citation, a verdict."""
         event.stop()
         d = event.node.data or {}
-        kind = d.get("kind")
-        if kind in ("hit", "citation"):
+        passage = None
+        if d.get("kind") in ("hit", "citation"):
             passage = self.app.passage(str(d.get("chunk_id") or ""), turn_id=d.get("turn"))
-            if passage is None:
-                self.evidence.show_text(f"hit {d.get('title') or d.get('chunk_id')}",
-                                        "(passage text not available: the index is not open)")
-                return
-            self.evidence.show({**passage, **({"n": d["n"]} if kind == "citation" else {})})
-        elif kind == "query":
-            hits = f"{d['hits']} hits" if d.get("hits") is not None else "not run yet"
-            self.evidence.show_text(f"{d.get('tool', '?')} query", str(d.get("query") or ""),
-                                    d.get("error") or hits)
-        elif kind in ("judge", "fallback", "check", "injection", "synthesis", "read", "sub", "answer"):
-            self.evidence.show_text(kind, "\n".join(f"{k}: {v}" for k, v in d.items()
-                                                     if k not in ("kind", "label", "turn") and v not in (None, "")))
+        self.evidence.show_node(d, passage)
 
     # -- sessions -----------------------------------------------------------------------------------
     def show_session(self, turns: list[Any]) -> None:

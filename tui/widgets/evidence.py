@@ -132,6 +132,23 @@ class EvidencePane(VerticalScroll):
         self._plain = "\n".join(p for p in (title, note, body) if p)
         self.scroll_home(animate=False)
 
+    def show_node(self, d: dict[str, Any], passage: dict[str, Any] | None = None) -> None:
+        """A run-tree node: a hit or citation as its passage, a query in full, a verdict's fields."""
+        kind = d.get("kind")
+        if kind in ("hit", "citation"):
+            if passage is None:
+                self.show_text(f"hit {d.get('title') or d.get('chunk_id')}",
+                               "(passage text not available: the index is not open)")
+            else:
+                self.show({**passage, **({"n": d["n"]} if kind == "citation" else {})})
+        elif kind == "query":
+            hits = f"{d['hits']} hits" if d.get("hits") is not None else "not run yet"
+            self.show_text(f"{d.get('tool', '?')} query", str(d.get("query") or ""), d.get("error") or hits)
+        elif kind in ("judge", "fallback", "check", "injection", "synthesis", "read", "sub", "answer", "shape",
+                      "budget"):
+            self.show_text(str(kind), "\n".join(f"{k}: {v}" for k, v in d.items()
+                                                if k not in ("kind", "label", "turn") and v not in (None, "")))
+
     def _scroll_to_offset(self, text: str, offset: int) -> None:
         """Scroll so the line holding character `offset` of the passage is in view."""
         body = self.query_one("#evidence-text", Static)
