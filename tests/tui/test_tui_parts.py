@@ -95,3 +95,18 @@ def test_passage_line_and_open_command(tmp_path):
     assert open_command(doc, edit=True, env={})[0] == "vi"
     with pytest.raises(FileNotFoundError, match="re-sync"):
         open_command(tmp_path / "gone.md")
+
+
+def test_tree_labels_of_the_reading_events():
+    from tui.widgets.run_tree import RunTree
+
+    tree = RunTree()
+    tree.start_turn(1, "q?")
+    tree.add_event(1, {"type": "read", "data": {"node": 1, "answer": "the Sarn", "confidence": 0.87,
+                                                "candidates": [{"text": "the Sarn", "score": 2.0}]}})
+    tree.add_event(1, {"type": "read", "data": {"node": 2, "answer": "", "candidates": []}})
+    tree.add_event(1, {"type": "check", "data": {"node": 1, "code": "answer.echo", "ok": False,
+                                                 "reason": "repeats the question"}})
+    labels = [str(leaf.label) for sub in tree.turn_node(1).children for leaf in sub.children]
+    assert labels == ["read: the Sarn  87%", "check ✗ answer.echo: repeats the question",
+                      "read: no answer in the sentences"]

@@ -224,7 +224,13 @@ class RunTree(Tree[dict]):
     def _ev_read(self, turn: _TurnNodes, d: dict) -> None:
         cands = d.get("candidates") or []
         label = Text("read: ", style="cyan")
-        label.append(", ".join(_short(c.get("text"), 30) for c in cands[:3]) or "no candidate", style="dim")
+        if d.get("answer"):
+            label.append(_short(d["answer"], 40), style="bold")
+            if isinstance(d.get("confidence"), (int, float)):
+                label.append(f"  {float(d['confidence']):.0%}", style="dim")
+        else:
+            label.append(", ".join(_short(c.get("text"), 30) for c in cands[:3]) or "no answer in the sentences",
+                         style="dim")
         self._sub(turn, d.get("node")).add_leaf(label, data={"kind": "read", **d})
 
     def _ev_node_answer(self, turn: _TurnNodes, d: dict) -> None:
