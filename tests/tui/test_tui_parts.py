@@ -110,3 +110,23 @@ def test_tree_labels_of_the_reading_events():
     labels = [str(leaf.label) for sub in tree.turn_node(1).children for leaf in sub.children]
     assert labels == ["read: the Sarn  87%", "check ✗ answer.echo: repeats the question",
                       "read: no answer in the sentences"]
+
+
+def test_what_is_happening_now_in_words():
+    from agent.trace import Trace
+    from tui.live import LiveLine, describe_event
+
+    assert describe_event("step", {"kind": "lm", "step": "judge", "node": 2, "text": "judge #2 with the LM"}) == \
+        "judging #2 with the LM…"
+    assert describe_event("step", {"kind": "tool", "step": "bm25_search", "text": "bm25_search Verrin"}) == \
+        "bm25_search Verrin…"
+    assert describe_event("fallback", {"step": "judge", "reason": "invented passage number 6"}) == \
+        "fallback (judge): invented passage number 6"
+    assert describe_event("lm_call", {"step": "read"}) == "LM read done" and describe_event("read", {}) is None
+    live = LiveLine(enabled=False)  # `hopper ask`'s status line uses the same words
+    trace = Trace(subscribers=[live])
+    trace.emit("step", kind="lm", step="decompose", node=None, text="decompose with the LM")
+    assert live.doing == "splitting the question with the LM…"
+    trace.emit("tool_call", node=1, tool="bm25_search", args={"query": "[1] Verrin"}, hits=[], new=[], seconds=0.1,
+               error=None)
+    assert live.tools == 1 and "\\[1] Verrin" in live._text()  # markup in a query is shown, not parsed
