@@ -127,6 +127,6 @@ def test_what_is_happening_now_in_words():
     trace = Trace(subscribers=[live])
     trace.emit("step", kind="lm", step="decompose", node=None, text="decompose with the LM")
     assert live.doing == "splitting the question with the LM…"
-    trace.emit("tool_call", node=1, tool="bm25_search", args={"query": "[1] Verrin"}, hits=[], new=[], seconds=0.1,
+    trace.emit("tool_call", node=1, tool="bm25_search", args={"query": "[b] Verrin"}, hits=[], new=[], seconds=0.1,
                error=None)
-    assert live.tools == 1 and "\\[1] Verrin" in live._text()  # markup in a query is shown, not parsed
+    assert live.tools == 1 and "\\[b] Verrin" in live._text()  # markup in a query is shown, not parsed
