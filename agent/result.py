@@ -20,6 +20,8 @@ class Citation:
     text: str
     quote: str = ""
     """The sentence of the passage that states the answer (or supports the synthesis line)."""
+    context: str = ""
+    """The passage's first sentence, when the quote needs it ("He was born in ..." says who)."""
 
 
 @dataclass

@@ -14,6 +14,7 @@ FLAG_SETTINGS: dict[str, str] = {
     "mode": "agent.mode",
     "retriever": "agent.retriever",
     "max_rounds": "agent.max_rounds",
+    "min_confidence": "agent.min_confidence",
     "program": "agent.program",
     "chunk_size": "index.chunk.size",
     "chunk_overlap": "index.chunk.overlap",
@@ -44,6 +45,14 @@ def add_max_rounds_arg(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--max-rounds", type=int, default=None,
                    help=f"search rounds per sub-question (default {AgentSettings.max_rounds})")
+
+
+def add_min_confidence_arg(p: argparse.ArgumentParser) -> None:
+    from agent.config import AgentSettings
+
+    p.add_argument("--min-confidence", type=float, default=None, metavar="C",
+                   help="below this confidence (0-1) the answer is shown as a best guess "
+                        f"(default {AgentSettings.min_confidence}; 0 never abstains)")
 
 
 def add_lm_args(p: argparse.ArgumentParser) -> None:

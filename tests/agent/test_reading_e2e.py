@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from agent.reading.checks import normalize
+from tests.conftest import DEMO
 
 pytestmark = pytest.mark.slow
 
@@ -22,14 +23,14 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def session(tmp_path_factory, demo_dir):
+def session(tmp_path_factory):
     from agent.config import HopperConfig
     from agent.session import Session
     from tools.index import build_index
 
     cfg = HopperConfig()
     out = tmp_path_factory.mktemp("demo") / "index"
-    build_index([demo_dir / "docs"], out, cfg.index)
+    build_index([DEMO / "docs"], out, cfg.index)
     cfg.index_dir = str(out)
     cfg.lm.cache = False
     return Session(cfg)
