@@ -15,7 +15,9 @@ from typing import Any
 
 import dspy
 
+from agent.budget import run_status
 from agent.config import AgentSettings
+from agent.lm.deadline import BudgetExceeded, deadline
 from agent.modules import (STOP, AnswerModule, ClosedBookModule, DecomposeModule, JudgeModule, Node, RewriteModule,
                            clean_short, echoes_question, norm_text)
 from agent.toolbox import ToolBox
@@ -179,14 +181,20 @@ class ResearchAgent(dspy.Module):
                    settings=asdict(self.settings), started=time.time(), **self.runtime.meta)
         status, error = "ok", None
         try:
-            with dspy.context(**({"lm": self.runtime.lm} if self.runtime.lm is not None else {})):
+            with dspy.context(**({"lm": self.runtime.lm} if self.runtime.lm is not None else {})), \
+                    deadline(self.settings.max_seconds):
                 if mode == "closed":
                     result = self._closed(question, state)
                 elif mode == "rag":
                     result = self._rag(question, state)
                 else:
                     result = self._agent(question, state)
-            status = "budget" if state.stopped else "ok"
+            status = run_status(trace, result.sufficient, state.stopped)
+        except BudgetExceeded:  # the time budget ran out inside an LM call
+            state.stopped = "seconds"
+            trace.emit("budget", reason="seconds", node=None)
+            status = "budget"
+            result = self._result(question, state, INSUFFICIENT, "", [], False, status)
         except RunCancelled:
             status = "cancelled"
             result = self._result(question, state, "Cancelled.", "", [], False, status)
