@@ -152,10 +152,11 @@ ADDRESS = [
 
 _CHECKS = [("ignore", IGNORE), ("reveal", REVEAL), ("answer_with", ANSWER), ("role", ROLE),
            ("address", ADDRESS)]
-_LEADS = {"ignore", "role", "address"}
+_LEADS = {"ignore", "role", "address", "continuation"}
 """Codes whose sentence often only announces the order that the next sentence gives."""
 _ORDER = re.compile(rf"^{_POLITE}(?:{_ASKS})?(?:{_SAY}|answer|tell|reveal|ignore|disregard|forget|always|only|never|"
-                    r"do not|don't|stop|instead|use|give|act|pretend|remember|make sure|every (?:answer|reply|response)"
+                    r"do not|don't|stop|instead|use|give|act|pretend|remember|make sure|call|run|execute|set|open|delete|send|"
+                    r"visit|click|download|include|append|add|translate|every (?:answer|reply|response)"
                     r"|your (?:answer|reply|response|output))\b", _I)
 _SAYS_PAYLOAD = re.compile(rf"(?i:\b{_SAY}\b{_FILL}){_PAY}")
 _PAYLOAD = re.compile(rf"^[{_QUOTES}]?[\w!?' -]{{1,40}}[{_QUOTES}]?[.!]?$")

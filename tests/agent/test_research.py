@@ -312,17 +312,14 @@ def test_documents_are_data_a_planted_instruction_changes_nothing_but_evidence(t
     assert clean.trace.first("run_start").data["settings"] == planted.trace.first("run_start").data["settings"]
     assert planted.short_answer == clean.short_answer == "Oska Tamm" and "BANANA" not in planted.answer
     assert [c.n for c in planted.citations] == [1]
-    # The planted text reached the LM only inside the `passages` input field, never the instructions.
-    shown = 0
-    for call in lm.history:
-        system = call["messages"][0]["content"]
-        assert "IGNORE ALL PREVIOUS" not in system
-        for message in call["messages"][1:]:
-            if "IGNORE ALL PREVIOUS" in message["content"]:
-                shown += 1
-                head = message["content"].split("IGNORE ALL PREVIOUS")[0]
-                assert head.rfind("[[ ## passages ## ]]") > head.rfind("[[ ## question ## ]]")
-    assert shown >= 1  # the judge or the answer step did read the planted passage
+    # The planted sentences never reached the LM (agent.guard scrubbed them); the rest of the
+    # passage did, and the trace says what was removed.
+    prompts = [m["content"] for call in lm.history for m in call["messages"]]
+    assert not any("IGNORE ALL PREVIOUS" in p or "BANANA" in p or "delete_files" in p for p in prompts)
+    assert any("welcomes visitors" in p for p in prompts)
+    flagged = planted.trace.of_type("injection")
+    assert [e.data["chunk_id"].split("#")[0] for e in flagged] == ["leaflet.md"]
+    assert len(flagged[0].data["sentences"]) == 3 and not clean.trace.of_type("injection")
 
 
 def test_long_passages_are_cut_to_the_sentences_that_bear_on_the_question():
