@@ -87,6 +87,9 @@ ANSWER = [
     # an order (imperative, or a request however polite) to answer/say/output a given text
     re.compile(rf"(?i:^{_POLITE}(?:{_ASKS})?{_POLITE}{_SAY}\b{_FILL}){_PAY}"),
     re.compile(rf"(?i:\b{_ASKS}{_POLITE}{_SAY}\b{_FILL}){_PAY}"),
+    # "reply with the following text:" (the payload on the next line)
+    re.compile(rf"(?i:^{_POLITE}(?:{_ASKS})?{_SAY}\b\s+(?:with|by saying|exactly|only)\s+(?:only\s+)?(?:the following|this)"
+               r"\b[^.!?]{0,20}:\s*$)"),
     # "answer every question with ...", "to every question, reply ..."
     re.compile(r"\b(?:answer|respond|reply)\s+(?:to\s+)?(?:every|all|any|each|the next|future|subsequent|"
                r"the user's|users'?)\s+(?:\w+\s+)?(?:questions?|quer(?:y|ies)|prompts?|requests?|messages?)\b"

@@ -158,7 +158,7 @@ class ToolBox:
             title, text, sentences = self._scrubbed[hit.chunk_id]
             if not sentences:
                 out.append(hit)
-            elif text.strip():
+            elif _has_content(text, title):
                 out.append(dataclasses.replace(hit, title=title, text=text,
                                                why={**hit.why, "injection": sentences}))
         return out
@@ -184,3 +184,9 @@ class ToolBox:
             if cid in store and len(hits) < k:
                 hits.append(Hit.from_chunk(store.get(cid), 1.0 / (len(hits) + 1), "graph"))
         return hits
+
+
+def _has_content(text: str, title: str) -> bool:
+    """Whether a scrubbed passage still says anything beyond its own title."""
+    rest = re.sub(r"^\s*#+\s*", "", text, flags=re.M).strip()
+    return bool(rest) and rest != title.strip()
