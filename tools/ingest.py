@@ -56,6 +56,8 @@ def make_document(doc_id: str, title: str, text: str, source: str, **metadata) -
 
 _SAMPLE = 64 * 1024
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_COMMON_ENCODINGS = ("cp1252", "latin_1", "iso8859_15", "utf_16", "shift_jis", "gb18030", "big5", "euc_kr",
+                     "cp1251", "koi8_r")
 _CONTROL = bytes(c for c in range(32) if chr(c) not in "\t\n\r\f\v\x1b")
 
 
@@ -85,11 +87,18 @@ def decode_text(raw: bytes) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(raw[: 4 * _SAMPLE]).best()
+    matches = from_bytes(raw[: 4 * _SAMPLE])
+    best = matches.best()
     if best is None or best.encoding is None:
         raise IngestError("binary content, not text (no text encoding fits)")
-    log.debug("decoding as %s", best.encoding)
-    return raw.decode(best.encoding, errors="replace")
+    encoding = best.encoding
+    # Single-byte code pages often fit equally well (cp1250 vs cp1252 on Western text): among
+    # the equally good ones, take the commonest.
+    tied = {m.encoding for m in matches
+            if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.01}
+    encoding = next((e for e in _COMMON_ENCODINGS if e in tied), encoding)
+    log.debug("decoding as %s", encoding)
+    return raw.decode(encoding, errors="replace")
 
 
 def _read_text(path: Path) -> str:
