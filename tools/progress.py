@@ -48,10 +48,12 @@ class LineProgress:
     LABELS = {"read": "reading", "embed": "embedding", "bm25": "BM25 index", "graph": "graph extraction",
               "milvus": "Milvus insert"}
 
-    def __init__(self, stream: TextIO | None = None, interval: float = 5.0,
+    DEFAULT_INTERVAL = 5.0
+
+    def __init__(self, stream: TextIO | None = None, interval: float | None = None,
                  clock: Callable[[], float] = time.monotonic):
         self.stream = stream
-        self.interval = interval
+        self.interval = self.DEFAULT_INTERVAL if interval is None else interval
         self.clock = clock
         self._tasks: dict[str, list[float | int | None]] = {}  # task -> [started, last shown, done, total]
 

@@ -12,7 +12,7 @@ class RichProgress:
     LABELS = {"read": "reading", "embed": "embedding", "bm25": "BM25 index", "graph": "graph extraction",
               "milvus": "Milvus insert"}
 
-    def __init__(self, enabled: bool | None = None, *, lines: bool = True, interval: float = 5.0):
+    def __init__(self, enabled: bool | None = None, *, lines: bool = True, interval: float | None = None):
         from rich.console import Console
         from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskProgressColumn,
                                    TextColumn, TimeElapsedColumn, TimeRemainingColumn)
