@@ -27,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from agent.budget import check_prompt_budget
     from agent.session import Session
     from agent.trace import Trace
     from tools.errors import ConfigError, HopperError
@@ -35,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     question = require_text(args.question, "question", 'hopper ask "Who designed the Verrin lighthouse?"')
     cfg = config_from_args(args)
+    check_prompt_budget(question, cfg)  # before the index and the LM are opened
     if cfg.agent.mode != "closed" and not cfg.index_dir:
         raise ConfigError("no index given: pass --index DIR (or set index_dir in hopper.toml), or use --mode closed")
     if cfg.agent.mode == "closed":
