@@ -79,7 +79,8 @@ class LineProgress:
         started, _, done, _ = self._tasks.pop(task)
         took = self.clock() - started
         rate = f" ({done / took:,.1f}/s)" if took > 0 and done else ""
-        self._write(f"{self.LABELS.get(task, task)} done: {done:,} in {_duration(took)}{rate}")
+        count = f": {done:,}" if done else ""
+        self._write(f"{self.LABELS.get(task, task)} done{count} in {_duration(took)}{rate}")
 
     def line(self, task: str) -> str:
         """The current one-line status of `task`: stage, done/total, rate, ETA."""

@@ -182,6 +182,7 @@ class MainScreen(Screen):
     @on(TraceArrived)
     def _trace_arrived(self, message: TraceArrived) -> None:
         try:
+            self.evidence.record(message.event)
             self.tree.add_event(message.turn_id, message.event)
             if message.turn_id == self.running_turn:
                 self.status.add_event(message.event)
@@ -267,6 +268,7 @@ class MainScreen(Screen):
             self.tree.start_turn(turn.id, turn.question)
             for event in turn.events:
                 try:
+                    self.evidence.record(event)
                     self.tree.add_event(turn.id, event)
                 except Exception:
                     log.exception("cannot show a saved trace event of turn %s", turn.id)

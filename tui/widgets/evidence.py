@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 PLACEHOLDER = "Evidence: select a citation ([1], [2] …) to read the cited passage."
+INJECTION_NOTE = "⚠ this passage contains instructions addressed to an assistant; they were ignored"
 
 
 class EvidencePane(VerticalScroll):
@@ -24,6 +25,13 @@ class EvidencePane(VerticalScroll):
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.citation: dict[str, Any] | None = None
+        self.injected: dict[str, list[str]] = {}
+        """chunk id -> sentences addressed to an assistant (from `injection` trace events)."""
+
+    def record(self, event: Any) -> None:
+        """Remember the passages a run found instructions in (`injection` trace events)."""
+        if getattr(event, "type", None) == "injection":
+            self.injected[str(event.data.get("chunk_id"))] = list(event.data.get("sentences") or [])
 
     def compose(self) -> ComposeResult:
         yield Static(PLACEHOLDER, id="evidence-head", markup=False)
@@ -41,6 +49,9 @@ class EvidencePane(VerticalScroll):
         head.update(Text(f"[{citation.get('n', '?')}] {citation.get('title') or '(untitled)'}"))
         meta.update(Text(f"{citation.get('source', '')} · {citation.get('chunk_id', '')}"))
         body.update(Text(citation.get("text") or "(chunk text not available)"))
+        if citation.get("chunk_id") in self.injected:
+            body.update(Text.assemble((INJECTION_NOTE + "\n", "bold yellow"),
+                                      citation.get("text") or "(chunk text not available)"))
         self.scroll_home(animate=False)
 
     @property
@@ -49,4 +60,5 @@ class EvidencePane(VerticalScroll):
         if self.citation is None:
             return PLACEHOLDER
         c = self.citation
-        return f"[{c.get('n')}] {c.get('title')}\n{c.get('source')} · {c.get('chunk_id')}\n{c.get('text', '')}"
+        note = INJECTION_NOTE + "\n" if c.get("chunk_id") in self.injected else ""
+        return f"[{c.get('n')}] {c.get('title')}\n{c.get('source')} · {c.get('chunk_id')}\n{note}{c.get('text', '')}"
