@@ -8,12 +8,12 @@ import time
 
 import pytest
 
-from agent.budget import INSUFFICIENT_LM, check_prompt_budget, question_room
 from agent.config import HopperConfig, load_config
 from agent.research import INSUFFICIENT
 from agent.session import Session
-from tools.errors import InputError
 from tui.cli import main
+
+INSUFFICIENT_LM = "insufficient: unusable LM replies"
 
 DOCS = {
     "lighthouse.md": "# Verrin Lighthouse\nThe Verrin lighthouse was designed by the engineer Oska Tamm in 1869.",
@@ -49,6 +49,8 @@ def remote_config(url: str, index, **agent) -> HopperConfig:
 # ---- the prompt budget, before the run -----------------------------------------------------------------
 
 def test_a_question_longer_than_the_context_is_refused_before_the_run_saying_what_fits(clean_env, capsys):
+    from agent.budget import question_room
+
     question = ("Why " + "is the lighthouse on the hill and not by the sea " * 400).strip()  # 20,000 characters
     start = time.perf_counter()
     code = main(["ask", question, "--index", "no-such-index"])
@@ -62,6 +64,9 @@ def test_a_question_longer_than_the_context_is_refused_before_the_run_saying_wha
 
 
 def test_the_budget_follows_the_settings_and_ordinary_questions_pass():
+    from agent.budget import check_prompt_budget
+    from tools.errors import InputError
+
     cfg = HopperConfig()
     check_prompt_budget(QUESTION, cfg)
     long = "x" * 20_000
@@ -74,6 +79,8 @@ def test_the_budget_follows_the_settings_and_ordinary_questions_pass():
 
 
 def test_the_session_refuses_too_long_questions_too_tui_and_eval_path():
+    from tools.errors import InputError
+
     cfg = HopperConfig()
     cfg.agent.mode = "closed"
     with pytest.raises(InputError, match="too long for the LM"):
@@ -121,7 +128,7 @@ def test_garbage_lm_replies_end_insufficient_with_the_reason(fake_openai, index,
     with fake_openai(reply="lorem ipsum dolor sit amet, <<<>>> ~~~") as srv:
         result = Session(remote_config(srv.url, index), load_program=False).ask(QUESTION, mode=mode)
     assert result.answer == INSUFFICIENT and not result.sufficient
-    assert result.status == INSUFFICIENT_LM == "insufficient: unusable LM replies"
+    assert result.status == INSUFFICIENT_LM
     assert result.trace.first("run_end").data["status"] == INSUFFICIENT_LM
 
 

@@ -3,6 +3,7 @@ traceback, at the CLI and in the TUI."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -116,14 +117,15 @@ def test_any_oserror_on_a_user_path_is_one_line_at_the_cli(tmp_path, capsys, mon
                                    f"check its permissions (chmod/chown) or choose another path")
 
 
-def test_a_symlink_loop_inside_a_folder_is_skipped_with_its_reason_printed_once(tmp_path, docs, capsys):
+def test_a_symlink_loop_inside_a_folder_is_skipped_with_its_reason_printed_once(tmp_path, docs, capsys, caplog):
     (docs / "self.md").symlink_to(docs / "self.md")
     (docs / "back").symlink_to(docs)
     (docs / "latin1.txt").write_bytes("Café society in Zürich: naïve façades, Ångström units.".encode("latin-1"))
     (docs / "blob.txt").write_bytes(bytes(range(256)) * 8)
     code, out, err = hopper(capsys, "index", str(docs), "--index", str(tmp_path / "idx"), "--no-graph")
     assert code == 0
-    text = out + err
+    logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]  # what a log handler shows
+    text = out + err + "\n".join(logged)
     assert text.count(f"skipped {docs / 'self.md'}: symbolic link loop") == 1
     assert text.count(f"skipped {docs / 'back'}: symbolic link loop") == 1
     assert text.count("blob.txt") == 1 and "skipped" in text and "latin1.txt" not in text

@@ -30,8 +30,10 @@ class EvidencePane(VerticalScroll):
 
     def record(self, event: Any) -> None:
         """Remember the passages a run found instructions in (`injection` trace events)."""
-        if getattr(event, "type", None) == "injection":
-            self.injected[str(event.data.get("chunk_id"))] = list(event.data.get("sentences") or [])
+        kind, data = (event.get("type"), event.get("data") or {}) if isinstance(event, dict) else \
+            (getattr(event, "type", None), getattr(event, "data", None) or {})
+        if kind == "injection":
+            self.injected[str(data.get("chunk_id"))] = list(data.get("sentences") or [])
 
     def compose(self) -> ComposeResult:
         yield Static(PLACEHOLDER, id="evidence-head", markup=False)
