@@ -34,7 +34,7 @@ from tools.errors import ConfigError
 log = logging.getLogger(__name__)
 
 RUN_FORMAT = 1
-FINISHED = ("ok", "budget", "error")
+FINISHED = ("ok", "budget", "error", "insufficient: unusable LM replies")
 
 
 class ResumeMismatchError(ConfigError):
