@@ -8,6 +8,7 @@ Every resolved value remembers its source so `hopper config show` can explain it
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 import typing
@@ -280,7 +281,7 @@ def validate(cfg: HopperConfig) -> None:
         if isinstance(value, bool) or not isinstance(value, int | float):
             continue
         allowed = RANGES.get(name, _NONNEG)
-        if value != value or not allowed.admits(value):  # NaN never fits
+        if math.isnan(value) or not allowed.admits(value):  # NaN never fits
             raise ConfigError(f"{name} = {value!r} (from {_origin(cfg, name)}) is out of range: it must be "
                               f"{allowed.describe()}")
     chunk = cfg.index.chunk

@@ -219,7 +219,7 @@ def scrub(text: str) -> tuple[str, list[str]]:
 
 # ----------------------------------------------------------------------------- segmentation
 
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _SENTENCE = re.compile(rf"\S.*?(?:[.!?]+[{_QUOTES})\]]*(?=\s|$)|$)")
 
 

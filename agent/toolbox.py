@@ -188,5 +188,5 @@ class ToolBox:
 
 def _has_content(text: str, title: str) -> bool:
     """Whether a scrubbed passage still says anything beyond its own title."""
-    rest = re.sub(r"^\s*#+\s*", "", text, flags=re.M).strip()
+    rest = re.sub(r"^\s*#+\s*", "", text, flags=re.MULTILINE).strip()
     return bool(rest) and rest != title.strip()

@@ -107,7 +107,7 @@ def _read_text(path: Path) -> str:
 
 def _read_markdown(path: Path) -> tuple[str, str]:
     text = _read_text(path)
-    m = re.search(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", text, flags=re.M)
+    m = re.search(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", text, flags=re.MULTILINE)
     return (m.group(1).strip() if m else ""), text
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import Protocol, TextIO
+from typing import ClassVar, Protocol, TextIO
 
 
 class Progress(Protocol):
@@ -30,7 +30,7 @@ class NullProgress:
 
 
 def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     if seconds < 60:
         return f"{seconds}s"
     if seconds < 3600:
@@ -45,7 +45,7 @@ class LineProgress:
     `hopper: embedding 1,200/7,803 (15%) · 92.1/s · ETA 1m12s`; a last line when the task ends.
     """
 
-    LABELS = {"read": "reading", "embed": "embedding", "bm25": "BM25 index", "graph": "graph extraction",
+    LABELS: ClassVar[dict[str, str]] = {"read": "reading", "embed": "embedding", "bm25": "BM25 index", "graph": "graph extraction",
               "milvus": "Milvus insert"}
 
     DEFAULT_INTERVAL = 5.0

@@ -82,7 +82,7 @@ class HopperLM(dspy.LM):
         def work() -> None:
             try:
                 outcome["value"] = self._call(prompt, messages, kwargs)
-            except BaseException as exc:  # handed to the caller below
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller below
                 outcome["error"] = exc
 
         worker = threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True,

@@ -153,7 +153,7 @@ def test_overlap_must_be_smaller_than_the_chunk(home):
         load_config({"index.chunk.overlap": 300})
 
 
-def test_cli_reports_a_bad_setting_in_one_line(home, capsys):
+def test_cli_reports_an_out_of_range_flag_in_one_line(home, capsys):
     from tui.cli import main
 
     code = main(["search", "lighthouse", "--index", "nowhere", "--rrf-k", "-5"])

@@ -128,7 +128,7 @@ def test_real_binary_is_still_skipped(tmp_path, blob):
     (tmp_path / "data.txt").write_bytes(blob)
     report = IngestReport()
     assert list(iter_documents([tmp_path], report=report)) == []
-    assert [s.reason for s in report.skipped][0].startswith("binary content, not text")
+    assert report.skipped[0].reason.startswith("binary content, not text")
 
 
 def test_a_skip_reason_is_logged_at_debug_level_only(tmp_path, caplog):

@@ -76,7 +76,8 @@ def _without_dac_override(*argv: str) -> subprocess.CompletedProcess:
     else:
         cmd = [setpriv, "--bounding-set", "-dac_override,-dac_read_search", sys.executable, "-m", "tui.cli", *argv]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=300,
+                          check=False)
 
 
 def test_an_index_folder_the_user_cannot_write_is_one_line_and_the_old_index_stays(tmp_path, docs):
