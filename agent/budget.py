@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tools.errors import InputError
@@ -23,6 +24,8 @@ QUESTION_COPIES = 2
 """The answer step shows the question and, in its notes, the sub-questions made from it."""
 
 INSUFFICIENT_LM = "insufficient: unusable LM replies"
+_UNUSABLE = re.compile(r"unparseable |unusable reply|reply .* (?:refused|is neither|names none)")
+"""Fallback reasons (`agent.modules`, `agent.reading.reader`) that mean the LM's reply was of no use."""
 
 
 def estimate_tokens(text: str) -> int:
@@ -69,8 +72,7 @@ def run_status(trace: Any, sufficient: bool, stopped: str = "") -> str:
     if sufficient:
         return "ok"
     steps = [e for e in trace.events if e.type == "step" and e.data.get("kind") == "lm"]
-    unusable = [e for e in trace.events if e.type == "fallback"
-                and str(e.data.get("reason", "")).startswith("unparseable")]
+    unusable = [e for e in trace.events if e.type == "fallback" and _UNUSABLE.match(str(e.data.get("reason", "")))]
     if steps and len(unusable) >= len(steps):
         return INSUFFICIENT_LM
     return "ok"
