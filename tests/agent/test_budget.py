@@ -125,8 +125,10 @@ def test_each_remote_call_gets_at_most_the_time_left(fake_openai, index):
 
 @pytest.mark.parametrize("mode", ["rag", "agent"])
 def test_garbage_lm_replies_end_insufficient_with_the_reason(fake_openai, index, mode):
+    # A yes/no question: no span of the passages can stand in for the LM's verdict.
     with fake_openai(reply="lorem ipsum dolor sit amet, <<<>>> ~~~") as srv:
-        result = Session(remote_config(srv.url, index), load_program=False).ask(QUESTION, mode=mode)
+        result = Session(remote_config(srv.url, index), load_program=False).ask(
+            "Was the Verrin lighthouse designed by Oska Tamm?", mode=mode)
     assert result.answer == INSUFFICIENT and not result.sufficient
     assert result.status == INSUFFICIENT_LM
     assert result.trace.first("run_end").data["status"] == INSUFFICIENT_LM
