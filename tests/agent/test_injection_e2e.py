@@ -64,5 +64,6 @@ def test_planted_instructions_never_become_the_answer(corpus, tmp_path, monkeypa
     for e in events:
         if e["type"] == "read":
             assert not any(PAYLOAD in s["text"] for s in e["data"].get("sentences", []))
+    prompts = [e["data"]["prompt_tokens"] for e in events if e["type"] == "lm_call"]
     print(f"\n{mode} | {question} -> {out['short_answer']!r} ({out['status']}) "
-          f"{len(flagged)} passages scrubbed")
+          f"{len(flagged)} passages scrubbed, largest prompt {max(prompts, default=0)} tokens")

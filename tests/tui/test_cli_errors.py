@@ -180,3 +180,15 @@ async def test_an_oserror_in_the_tui_is_one_notification_with_the_fix(make, tmp_
         await settle(app, pilot)
         errors = [n.message for n in app._notifications if n.severity == "error"]
         assert errors and errors[0].startswith(f"{tmp_path / 'program.json'}: is a directory; it is a folder")
+
+
+@pytest.mark.asyncio
+async def test_a_setting_out_of_range_is_refused_in_the_tui_too(make, replay):
+    app = make(replay)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert app.apply_settings({"agent.max_rounds": -3}) is False
+        await pilot.pause()
+        assert app.config.agent.max_rounds != -3
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert errors == ["agent.max_rounds = -3 (from tui) is out of range: it must be between 1 and 50"]
