@@ -58,9 +58,11 @@ def check_prompt_budget(question: str, cfg: Any) -> None:
     fits = max(0, int(room * CHARS_PER_TOKEN))
     source = cfg.sources.get("lm.n_ctx", "default")
     raise InputError(
-        f"the question is too long for the LM: about {need:,} tokens ({len(question):,} characters), but with "
+        f"the question is too long for the LM: about {need:,} tokens ({len(question):,} characters), but "
+        f"with "
         f"lm.n_ctx = {cfg.lm.n_ctx:,} (from {source}), lm.max_tokens = {cfg.lm.max_tokens:,} and "
-        f"agent.evidence_k = {cfg.agent.evidence_k} passages, about {fits:,} characters fit: shorten the question "
+        f"agent.evidence_k = {cfg.agent.evidence_k} passages, about {fits:,} characters fit: shorten the "
+        f"question "
         f"to its point (index long text with `hopper index` and ask about it instead)")
 
 
@@ -72,7 +74,8 @@ def run_status(trace: Any, sufficient: bool, stopped: str = "") -> str:
     if sufficient:
         return "ok"
     steps = [e for e in trace.events if e.type == "step" and e.data.get("kind") == "lm"]
-    unusable = [e for e in trace.events if e.type == "fallback" and _UNUSABLE.match(str(e.data.get("reason", "")))]
+    unusable = [e for e in trace.events
+                if e.type == "fallback" and _UNUSABLE.match(str(e.data.get("reason", "")))]
     if steps and len(unusable) >= len(steps):
         return INSUFFICIENT_LM
     return "ok"

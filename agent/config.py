@@ -239,7 +239,7 @@ class Range:
         low = "" if self.low is None else f"{'>' if self.open_low else '>='} {num(self.low)}"
         high = "" if self.high is None else f"<= {num(self.high)}"
         if low and high:
-            return f"between {num(self.low)} and {num(self.high)}" if not self.open_low else f"{low} and {high}"
+            return f"{low} and {high}" if self.open_low else f"between {num(self.low)} and {num(self.high)}"
         return low or high
 
 
@@ -252,12 +252,14 @@ _PERCENT = Range(0, 100)
 RANGES: dict[str, Range] = {
     # lm
     "lm.temperature": Range(0, 2), "lm.max_tokens": Range(1, 1_000_000), "lm.n_ctx": Range(512, 10_000_000),
-    "lm.n_threads": Range(0, 1024), "lm.timeout_s": Range(0, 86_400, open_low=True), "lm.retries": Range(0, 20),
+    "lm.n_threads": Range(0, 1024), "lm.timeout_s": Range(0, 86_400, open_low=True),
+    "lm.retries": Range(0, 20),
     # agent
     "agent.k": Range(1, 1000), "agent.max_rounds": Range(1, 50), "agent.max_tool_calls": Range(1, 100_000),
     "agent.max_tokens": Range(1), "agent.max_seconds": Range(0, 7 * 86_400, open_low=True),
     "agent.max_subquestions": Range(1, 50), "agent.evidence_k": Range(1, 1000),
-    "agent.read_passages": Range(1, 1000), "agent.read_sentences": Range(1, 1000), "agent.min_confidence": _UNIT,
+    "agent.read_passages": Range(1, 1000), "agent.read_sentences": Range(1, 1000),
+    "agent.min_confidence": _UNIT,
     # index
     "index.chunk.size": Range(16, 1_000_000), "index.chunk.overlap": _NONNEG, "index.chunk.max_file_mb": _POS,
     "index.embed.batch_size": Range(1, 1_000_000), "index.embed.threads": Range(0, 1024),
@@ -298,7 +300,8 @@ def validate(cfg: HopperConfig) -> None:
                               f"{allowed.describe()}")
     chunk = cfg.index.chunk
     if chunk.overlap >= chunk.size:
-        raise ConfigError(f"index.chunk.overlap = {chunk.overlap} (from {_origin(cfg, 'index.chunk.overlap')}) "
+        raise ConfigError(f"index.chunk.overlap = {chunk.overlap} (from "
+                          f"{_origin(cfg, 'index.chunk.overlap')}) "
                           f"must be smaller than index.chunk.size = {chunk.size} "
                           f"(from {_origin(cfg, 'index.chunk.size')})")
 

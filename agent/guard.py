@@ -45,23 +45,29 @@ class Flag:
 _I = re.IGNORECASE
 _POLITE = (r"(?:(?:please|kindly|now|instead|just|only|always|simply|and|then|so|also|first|finally|"
            r"from now on|henceforth|hereafter|in (?:every|each|all) (?:cases?|answers?)),?\s+)*")
-_ASKS = (r"(?:you (?:must|should|shall|will|need to|have to|are to|are required to|are instructed to|may only)\s+"
+_ASKS = (r"(?:you (?:must|should|shall|will|need to|have to|are to|are required to|are instructed to|may "
+         r"only)\s+"
          r"|(?:could|would|can|will) you (?:please |kindly )?"
          r"|i (?:want|need|would like|'d like|expect|ask|require) you to "
          r"|i (?:would|'d) (?:really )?(?:appreciate|be grateful|love) (?:it )?if you (?:could |would )?"
          r"|(?:it is|it's) (?:important|essential|vital|crucial|mandatory) (?:that you |to )"
          r"|(?:make sure|be sure|remember) (?:that you |you |to )"
          r"|(?:your task is|the task is|you are asked) to )")
-_SAY = (r"(?:answer|answers|answered|respond|responds|responded|reply|replies|replied|say|says|said|output|print|"
+_SAY = (r"(?:answer|answers|answered|respond|responds|responded|reply|replies|replied|say|says|said|output|"
+        r"print|"
         r"write|return|state|type|repeat|begin|start|end)")
 
 IGNORE = [
-    re.compile(r"\b(?:ignore|disregard|forget|override|bypass|skip|abandon|discard|set aside|pay no attention to|"
+    re.compile(r"\b(?:ignore|disregard|forget|override|bypass|skip|abandon|discard|set aside|pay no "
+               r"attention to|"
                r"do not follow|don't follow|stop following|no longer follow)\b[^.!?]{0,50}?"
-               r"\b(?:instructions?|prompts?|rules|directions|directives?|guidelines|guidance|commands?|context|"
-               r"constraints|programming|orders|system message|everything (?:above|before|else|you (?:were|have been) told))\b",
+               r"\b(?:instructions?|prompts?|rules|directions|directives?|guidelines|guidance|commands?|"
+               r"context|"
+               r"constraints|programming|orders|system message|everything (?:above|before|else|you (?:were|"
+               r"have been) told))\b",
                _I),
-    re.compile(r"\b(?:ignore|forget|disregard)\s+(?:all|everything)\s+(?:above|before|that came before|prior)\b", _I),
+    re.compile(r"\b(?:ignore|forget|disregard)\s+(?:all|everything)\s+(?:above|before|that came before|prior)"
+               r"\b", _I),
     # French, German, Spanish, Italian, Portuguese
     re.compile(r"\b(?:ignore[zr]?|oublie[zr]?|ne (?:tenez|tiens) (?:pas|plus) compte d[e'])\b[^.!?]{0,50}?"
                r"\b(?:instructions?|consignes?|directives?|règles|ordres)\b", _I),
@@ -73,13 +79,17 @@ IGNORE = [
                r"\b(?:istruzioni|regole|instruções|instrucoes|regras)\b", _I),
 ]
 
-_FILL = (r"(?:\s*(?:with|only|just|exactly|simply|always|nothing but|the following|back|that|by saying|saying|"
-         r"to (?:every|all|any|each|the) (?:\w+ )?(?:questions?|quer(?:y|ies)|prompts?|requests?|messages?|users?)|"
+_FILL = (r"(?:\s*(?:with|only|just|exactly|simply|always|nothing but|the following|back|that|by saying|"
+         r"saying|"
+         r"to (?:every|all|any|each|the) (?:\w+ )?(?:questions?|quer(?:y|ies)|prompts?|requests?|messages?|"
+         r"users?)|"
          r"(?:the )?(?:word|phrase|text|string|sentence|message|answer)|in (?:all )?(?:caps|capitals)|"
-         r"par|avec|uniquement|seulement|toujours|nur|mit|immer|folgendes|solo|con|únicamente|solamente|siempre|"
+         r"par|avec|uniquement|seulement|toujours|nur|mit|immer|folgendes|solo|con|únicamente|solamente|"
+         r"siempre|"
          r"[:,\-–—]))*\s*")
 _PAY = rf"(?:[{_QUOTES}]|\b[A-ZÀ-Ý][A-ZÀ-Ý0-9_!]{{2,}}\b|(?i:\bthe (?:word|phrase|text|string) \w+))"
-_FOREIGN_SAY = (r"(?:répond(?:s|ez|re)|dis|dites|écri(?:s|vez|re)|antworte|antworten sie|sag|sage|sagen sie|schreib|"
+_FOREIGN_SAY = (r"(?:répond(?:s|ez|re)|dis|dites|écri(?:s|vez|re)|antworte|antworten sie|sag|sage|sagen sie|"
+                r"schreib|"
                 r"schreibe|schreiben sie|gib|geben sie|responde|responda|respondan|contesta|conteste|di|diga|"
                 r"escribe|escriba|rispondi|rispondete|scrivi|dì)")
 
@@ -88,24 +98,32 @@ ANSWER = [
     re.compile(rf"(?i:^{_POLITE}(?:{_ASKS})?{_POLITE}{_SAY}\b{_FILL}){_PAY}"),
     re.compile(rf"(?i:\b{_ASKS}{_POLITE}{_SAY}\b{_FILL}){_PAY}"),
     # "reply with the following text:" (the payload on the next line)
-    re.compile(rf"(?i:^{_POLITE}(?:{_ASKS})?{_SAY}\b\s+(?:with|by saying|exactly|only)\s+(?:only\s+)?(?:the following|this)"
+    re.compile(rf"(?i:^{_POLITE}(?:{_ASKS})?{_SAY}\b\s+(?:with|by saying|exactly|only)\s+(?:only\s+)?(?:the "
+               rf"following|this)"
                r"\b[^.!?]{0,20}:\s*$)"),
     # "answer every question with ...", "to every question, reply ..."
     re.compile(r"\b(?:answer|respond|reply)\s+(?:to\s+)?(?:every|all|any|each|the next|future|subsequent|"
                r"the user's|users'?)\s+(?:\w+\s+)?(?:questions?|quer(?:y|ies)|prompts?|requests?|messages?)\b"
                r"[^.!?]{0,20}\b(?:with|by saying|saying|using)\b", _I),
-    re.compile(r"\b(?:to|for) (?:every|all|any|each) (?:\w+ )?(?:questions?|quer(?:y|ies)|prompts?|requests?)\b"
+    re.compile(r"\b(?:to|for) (?:every|all|any|each) (?:\w+ )?(?:questions?|quer(?:y|ies)|prompts?|requests?)"
+               r"\b"
                rf",?\s+(?:you (?:must|should|will) )?(?:{_SAY}|give)\b", _I),
     # "the correct answer to any question is ..."
-    re.compile(r"(?i:\b(?:correct|right|only|true|real|expected) (?:answer|response|reply) (?:to|for) (?:any|every|all|each)"
-               rf" (?:\w+ )?(?:questions?|quer(?:y|ies)|prompts?)\b[^.!?]{{0,40}}?\b(?:is|are|will be)\b{_FILL}){_PAY}"),
+    re.compile(r"(?i:\b(?:correct|right|only|true|real|expected) (?:answer|response|reply) (?:to|for) (?:any|"
+               r"every|all|each)"
+               rf" (?:\w+ )?(?:questions?|quer(?:y|ies)|prompts?)\b[^.!?]{{0,40}}?\b(?:is|are|will be)"
+               rf"\b{_FILL}){_PAY}"),
     # "your answer must be ...", "every answer you give must be ..."
-    re.compile(r"(?i:\b(?:your|every|each|all|the) (?:final |only |next |one )?(?:answers?|responses?|replies|outputs?)"
-               r"(?: you (?:give|write|produce|return))?\s+(?:must|should|shall|will|has to|have to|needs? to|is to|"
-               rf"are to)\s+(?:only\s+|always\s+)?(?:be|say|contain|read|start with|begin with|include|consist of|end with)"
+    re.compile(r"(?i:\b(?:your|every|each|all|the) (?:final |only |next |one )?(?:answers?|responses?|"
+               r"replies|outputs?)"
+               r"(?: you (?:give|write|produce|return))?\s+(?:must|should|shall|will|has to|have to|needs? "
+               r"to|is to|"
+               rf"are to)\s+(?:only\s+|always\s+)?(?:be|say|contain|read|start with|begin with|include|"
+               rf"consist of|end with)"
                rf"\b{_FILL}){_PAY}"),
     # French, German, Spanish, Italian imperatives with a payload
-    re.compile(r"(?i:^(?:(?:veuillez|merci de|s'il vous plaît|s'il te plaît|bitte|por favor|per favore),?\s+)?"
+    re.compile(r"(?i:^(?:(?:veuillez|merci de|s'il vous plaît|s'il te plaît|bitte|por favor|per favore),?\s+)"
+               r"?"
                rf"{_FOREIGN_SAY}(?:\s+(?:bitte|s'il vous plaît|por favor))?\b{_FILL}){_PAY}"),
 ]
 
@@ -116,40 +134,55 @@ REVEAL = [
                r"your (?:prompt|instructions|rules|guidelines|configuration|programming)|"
                r"(?:the )?(?:instructions|prompt) (?:you were given|given to you|above))\b", _I),
     re.compile(r"\b(?:révèle|révélez|affiche[zr]?|montre[zr]?|zeige|zeigen sie|verrate|muestra|revela)\b"
-               r"[^.!?]{0,40}?\b(?:prompt|instructions système|systemanweisung|systemprompt|instrucciones del sistema)\b",
+               r"[^.!?]{0,40}?\b(?:prompt|instructions système|systemanweisung|systemprompt|instrucciones "
+               r"del sistema)\b",
                _I),
 ]
 
 ROLE = [
     re.compile(r"<\|?(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id)\|?>"
                r"|\[/?INST\]|<</?SYS>>|<start_of_turn>|<end_of_turn>", _I),
-    re.compile(r"^\s*#{1,6}\s*(?:instructions?|system(?: prompt)?|response|new instructions?|prompt|assistant)"
+    re.compile(r"^\s*#{1,6}\s*(?:instructions?|system(?: prompt)?|response|new instructions?|prompt|"
+               r"assistant)"
                r"\s*:?\s*$", _I),
     re.compile(r"^\s*\[?(?:system|assistant|developer|user)\]?\s*:\s*(?:you\b|ignore\b|forget\b|always\b|"
                rf"from now on\b|new\b|{_SAY}\b)", _I),
-    re.compile(r"\byou are now (?:an?|the|my|called|named|in|no longer|free|unrestricted|jailbroken|dan\b|going to|"
+    re.compile(r"\byou are now (?:an?|the|my|called|named|in|no longer|free|unrestricted|jailbroken|dan\b|"
+               r"going to|"
                r"operating|acting|playing|a different)", _I),
     re.compile(r"\bfrom now on,?\s+(?:you\b|your\b|always\b|only\b|answer|respond|reply|say)", _I),
-    re.compile(r"\b(?:pretend|imagine) (?:to be|you are|that you are|you're)\b|\broleplay as\b|\brole-play as\b", _I),
-    re.compile(r"\b(?:act|behave) as (?:if you (?:are|were)|an? (?:unrestricted|unfiltered|different|evil|new))", _I),
-    re.compile(r"\b(?:new|updated|real|actual|true) (?:instructions?|rules|task|directives?|system prompt)\s*:", _I),
+    re.compile(r"\b(?:pretend|imagine) (?:to be|you are|that you are|you're)\b|\broleplay as\b|\brole-play "
+               r"as\b", _I),
+    re.compile(r"\b(?:act|behave) as (?:if you (?:are|were)|an? (?:unrestricted|unfiltered|different|evil|"
+               r"new))", _I),
+    re.compile(r"\b(?:new|updated|real|actual|true) (?:instructions?|rules|task|directives?|system prompt)"
+               r"\s*:", _I),
     re.compile(r"\b(?:developer|god|debug|jailbreak|dan) mode\b", _I),
 ]
 
 ADDRESS = [
-    re.compile(r"^(?:hey |hello |hi |dear |ok |okay )?(?:ai|a\.i\.|assistant|ai assistant|chatbot|llm|language model|"
-               r"chatgpt|gpt|claude|gemini|copilot|bot)s?\s*[:,]\s*(?:(?:please|now|from now on|always|just|only|"
-               r"instead|kindly),?\s+)*(?:you\b|ignore|forget|disregard|answer|respond|reply|say|output|print|write|"
+    re.compile(r"^(?:hey |hello |hi |dear |ok |okay )?(?:ai|a\.i\.|assistant|ai assistant|chatbot|llm|"
+               r"language model|"
+               r"chatgpt|gpt|claude|gemini|copilot|bot)s?\s*[:,]\s*(?:(?:please|now|from now on|always|just|"
+               r"only|"
+               r"instead|kindly),?\s+)*(?:you\b|ignore|forget|disregard|answer|respond|reply|say|output|"
+               r"print|write|"
                r"repeat|reveal|tell|stop|do not|don't|when|whatever|no matter)", _I),
-    re.compile(r"\b(?:dear|attention|hey|hello|hi|note (?:to|for)|message (?:to|for)|instructions? (?:to|for)|"
-               r"important (?:note |message )?(?:to|for))\s+(?:the |any |all |every )?(?:ai|a\.i\.|assistants?|"
+    re.compile(r"\b(?:dear|attention|hey|hello|hi|note (?:to|for)|message (?:to|for)|instructions? (?:to|for)"
+               r"|"
+               r"important (?:note |message )?(?:to|for))\s+(?:the |any |all |every )?(?:ai|a\.i\.|"
+               r"assistants?|"
                r"chatbots?|language models?|llms?|gpt|chatgpt|bots?|models?)\b", _I),
-    re.compile(r"\bif you are (?:an?|the) (?:ai|a\.i\.|assistant|ai assistant|language model|large language model|"
+    re.compile(r"\bif you are (?:an?|the) (?:ai|a\.i\.|assistant|ai assistant|language model|large language "
+               r"model|"
                r"llm|chatbot|bot|ai model)\b", _I),
-    re.compile(r"\b(?:ai|a\.i\.|assistants?|chatbots?|language models?|llms?)\s+(?:that is |who is |which is |are )?"
-               r"(?:reading|processing|summari[sz]ing|parsing|answering (?:from|with)) (?:this|these|the following)\b",
+    re.compile(r"\b(?:ai|a\.i\.|assistants?|chatbots?|language models?|llms?)\s+(?:that is |who is |which is "
+               r"|are )?"
+               r"(?:reading|processing|summari[sz]ing|parsing|answering (?:from|with)) (?:this|these|the "
+               r"following)\b",
                _I),
-    re.compile(r"\b(?:cher|chère|liebe[rs]?|querido|querida|caro|cara)\s+(?:assistant|assistente|asistente|ia|ki)\b"
+    re.compile(r"\b(?:cher|chère|liebe[rs]?|querido|querida|caro|cara)\s+(?:assistant|assistente|asistente|"
+               r"ia|ki)\b"
                r"|\b(?:à l'|an die |al |all')(?:ia|ki|assistant|asistente|assistente)\b", _I),
 ]
 
@@ -157,8 +190,10 @@ _CHECKS = [("ignore", IGNORE), ("reveal", REVEAL), ("answer_with", ANSWER), ("ro
            ("address", ADDRESS)]
 _LEADS = {"ignore", "role", "address", "continuation"}
 """Codes whose sentence often only announces the order that the next sentence gives."""
-_ORDER = re.compile(rf"^{_POLITE}(?:{_ASKS})?(?:{_SAY}|answer|tell|reveal|ignore|disregard|forget|always|only|never|"
-                    r"do not|don't|stop|instead|use|give|act|pretend|remember|make sure|call|run|execute|set|open|delete|send|"
+_ORDER = re.compile(rf"^{_POLITE}(?:{_ASKS})?(?:{_SAY}|answer|tell|reveal|ignore|disregard|forget|always|"
+                    rf"only|never|"
+                    r"do not|don't|stop|instead|use|give|act|pretend|remember|make sure|call|run|execute|set|"
+                    r"open|delete|send|"
                     r"visit|click|download|include|append|add|translate|every (?:answer|reply|response)"
                     r"|your (?:answer|reply|response|output))\b", _I)
 _SAYS_PAYLOAD = re.compile(rf"(?i:\b{_SAY}\b{_FILL}){_PAY}")

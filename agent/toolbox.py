@@ -152,7 +152,8 @@ class ToolBox:
                 text, removed = scrub(hit.text)
                 title, removed_title = scrub(hit.title)
                 sentences = removed_title + removed
-                self._scrubbed[hit.chunk_id] = (title if not removed_title else title or hit.doc_id, text, sentences)
+                shown_title = title if not removed_title else title or hit.doc_id
+                self._scrubbed[hit.chunk_id] = (shown_title, text, sentences)
                 if sentences:
                     self.trace.emit("injection", chunk_id=hit.chunk_id, title=hit.title, sentences=sentences)
             title, text, sentences = self._scrubbed[hit.chunk_id]

@@ -45,8 +45,8 @@ class LineProgress:
     `hopper: embedding 1,200/7,803 (15%) · 92.1/s · ETA 1m12s`; a last line when the task ends.
     """
 
-    LABELS: ClassVar[dict[str, str]] = {"read": "reading", "embed": "embedding", "bm25": "BM25 index", "graph": "graph extraction",
-              "milvus": "Milvus insert"}
+    LABELS: ClassVar[dict[str, str]] = {"read": "reading", "embed": "embedding", "bm25": "BM25 index",
+                                        "graph": "graph extraction", "milvus": "Milvus insert"}
 
     DEFAULT_INTERVAL = 5.0
 
@@ -87,7 +87,8 @@ class LineProgress:
         started, _, done, total = self._tasks[task]
         took = max(self.clock() - started, 1e-9)
         rate = done / took
-        parts = [f"{self.LABELS.get(task, task)} {done:,}" + (f"/{total:,} ({100 * done / total:.0f}%)" if total else "")]
+        share = f"/{total:,} ({100 * done / total:.0f}%)" if total else ""
+        parts = [f"{self.LABELS.get(task, task)} {done:,}{share}"]
         parts.append(f"{rate:,.1f}/s")
         if total and rate > 0:
             parts.append(f"ETA {_duration(max(total - done, 0) / rate)}")

@@ -16,7 +16,8 @@ from tui.cli import main
 INSUFFICIENT_LM = "insufficient: unusable LM replies"
 
 DOCS = {
-    "lighthouse.md": "# Verrin Lighthouse\nThe Verrin lighthouse was designed by the engineer Oska Tamm in 1869.",
+    "lighthouse.md": "# Verrin Lighthouse\nThe Verrin lighthouse was designed by the engineer Oska Tamm in "
+                     "1869.",
     "tamm.md": "# Oska Tamm\nOska Tamm was born in the river town of Lowbridge and trained as a mason.",
     "otters.md": "# Otters\nOtters are semi-aquatic mammals that eat fish.",
 }
@@ -51,15 +52,18 @@ def remote_config(url: str, index, **agent) -> HopperConfig:
 def test_a_question_longer_than_the_context_is_refused_before_the_run_saying_what_fits(clean_env, capsys):
     from agent.budget import question_room
 
-    question = ("Why " + "is the lighthouse on the hill and not by the sea " * 400).strip()  # 20,000 characters
+    question = ("Why " + "is the lighthouse on the hill and not by the sea " * 400).strip()  # 20,000 chars
     start = time.perf_counter()
     code = main(["ask", question, "--index", "no-such-index"])
     err = capsys.readouterr().err
     assert code == 2 and time.perf_counter() - start < 5  # not 92 s into a run
     fits = int(question_room(load_config()) * 3)
-    assert err == (f"hopper: error: the question is too long for the LM: about {len(question) // 3 + 1:,} tokens "
-                   f"({len(question):,} characters), but with lm.n_ctx = 4,096 (from default), lm.max_tokens = 512 "
-                   f"and agent.evidence_k = 6 passages, about {fits:,} characters fit: shorten the question to its "
+    assert err == (f"hopper: error: the question is too long for the LM: about {len(question) // 3 + 1:,} "
+                   f"tokens "
+                   f"({len(question):,} characters), but with lm.n_ctx = 4,096 (from default), lm.max_tokens "
+                   f"= 512 "
+                   f"and agent.evidence_k = 6 passages, about {fits:,} characters fit: shorten the question "
+                   f"to its "
                    f"point (index long text with `hopper index` and ask about it instead)\n")
 
 
@@ -89,17 +93,22 @@ def test_the_session_refuses_too_long_questions_too_tui_and_eval_path():
 
 # ---- the run's deadline bounds every LM call -------------------------------------------------------------
 
+MARGIN_S = 10.0
+"""How far past `agent.max_seconds` a run may end (the issue's "one small margin")."""
+
+
 @pytest.mark.parametrize("mode", ["closed", "rag", "agent"])
 def test_a_slow_lm_server_cannot_carry_the_run_past_its_budget(fake_openai, index, mode):
-    with fake_openai(mode="slow", delay=25.0) as srv:
-        session = Session(remote_config(srv.url, index, max_seconds=3.0), load_program=False)
+    with fake_openai(mode="slow", delay=60.0) as srv:
+        session = Session(remote_config(srv.url, index, max_seconds=5.0), load_program=False)
         start = time.perf_counter()
         result = session.ask(QUESTION, mode=mode)
         took = time.perf_counter() - start
-    assert took < 3.0 + 3.0  # budget + a small margin (was: 3 attempts x 25 s)
+    assert took < 5.0 + MARGIN_S  # was: every call waited the full 60 s (timeout 120 s, 2 retries)
     assert result.status == "budget" and result.answer == INSUFFICIENT
     assert [e.data["reason"] for e in result.trace.of_type("budget")] == ["seconds"]
     assert result.trace.first("run_end").data["status"] == "budget"
+    assert len(srv.requests) <= 2  # no retry after the budget ran out
 
 
 def test_each_remote_call_gets_at_most_the_time_left(fake_openai, index):

@@ -32,7 +32,8 @@ def home(tmp_path, monkeypatch):
 def test_precedence_default_user_project_env_flag(home):
     work, user = home
     user.write_text('[lm]\nmodel = "openai/from-user"\nmax_tokens = 100\ntemperature = 0.5\nretries = 1\n')
-    (work / "hopper.toml").write_text('[lm]\nmodel = "openai/from-project"\nmax_tokens = 200\ntemperature = 0.25\n')
+    (work / "hopper.toml").write_text('[lm]\nmodel = "openai/from-project"\nmax_tokens = 200\ntemperature = '
+                                      '0.25\n')
     env = {"HOPPER_LM_MODEL": "openai/from-env", "HOPPER_LM_MAX_TOKENS": "300"}
     cfg = load_config({"lm.model": "openai/from-flag"}, env=env)
     assert cfg.lm.model == "openai/from-flag" and cfg.sources["lm.model"] == "flag"
@@ -140,8 +141,8 @@ def test_every_numeric_setting_has_a_range_and_defaults_fit():
     from agent.config import RANGES, HopperConfig, _leaves, validate
 
     cfg = HopperConfig()
-    numeric = {name for name, f, owner in _leaves(cfg)
-               if isinstance(getattr(owner, f.name), int | float) and not isinstance(getattr(owner, f.name), bool)}
+    values = {name: getattr(owner, f.name) for name, f, owner in _leaves(cfg)}
+    numeric = {name for name, v in values.items() if isinstance(v, int | float) and not isinstance(v, bool)}
     assert numeric - set(RANGES) == set(), "add the new numeric settings to agent.config.RANGES"
     assert set(RANGES) - numeric == set(), "RANGES names a setting that does not exist"
     validate(cfg)  # the defaults themselves are in range

@@ -13,7 +13,8 @@ from tui.cli import main
 pytestmark = pytest.mark.slow
 
 FACTS = {
-    "lighthouse.md": ("Verrin Lighthouse", ["The Verrin lighthouse was designed by the engineer Oska Tamm in 1869.",
+    "lighthouse.md": ("Verrin Lighthouse", ["The Verrin lighthouse was designed by the engineer Oska Tamm in "
+                                            "1869.",
                                             "It stands 31 metres tall on the cliffs north of Lowbridge."]),
     "tamm.md": ("Oska Tamm", ["Oska Tamm was born in the river town of Lowbridge in 1831.",
                               "He trained as a mason before he became an engineer."]),
@@ -31,7 +32,7 @@ QUESTIONS = ["Who designed the Verrin lighthouse?", "When was the Sarn bridge bu
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    """Six documents; the planted passages (every phrasing of `test_guard.INJECTIONS`) sit between the facts."""
+    """Six documents; every phrasing of `test_guard.INJECTIONS` is planted between their facts."""
     root = tmp_path_factory.mktemp("injected")
     docs = root / "docs"
     docs.mkdir()

@@ -48,11 +48,12 @@ def test_hopper_index_prints_progress_lines_when_stderr_is_not_a_terminal(tmp_pa
     monkeypatch.setattr(progress_module.LineProgress, "DEFAULT_INTERVAL", 0.0)  # every update shows
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "long.txt").write_text(" ".join(f"Sentence {i} is about the Verrin lighthouse." for i in range(400)))
-    assert main(["index", str(docs), "--index", str(tmp_path / "idx"), "--no-graph", "--batch-size", "4"]) == 0
+    (docs / "long.txt").write_text(" ".join(f"Sentence {i} is about the lighthouse." for i in range(400)))
+    assert main(["index", str(docs), "--index", str(tmp_path / "i"), "--no-graph", "--batch-size", "4"]) == 0
     err = capsys.readouterr().err
     embed = [ln for ln in err.splitlines() if ln.startswith("hopper: embedding ")]
     assert embed[0].startswith("hopper: embedding started (")
-    assert any(re.fullmatch(r"hopper: embedding \d+/\d+ \(\d+%\) · [\d,.]+/s · ETA \d+(s|m\d\ds)", ln) for ln in embed)
+    line = re.compile(r"hopper: embedding \d+/\d+ \(\d+%\) · [\d,.]+/s · ETA \d+(s|m\d\ds)")
+    assert any(line.fullmatch(ln) for ln in embed)
     assert embed[-1].startswith("hopper: embedding done: ")
 

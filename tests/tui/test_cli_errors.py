@@ -41,7 +41,8 @@ def settings() -> IndexSettings:
 def docs(tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
-    (folder / "lighthouse.md").write_text("# Verrin Lighthouse\nThe Verrin lighthouse was designed by Oska Tamm.")
+    (folder / "lighthouse.md").write_text("# Verrin Lighthouse\nThe Verrin lighthouse was designed by Oska "
+                                          "Tamm.")
     return folder
 
 
@@ -52,7 +53,8 @@ def test_a_symlink_loop_given_as_path_is_one_line(tmp_path, capsys):
     loop.symlink_to(tmp_path / "loop")
     code, _, err = hopper(capsys, "index", str(loop), "--index", str(tmp_path / "idx"), "--no-graph")
     assert code == 2
-    assert one_line_error(err) == (f"hopper: error: {loop}: a symbolic link loop; remove the link or name the "
+    assert one_line_error(err) == (f"hopper: error: {loop}: a symbolic link loop; remove the link or name "
+                                   f"the "
                                    f"real path")
 
 
@@ -74,7 +76,8 @@ def _without_dac_override(*argv: str) -> subprocess.CompletedProcess:
     elif setpriv is None:
         pytest.skip("running as root without setpriv: file permissions cannot be enforced")
     else:
-        cmd = [setpriv, "--bounding-set", "-dac_override,-dac_read_search", sys.executable, "-m", "tui.cli", *argv]
+        cmd = [setpriv, "--bounding-set", "-dac_override,-dac_read_search",
+               sys.executable, "-m", "tui.cli", *argv]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=300,
                           check=False)
@@ -95,13 +98,16 @@ def test_an_index_folder_the_user_cannot_write_is_one_line_and_the_old_index_sta
     finally:
         idx.chmod(0o755)
     assert run.returncode == 2, run.stderr
-    assert one_line_error(run.stderr) == (f"hopper: error: cannot write the index in {idx}: permission denied; "
+    assert one_line_error(run.stderr) == (f"hopper: error: cannot write the index in {idx}: permission "
+                                          f"denied; "
                                           f"check its permissions (chmod/chown) or choose another path")
     assert run_new.returncode == 2
-    assert one_line_error(run_new.stderr).startswith(f"hopper: error: cannot write the index in {parent / 'idx'}: "
+    assert one_line_error(run_new.stderr).startswith(f"hopper: error: cannot write the index in "
+                                                     f"{parent / 'idx'}: "
                                                      f"permission denied; check its permissions")
     index = Index(idx)  # the old generation is still served
-    assert index.generation == before and index.retriever("bm25").search("Verrin", 1)[0].doc_id == "lighthouse.md"
+    assert index.generation == before
+    assert index.retriever("bm25").search("Verrin", 1)[0].doc_id == "lighthouse.md"
 
 
 def test_any_oserror_on_a_user_path_is_one_line_at_the_cli(tmp_path, capsys, monkeypatch):
@@ -118,14 +124,15 @@ def test_any_oserror_on_a_user_path_is_one_line_at_the_cli(tmp_path, capsys, mon
                                    f"check its permissions (chmod/chown) or choose another path")
 
 
-def test_a_symlink_loop_inside_a_folder_is_skipped_with_its_reason_printed_once(tmp_path, docs, capsys, caplog):
+def test_a_symlink_loop_inside_a_folder_is_skipped_with_its_reason_printed_once(tmp_path, docs, capsys,
+                                                                                 caplog):
     (docs / "self.md").symlink_to(docs / "self.md")
     (docs / "back").symlink_to(docs)
-    (docs / "latin1.txt").write_bytes("Café society in Zürich: naïve façades, Ångström units.".encode("latin-1"))
+    (docs / "latin1.txt").write_bytes("Café society in Zürich: naïve façades.".encode("latin-1"))
     (docs / "blob.txt").write_bytes(bytes(range(256)) * 8)
     code, out, err = hopper(capsys, "index", str(docs), "--index", str(tmp_path / "idx"), "--no-graph")
     assert code == 0
-    logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]  # what a log handler shows
+    logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]  # a log handler's lines
     text = out + err + "\n".join(logged)
     assert text.count(f"skipped {docs / 'self.md'}: symbolic link loop") == 1
     assert text.count(f"skipped {docs / 'back'}: symbolic link loop") == 1
@@ -142,7 +149,8 @@ def test_an_empty_question_or_query_is_refused(tmp_path, capsys, argv):
     code, out, err = hopper(capsys, *argv, "--index", str(tmp_path / "missing"))
     assert code == 2 and out == ""
     what = "question" if argv[0] == "ask" else "query"
-    assert one_line_error(err).startswith(f"hopper: error: the {what} is empty: give one, e.g. hopper {argv[0]} ")
+    assert one_line_error(err).startswith(f"hopper: error: the {what} is empty: give one, e.g. hopper "
+                                          f"{argv[0]} ")
 
 
 @pytest.mark.parametrize("k", ["0", "-5", "1001"])
@@ -154,9 +162,10 @@ def test_k_out_of_range_is_refused(tmp_path, capsys, k):
 
 def test_negative_max_rounds_is_refused_before_the_run(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("HOPPER_AGENT_MAX_ROUNDS", "-3")
-    code, _, err = hopper(capsys, "ask", "Who designed the Verrin lighthouse?", "--index", str(tmp_path / "x"))
+    code, _, err = hopper(capsys, "ask", "Who designed the lighthouse?", "--index", str(tmp_path / "x"))
     assert code == 2
-    assert one_line_error(err).startswith("hopper: error: agent.max_rounds = -3 (from env HOPPER_AGENT_MAX_ROUNDS)")
+    assert one_line_error(err).startswith("hopper: error: agent.max_rounds = -3 (from env "
+                                          "HOPPER_AGENT_MAX_ROUNDS)")
 
 
 # ---- the TUI boundary ---------------------------------------------------------------------------------
@@ -170,7 +179,8 @@ async def test_an_oserror_in_the_tui_is_one_notification_with_the_fix(make, tmp_
         app.main.ask("Who designed the Verrin lighthouse?")
         await settle(app, pilot)
         errors = [n.message for n in app._notifications if n.severity == "error"]
-        assert errors == [f"{lock}: permission denied; check its permissions (chmod/chown) or choose another path"]
+        assert errors == [f"{lock}: permission denied; check its permissions (chmod/chown) or choose another "
+                          f"path"]
 
     def broken(cfg):
         raise IsADirectoryError(21, "Is a directory", str(tmp_path / "program.json"))
