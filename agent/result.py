@@ -45,11 +45,20 @@ class AgentResult:
     """Lines of a synthesis: [{text, citations: [n, ...]}] (empty for a factoid)."""
 
     def to_dict(self, with_trace: bool = True) -> dict[str, Any]:
-        out = {"question": self.question, "shape": self.shape, "answer": self.answer,
-               "short_answer": self.short_answer, "confidence": self.confidence, "abstained": self.abstained,
-               "checks": self.checks, "items": self.items,
-               "citations": [asdict(c) for c in self.citations], "evidence": self.evidence,
-               "sufficient": self.sufficient, "status": self.status}
+        out = {
+            "question": self.question,
+            "shape": self.shape,
+            "answer": self.answer,
+            "short_answer": self.short_answer,
+            "confidence": self.confidence,
+            "abstained": self.abstained,
+            "checks": self.checks,
+            "items": self.items,
+            "citations": [asdict(c) for c in self.citations],
+            "evidence": self.evidence,
+            "sufficient": self.sufficient,
+            "status": self.status,
+        }
         if with_trace:
             out["trace"] = [asdict(e) for e in self.trace.events]
         return out

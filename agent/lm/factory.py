@@ -17,6 +17,7 @@ from agent.lm.calls import record_calls, truncated
 from agent.lm.errors import redact, to_model_error
 from agent.lm.models import is_local, select_local
 from agent.lm.remote import provider_of, remote_kwargs
+from agent.lm.salvage import salvage
 
 logger = logging.getLogger(__name__)
 
@@ -147,20 +148,41 @@ class HopperJSONAdapter(JSONAdapter):
                     raise
                 logger.info("LM reply did not parse; retrying (%d/%d)", attempt + 1, self.parse_retries)
             else:
-                # A reply cut off by max_tokens that still parsed (JSON repair) is kept: on small
-                # models a cut-off reply is nearly always a repetition loop, and a retry with more
-                # tokens only loops longer. An unparsable cut-off reply is retried with more tokens.
+                # A reply cut off by max_tokens that still parsed (JSON repair, or the complete
+                # fields salvaged by `parse`) is kept: on small models a cut-off reply is nearly
+                # always a repetition loop, and a retry with more tokens only loops longer.
                 return outputs
-            kwargs = self._retry_kwargs(lm, kwargs, calls)
+            kwargs = self._retry_kwargs(lm, kwargs)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def parse(self, signature, completion: str) -> dict[str, Any]:
+        """DSPy's JSON parse; a reply that does not parse (most often one cut off by the token
+        cap) keeps its complete fields, the rest empty, marked `salvaged` with their names."""
+        try:
+            return super().parse(signature, completion)
+        except AdapterParseError:
+            got = {k: v for k, v in salvage(str(completion or "")).items() if k in signature.output_fields}
+            if not got:
+                raise
+            out = {name: got.get(name, _empty(field.annotation)) for name, field in signature.output_fields.items()}
+            return {**out, "salvaged": sorted(got)}
+
     @staticmethod
-    def _retry_kwargs(lm, kwargs: dict[str, Any], calls) -> dict[str, Any]:
-        if _last_truncated(calls):
-            current = kwargs.get("max_tokens") or lm.kwargs.get("max_tokens") or 512
-            return {**kwargs, "max_tokens": int(current) * 2}
+    def _retry_kwargs(lm, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Another try at a slightly higher temperature (a different cache key, so a fresh call)."""
         temperature = kwargs.get("temperature", lm.kwargs.get("temperature")) or 0.0
         return {**kwargs, "temperature": min(1.0, float(temperature) + 0.3)}
+
+
+def _empty(annotation: Any) -> Any:
+    origin = getattr(annotation, "__origin__", None)
+    if annotation is bool:
+        return False
+    if annotation in (int, float):
+        return 0
+    if annotation is list or origin is list:
+        return []
+    return ""
 
 
 def _last_truncated(calls: list[dict[str, Any]]) -> bool:

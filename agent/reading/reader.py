@@ -72,8 +72,14 @@ class ReaderModule(dspy.Module):
         self.extract = dspy.Predict(sig.ReadAnswer, max_tokens=24)
         self.choose = dspy.Predict(sig.ChooseAnswer, max_tokens=24)
 
-    def forward(self, question: str, info: QuestionInfo, sentences: Sequence[Sentence], nlp=None,
-                exclude: Sequence[str] = ()) -> Reading:
+    def forward(
+        self,
+        question: str,
+        info: QuestionInfo,
+        sentences: Sequence[Sentence],
+        nlp=None,
+        exclude: Sequence[str] = (),
+    ) -> Reading:
         """`exclude`: answers already refused for this question (they are not chosen again)."""
         reading = self._forward(question, info, list(sentences), nlp, exclude)
         reading.read = list(sentences)
@@ -95,16 +101,36 @@ class ReaderModule(dspy.Module):
             span = find_span(raw, texts)
             sentence = sentences[span.index]
             answer = _trim(span.text, sentence)
-            return Reading(answer, sentence, _confidence("free", sentence, sentences), "free", raw, verdicts,
-                           fallback=fallback)
+            return Reading(
+                answer,
+                sentence,
+                _confidence("free", sentence, sentences),
+                "free",
+                raw,
+                verdicts,
+                fallback=fallback,
+            )
         # The reply failed a check: choose among the spans that could answer instead.
-        cands = [c for c in candidates(info, sentences, nlp) if normalize(c.text) not in refused] if nlp else []
+        cands = (
+            [c for c in candidates(info, sentences, nlp) if normalize(c.text) not in refused] if nlp else []
+        )
         reason = "; ".join(v.reason for v in failed(verdicts)) or "answer refused before"
         if not cands:
-            return Reading(method="none", raw=raw, checks=verdicts,
-                           fallback=f"reply {raw!r} refused ({reason}) and no candidate span fits")
-        near = next((c for c in cands if normalize(raw) and (normalize(c.text) in normalize(raw)
-                                                             or normalize(raw) in normalize(c.text))), None)
+            return Reading(
+                method="none",
+                raw=raw,
+                checks=verdicts,
+                fallback=f"reply {raw!r} refused ({reason}) and no candidate span fits",
+            )
+        near = next(
+            (
+                c
+                for c in cands
+                if normalize(raw)
+                and (normalize(c.text) in normalize(raw) or normalize(raw) in normalize(c.text))
+            ),
+            None,
+        )
         if near is not None:
             chosen, method = near, "candidate"
         elif len(cands) == 1:
@@ -115,8 +141,16 @@ class ReaderModule(dspy.Module):
             method = "choice" if picked else "candidate"
         sentence = sentences[chosen.sentence]
         conf = _confidence(method, sentence, sentences) + (0.08 if chosen is cands[0] else 0.0)
-        return Reading(chosen.text, sentence, round(min(conf, 1.0), 3), method, raw, verdicts, cands,
-                       fallback=f"reply {raw!r} refused ({reason}): chose {chosen.text!r} among {len(cands)} spans")
+        return Reading(
+            chosen.text,
+            sentence,
+            round(min(conf, 1.0), 3),
+            method,
+            raw,
+            verdicts,
+            cands,
+            fallback=f"reply {raw!r} refused ({reason}): chose {chosen.text!r} among {len(cands)} spans",
+        )
 
     # -- the LM calls ---------------------------------------------------------------------------
     def _ask(self, passages: str, question: str) -> tuple[str, str | None]:
@@ -154,8 +188,15 @@ class ReaderModule(dspy.Module):
         if not answer:
             answer, method = self._choose(passages, question, ["yes", "no"]), "choice"
         conf = BASE_CONFIDENCE["yesno"] if method == "yesno" else BASE_CONFIDENCE["choice"]
-        return Reading(answer, None, conf if answer else 0.0, method if answer else "none", raw, [],
-                       fallback=fallback if answer else f"reply {raw!r} is neither yes nor no")
+        return Reading(
+            answer,
+            None,
+            conf if answer else 0.0,
+            method if answer else "none",
+            raw,
+            [],
+            fallback=fallback if answer else f"reply {raw!r} is neither yes nor no",
+        )
 
     def _option(self, raw, passages, question, info, sentences, fallback) -> Reading:
         answer, method = match_option(raw, info.options) or "", "option"
@@ -163,8 +204,15 @@ class ReaderModule(dspy.Module):
             answer, method = self._choose(passages, question, info.options), "choice"
         sentence = next((s for s in sentences if answer and normalize(answer) in normalize(s.render())), None)
         conf = BASE_CONFIDENCE["option"] if method == "option" else BASE_CONFIDENCE["choice"]
-        return Reading(answer, sentence, conf if answer else 0.0, method if answer else "none", raw, [],
-                       fallback=fallback if answer else f"reply {raw!r} names none of {info.options}")
+        return Reading(
+            answer,
+            sentence,
+            conf if answer else 0.0,
+            method if answer else "none",
+            raw,
+            [],
+            fallback=fallback if answer else f"reply {raw!r} names none of {info.options}",
+        )
 
 
 def _confidence(method: str, sentence: Sentence, sentences: Sequence[Sentence]) -> float:
