@@ -153,8 +153,8 @@ ROLE = [
     re.compile(r"\bfrom now on,?\s+(?:you\b|your\b|always\b|only\b|answer|respond|reply|say)", _I),
     re.compile(r"\b(?:pretend|imagine) (?:to be|you are|that you are|you're)\b|\broleplay as\b|\brole-play "
                r"as\b", _I),
-    re.compile(r"\b(?:act|behave) as (?:if you (?:are|were)|an? (?:unrestricted|unfiltered|different|evil|"
-               r"new))", _I),
+    re.compile(rf"(?:^{_POLITE}|\byou (?:will |must |should |are to |now )?)(?:act|behave) as "
+               r"(?:if you (?:are|were)|an? (?:unrestricted|unfiltered|different|evil|new)\b)", _I),
     re.compile(r"\b(?:new|updated|real|actual|true) (?:instructions?|rules|task|directives?|system prompt)"
                r"\s*:", _I),
     re.compile(r"\b(?:developer|god|debug|jailbreak|dan) mode\b", _I),
