@@ -14,7 +14,9 @@ from dataclasses import asdict
 
 import dspy
 
+from agent.budget import run_status
 from agent.config import AgentSettings
+from agent.lm.deadline import BudgetExceeded, deadline
 from agent.modules import (
     AnswerModule,
     ClosedBookModule,
@@ -81,7 +83,8 @@ class ResearchAgent(LoopSteps, dspy.Module):
                    settings=asdict(self.settings), started=time.time(), **self.runtime.meta)
         status, error = "ok", None
         try:
-            with dspy.context(**({"lm": self.runtime.lm} if self.runtime.lm is not None else {})):
+            with dspy.context(**({"lm": self.runtime.lm} if self.runtime.lm is not None else {})), \
+                    deadline(self.settings.max_seconds):
                 if mode == "closed":
                     result = self._closed(question, state)
                 else:
@@ -90,7 +93,12 @@ class ResearchAgent(LoopSteps, dspy.Module):
                         state.info.subjects = subjects(question, self._nlp())
                     state.ranker = SentenceRanker(index.embedder)
                     result = self._rag(question, state) if mode == "rag" else self._agent(question, state)
-            status = "budget" if state.stopped else "ok"
+            status = run_status(trace, result.sufficient, state.stopped)
+        except BudgetExceeded:  # the time budget ran out inside an LM call
+            state.stopped = "seconds"
+            trace.emit("budget", reason="seconds", node=None)
+            status = "budget"
+            result = self._result(question, state, Composed(INSUFFICIENT, ""))
         except RunCancelled:
             status = "cancelled"
             result = self._result(question, state, Composed("Cancelled.", ""))

@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 
-from agent.config import HopperConfig, _set
+from agent.config import HopperConfig, _set, validate
 from tui.messages import SessionReady, SettingsChanged
 from tui.screens.main import MainScreen
 from tui.screens.palette import HopperCommands
@@ -109,6 +109,10 @@ class HopperApp(App):
             session = factory(self.config)
         except HopperError as exc:
             self.post_message(SessionReady(error=str(exc)))
+        except OSError as exc:  # a path the user named: one line, the path and the fix
+            from tools.errors import describe_os_error
+
+            self.post_message(SessionReady(error=describe_os_error(exc)))
         except Exception as exc:
             log.exception("cannot build the agent session")
             self.post_message(SessionReady(error=f"{type(exc).__name__}: {exc}"))
@@ -299,6 +303,7 @@ class HopperApp(App):
         try:
             for dotted, value in values.items():
                 _set(trial, dotted, value, "tui")
+            validate(trial)
         except HopperError as exc:
             self.notify(str(exc), title="Settings", severity="error")
             return False

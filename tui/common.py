@@ -79,6 +79,25 @@ def config_from_args(args: argparse.Namespace, **extra: Any):
     return load_config(overrides)
 
 
+def require_text(value: str, what: str, example: str) -> str:
+    """`value` stripped; an empty or blank one is a one-line `InputError`."""
+    from tools.errors import InputError
+
+    text = (value or "").strip()
+    if not text:
+        raise InputError(f"the {what} is empty: give one, e.g. {example}")
+    return text
+
+
+def require_k(k: int, flag: str = "-k", high: int = 1000) -> int:
+    """A hit count between 1 and `high`; anything else is a one-line `InputError`."""
+    from tools.errors import InputError
+
+    if not 1 <= k <= high:
+        raise InputError(f"{flag} must be between 1 and {high:,}; got {k}")
+    return k
+
+
 def require_index(cfg) -> str:
     from tools.errors import ConfigError
 

@@ -53,6 +53,13 @@ class HopperLM(dspy.LM):
         return mapped or exc
 
     def __call__(self, prompt=None, *, messages=None, **kwargs):
+        from agent.lm.deadline import time_left
+
+        if time_left() is None:
+            return self._call(prompt, messages, kwargs)
+        return self._call_by_deadline(prompt, messages, kwargs)
+
+    def _call(self, prompt, messages, kwargs):
         try:
             return super().__call__(prompt, messages=messages, **kwargs)
         except LMError as exc:
@@ -60,6 +67,36 @@ class HopperLM(dspy.LM):
             if mapped is exc:
                 raise
             raise mapped from None
+
+    def _call_by_deadline(self, prompt, messages, kwargs):
+        """The call, bounded by the run's deadline (`agent.lm.deadline`): a remote call's timeout
+        is cut to the time left, and whatever the LM does, control returns by the deadline."""
+        import contextvars
+        import threading
+
+        from agent.lm.deadline import BudgetExceeded, bounded, time_left
+
+        timeout, _ = bounded(self.hopper_timeout_s, self.num_retries)  # raises when the budget is spent
+        if isinstance(self.engine, str) and timeout is not None:  # a remote LM: the wire wait too
+            kwargs = {**kwargs, "timeout": _coarse(timeout)}
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                outcome["value"] = self._call(prompt, messages, kwargs)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True,
+                                  name="hopper-lm-call")
+        worker.start()
+        worker.join(max(0.0, time_left() or 0.0))
+        if worker.is_alive():  # left running; its reply is dropped
+            raise BudgetExceeded(f"the run's time budget (agent.max_seconds) ran out waiting for "
+                                 f"{self.hopper_name}: raise agent.max_seconds or use a faster LM")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
 
     async def acall(self, prompt=None, *, messages=None, **kwargs):
         try:
@@ -73,6 +110,12 @@ class HopperLM(dspy.LM):
     def __repr__(self) -> str:  # never shows the key
         base = f", api_base={self.hopper_api_base!r}" if self.hopper_api_base else ""
         return f"HopperLM({self.hopper_name!r}{base}, cache={self.cache})"
+
+
+def _coarse(seconds: float) -> float:
+    """`seconds` rounded down to a 5 s step (1 s steps under 5 s): DSPy keeps one connection pool
+    per distinct timeout, so a handful of values keeps that number small."""
+    return float(max(1, int(seconds))) if seconds < 5 else float(int(seconds) // 5 * 5)
 
 
 class HopperJSONAdapter(JSONAdapter):

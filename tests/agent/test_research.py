@@ -373,6 +373,12 @@ def test_documents_are_data_a_planted_instruction_changes_nothing_but_evidence(t
     assert planted.short_answer == clean.short_answer == "Oska Tamm" and "BANANA" not in planted.answer
     for call in lm.history:  # the planted text never reached the LM's instructions
         assert "IGNORE ALL PREVIOUS" not in call["messages"][0]["content"]
+    # ... nor any other part of a prompt (agent.guard scrubbed it), and the trace says what was removed
+    prompts = [m["content"] for call in lm.history for m in call["messages"]]
+    assert not any("IGNORE ALL PREVIOUS" in p or "BANANA" in p or "delete_files" in p for p in prompts)
+    flagged = planted.trace.of_type("injection")
+    assert [e.data["chunk_id"].split("#")[0] for e in flagged] == ["leaflet.md"]
+    assert len(flagged[0].data["sentences"]) == 3 and not clean.trace.of_type("injection")
 
 
 def test_long_passages_are_cut_to_the_sentences_that_bear_on_the_question():

@@ -23,29 +23,41 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import contextlib
     import json
     import signal
     import threading
 
+    from agent.budget import check_prompt_budget
     from agent.session import Session
-    from tools.errors import ConfigError
+    from agent.trace import Trace
+    from tools.errors import ConfigError, HopperError
+    from tui.common import require_text
     from tui.live import LiveLine
 
+    question = require_text(args.question, "question", 'hopper ask "Who designed the Verrin lighthouse?"')
     cfg = config_from_args(args)
+    check_prompt_budget(question, cfg)  # before the index and the LM are opened
     if cfg.agent.mode != "closed" and not cfg.index_dir:
         raise ConfigError("no index given: pass --index DIR (or set index_dir in hopper.toml), or use --mode closed")
     if cfg.agent.mode == "closed":
         cfg.index_dir = ""
     session = Session(cfg)
     cancel = threading.Event()
+    trace = Trace()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     try:
         with LiveLine(enabled=None if not args.json else False) as live:
-            result = session.ask(args.question, subscribers=[live], cancel=cancel)
+            result = session.ask(question, subscribers=[live], cancel=cancel, trace=trace)
+    except BaseException:
+        if args.trace and trace.events:  # the trace of what ran, even when the run failed
+            with contextlib.suppress(HopperError):
+                _save_trace(trace, args.trace)
+        raise
     finally:
         signal.signal(signal.SIGINT, previous)
     if args.trace:
-        result.trace.save(args.trace)
+        _save_trace(trace, args.trace)
     if args.json:
         out = result.to_dict(with_trace=True)
         print(json.dumps({"answer": out["answer"], "short_answer": out["short_answer"],
@@ -57,6 +69,15 @@ def run(args: argparse.Namespace) -> int:
         return 0 if result.status != "cancelled" else 130
     print_answer(result)
     return 0 if result.status != "cancelled" else 130
+
+
+def _save_trace(trace, path: str) -> None:
+    from tools.errors import path_error
+
+    try:
+        trace.save(path)
+    except OSError as exc:
+        raise path_error(exc, path, "write the trace to") from None
 
 
 def print_answer(result) -> None:

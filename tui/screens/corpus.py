@@ -203,6 +203,10 @@ class CorpusScreen(Screen):
                                  components=components_for(cfg), progress=UIProgress(self))
         except HopperError as exc:
             self.post_message(IndexFinished({}, error=str(exc)))
+        except OSError as exc:  # a path the user named: one line, the path and the fix
+            from tools.errors import describe_os_error
+
+            self.post_message(IndexFinished({}, error=describe_os_error(exc)))
         except Exception as exc:
             log.exception("indexing failed")
             self.post_message(IndexFinished({}, error=f"{type(exc).__name__}: {exc}"))

@@ -214,6 +214,10 @@ class MainScreen(Screen):
                                      history=history)
         except HopperError as exc:
             message, title = str(exc), type(exc).__name__
+        except OSError as exc:  # a path the user named: one line, the path and the fix
+            from tools.errors import describe_os_error
+
+            message, title = describe_os_error(exc), "PathError"
         except Exception as exc:  # never a traceback on screen
             log.exception("agent run failed")
             message, title = f"{type(exc).__name__}: {exc}", "Agent error"
