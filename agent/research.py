@@ -287,7 +287,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
         quotes: list[Sentence] = []
         if last is not None and last.answer:
             short = last.answer
-            confidence = min(n.confidence for n in state.nodes if n.answer)
+            confidence = last.confidence  # the final hop's reading, as calibrated on the tuning questions
             if len(state.nodes) > 1 and all(n.method == "free" for n in state.nodes):
                 confidence = min(1.0, confidence + CHAIN_BONUS)
             for n in reversed(state.nodes):
