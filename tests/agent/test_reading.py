@@ -153,6 +153,10 @@ YESNO = analyse("Was Oska Tamm born in Lowbridge?")
         ("type: who given a year", check_type("1871", WHO), False, "answer.type_mismatch"),
         ("type: who given a pronoun", check_type("he", WHO), False, "answer.type_mismatch"),
         ("type: place given a place", check_type("the Sarn river", RIVER), True, "answer.type_mismatch"),
+        ("type: what-thing given bare dates", check_type("1861–1944", analyse("What is the lighthouse kept by Brask?")),
+         False, "answer.type_mismatch"),
+        ("type: what-thing given a name with a number", check_type("Route 66", analyse("What road is it?")), True,
+         "answer.type_mismatch"),
         (
             "type: a copied sentence is not a short answer",
             check_type("Lowbridge is a market town that lies on the Sarn river near the old ford", RIVER),
