@@ -45,6 +45,17 @@ class LMSettings:
     engine: Literal["auto", "litellm", "lm15"] = "auto"
     """DSPy engine for remote models: `auto` (DSPy's native client where it can, else LiteLLM),
     `litellm` (always LiteLLM), `lm15` (native only)."""
+    n_batch: int = 512
+    """Embedded models: prompt tokens llama.cpp evaluates per batch."""
+    prefix_cache_mb: int = 256
+    """Embedded models: memory for the saved KV state of prompt prefixes (each predictor's
+    instructions and demos), so a call evaluates only what differs; 0 turns prefix reuse off."""
+    fast_grammar: bool = True
+    """Embedded models: greedy JSON decoding checks the best token against the grammar first
+    (same tokens as llama.cpp's grammar sampler, without scanning the whole vocabulary)."""
+    extra_buffers: Literal["auto", "on", "off"] = "auto"
+    """Embedded models: llama.cpp's extra CPU buffer types (weight repacking); `auto` turns them
+    off only on CPUs that advertise AMX, which may trap inside VMs."""
 
 
 @dataclass

@@ -154,10 +154,13 @@ def get_lm(settings: LMSettings, *, fast: bool = False) -> HopperLM:
     common: dict[str, Any] = {"temperature": settings.temperature, "max_tokens": settings.max_tokens,
                               "num_retries": max(0, int(settings.retries)), "cache": bool(settings.cache)}
     if is_local(model):
-        from agent.lm.local import LlamaEngine
+        from agent.lm.local import LlamaEngine, LlamaOptions
 
         spec = select_local(model)
-        engine = LlamaEngine(spec.name, spec.model_id, n_ctx=settings.n_ctx, n_threads=settings.n_threads)
+        options = LlamaOptions(n_ctx=settings.n_ctx, n_threads=settings.n_threads, n_batch=settings.n_batch,
+                               fast_grammar=settings.fast_grammar, extra_buffers=settings.extra_buffers,
+                               prefix_cache_mb=settings.prefix_cache_mb)
+        engine = LlamaEngine(spec.name, spec.model_id, options=options)
         return HopperLM(spec.model_id, hopper_name=model, engine=engine, **common)
     same_provider = not fast or not settings.fast_model or provider_of(settings.fast_model) == provider_of(
         settings.model)
