@@ -89,10 +89,12 @@ def load_model(path: Path, options: LlamaOptions | None = None, **settings: Any)
     `settings` are `LlamaOptions` fields (`load_model(path, n_ctx=1024, n_threads=2)`).
     """
     options = (options or LlamaOptions(**settings)).resolved()
-    key = (str(path), options)
+    key = (str(path), dataclasses.replace(options, prefix_cache_mb=0))  # engines with any bound share it
+    capacity = options.prefix_cache_mb * 1024 * 1024
     with _models_lock:
         loaded = _models.get(key)
         if loaded is not None:
+            loaded.prefixes.capacity_bytes = max(loaded.prefixes.capacity_bytes, capacity)
             return loaded
         try:
             from llama_cpp import Llama
@@ -114,7 +116,7 @@ def load_model(path: Path, options: LlamaOptions | None = None, **settings: Any)
 
             install(llama)  # greedy JSON decoding without checking the whole vocabulary per token
         loaded = LoadedModel(llama, path, options, time.perf_counter() - start,
-                             PrefixStates(options.prefix_cache_mb * 1024 * 1024), formatter=_formatter(llama))
+                             PrefixStates(capacity), formatter=_formatter(llama))
         _install_prefix_hook(loaded)
         logger.info("loaded %s in %.1fs (n_ctx=%d, threads=%d, n_batch=%d)", path.name, loaded.load_seconds,
                     options.n_ctx, options.n_threads, options.n_batch)

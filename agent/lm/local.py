@@ -190,7 +190,7 @@ class LlamaEngine:
         import llama_cpp
 
         llama = loaded.llama
-        call = CallStats(reuse=loaded.options.prefix_cache_mb > 0)
+        call = CallStats(reuse=self.options.prefix_cache_mb > 0)
         if loaded.formatter is not None and len(messages) > 1:
             call.prefix = prefix_tokens(llama, loaded.formatter, messages[:-1])
         llama_cpp.llama_perf_context_reset(llama._ctx.ctx)
