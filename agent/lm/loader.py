@@ -65,10 +65,13 @@ class LoadedModel:
     path: Path
     options: LlamaOptions
     load_seconds: float
-    prefixes: PrefixStates
     lock: threading.Lock = field(default_factory=threading.Lock)
     formatter: Any = None
     """The GGUF's chat template as a llama-cpp-python formatter (None: prefix states are off)."""
+    stores: dict[int, PrefixStates] = field(default_factory=dict)
+    """Prefix-state stores by bound in MiB: engines with the same `prefix_cache_mb` share one."""
+    call: Any = None
+    """The `CallStats` of the call in progress (set under `lock`)."""
 
     @property
     def n_ctx(self) -> int:
@@ -77,6 +80,13 @@ class LoadedModel:
     @property
     def n_threads(self) -> int:
         return self.options.n_threads
+
+    def prefixes(self, megabytes: int) -> PrefixStates:
+        """The store of prefix states bounded at `megabytes` MiB (created on first use)."""
+        store = self.stores.get(megabytes)
+        if store is None:
+            store = self.stores[megabytes] = PrefixStates(megabytes * 1024 * 1024)
+        return store
 
 
 _models: dict[tuple[str, LlamaOptions], LoadedModel] = {}
@@ -90,11 +100,9 @@ def load_model(path: Path, options: LlamaOptions | None = None, **settings: Any)
     """
     options = (options or LlamaOptions(**settings)).resolved()
     key = (str(path), dataclasses.replace(options, prefix_cache_mb=0))  # engines with any bound share it
-    capacity = options.prefix_cache_mb * 1024 * 1024
     with _models_lock:
         loaded = _models.get(key)
         if loaded is not None:
-            loaded.prefixes.capacity_bytes = max(loaded.prefixes.capacity_bytes, capacity)
             return loaded
         try:
             from llama_cpp import Llama
@@ -116,7 +124,7 @@ def load_model(path: Path, options: LlamaOptions | None = None, **settings: Any)
 
             install(llama)  # greedy JSON decoding without checking the whole vocabulary per token
         loaded = LoadedModel(llama, path, options, time.perf_counter() - start,
-                             PrefixStates(capacity), formatter=_formatter(llama))
+                             formatter=_formatter(llama))
         _install_prefix_hook(loaded)
         logger.info("loaded %s in %.1fs (n_ctx=%d, threads=%d, n_batch=%d)", path.name, loaded.load_seconds,
                     options.n_ctx, options.n_threads, options.n_batch)
@@ -128,7 +136,7 @@ def _formatter(llama: Any) -> Any:
     """The formatter `Llama` built from the GGUF's chat template, rebuilt the same way.
 
     Only the GGUF template (`chat_template.default`, Qwen's case) is supported: for other formats
-    the static prefix is unknown and only llama-cpp-python's reuse of the last prompt applies.
+    the static prefix is unknown and every prompt is evaluated whole.
     """
     template = llama.metadata.get("tokenizer.chat_template")
     if llama.chat_format != "chat_template.default" or not template:
@@ -153,7 +161,7 @@ def _install_prefix_hook(loaded: LoadedModel) -> None:
             call.prompt_tokens = len(tokens)
             prefix_len = common_prefix(tokens, call.prefix) if call.prefix else 0
             try:
-                call.prefix_stats = prepare(self, tokens, prefix_len, loaded.prefixes if call.reuse else None)
+                call.prefix_stats = prepare(self, tokens, prefix_len, call.store)
             except RuntimeError as exc:  # a state llama.cpp refuses: evaluate the whole prompt
                 logger.debug("prompt-prefix reuse failed (%s); evaluating the whole prompt", exc)
                 self.reset()
@@ -169,7 +177,8 @@ def _install_prefix_hook(loaded: LoadedModel) -> None:
 class CallStats:
     """Token counts of one engine call (llama.cpp's counters plus what prefix reuse skipped)."""
 
-    reuse: bool
+    store: PrefixStates | None
+    """Where prefix states are kept; None: no reuse (every prompt token is evaluated)."""
     prefix: list[int] | None = None
     prompt_tokens: int = 0
     reused: int = 0

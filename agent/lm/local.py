@@ -190,7 +190,8 @@ class LlamaEngine:
         import llama_cpp
 
         llama = loaded.llama
-        call = CallStats(reuse=self.options.prefix_cache_mb > 0)
+        mb = self.options.prefix_cache_mb
+        call = CallStats(store=loaded.prefixes(mb) if mb > 0 else None)
         if loaded.formatter is not None and len(messages) > 1:
             call.prefix = prefix_tokens(llama, loaded.formatter, messages[:-1])
         llama_cpp.llama_perf_context_reset(llama._ctx.ctx)
