@@ -156,9 +156,9 @@ def raw_call(llama, tokens: list[int], n_gen: int) -> tuple[float, float]:
     return first - start, end - start
 
 
-def _row(name: str, n_prompt: int, n_gen: int, first: float, total: float) -> dict:
+def _row(name: str, n_prompt: int, n_gen: int, first: float, total: float, cpu: float) -> dict:
     return {"variant": name, "prompt_tokens": n_prompt, "generated_tokens": n_gen, "first_token_s": first,
-            "total_s": total}
+            "total_s": total, "cpu_s": cpu}
 
 
 def side_by_side(lm, adapter, cases, repeats: int) -> list[dict]:
@@ -169,27 +169,29 @@ def side_by_side(lm, adapter, cases, repeats: int) -> list[dict]:
         for n, (sig, inputs) in enumerate(cases):
             probe.reset()
             with dspy.context(lm=lm, adapter=adapter):
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 try:
                     pred = dspy.Predict(sig)(**inputs)
                     parsed = all(getattr(pred, k, None) is not None for k in sig.output_fields)
                 except Exception as exc:  # noqa: BLE001 - an unparsable reply is a data point here
                     parsed = False
                     print(f"  {sig.__name__}: {type(exc).__name__}: {str(exc)[:100]}", file=sys.stderr)
-                total = time.perf_counter() - start
+                total, cpu = time.perf_counter() - start, time.process_time() - cpu
             requests, timings = list(probe.requests), [dict(probe.engine.last_timing)]
             n_prompt, n_gen = timings[0]["prompt_tokens"], timings[0]["completion_tokens"]
             if len(requests) != 1:  # a parse retry: compare the first request only
                 continue
-            rows.append({**_row("dspy", n_prompt, n_gen, probe.first[0] - start, total), "case": n, "rep": rep,
+            rows.append({**_row("dspy", n_prompt, n_gen, probe.first[0] - start, total, cpu), "case": n, "rep": rep,
                          "signature": sig.__name__, "parsed": parsed})
             probe.reset()
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             probe.engine.complete(requests[0])
-            rows.append({**_row("engine", n_prompt, n_gen, probe.first[0] - start, time.perf_counter() - start),
+            rows.append({**_row("engine", n_prompt, n_gen, probe.first[0] - start, time.perf_counter() - start,
+                                time.process_time() - cpu),
                          "case": n, "rep": rep, "signature": sig.__name__})
+            cpu = time.process_time()
             first, total = raw_call(probe.llama, probe.prompts[0], max(1, n_gen))
-            rows.append({**_row("raw", n_prompt, n_gen, first, total), "case": n, "rep": rep,
+            rows.append({**_row("raw", n_prompt, n_gen, first, total, time.process_time() - cpu), "case": n, "rep": rep,
                          "signature": sig.__name__})
             print(f"  {rep + 1}/{repeats} {n + 1}/{len(cases)} {sig.__name__}: {n_prompt} prompt + {n_gen} "
                   f"generated tokens; dspy {rows[-3]['total_s']:.2f}s engine {rows[-2]['total_s']:.2f}s "
@@ -209,6 +211,7 @@ def summarise(rows: list[dict]) -> dict[str, dict]:
         out[variant] = {"calls": len(mine), "prompt_tokens": sum(r["prompt_tokens"] for r in mine),
                         "generated_tokens": sum(r["generated_tokens"] for r in mine),
                         "total_s": round(sum(r["total_s"] for r in mine), 3),
+                        "cpu_s": round(sum(r["cpu_s"] for r in mine), 3),
                         "prompt_tok_s": round(sum(r["prompt_tokens"] for r in mine) / first, 1),
                         "gen_tok_s": round(sum(r["generated_tokens"] - 1 for r in mine) / after, 1),
                         "first_token_s_median": round(statistics.median(r["first_token_s"] for r in mine), 3)}
@@ -216,6 +219,7 @@ def summarise(rows: list[dict]) -> dict[str, dict]:
     for summary in out.values():
         if raw:
             summary["time_ratio_to_raw"] = round(summary["total_s"] / raw["total_s"], 3)
+            summary["cpu_ratio_to_raw"] = round(summary["cpu_s"] / raw["cpu_s"], 3)
             summary["prompt_rate_ratio_to_raw"] = round(summary["prompt_tok_s"] / raw["prompt_tok_s"], 3)
             summary["gen_rate_ratio_to_raw"] = round(summary["gen_tok_s"] / raw["gen_tok_s"], 3)
     return out
@@ -302,11 +306,13 @@ def _print(result: dict, out: Path) -> None:
     m = result["machine"]
     table = Table(title=f"Embedded LM, side by side ({m['usable_cpus']} CPUs, {result['settings']['threads']} "
                         f"threads, load {m['load_avg_1m_at_start']} -> {m['load_avg_1m_at_end']})")
-    for col in ("variant", "calls", "prompt tok/s", "gen tok/s", "first token (median)", "time / raw"):
+    for col in ("variant", "calls", "prompt tok/s", "gen tok/s", "first token (median)", "time / raw",
+                "CPU time / raw"):
         table.add_column(col)
     for name, s in result["summary"].items():
         table.add_row(name, str(s["calls"]), f"{s['prompt_tok_s']:.1f}", f"{s['gen_tok_s']:.1f}",
-                      f"{s['first_token_s_median']:.2f}s", f"{s.get('time_ratio_to_raw', 1):.2f}")
+                      f"{s['first_token_s_median']:.2f}s", f"{s.get('time_ratio_to_raw', 1):.2f}",
+                      f"{s.get('cpu_ratio_to_raw', 1):.2f}")
     console = Console()
     console.print(table)
     if "reuse" in result:

@@ -20,6 +20,36 @@ from agent.lm.remote import provider_of, remote_kwargs
 logger = logging.getLogger(__name__)
 
 
+class _TruncationToInfo(logging.Filter):
+    """DSPy's "LM response was truncated" warning, as an INFO record (shown with `-v`).
+
+    Hopper handles a cut-off reply itself (the adapter keeps or refuses it, the trace records
+    the finish reason), so the warning is not news for the user and must not break progress bars.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and record.getMessage().startswith("LM response was truncated"):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            return logging.getLogger(record.name).isEnabledFor(logging.INFO)
+        return True
+
+
+def route_dspy_logs() -> None:
+    """Send DSPy's log records through Hopper's logging configuration instead of DSPy's own stderr handler."""
+    dspy_logger = logging.getLogger("dspy")
+    for handler in list(dspy_logger.handlers):
+        if getattr(handler, "name", None) == "dspy_handler":
+            dspy_logger.removeHandler(handler)
+    dspy_logger.propagate = True
+    dspy_logger.setLevel(logging.NOTSET)
+    lm_logger = logging.getLogger("dspy.clients.lm")
+    if not any(isinstance(f, _TruncationToInfo) for f in lm_logger.filters):
+        lm_logger.addFilter(_TruncationToInfo())
+
+
+route_dspy_logs()
+
+
 class HopperLM(dspy.LM):
     """`dspy.LM` whose failures surface as one-line `ModelError`s that name the fix.
 

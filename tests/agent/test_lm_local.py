@@ -319,3 +319,20 @@ def test_prefix_states_stay_within_their_bound():
     assert evaluated[2] == prompts[2]  # Judge's prefix was evicted by Rewrite's
     assert evaluated[4] < prompts[4] // 2  # Rewrite right after Rewrite: kept in the context
     assert replies == _run_calls(0)[0]
+
+
+def test_dspy_truncation_warning_goes_to_the_log_not_to_the_terminal(caplog):
+    import logging
+
+    import agent.lm.factory  # noqa: F401 - routes DSPy's loggers through Hopper's logging
+
+    truncated = "LM response was truncated; increase max_tokens or inspect history."
+    with caplog.at_level(logging.WARNING):  # hopper's default: warnings and errors only
+        logging.getLogger("dspy.clients.lm").warning(truncated)
+        logging.getLogger("dspy.clients.lm").warning("a real problem")
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [("WARNING", "a real problem")]
+    caplog.clear()
+    with caplog.at_level(logging.INFO):  # hopper -v
+        logging.getLogger("dspy.clients.lm").warning(truncated)
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [("INFO", truncated)]
+    assert not logging.getLogger("dspy").handlers  # DSPy's own stderr handler is gone
