@@ -3,11 +3,12 @@
 A sentence-transformers folder whose pipeline is Transformer -> Pooling -> Normalize (the
 bundled all-MiniLM-L6-v2 and most sentence-transformers models) runs without the
 sentence-transformers package: the `tokenizers` tokenizer from `tokenizer.json`, the weights
-through `transformers.AutoModel`, then the folder's pooling (mean, CLS, max or mean-sqrt-len over
-the attention mask) and L2 normalisation. That gives the same vectors as `SentenceTransformer`
-(tested to 1e-6 cosine on real sentences) for a fraction of the import time, which is what a
-cold `hopper search -r dense` pays. Folders with other modules (a Dense layer, ...) still load
-through sentence-transformers.
+through the numpy BERT of `tools.bert` (BERT models on CPU: no torch import at all) or
+`transformers.AutoModel` (other architectures), then the folder's pooling (mean, CLS, max or
+mean-sqrt-len over the attention mask) and L2 normalisation. That gives the vectors of
+`SentenceTransformer` (tested to 1e-6 cosine on real sentences) without seconds of imports
+before the first query of a cold `hopper search -r dense`. Folders with other modules (a Dense
+layer, ...) still load through sentence-transformers.
 """
 
 from __future__ import annotations
@@ -91,53 +92,84 @@ def _max_length(path: Path, seq: int | None) -> int:
         return 512
 
 
+NUMPY_MAX_TEXTS = 16
+"""Batches up to this size (queries) run on numpy; larger ones (indexing) on torch, which is faster."""
+
+
 class TransformerEncoder:
-    """Tokenizer + `transformers.AutoModel` + pooling + L2 normalisation (no sentence-transformers)."""
+    """Tokenizer + transformer + pooling + L2 normalisation (no sentence-transformers).
+
+    A BERT model on CPU runs small batches (queries) with the numpy forward pass of
+    `tools.bert`, so a query never waits for torch to import; large batches (indexing), other
+    architectures and other devices run through `transformers.AutoModel`, loaded on first need.
+    """
 
     def __init__(self, path: Path, pipeline: Pipeline, device: str = "cpu"):
-        import inspect
-
-        import torch
-        from transformers import AutoModel
+        from tools import bert
 
         self.path, self.pipeline, self.device = path, pipeline, device
         self.tokenizer = _load_tokenizer(path, pipeline.max_seq_length)
-        self.model = AutoModel.from_pretrained(str(path), local_files_only=True).to(device).eval()
-        self._types = "token_type_ids" in inspect.signature(self.model.forward).parameters
-        self._torch = torch
+        self._numpy = bert.NumpyBert(path) if device == "cpu" and bert.supports(path) else None
+        self._torch_model = None if self._numpy is not None else _torch_model(path, device)
+
+    def backend(self, n_texts: int) -> str:
+        """`numpy` or `transformers`: what a batch of `n_texts` runs on."""
+        return "numpy" if self._numpy is not None and n_texts <= NUMPY_MAX_TEXTS else "transformers"
 
     def get_sentence_embedding_dimension(self) -> int:
-        return int(self.model.config.hidden_size)
+        if self._numpy is not None:
+            return self._numpy.hidden
+        return int(self._torch_model.config.hidden_size)
 
     def encode(self, texts: list[str], **_: object) -> np.ndarray:
-        torch = self._torch
         # as sentence-transformers' Transformer module: stripped, optionally lower-cased
         texts = [t.strip().lower() if self.pipeline.lowercase else t.strip() for t in texts]
         batch = self.tokenizer.encode_batch(texts)
-        ids = torch.tensor([e.ids for e in batch], dtype=torch.long, device=self.device)
-        mask = torch.tensor([e.attention_mask for e in batch], dtype=torch.long, device=self.device)
-        kwargs = {"input_ids": ids, "attention_mask": mask}
-        if self._types:
-            kwargs["token_type_ids"] = torch.tensor([e.type_ids for e in batch], dtype=torch.long,
-                                                    device=self.device)
-        with torch.inference_mode():
-            hidden = self.model(**kwargs).last_hidden_state
-            pooled = torch.nn.functional.normalize(pool(hidden, mask, self.pipeline.pooling), p=2, dim=1)
-        return pooled.float().cpu().numpy()
+        ids = np.array([e.ids for e in batch], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in batch], dtype=np.int64)
+        types = np.array([e.type_ids for e in batch], dtype=np.int64)
+        if self.backend(len(texts)) == "numpy":
+            hidden = self._numpy(ids, mask, types)
+        else:
+            if self._torch_model is None:
+                self._torch_model = _torch_model(self.path, self.device)
+            hidden = _torch_forward(self._torch_model, self.device, ids, mask, types)
+        pooled = pool(hidden.astype(np.float32), mask, self.pipeline.pooling)
+        norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return (pooled / norms).astype(np.float32)
 
 
-def pool(hidden, mask, mode: str):
+def pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
     """sentence-transformers' pooling of token states `hidden` over the attention `mask`."""
-    import torch
-
     if mode == "cls_token":
         return hidden[:, 0]
-    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    weights = mask[..., None].astype(hidden.dtype)
     if mode == "max_tokens":
-        return hidden.masked_fill(weights == 0, -1e9).max(dim=1).values
-    summed = (hidden * weights).sum(dim=1)
-    counts = torch.clamp(weights.sum(dim=1), min=1e-9)
-    return summed / (counts.sqrt() if mode == "mean_sqrt_len_tokens" else counts)
+        return np.where(weights > 0, hidden, np.float32(-1e9)).max(axis=1)
+    counts = np.maximum(weights.sum(axis=1), 1e-9)
+    summed = (hidden * weights).sum(axis=1)
+    return summed / (np.sqrt(counts) if mode == "mean_sqrt_len_tokens" else counts)
+
+
+def _torch_model(path: Path, device: str):
+    import transformers
+    from transformers import AutoModel
+
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+    return AutoModel.from_pretrained(str(path), local_files_only=True).to(device).eval()
+
+
+def _torch_forward(model, device: str, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
+    import inspect
+
+    import torch
+
+    kwargs = {"input_ids": torch.from_numpy(ids).to(device), "attention_mask": torch.from_numpy(mask).to(device)}
+    if "token_type_ids" in inspect.signature(model.forward).parameters:
+        kwargs["token_type_ids"] = torch.from_numpy(types).to(device)
+    with torch.inference_mode():
+        return model(**kwargs).last_hidden_state.float().cpu().numpy()
 
 
 def _load_tokenizer(path: Path, max_length: int):
@@ -157,17 +189,10 @@ def _load_tokenizer(path: Path, max_length: int):
 
 def _load(path: Path, settings: EmbedSettings):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import torch
-
-    if settings.threads:
-        torch.set_num_threads(settings.threads)
+    _limit_threads(settings.threads)
     pipeline = read_pipeline(path)
     try:
         if pipeline is not None and (path / "tokenizer.json").is_file():
-            import transformers
-
-            transformers.utils.logging.disable_progress_bar()
-            transformers.utils.logging.set_verbosity_error()
             return TransformerEncoder(path, pipeline, settings.device)
         from sentence_transformers import SentenceTransformer
 
@@ -177,6 +202,22 @@ def _load(path: Path, settings: EmbedSettings):
         raise
     except Exception as exc:
         raise ModelError(f"cannot load embedder from {path}: {exc}") from exc
+
+
+def _limit_threads(threads: int) -> None:
+    """`index.embed.threads` for numpy's BLAS (and torch, when it is loaded); 0 leaves all cores."""
+    if not threads:
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=threads)
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        log.debug("threadpoolctl is missing: index.embed.threads does not limit numpy")
+    import sys
+
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
 
 
 class Embedder:
