@@ -76,14 +76,11 @@ class NumpyBert:
         self.layers = int(config["num_hidden_layers"])
         self.hidden = int(config["hidden_size"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
-        for i in range(self.layers):  # one (hidden, 3 x hidden) projection for Q, K and V
+        for i in range(self.layers):  # one (3 x hidden, hidden) projection for Q, K and V
             p = f"encoder.layer.{i}.attention.self."
             names = ("query", "key", "value")
-            self.w[p + "qkv.weight"] = np.concatenate([self.w[p + n + ".weight"] for n in names]).T.copy()
+            self.w[p + "qkv.weight"] = np.concatenate([self.w[p + n + ".weight"] for n in names])
             self.w[p + "qkv.bias"] = np.concatenate([self.w[p + n + ".bias"] for n in names])
-        for name in list(self.w):  # Linear weights are (out, in): keep them as (in, out) for x @ W
-            if name.endswith("dense.weight"):
-                self.w[name] = self.w[name].T.copy()
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
         w, batch, length, h = self.w, ids.shape[0], ids.shape[1], self.hidden
@@ -95,7 +92,7 @@ class NumpyBert:
         for i in range(self.layers):
             p = f"encoder.layer.{i}."
             # token rows stay 2-D for the projections (one BLAS call each); heads are split only for attention
-            qkv = x @ w[p + "attention.self.qkv.weight"] + w[p + "attention.self.qkv.bias"]
+            qkv = x @ w[p + "attention.self.qkv.weight"].T + w[p + "attention.self.qkv.bias"]
             q, k, v = (np.ascontiguousarray(qkv[:, j * h:(j + 1) * h].reshape(batch, length, self.heads, d)
                                             .transpose(0, 2, 1, 3)) for j in range(3))
             q *= np.float32(1.0 / np.sqrt(d))
@@ -106,10 +103,10 @@ class NumpyBert:
                 scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
                 context[b] = (scores / scores.sum(axis=-1, keepdims=True)) @ v[b]
             context = context.transpose(0, 2, 1, 3).reshape(batch * length, h)
-            attn = context @ w[p + "attention.output.dense.weight"] + w[p + "attention.output.dense.bias"]
+            attn = context @ w[p + "attention.output.dense.weight"].T + w[p + "attention.output.dense.bias"]
             x = layer_norm(attn + x, w[p + "attention.output.LayerNorm.weight"],
                            w[p + "attention.output.LayerNorm.bias"], self.eps)
-            inner = gelu(x @ w[p + "intermediate.dense.weight"] + w[p + "intermediate.dense.bias"])
-            out = inner @ w[p + "output.dense.weight"] + w[p + "output.dense.bias"]
+            inner = gelu(x @ w[p + "intermediate.dense.weight"].T + w[p + "intermediate.dense.bias"])
+            out = inner @ w[p + "output.dense.weight"].T + w[p + "output.dense.bias"]
             x = layer_norm(out + x, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], self.eps)
         return x.reshape(batch, length, h)
