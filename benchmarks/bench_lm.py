@@ -15,7 +15,9 @@ For each call the variants run back to back on the same tokens (prefix reuse off
 evaluates the whole prompt), so a loaded machine slows all three alike: the ratios to raw are
 the figures that count. Reported per variant: prompt tokens/s (prompt tokens / first-token
 latency), generated tokens/s (tokens after the first / the time after it), first-token latency,
-and total time / raw total time. A second part runs the same calls in agent order with prefix
+total time and process CPU time / raw, and the share of each call spent outside `llama_decode`
+(wall time minus llama.cpp's own decode counters: the per-call and per-token overhead, which
+machine load does not inflate the way it does the rates). A second part runs the same calls in agent order with prefix
 reuse off and on: prompt tokens llama.cpp evaluated (its own counters), LM seconds, and whether
 every reply is identical. Results go to `benchmarks/results/lm.json`.
 """
@@ -156,9 +158,19 @@ def raw_call(llama, tokens: list[int], n_gen: int) -> tuple[float, float]:
     return first - start, end - start
 
 
-def _row(name: str, n_prompt: int, n_gen: int, first: float, total: float, cpu: float) -> dict:
+def _row(name: str, n_prompt: int, n_gen: int, first: float, total: float, cpu: float, llama) -> dict:
+    """One call's figures; `decode_s` is the time llama.cpp spent decoding (its own counters)."""
+    import llama_cpp
+
+    perf = llama_cpp.llama_perf_context(llama._ctx.ctx)
     return {"variant": name, "prompt_tokens": n_prompt, "generated_tokens": n_gen, "first_token_s": first,
-            "total_s": total, "cpu_s": cpu}
+            "total_s": total, "cpu_s": cpu, "decode_s": (perf.t_p_eval_ms + perf.t_eval_ms) / 1000}
+
+
+def _reset_perf(llama) -> None:
+    import llama_cpp
+
+    llama_cpp.llama_perf_context_reset(llama._ctx.ctx)
 
 
 def side_by_side(lm, adapter, cases, repeats: int) -> list[dict]:
@@ -181,17 +193,20 @@ def side_by_side(lm, adapter, cases, repeats: int) -> list[dict]:
             n_prompt, n_gen = timings[0]["prompt_tokens"], timings[0]["completion_tokens"]
             if len(requests) != 1:  # a parse retry: compare the first request only
                 continue
-            rows.append({**_row("dspy", n_prompt, n_gen, probe.first[0] - start, total, cpu), "case": n, "rep": rep,
+            rows.append({**_row("dspy", n_prompt, n_gen, probe.first[0] - start, total, cpu, probe.llama),
+                         "case": n, "rep": rep,
                          "signature": sig.__name__, "parsed": parsed})
             probe.reset()
             start, cpu = time.perf_counter(), time.process_time()
             probe.engine.complete(requests[0])
             rows.append({**_row("engine", n_prompt, n_gen, probe.first[0] - start, time.perf_counter() - start,
-                                time.process_time() - cpu),
+                                time.process_time() - cpu, probe.llama),
                          "case": n, "rep": rep, "signature": sig.__name__})
             cpu = time.process_time()
+            _reset_perf(probe.llama)
             first, total = raw_call(probe.llama, probe.prompts[0], max(1, n_gen))
-            rows.append({**_row("raw", n_prompt, n_gen, first, total, time.process_time() - cpu), "case": n, "rep": rep,
+            rows.append({**_row("raw", n_prompt, n_gen, first, total, time.process_time() - cpu, probe.llama),
+                         "case": n, "rep": rep,
                          "signature": sig.__name__})
             print(f"  {rep + 1}/{repeats} {n + 1}/{len(cases)} {sig.__name__}: {n_prompt} prompt + {n_gen} "
                   f"generated tokens; dspy {rows[-3]['total_s']:.2f}s engine {rows[-2]['total_s']:.2f}s "
@@ -212,6 +227,9 @@ def summarise(rows: list[dict]) -> dict[str, dict]:
                         "generated_tokens": sum(r["generated_tokens"] for r in mine),
                         "total_s": round(sum(r["total_s"] for r in mine), 3),
                         "cpu_s": round(sum(r["cpu_s"] for r in mine), 3),
+                        "decode_s": round(sum(r["decode_s"] for r in mine), 3),
+                        "outside_decode_share": round(sum(r["total_s"] - r["decode_s"] for r in mine)
+                                                      / sum(r["total_s"] for r in mine), 4),
                         "prompt_tok_s": round(sum(r["prompt_tokens"] for r in mine) / first, 1),
                         "gen_tok_s": round(sum(r["generated_tokens"] - 1 for r in mine) / after, 1),
                         "first_token_s_median": round(statistics.median(r["first_token_s"] for r in mine), 3)}
@@ -307,12 +325,12 @@ def _print(result: dict, out: Path) -> None:
     table = Table(title=f"Embedded LM, side by side ({m['usable_cpus']} CPUs, {result['settings']['threads']} "
                         f"threads, load {m['load_avg_1m_at_start']} -> {m['load_avg_1m_at_end']})")
     for col in ("variant", "calls", "prompt tok/s", "gen tok/s", "first token (median)", "time / raw",
-                "CPU time / raw"):
+                "CPU time / raw", "outside llama_decode"):
         table.add_column(col)
     for name, s in result["summary"].items():
         table.add_row(name, str(s["calls"]), f"{s['prompt_tok_s']:.1f}", f"{s['gen_tok_s']:.1f}",
                       f"{s['first_token_s_median']:.2f}s", f"{s.get('time_ratio_to_raw', 1):.2f}",
-                      f"{s.get('cpu_ratio_to_raw', 1):.2f}")
+                      f"{s.get('cpu_ratio_to_raw', 1):.2f}", f"{s['outside_decode_share']:.1%}")
     console = Console()
     console.print(table)
     if "reuse" in result:
