@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 # libgomp when llama.cpp is first loaded; set it yourself to override.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+
 def default_threads() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
