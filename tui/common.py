@@ -39,6 +39,13 @@ def add_backend_args(p: argparse.ArgumentParser) -> None:
                    help="Milvus Lite file path, or http://host:19530 for a Milvus server")
 
 
+def add_max_rounds_arg(p: argparse.ArgumentParser) -> None:
+    from agent.config import AgentSettings
+
+    p.add_argument("--max-rounds", type=int, default=None,
+                   help=f"search rounds per sub-question (default {AgentSettings.max_rounds})")
+
+
 def add_lm_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lm", default=None, metavar="MODEL",
                    help="local (embedded Qwen 0.5B), local:smollm2, or any LiteLLM id "
@@ -79,3 +86,14 @@ def configured_index() -> str:
         return load_config().index_dir
     except Exception:  # a broken config file is reported by the real commands
         return ""
+
+
+def prepare_index(args: argparse.Namespace, cfg, dataset, needs_graph: bool):
+    """The index a dataset command runs on: `--index DIR`, else one cached by corpus hash and settings
+    (built with a progress bar; without the graph when the run does not need it or `--no-graph`)."""
+    from agent.indexing import dataset_index
+    from tui.progress import RichProgress
+
+    with RichProgress() as progress:
+        return dataset_index(cfg, dataset, index_dir=args.index,
+                             graph=needs_graph and not getattr(args, "no_graph", False), progress=progress)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from tools.errors import DataFormatError
+from tools.jsonfile import iter_jsonl, json_object
 
 Kind = Literal["beir", "qa", "hotpotqa"]
 
@@ -38,19 +40,8 @@ class Dataset:
 
 
 def _read_jsonl(path: Path) -> list[dict]:
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                if not isinstance(row, dict):
-                    raise ValueError("not a JSON object")
-            except ValueError as exc:
-                raise DataFormatError(f"{path}:{n}: malformed JSON line ({exc})") from exc
-            rows.append(row | {"__line__": n})
-    return rows
+    """The JSON objects of a JSON-lines file, each with its line number under `__line__`."""
+    return [row | {"__line__": n} for n, row in iter_jsonl(path, json_object, error=DataFormatError)]
 
 
 def load_beir(folder: Path, split: str = "test") -> Dataset:
@@ -84,8 +75,8 @@ def load_qa(folder: Path, split: str | None = None) -> Dataset:
         try:
             q = Question(str(row["id"]), str(row["question"]), [str(a) for a in row.get("answers", [])],
                          [str(s) for s in row.get("supporting_ids", [])],
-                         {k: v for k, v in row.items() if k not in ("id", "question", "answers", "supporting_ids",
-                                                                     "__line__")})
+                         {k: v for k, v in row.items()
+                          if k not in ("id", "question", "answers", "supporting_ids", "__line__")})
         except KeyError as exc:
             raise DataFormatError(f"{qpath}:{row['__line__']}: missing field {exc}") from exc
         if split and q.meta.get("split", split) != split:
@@ -101,18 +92,31 @@ def load_qa(folder: Path, split: str | None = None) -> Dataset:
     return Dataset(folder.name, "qa", paths, fmt, questions, qrels)
 
 
-def load_hotpotqa(folder: Path) -> Dataset:
+def question_range(split: str | None, n: int) -> range:
+    """Questions `A-B` (1-based, inclusive) of `n`, e.g. `1-50` (tuning) and `51-100` (held out)."""
+    if not split:
+        return range(n)
+    m = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", split)
+    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+        raise DataFormatError(f"split {split!r}: a HotpotQA split is a question range such as 1-50 or 51-100")
+    return range(int(m.group(1)) - 1, min(int(m.group(2)), n))
+
+
+def load_hotpotqa(folder: Path, split: str | None = None) -> Dataset:
     qpath = folder / "questions.json"
     try:
         rows = json.loads(qpath.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise DataFormatError(f"{qpath}: unreadable HotpotQA questions ({exc})") from exc
     questions = []
+    keep = set(question_range(split, len(rows)))
     for n, row in enumerate(rows):
+        if n not in keep:
+            continue
         try:
             titles = list(dict.fromkeys(t for t, _ in row["supporting_facts"]))
-            questions.append(Question(str(row["_id"]), row["question"], [row["answer"]], titles,
-                                      {"type": row.get("type"), "level": row.get("level"), "hops": len(titles)}))
+            meta = {"type": row.get("type"), "level": row.get("level"), "hops": len(titles)}
+            questions.append(Question(str(row["_id"]), row["question"], [row["answer"]], titles, meta))
         except (KeyError, TypeError, ValueError) as exc:
             raise DataFormatError(f"{qpath}: question #{n + 1} is malformed ({exc})") from exc
     qrels = {q.qid: {t: 1 for t in q.supporting_ids} for q in questions}
@@ -138,5 +142,5 @@ def load_dataset(path: str | Path, split: str | None = None) -> Dataset:
     if kind == "beir":
         return load_beir(path, split or "test")
     if kind == "hotpotqa":
-        return load_hotpotqa(path)
+        return load_hotpotqa(path, split)
     return load_qa(path, split)

@@ -119,7 +119,8 @@ def stop_reason(trace: Trace) -> str:
     status = trace.status
     if status in ("cancelled", "error", "unfinished"):
         return status
-    global_budget = [e.data.get("reason") for e in trace.of_type("budget") if e.data.get("reason") != "rounds"]
+    global_budget = [e.data.get("reason") for e in trace.of_type("budget")
+                     if e.data.get("reason") != "rounds"]
     if global_budget:
         return f"budget:{global_budget[0]}"
     if not trace.final.get("sufficient", False):
@@ -139,7 +140,8 @@ def score_trace(trace: Trace, golds: list[str], recall: dict[str, float] | None 
     prediction = final.get("short_answer") or ""
     rounds_by_node: dict = {}
     for e in trace.of_type("judge"):
-        rounds_by_node[e.data.get("node")] = max(rounds_by_node.get(e.data.get("node"), 0), int(e.data.get("round") or 0))
+        node = e.data.get("node")
+        rounds_by_node[node] = max(rounds_by_node.get(node, 0), int(e.data.get("round") or 0))
     decomposed = trace.first("decompose")
     return QuestionScore(
         qid=trace.run_id, question=trace.question, prediction=prediction, gold=list(golds),

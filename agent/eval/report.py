@@ -98,7 +98,7 @@ def make_plots(run_dir: Path, scores: list[QuestionScore]) -> list[tuple[str, st
     out: list[tuple[str, str]] = []
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, (label, key) in zip(axes, [("hops (gold documents)", lambda s: s.hops),
-                                       ("judge rounds used", lambda s: s.rounds)]):
+                                       ("judge rounds used", lambda s: s.rounds)], strict=True):
         groups = {k: v for k, v in _by(scores, key).items() if k is not None}
         names = [str(k) for k in groups]
         width = 0.8 / (len(RECALL_KS) + 1)
@@ -108,7 +108,7 @@ def make_plots(run_dir: Path, scores: list[QuestionScore]) -> list[tuple[str, st
         ax.bar([j + len(RECALL_KS) * width for j in range(len(names))],
                [_mean([s.f1 for s in g]) for g in groups.values()], width, label="answer F1")
         ax.set_xticks([j + width for j in range(len(names))],
-                      [f"{n}\n(n={len(g)})" for n, g in zip(names, groups.values())])
+                      [f"{n}\n(n={len(g)})" for n, g in zip(names, groups.values(), strict=True)])
         ax.set_xlabel(label)
         ax.set_ylim(0, 1.05)
         ax.legend(fontsize=7)
@@ -152,7 +152,8 @@ STOP_MEANING = {
 }
 
 
-def render_markdown(scores: list[QuestionScore], metrics: dict[str, Any], figures: list[tuple[str, str]]) -> str:
+def render_markdown(scores: list[QuestionScore], metrics: dict[str, Any],
+                    figures: list[tuple[str, str]]) -> str:
     st = metrics.get("settings", {})
     lines = [f"# Evaluation report: {st.get('dataset', '?')} ({st.get('mode', '?')})", ""]
     lines += ["| setting | value |", "|---|---|"]
@@ -170,17 +171,19 @@ def render_markdown(scores: list[QuestionScore], metrics: dict[str, Any], figure
         lines.append(f"| {name} | {n} | {meaning} |")
     hops = {k: v for k, v in _by(scores, lambda s: s.hops).items() if k is not None}
     if hops:
-        lines += ["", "## By number of hops", "", "| hops | n | EM | F1 | " +
-                  " | ".join(f"recall@{k}" for k in RECALL_KS) + " |", "|---|---|---|---|" + "---|" * len(RECALL_KS)]
+        lines += ["", "## By number of hops", "",
+                  "| hops | n | EM | F1 | " + " | ".join(f"recall@{k}" for k in RECALL_KS) + " |",
+                  "|---|---|---|---|" + "---|" * len(RECALL_KS)]
         for h, g in hops.items():
-            lines.append(f"| {h} | {len(g)} | {_mean([s.em for s in g])} | {_mean([s.f1 for s in g])} | " +
-                         " | ".join(str(_mean([s.recall.get(f'recall@{k}', 0.0) for s in g])) for k in RECALL_KS)
-                         + " |")
+            recalls = [str(_mean([s.recall.get(f"recall@{k}", 0.0) for s in g])) for k in RECALL_KS]
+            lines.append(f"| {h} | {len(g)} | {_mean([s.em for s in g])} | {_mean([s.f1 for s in g])} | "
+                         + " | ".join(recalls) + " |")
     for title, name in figures:
         lines += ["", f"### {title}", "", f"![{title}]({name})"]
     wrong = [s for s in scores if s.f1 < 1.0][:15]
     if wrong:
-        lines += ["", "## Misses (first 15)", "", "| id | prediction | gold | F1 | stop |", "|---|---|---|---|---|"]
+        lines += ["", "## Misses (first 15)", "", "| id | prediction | gold | F1 | stop |",
+                  "|---|---|---|---|---|"]
         for s in wrong:
             pred = (s.prediction or "—").replace("|", "\\|")[:60]
             gold = " / ".join(s.gold).replace("|", "\\|")[:60]

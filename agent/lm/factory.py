@@ -13,6 +13,7 @@ from dspy.utils.exceptions import AdapterParseError, ContextWindowExceededError,
 
 from agent.config import HopperConfig, LMSettings
 from agent.lm.cache import use_cache_dir
+from agent.lm.calls import record_calls, truncated
 from agent.lm.errors import redact, to_model_error
 from agent.lm.models import is_local, select_local
 from agent.lm.remote import provider_of, remote_kwargs
@@ -116,6 +117,11 @@ class HopperJSONAdapter(JSONAdapter):
         self.parse_retries = max(0, parse_retries)
 
     def __call__(self, lm, lm_kwargs, signature, demos, inputs):
+        # The LM may be shared by threads: whether a reply was cut off is read from this thread's calls.
+        with record_calls() as calls:
+            return self._call(lm, lm_kwargs, signature, demos, inputs, calls)
+
+    def _call(self, lm, lm_kwargs, signature, demos, inputs, calls):
         kwargs = dict(lm_kwargs)
         for attempt in range(self.parse_retries + 1):
             last = attempt >= self.parse_retries
@@ -124,7 +130,7 @@ class HopperJSONAdapter(JSONAdapter):
             except AdapterParseError:
                 # A reply cut off by max_tokens is not retried: on small models it is a repetition
                 # loop that more tokens only lengthen. The agent's stages fall back instead.
-                if last or _last_truncated(lm):
+                if last or _last_truncated(calls):
                     raise
                 logger.info("LM reply did not parse; retrying (%d/%d)", attempt + 1, self.parse_retries)
             else:
@@ -132,31 +138,20 @@ class HopperJSONAdapter(JSONAdapter):
                 # models a cut-off reply is nearly always a repetition loop, and a retry with more
                 # tokens only loops longer. An unparsable cut-off reply is retried with more tokens.
                 return outputs
-            kwargs = self._retry_kwargs(lm, kwargs)
+            kwargs = self._retry_kwargs(lm, kwargs, calls)
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
-    def _retry_kwargs(lm, kwargs: dict[str, Any]) -> dict[str, Any]:
-        if _last_truncated(lm):
+    def _retry_kwargs(lm, kwargs: dict[str, Any], calls) -> dict[str, Any]:
+        if _last_truncated(calls):
             current = kwargs.get("max_tokens") or lm.kwargs.get("max_tokens") or 512
             return {**kwargs, "max_tokens": int(current) * 2}
         temperature = kwargs.get("temperature", lm.kwargs.get("temperature")) or 0.0
         return {**kwargs, "temperature": min(1.0, float(temperature) + 0.3)}
 
 
-def _last_truncated(lm) -> bool:
-    history = getattr(lm, "history", None) or []
-    if not history:
-        return False
-    response = history[-1].get("response")
-    reason = getattr(response, "finish_reason", None)
-    if reason is None:
-        try:
-            choice = response["choices"][0] if isinstance(response, dict) else response.choices[0]
-            reason = choice["finish_reason"] if isinstance(choice, dict) else choice.finish_reason
-        except (AttributeError, IndexError, KeyError, TypeError):
-            return False
-    return reason == "length"
+def _last_truncated(calls: list[dict[str, Any]]) -> bool:
+    return bool(calls) and truncated(calls[-1])
 
 
 def get_adapter(settings: LMSettings) -> dspy.Adapter:

@@ -145,9 +145,9 @@ def _formatter(llama: Any) -> Any:
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
     eos, bos = llama.token_eos(), llama.token_bos()
-    return Jinja2ChatFormatter(template=template, eos_token=llama._model.token_get_text(eos) if eos != -1 else "",
-                               bos_token=llama._model.token_get_text(bos) if bos != -1 else "",
-                               stop_token_ids=[eos])
+    text = llama._model.token_get_text
+    return Jinja2ChatFormatter(template=template, eos_token=text(eos) if eos != -1 else "",
+                               bos_token=text(bos) if bos != -1 else "", stop_token_ids=[eos])
 
 
 def _install_prefix_hook(loaded: LoadedModel) -> None:

@@ -52,7 +52,8 @@ def _text(parts: Any) -> str:
     for part in parts:
         text = getattr(part, "text", None)
         if getattr(part, "type", "text") != "text" or text is None:
-            raise UnsupportedFeatureError(f"the embedded model reads text only, not {getattr(part, 'type', part)!r}")
+            kind = getattr(part, "type", part)
+            raise UnsupportedFeatureError(f"the embedded model reads text only, not {kind!r}")
         texts.append(text)
     return "".join(texts)
 
@@ -101,7 +102,8 @@ class LlamaEngine:
     supports_response_schema = True
     supports_function_calling = False
     supports_reasoning = False
-    supported_params = frozenset({"response_format", "temperature", "max_tokens", "top_p", "top_k", "stop", "seed"})
+    supported_params = frozenset({"response_format", "temperature", "max_tokens", "top_p", "top_k", "stop",
+                                  "seed"})
 
     def __init__(self, name: str, model_id: str, *, n_ctx: int = 4096, n_threads: int = 0,
                  options: LlamaOptions | None = None):
@@ -164,8 +166,9 @@ class LlamaEngine:
                 out, counters = self._run(loaded, messages, kwargs, fmt)
             except ValueError as exc:
                 if "context window" in str(exc).lower():
-                    raise ContextLengthError(f"prompt too long for the embedded model's context of "
-                                             f"{self.n_ctx} tokens: raise lm.n_ctx or shorten the input") from exc
+                    raise ContextLengthError(
+                        f"prompt too long for the embedded model's context of {self.n_ctx} tokens: "
+                        "raise lm.n_ctx or shorten the input") from exc
                 raise
         self.calls += 1
         choice = out["choices"][0]
@@ -181,7 +184,8 @@ class LlamaEngine:
             model=self.model_id,
             message=Message.assistant([TextPart(text)]),
             finish_reason=_FINISH.get(choice.get("finish_reason") or "stop", "stop"),
-            usage=Usage(input_tokens=usage.get("prompt_tokens"), output_tokens=usage.get("completion_tokens")),
+            usage=Usage(input_tokens=usage.get("prompt_tokens"),
+                        output_tokens=usage.get("completion_tokens")),
         )
 
     def _run(self, loaded: LoadedModel, messages: list[dict], kwargs: dict,
@@ -217,9 +221,10 @@ class LlamaEngine:
         except (ValueError, RuntimeError, KeyError, TypeError) as exc:
             if "schema" not in fmt or "context window" in str(exc).lower():
                 raise
-            logger.warning("llama.cpp cannot compile this JSON schema (%s); using plain JSON mode", _one_line(exc))
-            return loaded.llama.create_chat_completion(messages=messages, response_format={"type": "json_object"},
-                                                       **kwargs)
+            logger.warning("llama.cpp cannot compile this JSON schema (%s); using plain JSON mode",
+                           _one_line(exc))
+            return loaded.llama.create_chat_completion(messages=messages,
+                                                       response_format={"type": "json_object"}, **kwargs)
 
     def stream(self, request: Any):
         from dspy.lm15 import response_to_events

@@ -273,9 +273,11 @@ class Rewrite(dspy.Signature):
 
 
 REUSE_CALLS = [
-    (Judge, {"question": "Where was Marie Curie born?", "evidence": "Marie Curie was born in Warsaw in 1867."}),
+    (Judge, {"question": "Where was Marie Curie born?",
+             "evidence": "Marie Curie was born in Warsaw in 1867."}),
     (Rewrite, {"question": "Which engineer designed the Vellmark lighthouse, and when?"}),
-    (Judge, {"question": "Where was Alan Turing born?", "evidence": "Alan Turing was born in Maida Vale, London."}),
+    (Judge, {"question": "Where was Alan Turing born?",
+             "evidence": "Alan Turing was born in Maida Vale, London."}),
     (Rewrite, {"question": "On which river lies the birthplace of Niels Bohr?"}),
     (Rewrite, {"question": "Who founded the university where Grace Hopper studied?"}),
 ]

@@ -1,4 +1,5 @@
-"""The embedder without sentence-transformers gives sentence-transformers' vectors."""
+"""`tools.embed`: the bundled all-MiniLM-L6-v2 embedder, offline, on real sentences; without
+sentence-transformers it gives sentence-transformers' vectors."""
 
 from __future__ import annotations
 
@@ -10,7 +11,44 @@ import numpy as np
 import pytest
 
 from tools.embed import Embedder, Pipeline, read_pipeline, resolve_model_path
+from tools.errors import ModelError
 from tools.settings import EmbedSettings
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return Embedder(EmbedSettings(batch_size=2))
+
+
+def test_vectors_are_unit_length_and_in_input_order(embedder):
+    texts = ["Otters eat fish.", "A much longer sentence about the lighthouse keeper and her clock.",
+             "Heron."]
+    batched = embedder.encode(texts)
+    assert batched.shape == (3, embedder.dim) == (3, 384) and batched.dtype == np.float32
+    assert np.linalg.norm(batched, axis=1) == pytest.approx([1.0, 1.0, 1.0], abs=1e-5)
+    one_by_one = np.vstack([embedder.encode([t]) for t in texts])
+    assert batched == pytest.approx(one_by_one, abs=1e-5)  # length-sorted batching restores the order
+
+
+def test_similar_sentences_score_higher(embedder):
+    q = embedder.encode_query("What do otters eat?")[0]
+    near, far = embedder.encode(["Otters feed mainly on fish.", "The stock market fell on Tuesday."])
+    assert float(q @ near) > float(q @ far) + 0.2
+
+
+def test_progress_counts_every_text_and_empty_input(embedder):
+    seen: list[int] = []
+    embedder.encode([f"sentence {i}" for i in range(5)], progress=seen.append)
+    assert seen == [2, 2, 1]
+    assert embedder.encode([]).shape == (0, 384)
+    assert embedder.name == "all-MiniLM-L6-v2"
+
+
+def test_a_folder_that_is_not_a_model_is_refused(tmp_path):
+    with pytest.raises(ModelError, match="never downloaded"):
+        resolve_model_path(str(tmp_path))
+    assert (resolve_model_path("default") / "config.json").exists()
+
 
 # Real sentences of different kinds: plain prose, a question with stray whitespace, accents and
 # symbols, numbers, a one-word text, and one longer than the model's 256-token limit (truncated).
@@ -65,14 +103,7 @@ def test_vectors_match_sentence_transformers_on_real_sentences(reference_vectors
 
 def test_embedding_a_query_imports_neither_torch_nor_sentence_transformers():
     code = ("import sys; from tools.embed import Embedder; Embedder().encode_query('lighthouse'); "
-            "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))")
+            "heavy = ('torch', 'transformers', 'sentence_transformers'); "
+            "print(sorted(m for m in heavy if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-
-
-@pytest.mark.parametrize("model", ["nope/not-a-folder"])
-def test_an_unknown_model_is_a_clear_error(model):
-    from tools.errors import ModelError
-
-    with pytest.raises(ModelError, match="not a local sentence-transformers model folder"):
-        Embedder(EmbedSettings(model=model))

@@ -39,7 +39,8 @@ def test_reads_every_format_with_titles_and_relative_ids(tmp_path):
     (docs / "a.md").write_text("# Alpha Title\n\nAlpha body text about otters.")
     (docs / "sub" / "b.txt").write_text("Bravo Title\nBravo body about beavers.")
     (docs / "c.html").write_text("<html><head><title>Charlie</title></head><body><h1>Charlie</h1>"
-                                 "<p>Charlie body about <b>herons</b>.</p><script>var x=1;</script></body></html>")
+                                 "<p>Charlie body about <b>herons</b>.</p>"
+                                 "<script>var x=1;</script></body></html>")
     (docs / "d.pdf").write_bytes(make_pdf("Delta report about kingfishers"))
     (docs / "ignored.csv").write_text("a,b\n1,2\n")
     report = IngestReport()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tui.common import add_index_arg, add_lm_args, config_from_args
+from tui.common import add_index_arg, add_lm_args, add_max_rounds_arg, config_from_args
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -14,7 +14,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", choices=["agent", "rag", "closed"], default=None,
                    help="agent (default): decompose, search, judge, loop; rag: one hybrid search; "
                         "closed: no retrieval")
-    p.add_argument("--max-rounds", type=int, default=None, help="search rounds per sub-question (default 3)")
+    add_max_rounds_arg(p)
     p.add_argument("--program", default=None, help="compiled program file from `hopper optimize`")
     p.add_argument("--trace", metavar="FILE", default=None, help="write the run's trace as JSONL")
     p.add_argument("--json", action="store_true",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tui.common import add_backend_args, add_index_arg, add_lm_args, config_from_args
+from tui.common import add_backend_args, add_index_arg, add_lm_args, config_from_args, prepare_index
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -14,7 +14,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--retriever", "-r", default=None,
                    help="bm25|dense|hybrid|graph|hybrid+graph (retrieval mode; default hybrid)")
     p.add_argument("--out", metavar="RUN_DIR", default=None, help="where metrics.json (and traces) go")
-    p.add_argument("--split", default=None, help="dataset split (BEIR qrels file; QA `split` field)")
+    p.add_argument("--split", default=None, help="dataset split: BEIR qrels file, QA `split` field, or a HotpotQA question range such as 51-100")
     p.add_argument("--limit", type=int, default=None, help="only the first N questions")
     p.add_argument("--depth", type=int, default=100, help="documents ranked per query (retrieval mode)")
     p.add_argument("--no-graph", action="store_true", help="do not build the knowledge graph for the corpus")
@@ -36,21 +36,6 @@ def run(args: argparse.Namespace) -> int:
 
         return run_agent_eval(args)
     return run_retrieval_eval(args)
-
-
-def prepare_index(args, cfg, dataset, needs_graph: bool):
-    """The index to evaluate on: `--index DIR`, else a cache keyed by corpus hash and settings."""
-    from agent.eval.indexcache import cached_index
-    from tui.commands.index import components_for
-    from tui.progress import RichProgress
-
-    if args.index:
-        return args.index, 0.0
-    if not needs_graph or args.no_graph:
-        cfg.index.graph = False
-    with RichProgress() as progress:
-        return cached_index(dataset.corpus_paths, dataset.corpus_format, cfg.index, components_for(cfg),
-                            progress=progress)
 
 
 def run_retrieval_eval(args: argparse.Namespace) -> int:

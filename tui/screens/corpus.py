@@ -155,7 +155,7 @@ class CorpusScreen(Screen):
     def add_folder(self, path: Path) -> None:
         from tools.errors import HopperError
         from tools.index import build_index
-        from tui.commands.index import components_for
+        from agent.indexing import components_for
 
         cfg = self.app.config
         try:
