@@ -286,6 +286,9 @@ REUSE_CALLS = [
 def _run_calls(prefix_cache_mb: int) -> tuple[list[dict], list[int], list[int]]:
     settings = LMSettings(cache=False, max_tokens=40, prefix_cache_mb=prefix_cache_mb)
     lm = get_lm(settings)
+    loaded = lm.engine.model()  # shared with the other tests: start from no stored prefix
+    loaded.prefixes(prefix_cache_mb).clear()
+    loaded.llama.reset()
     replies, evaluated, prompts = [], [], []
     with lm_context(settings, lm=lm):
         for sig, inputs in REUSE_CALLS:
