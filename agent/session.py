@@ -59,8 +59,10 @@ class Session:
     def ask(self, question: str, *, mode: str | None = None, subscribers: Iterable[Subscriber] = (),
             cancel: threading.Event | None = None, history: Sequence[tuple[str, str]] = (),
             trace: Trace | None = None) -> AgentResult:
+        from agent.budget import check_prompt_budget
         from agent.lm import lm_context
 
+        check_prompt_budget(question, self.cfg)  # before any work: say what fits
         with lm_context(self.cfg, lm=self.lm):
             return self.agent.run(question, mode=mode, subscribers=list(subscribers), cancel=cancel,
                                   history=history, trace=trace)

@@ -13,6 +13,7 @@ import dataclasses
 import fcntl
 import json
 import logging
+import os
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ import numpy as np
 
 from tools.backends import Backend, BuildContext, IndexComponent, select_backend
 from tools.chunking import chunk_documents, content_hash, embed_text
-from tools.errors import HopperError, IndexCorruptError
+from tools.errors import HopperError, IndexCorruptError, PathError, path_error
 from tools.ingest import Format, IngestReport, iter_documents
 from tools.progress import NullProgress, Progress
 from tools.settings import IndexSettings
@@ -56,14 +57,46 @@ class BuildResult:
 
 @contextmanager
 def _writer_lock(index_dir: Path):
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with (index_dir / ".lock").open("w") as fh:
+    """Hold the index's writer lock; any `OSError` on the index folder becomes a one-line `PathError`.
+
+    The folder is checked for writing before any work starts (not after hours of embedding).
+    """
+    if index_dir.exists() and not index_dir.is_dir():
+        raise PathError(f"--index {index_dir} is a file, not a folder: name a folder (it is created if missing)")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fh = (index_dir / ".lock").open("w")
+    except OSError as exc:
+        raise path_error(exc, index_dir, "write the index in") from None
+    with fh:
+        try:
+            probe = index_dir / f".write-test-{os.getpid()}"
+            probe.touch()
+            probe.unlink()
+        except OSError as exc:
+            raise path_error(exc, index_dir, "write the index in") from None
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise HopperError(f"{index_dir} is being indexed by another process; "
                               "wait for it to finish") from exc
-        yield
+        try:
+            yield
+        except OSError as exc:
+            if not str(exc.filename or "").startswith(str(index_dir)):
+                raise
+            raise path_error(exc, index_dir, "write the index in") from exc
+
+
+def _resolve_roots(paths: Sequence[str | Path]) -> list[str]:
+    """Absolute forms of the paths to index; a symbolic link loop is a one-line `PathError`."""
+    roots = []
+    for p in paths:
+        try:
+            roots.append(str(Path(p).resolve()))
+        except (OSError, RuntimeError) as exc:  # Python 3.11 reports a link loop as RuntimeError
+            raise PathError(f"{p}: a symbolic link loop; remove the link or name the real path") from exc
+    return roots
 
 
 def build_index(paths: Sequence[str | Path], index_dir: str | Path, settings: IndexSettings | None = None, *,
@@ -78,11 +111,12 @@ def build_index(paths: Sequence[str | Path], index_dir: str | Path, settings: In
     settings = settings or IndexSettings()
     progress = progress or NullProgress()
     index_dir = Path(index_dir)
+    named_roots = _resolve_roots(paths)
     with _writer_lock(index_dir):
         backend = select_backend(settings.backend.kind)
         backend.check(settings, index_dir)  # fail before hours of embedding, not after
         prev = _Previous.open(index_dir, settings, rebuild)
-        roots = [str(Path(p).resolve()) for p in paths] or prev.roots
+        roots = named_roots or prev.roots
         report = IngestReport()
         source = documents if documents is not None else iter_documents(
             [Path(r) for r in roots], fmt, settings.chunk.max_file_mb, report)

@@ -14,6 +14,7 @@ FLAG_SETTINGS: dict[str, str] = {
     "mode": "agent.mode",
     "retriever": "agent.retriever",
     "max_rounds": "agent.max_rounds",
+    "min_confidence": "agent.min_confidence",
     "program": "agent.program",
     "chunk_size": "index.chunk.size",
     "chunk_overlap": "index.chunk.overlap",
@@ -46,6 +47,14 @@ def add_max_rounds_arg(p: argparse.ArgumentParser) -> None:
                    help=f"search rounds per sub-question (default {AgentSettings.max_rounds})")
 
 
+def add_min_confidence_arg(p: argparse.ArgumentParser) -> None:
+    from agent.config import AgentSettings
+
+    p.add_argument("--min-confidence", type=float, default=None, metavar="C",
+                   help="below this confidence (0-1) the answer is shown as a best guess "
+                        f"(default {AgentSettings.min_confidence}; 0 never abstains)")
+
+
 def add_lm_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lm", default=None, metavar="MODEL",
                    help="local (embedded Qwen 0.5B), local:smollm2, or any LiteLLM id "
@@ -68,6 +77,25 @@ def config_from_args(args: argparse.Namespace, **extra: Any):
         overrides["lm.cache"] = False
     overrides.update(extra)
     return load_config(overrides)
+
+
+def require_text(value: str, what: str, example: str) -> str:
+    """`value` stripped; an empty or blank one is a one-line `InputError`."""
+    from tools.errors import InputError
+
+    text = (value or "").strip()
+    if not text:
+        raise InputError(f"the {what} is empty: give one, e.g. {example}")
+    return text
+
+
+def require_k(k: int, flag: str = "-k", high: int = 1000) -> int:
+    """A hit count between 1 and `high`; anything else is a one-line `InputError`."""
+    from tools.errors import InputError
+
+    if not 1 <= k <= high:
+        raise InputError(f"{flag} must be between 1 and {high:,}; got {k}")
+    return k
 
 
 def require_index(cfg) -> str:

@@ -106,6 +106,10 @@ class QuestionScore:
     subquestions: int
     sufficient: bool
     fallbacks: int
+    confidence: float | None = None
+    abstained: bool = False
+    cited_answer: bool | None = None
+    """Whether a cited passage's quoted sentence states the short answer (None: no short answer)."""
 
     def row(self) -> dict:
         out = {k: v for k, v in self.__dict__.items() if k not in ("recall", "gold")}
@@ -151,7 +155,33 @@ def score_trace(trace: Trace, golds: list[str], recall: dict[str, float] | None 
         tool_calls=int(end_data.get("tool_calls") or 0), tokens=int(end_data.get("tokens") or 0), hops=hops,
         rounds=max(rounds_by_node.values(), default=0),
         subquestions=len(decomposed.data.get("nodes") or []) if decomposed else 0,
-        sufficient=bool(final.get("sufficient", False)), fallbacks=len(trace.of_type("fallback")))
+        sufficient=bool(final.get("sufficient", False)), fallbacks=len(trace.of_type("fallback")),
+        confidence=final.get("confidence"), abstained=bool(final.get("abstained", False)),
+        cited_answer=_cited(prediction, final.get("citations") or []))
+
+
+def _cited(short: str, citations: list[dict]) -> bool | None:
+    """Whether one of the citations (its title or quoted sentences) states `short` (yes/no excepted)."""
+    key = " ".join(re.sub(r"[^\w]+", " ", short.lower()).split())
+    if not key or key in ("yes", "no"):
+        return None
+    quotes = [" ".join(re.sub(r"[^\w]+", " ", f'{c.get("title") or ""} {c.get("context") or ""} {c.get("quote") or ""}'.lower()).split())
+              for c in citations]
+    return any(f" {key} " in f" {q} " for q in quotes)
+
+
+SELECTIVE_F1 = 0.8
+"""An answer counts as right for selective accuracy when its F1 is at least this."""
+
+
+def selective(scores: list[QuestionScore], threshold: float) -> tuple[float, float]:
+    """(coverage, accuracy when answering) at a confidence threshold: an answer is given when it is
+    not empty and its confidence is at least `threshold`; it is right when F1 >= SELECTIVE_F1."""
+    if not scores:
+        return 0.0, 0.0
+    given = [s for s in scores if s.prediction and (s.confidence or 0.0) >= threshold]
+    right = sum(s.f1 >= SELECTIVE_F1 for s in given)
+    return round(len(given) / len(scores), 4), round(right / len(given), 4) if given else 0.0
 
 
 def score_traces(traces: Iterable[Trace], gold: dict[str, dict]) -> list[QuestionScore]:

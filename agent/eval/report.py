@@ -9,13 +9,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from agent.eval.metrics import RECALL_KS, QuestionScore, score_traces
+from agent.eval.metrics import RECALL_KS, SELECTIVE_F1, QuestionScore, score_traces, selective
 from agent.eval.runner import read_gold
 from agent.trace import iter_traces
 
 CSV_FIELDS = ["qid", "question", "prediction", "gold", "em", "f1", *[f"recall@{k}" for k in RECALL_KS],
               "status", "stop", "seconds", "lm_calls", "tool_calls", "tokens", "hops", "rounds", "subquestions",
-              "sufficient", "fallbacks"]
+              "sufficient", "fallbacks", "confidence", "abstained", "cited_answer"]
+CURVE = [round(0.05 * i, 2) for i in range(21)]
 
 
 def _mean(values: list[float]) -> float:
@@ -48,11 +49,26 @@ def aggregate(scores: list[QuestionScore], settings: dict[str, Any] | None = Non
         "tool_calls_mean": _mean([s.tool_calls for s in scores]),
         "tokens_mean": _mean([s.tokens for s in scores]),
         "sufficient_rate": _mean([float(s.sufficient) for s in scores]),
+        **_selective_metrics(scores, settings or {}),
         "status": dict(Counter(s.status for s in scores)),
         "stop": dict(Counter(s.stop for s in scores)),
         "settings": settings or {},
     })
     return metrics
+
+
+def _selective_metrics(scores: list[QuestionScore], settings: dict[str, Any]) -> dict[str, Any]:
+    """Coverage and selective accuracy at the run's threshold, the curve, and uncited answers."""
+    threshold = float((settings.get("agent") or {}).get("min_confidence", settings.get("min_confidence", 0.8)))
+    measured = [s for s in scores if s.confidence is not None]
+    if not measured:
+        return {}
+    coverage, accuracy = selective(scores, threshold)
+    cited = [s.cited_answer for s in scores if s.cited_answer is not None]
+    return {"threshold": threshold, "coverage": coverage, "selective_accuracy": accuracy,
+            "curve": [{"threshold": t, **dict(zip(("coverage", "accuracy"), selective(scores, t), strict=True))}
+                      for t in CURVE],
+            "answers_not_in_cited_passage": sum(not c for c in cited)}
 
 
 def score_run(run_dir: str | Path) -> tuple[list[QuestionScore], dict[str, Any]]:
@@ -162,8 +178,15 @@ def render_markdown(scores: list[QuestionScore], metrics: dict[str, Any],
             lines.append(f"| {key} | `{st[key]}` |")
     lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
     for key in ("questions", "em", "f1", *[f"recall@{k}" for k in RECALL_KS], "latency_p50_s", "latency_p95_s",
-                "lm_calls_mean", "tool_calls_mean", "tokens_mean", "sufficient_rate"):
-        lines.append(f"| {key} | {metrics.get(key)} |")
+                "lm_calls_mean", "tool_calls_mean", "tokens_mean", "sufficient_rate", "threshold", "coverage",
+                "selective_accuracy", "answers_not_in_cited_passage"):
+        if key in metrics:
+            lines.append(f"| {key} | {metrics.get(key)} |")
+    if metrics.get("curve"):
+        lines += ["", f"## Coverage and accuracy by confidence threshold (right = F1 >= {SELECTIVE_F1})", "",
+                  "| threshold | coverage | accuracy when answering |", "|---|---|---|"]
+        lines += [f"| {c['threshold']:.2f} | {c['coverage']:.2f} | {c['accuracy']:.2f} |"
+                  for c in metrics["curve"] if c["coverage"] > 0]
     lines += ["", "## Where the agent stopped", "", "| stop | questions | meaning |", "|---|---|---|"]
     for name, n in sorted(metrics.get("stop", {}).items(), key=lambda kv: -kv[1]):
         meaning = STOP_MEANING.get(name, "a budget ran out: " + name.split(":", 1)[-1] if name.startswith("budget")

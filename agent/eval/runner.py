@@ -35,7 +35,7 @@ from tools.jsonfile import iter_jsonl, json_object
 log = logging.getLogger(__name__)
 
 RUN_FORMAT = 1
-FINISHED = ("ok", "budget", "error")
+FINISHED = ("ok", "budget", "error", "insufficient: unusable LM replies")
 
 
 class ResumeMismatchError(ConfigError):

@@ -37,12 +37,12 @@ def real_session(tmp_path, monkeypatch):
 
 
 async def test_real_agent_answers_with_citations(real_session, store):
+    """The demo question, then every citation by keyboard: each cited passage is read in the evidence pane."""
     from tui.app import make_app
 
     cfg, session = real_session
     app = make_app(cfg, session=session, store=store)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.click("#question")
         await pilot.press(*"Who designed the Verrin lighthouse?", "enter")
         await settle(app, pilot)
         main = app.main
@@ -54,8 +54,24 @@ async def test_real_agent_answers_with_citations(real_session, store):
         assert "Tamm" in main.answer_view.source
         assert main.answer_view.citation_list.citations
         assert "(cite:" in main.answer_view.source
-        assert main.tree.node_count > 3
-        assert main.status.tool_calls > 0 and main.status.tokens > 0
-        await pilot.press("tab", "1")
-        assert main.evidence.citation is not None and main.evidence.citation["text"]
+        assert main.tree.node_count > 3 and main.tree.active_node(turn.id) is None
+        assert main.status.tool_calls > 0 and main.status.tokens > 0 and main.status.doing == ""
         assert turn.events[0]["type"] == "run_start" and turn.events[-1]["type"] == "run_end"
+        steps = [e["data"]["text"] for e in turn.events if e["type"] == "step"]
+        assert steps, "the agent said what it was doing before each LM and tool call"
+
+        cites = main.answer_view.citation_list.citations
+        assert [c["n"] for c in cites] == list(range(1, len(cites) + 1))  # numbered 1..n
+        by_chunk = {c["chunk_id"]: c for c in turn.answer["citations"]}
+        await pilot.press("tab")  # the first citation is open at once
+        for i, cite in enumerate(cites):
+            if i:
+                await pilot.press("down")
+            shown = main.evidence
+            assert shown.citation["n"] == cite["n"]
+            passage = by_chunk[cite["chunk_id"]]["text"]
+            assert passage and shown.text.endswith(passage)  # the whole cited passage, under its header
+            assert shown.text.splitlines()[0].startswith(f"[{cite['n']}] ")
+            if cite["n"] < 10:
+                await pilot.press(str(cite["n"]))  # the number key opens it too
+                assert main.evidence.citation["chunk_id"] == cite["chunk_id"]

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tui.common import add_max_rounds_arg
+from tui.common import add_max_rounds_arg, add_min_confidence_arg
 
 
 def add_agent_arguments(p: argparse.ArgumentParser) -> None:
@@ -16,6 +16,7 @@ def add_agent_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--program", default=None, help="compiled program file from `hopper optimize`")
     p.add_argument("--no-program", action="store_true", help="run the uncompiled agent (ignore the shipped program)")
     add_max_rounds_arg(p)
+    add_min_confidence_arg(p)
     p.add_argument("--retry-errors", action="store_true", help="on resume, run again the questions that failed")
     p.add_argument("--no-plots", action="store_true", help="write report.md without PNG plots")
 
