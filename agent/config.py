@@ -265,7 +265,7 @@ RANGES: dict[str, Range] = {
     # lm
     "lm.temperature": Range(0, 2), "lm.max_tokens": Range(1, 1_000_000), "lm.n_ctx": Range(512, 10_000_000),
     "lm.n_threads": Range(0, 1024), "lm.timeout_s": Range(0, 86_400, open_low=True),
-    "lm.retries": Range(0, 20),
+    "lm.retries": Range(0, 20), "lm.n_batch": Range(1, 65_536), "lm.prefix_cache_mb": Range(0, 1_048_576),
     # agent
     "agent.k": Range(1, 1000), "agent.max_rounds": Range(1, 50), "agent.max_tool_calls": Range(1, 100_000),
     "agent.max_tokens": Range(1), "agent.max_seconds": Range(0, 7 * 86_400, open_low=True),
