@@ -67,6 +67,9 @@ class AgentSettings:
     """`auto`: when the question stayed one sub-question and the judge answered it from cited
     passages, that verdict is the answer (one LM call fewer); `always`: write the final answer
     with its own LM call in every case."""
+    shape: Literal["auto", "factoid", "list", "compare", "explain"] = "auto"
+    """Answer shape: `auto` classifies each question (rules; a capable LM's opinion when no rule
+    fires); list/compare/explain get a cited synthesis (agent mode), factoid the research loop."""
     program: str = ""
     """Path of a compiled DSPy program (`hopper optimize`); empty = the shipped default."""
 

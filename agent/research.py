@@ -184,8 +184,10 @@ class ResearchAgent(dspy.Module):
                     result = self._closed(question, state)
                 elif mode == "rag":
                     result = self._rag(question, state)
-                else:
-                    result = self._agent(question, state)
+                else:  # a list/compare/explain question gets a cited synthesis; a factoid, the research loop
+                    from agent.synthesis.route import answer_shaped
+
+                    result = answer_shaped(self, question, state) or self._agent(question, state)
             status = "budget" if state.stopped else "ok"
         except RunCancelled:
             status = "cancelled"

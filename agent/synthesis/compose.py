@@ -1,0 +1,152 @@
+"""Write a cited synthesis from the gathered documents: extractive lines first, an overview last.
+
+Each line is one document's sentence(s) most relevant to the question, quoted as written and
+prefixed with the document's title ("Renna Vos: She was born in Highbridge ..."), ending with
+its citation. The LM may shorten a long line; the shorter line is kept only when the support
+check passes against the cited passage and it keeps the question's key words that the line
+held (the claim is not lost), otherwise the quoted sentence stays. Every line, and every
+sentence of the overview, is checked (`agent.synthesis.support.check_support`); one that no
+cited passage supports is dropped and recorded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.synthesis.gather import DocGroup, coverage, key_terms
+from agent.synthesis.shape import ShapeDecision
+from agent.synthesis.support import Support, check_support, plain
+
+SHORTEN_WORDS = 30
+"""Lines longer than this many words are offered to the LM for shortening."""
+MAX_SHORTEN = 4
+"""At most this many shortening calls per synthesis (each costs a few seconds on the embedded model)."""
+_PRONOUN_START = re.compile(r"^(he|she|it|they|his|her|its|their|this|these)\b", re.I)
+
+
+@dataclass
+class Line:
+    text: str
+    citations: list[int]
+    source: str
+    """extract (quoted sentence), shortened (by the LM, checked), lm (written by a capable LM, checked), template."""
+    support: Support | None = None
+
+    def as_item(self) -> dict[str, Any]:
+        return {"text": self.text, "citations": list(self.citations)}
+
+
+@dataclass
+class Draft:
+    """What `compose` returns: checked lines, the overview, what was dropped, the cited passages."""
+
+    lines: list[Line]
+    overview: Line | None
+    dropped: list[dict[str, Any]] = field(default_factory=list)
+    cited: list[tuple[int, Any, str]] = field(default_factory=list)
+    """(n, hit, quote) for every citation number used."""
+    rewrites: dict[str, int] = field(default_factory=dict)
+
+
+def compose(question: str, decision: ShapeDecision, groups: list[DocGroup], ranker, *,
+            shorten: Callable[[str, str], str] | None = None, overview: Callable[[str, str], str] | None = None,
+            over_budget: Callable[[], bool] = lambda: False) -> Draft:
+    """Lines for `groups` (best first), checked; then the overview over the kept lines."""
+    terms = key_terms(question, decision)
+    draft = Draft([], None, rewrites={"offered": 0, "kept": 0})
+    numbers: dict[str, int] = {}
+    for g in groups:
+        sentences = g.sentences[:_per_doc(decision)]
+        if len(sentences) > 1 and coverage(terms, sentences[1].text) == 0 and decision.shape != "compare":
+            sentences = sentences[:1]  # a second sentence only when it bears on the question too
+        hit = g.hits[sentences[0].chunk_id]
+        quote = " ".join(s.text for s in sentences)
+        n = numbers.setdefault(hit.chunk_id, len(numbers) + 1)
+        if all(c[0] != n for c in draft.cited):
+            draft.cited.append((n, hit, quote))
+        text = f"{g.title}: {quote}" if _needs_title(g.title, quote) else quote
+        line = Line(text, [n], "extract")
+        if shorten is not None and len(quote.split()) > SHORTEN_WORDS and draft.rewrites["offered"] < MAX_SHORTEN \
+                and not over_budget():
+            draft.rewrites["offered"] += 1
+            short = _checked_shortening(shorten(question, quote), quote, g, hit, terms, ranker)
+            if short:
+                line = Line(f"{g.title}: {short}" if _needs_title(g.title, short) else short, [n], "shortened")
+                draft.rewrites["kept"] += 1
+        line.support = _check(line.text, [hit], ranker)
+        if line.support.ok:
+            draft.lines.append(line)
+        else:
+            draft.dropped.append({"text": line.text, "citations": line.citations, **line.support.as_dict()})
+    if draft.lines:
+        draft.overview = _overview(question, decision, draft, ranker, overview, over_budget)
+    return draft
+
+
+def _per_doc(decision: ShapeDecision) -> int:
+    from agent.synthesis.gather import SENTENCES_PER_DOC
+
+    return SENTENCES_PER_DOC.get(decision.shape, 1)
+
+
+def _needs_title(title: str, text: str) -> bool:
+    """Prefix the title unless the line already starts by naming it."""
+    return bool(title) and not text.lower().startswith((title.lower(), f"the {title.lower()}"))
+
+
+def _checked_shortening(short: str, quote: str, group: DocGroup, hit, terms: set[str], ranker) -> str:
+    """`short` when it is shorter, supported by the passage and keeps the line's key words; else ""."""
+    short = plain(short).strip().strip('"')
+    if not short or len(short) >= len(quote) or len(short.split()) < 4:
+        return ""
+    if coverage(terms, f"{group.title}. {short}") < coverage(terms, f"{group.title}. {quote}"):
+        return ""  # it lost part of the claim the question is about
+    return short if _check(short, [hit], ranker).ok else ""
+
+
+def _check(text: str, hits: list, ranker) -> Support:
+    """The support check of `text` against the passages `hits`, with the cosine to their closest sentence."""
+    from agent.reading.evidence import passage_sentences
+
+    sentences = [f"{h.title}. {s.text}" for h in hits for s in passage_sentences(h)]
+    similarity = None
+    if sentences and ranker is not None:
+        vecs = ranker.vectors([plain(text)] + sentences)
+        similarity = float((vecs[1:] @ vecs[0]).max())
+    passage = " ".join(h.text for h in hits)
+    title = ". ".join(dict.fromkeys(h.title for h in hits))
+    return check_support(text, passage, similarity=similarity, title=title)
+
+
+def _overview(question: str, decision: ShapeDecision, draft: Draft, ranker, write, over_budget) -> Line | None:
+    """The LM's overview when every sentence of it cites kept lines that support it; else a
+    template naming the documents (titles) with their citations."""
+    hit_of = {n: hit for n, hit, _ in draft.cited}
+    if write is not None and not over_budget():
+        numbered = "\n".join(f"[{i}] {ln.text}" for i, ln in enumerate(draft.lines, 1))
+        text = write(question, numbered)
+        kept = []
+        for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z])|(?<=\])\s+(?=[A-Z])", text or ""):
+            marks = [int(m) for m in re.findall(r"\[(\d+)\]", sentence)]
+            cites = sorted({c for m in marks if 1 <= m <= len(draft.lines) for c in draft.lines[m - 1].citations})
+            body = plain(sentence)
+            if not cites or len(body.split()) < 4:
+                continue
+            support = _check(body, [hit_of[c] for c in cites], ranker)
+            if support.ok:
+                kept.append(Line(body, cites, "lm", support))
+            else:
+                draft.dropped.append({"text": body, "citations": cites, "overview": True, **support.as_dict()})
+        if kept:
+            return Line(" ".join(k.text + "".join(f" [{c}]" for c in k.citations) for k in kept),
+                        sorted({c for k in kept for c in k.citations}), "lm", kept[0].support)
+    titles = []
+    for ln in draft.lines:
+        title = hit_of[ln.citations[0]].title
+        titles.append(f"{title} [{ln.citations[0]}]")
+    names = ", ".join(titles[:-1]) + (" and " if len(titles) > 1 else "") + titles[-1]
+    text = f"Sources: {names}."  # the fallback names the documents only, so it claims nothing they do not say
+    return Line(text, sorted({c for ln in draft.lines for c in ln.citations}), "template")
