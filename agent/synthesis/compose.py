@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.synthesis.gather import DocGroup, coverage, key_terms
+from agent.synthesis.gather import DocGroup, Terms, coverage, fit, key_terms
 from agent.synthesis.shape import ShapeDecision
 from agent.synthesis.support import Support, check_support, plain
 
@@ -59,11 +59,17 @@ def compose(question: str, decision: ShapeDecision, groups: list[DocGroup], rank
     draft = Draft([], None, rewrites={"offered": 0, "kept": 0})
     numbers: dict[str, int] = {}
     for g in groups:
-        sentences = g.sentences[:_per_doc(decision)]
-        if len(sentences) > 1 and coverage(terms, sentences[1].text) == 0 and decision.shape != "compare":
+        same_chunk = [s for s in g.sentences if s.chunk_id == g.sentences[0].chunk_id]
+        sentences = same_chunk[:_per_doc(decision)]  # a line quotes one passage, the one it cites
+        if len(sentences) > 1 and fit(terms, g.title, sentences[1].text) == 0 and decision.shape != "compare":
             sentences = sentences[:1]  # a second sentence only when it bears on the question too
         hit = g.hits[sentences[0].chunk_id]
-        quote = " ".join(s.text for s in sentences)
+        texts = [s.text for s in sentences]
+        first = sentences[0]
+        if decision.shape != "compare" and first.context and fit(terms, g.title, first.text) == 0 \
+                and fit(terms, g.title, first.text, first.context) > 0 and first.context not in texts:
+            texts.insert(0, first.context)  # "He died there in 1934" needs the sentence that says where
+        quote = " ".join(texts)
         n = numbers.setdefault(hit.chunk_id, len(numbers) + 1)
         if all(c[0] != n for c in draft.cited):
             draft.cited.append((n, hit, quote))
@@ -97,12 +103,12 @@ def _needs_title(title: str, text: str) -> bool:
     return bool(title) and not text.lower().startswith((title.lower(), f"the {title.lower()}"))
 
 
-def _checked_shortening(short: str, quote: str, group: DocGroup, hit, terms: set[str], ranker) -> str:
+def _checked_shortening(short: str, quote: str, group: DocGroup, hit, terms: Terms, ranker) -> str:
     """`short` when it is shorter, supported by the passage and keeps the line's key words; else ""."""
     short = plain(short).strip().strip('"')
     if not short or len(short) >= len(quote) or len(short.split()) < 4:
         return ""
-    if coverage(terms, f"{group.title}. {short}") < coverage(terms, f"{group.title}. {quote}"):
+    if coverage(terms.all, f"{group.title}. {short}") < coverage(terms.all, f"{group.title}. {quote}"):
         return ""  # it lost part of the claim the question is about
     return short if _check(short, [hit], ranker).ok else ""
 

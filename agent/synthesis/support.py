@@ -72,11 +72,29 @@ def plain(text: str) -> str:
     return " ".join(_MARK.sub(" ", text).split())
 
 
+_IRREGULAR = {"built": "build", "born": "born", "bore": "born", "borne": "born", "wrote": "write", "written": "write",
+              "made": "make", "gave": "give", "given": "give", "held": "hold", "won": "win", "taught": "teach",
+              "began": "begin", "begun": "begin", "ran": "run", "sank": "sink", "sunk": "sink", "led": "lead",
+              "kept": "keep", "brought": "bring", "bought": "buy", "sold": "sell", "found": "found", "left": "leave",
+              "stood": "stand", "grew": "grow", "grown": "grow", "became": "become", "took": "take", "taken": "take",
+              "struck": "strike", "thought": "think", "spent": "spend", "rose": "rise", "risen": "rise",
+              "swept": "sweep", "studied": "studi", "died": "die", "dies": "die", "recipient": "receiv",
+              "recipients": "receiv", "designer": "design", "designers": "design", "founder": "found",
+              "founders": "found", "founded": "found", "builder": "build", "builders": "build", "winner": "win",
+              "winners": "win", "holder": "hold", "holders": "hold", "awarded": "award"}
+
+
 def content_words(text: str) -> set[str]:
-    """Stemmed lower-case words of `text` that carry content (no stopwords, no numbers)."""
+    """Stemmed lower-case words of `text` that carry content (no stopwords, no numbers); irregular
+    verb forms and agent nouns share their verb's stem ("built" = "build", "recipient" = "received")."""
     stem = _stemmer()
-    return {stem(w.lower().strip("'’")) for w in _WORD.findall(text)
-            if not w[0].isdigit() and len(w) > 2 and w.lower() not in STOPWORDS}
+    out = set()
+    for w in _WORD.findall(text):
+        low = w.lower().strip("'’")
+        if w[0].isdigit() or len(low) <= 2 or low in STOPWORDS:
+            continue
+        out.add(_IRREGULAR.get(low) or stem(low))
+    return out
 
 
 def numbers(text: str) -> set[str]:
