@@ -18,11 +18,11 @@ from typing import Any
 
 from agent.synthesis.gather import DocGroup, Terms, coverage, fit, key_terms
 from agent.synthesis.shape import ShapeDecision
-from agent.synthesis.support import Support, check_support, plain
+from agent.synthesis.support import Support, check_support, content_words, plain
 
 SHORTEN_WORDS = 30
 """Lines longer than this many words are offered to the LM for shortening."""
-MAX_SHORTEN = 4
+MAX_SHORTEN = 2
 """At most this many shortening calls per synthesis (each costs a few seconds on the embedded model)."""
 _PRONOUN_START = re.compile(r"^(he|she|it|they|his|her|its|their|this|these)\b", re.I)
 
@@ -73,12 +73,13 @@ def compose(question: str, decision: ShapeDecision, groups: list[DocGroup], rank
         n = numbers.setdefault(hit.chunk_id, len(numbers) + 1)
         if all(c[0] != n for c in draft.cited):
             draft.cited.append((n, hit, quote))
-        text = f"{g.title}: {quote}" if _needs_title(g.title, quote) else quote
+        body = " ".join(trim(t, terms, g.title) for t in texts)
+        text = f"{g.title}: {body}" if _needs_title(g.title, body) else body
         line = Line(text, [n], "extract")
-        if shorten is not None and len(quote.split()) > SHORTEN_WORDS and draft.rewrites["offered"] < MAX_SHORTEN \
+        if shorten is not None and len(body.split()) > SHORTEN_WORDS and draft.rewrites["offered"] < MAX_SHORTEN \
                 and not over_budget():
             draft.rewrites["offered"] += 1
-            short = _checked_shortening(shorten(question, quote), quote, g, hit, terms, ranker)
+            short = _checked_shortening(shorten(question, body), body, g, hit, terms, ranker)
             if short:
                 line = Line(f"{g.title}: {short}" if _needs_title(g.title, short) else short, [n], "shortened")
                 draft.rewrites["kept"] += 1
@@ -103,11 +104,38 @@ def _needs_title(title: str, text: str) -> bool:
     return bool(title) and not text.lower().startswith((title.lower(), f"the {title.lower()}"))
 
 
+_CLAUSE = re.compile(r"(?<=[^\d]),\s+|;\s+|\s+[–—]\s+")
+
+
+def trim(sentence: str, terms: Terms, title: str = "", min_words: int = 8) -> str:
+    """The shortest leading run of the sentence's clauses that holds as many of the question's key
+    words as the whole sentence ("She was built in 1902 by Anhalt & Sons in Verrin, replacing the
+    sailing packets ..." -> "She was built in 1902 by Anhalt & Sons in Verrin."): extractive, so it
+    cannot change the claim, only end it sooner."""
+    parts = _CLAUSE.split(sentence)
+    if len(parts) < 2:
+        return sentence
+    full = coverage(terms.all, f"{title}. {sentence}")
+    seps = _CLAUSE.findall(sentence)
+    text = parts[0]
+    for i in range(1, len(parts) + 1):
+        text = parts[0] + "".join(seps[j] + parts[j + 1] for j in range(i - 1))
+        if len(text.split()) >= min_words and coverage(terms.all, f"{title}. {text}") >= full:
+            break
+    if text == sentence or text.count("(") != text.count(")") or text.count('"') % 2:
+        return sentence
+    return text.rstrip(" ,;:–—") + "."
+
+
 def _checked_shortening(short: str, quote: str, group: DocGroup, hit, terms: Terms, ranker) -> str:
-    """`short` when it is shorter, supported by the passage and keeps the line's key words; else ""."""
+    """`short` when it is shorter, only drops words (every content word of it is in the line or the
+    title: nothing added, so with the embedded model a rewrite cannot change the claim), keeps the
+    line's key words and passes the support check; else ""."""
     short = plain(short).strip().strip('"')
-    if not short or len(short) >= len(quote) or len(short.split()) < 4:
+    if not short or len(short.split()) > 0.8 * len(quote.split()) or len(short.split()) < 4:
         return ""
+    if content_words(short) - content_words(f"{group.title}. {quote}"):
+        return ""  # it added words the line does not have
     if coverage(terms.all, f"{group.title}. {short}") < coverage(terms.all, f"{group.title}. {quote}"):
         return ""  # it lost part of the claim the question is about
     return short if _check(short, [hit], ranker).ok else ""

@@ -77,7 +77,7 @@ class ShortenModule(dspy.Module):
 class OverviewModule(dspy.Module):
     def __init__(self):
         super().__init__()
-        self.predict = dspy.Predict(Overview, max_tokens=90)
+        self.predict = dspy.Predict(Overview, max_tokens=70)
 
     def forward(self, question: str, lines: str) -> dspy.Prediction:
         try:

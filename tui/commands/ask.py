@@ -18,7 +18,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--program", default=None, help="compiled program file from `hopper optimize`")
     p.add_argument("--trace", metavar="FILE", default=None, help="write the run's trace as JSONL")
     p.add_argument("--json", action="store_true",
-                   help="print {answer, citations, evidence, trace} as JSON")
+                   help="print {shape, answer, items, citations, evidence, trace} as JSON")
+    p.add_argument("--shape", choices=["auto", "factoid", "list", "compare", "explain"], default=None,
+                   help="answer shape (default auto: classified per question); list/compare/explain give a "
+                        "cited synthesis")
+    p.add_argument("--out", metavar="REPORT.md", default=None,
+                   help="also save the answer and its references as a Markdown report")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from tools.errors import ConfigError
     from tui.live import LiveLine
 
-    cfg = config_from_args(args)
+    cfg = config_from_args(args, **({"agent.shape": args.shape} if getattr(args, "shape", None) else {}))
     if cfg.agent.mode != "closed" and not cfg.index_dir:
         raise ConfigError("no index given: pass --index DIR (or set index_dir in hopper.toml), or use --mode closed")
     if cfg.agent.mode == "closed":
@@ -45,10 +50,14 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
     if args.trace:
         result.trace.save(args.trace)
+    if getattr(args, "out", None):
+        from agent.report import write_report
+
+        write_report([result], args.out, index_dir=cfg.index_dir or None)
     if args.json:
         out = result.to_dict(with_trace=True)
-        print(json.dumps({"answer": out["answer"], "short_answer": out["short_answer"],
-                          "citations": out["citations"], "evidence": out["evidence"][:20],
+        print(json.dumps({"shape": out["shape"], "answer": out["answer"], "short_answer": out["short_answer"],
+                          "items": out["items"], "citations": out["citations"], "evidence": out["evidence"][:20],
                           "sufficient": out["sufficient"], "status": out["status"], "trace": out["trace"]},
                          indent=2, ensure_ascii=False, default=str))
         return 0 if result.status != "cancelled" else 130
@@ -62,12 +71,28 @@ def print_answer(result) -> None:
     from rich.panel import Panel
 
     console = Console()
+    if result.items:  # a synthesis: the lines as Markdown, then the numbered references with their quotes
+        from rich.markup import escape
+
+        from agent.report import citation_quote
+
+        console.print(Panel(Markdown(result.answer), title=f"answer ({result.shape})", title_align="left"))
+        console.print("[bold]References[/]")
+        for c in result.citations:
+            console.print(f"[bold][{c.n}][/] {escape(c.title)} [dim]({escape(c.source or c.doc_id)})[/]")
+            console.print(f'    [italic]"{escape(citation_quote(c, result.answer))}"[/]')
+        _print_footer(console, result)
+        return
     title = f"answer: {result.short_answer}" if result.short_answer else "answer"
     console.print(Panel(Markdown(result.answer), title=title, title_align="left"))
     for c in result.citations:
         snippet = " ".join(c.text.split())
         console.print(f"[bold][{c.n}][/] {c.title} [dim]({c.chunk_id} · {c.source})[/]")
         console.print(f"    [dim]{snippet[:240]}{'…' if len(snippet) > 240 else ''}[/]")
+    _print_footer(console, result)
+
+
+def _print_footer(console, result) -> None:
     end = result.trace.first("run_end")
     if end:
         d = end.data
