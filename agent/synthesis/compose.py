@@ -23,6 +23,8 @@ from agent.synthesis.support import Support, check_support, content_words, plain
 SHORTEN_WORDS = 30
 """Lines longer than this many words are offered to the LM for shortening."""
 MAX_SHORTEN = 2
+MAX_OVERVIEW = 2
+"""Sentences of the LM's overview that are kept (at most)."""
 """At most this many shortening calls per synthesis (each costs a few seconds on the embedded model)."""
 _PRONOUN_START = re.compile(r"^(he|she|it|they|his|her|its|their|this|these)\b", re.I)
 
@@ -93,6 +95,21 @@ def compose(question: str, decision: ShapeDecision, groups: list[DocGroup], rank
     return draft
 
 
+def _shares_content(sentence: str, line: str) -> bool:
+    """Whether an overview sentence draws on a line: they share a name or two content words."""
+    from agent.synthesis.support import names
+
+    line_words = content_words(line)
+    return bool(names(sentence) & names(line)) or len(content_words(sentence) & line_words) >= 2
+
+
+def _cite_end(sentence: str, citations: list[int]) -> str:
+    """"A sentence [1] [2]." : the markers before the closing punctuation."""
+    body = sentence.rstrip()
+    end = body[-1] if body and body[-1] in ".!?" else "."
+    return body.rstrip(".!?") + "".join(f" [{c}]" for c in citations) + end
+
+
 def _per_doc(decision: ShapeDecision) -> int:
     from agent.synthesis.gather import SENTENCES_PER_DOC
 
@@ -105,6 +122,11 @@ def _needs_title(title: str, text: str) -> bool:
 
 
 _CLAUSE = re.compile(r"(?<=[^\d]),\s+|;\s+|\s+[–—]\s+")
+_VERB = re.compile(r"\b(?:is|are|was|were|has|have|had|did|does|\w{3,}ed|became|built|made|won|wrote|led|ran|"
+                   r"stood|grew|gave|held|kept|took|left|sank|rose|began|died|lies|runs|stands)\b", re.I)
+_LOOSE = re.compile(r"(?:and|but|which|who|whose|where|when|while|although|though|after|before|until|since|so|"
+                    r"the|a|an|its|his|her|their|\w+ing)\b", re.I)
+"""A clause that can go: it starts like an addition, not like the rest of the main clause."""
 
 
 def trim(sentence: str, terms: Terms, title: str = "", min_words: int = 8) -> str:
@@ -120,7 +142,9 @@ def trim(sentence: str, terms: Terms, title: str = "", min_words: int = 8) -> st
     text = parts[0]
     for i in range(1, len(parts) + 1):
         text = parts[0] + "".join(seps[j] + parts[j + 1] for j in range(i - 1))
-        if len(text.split()) >= min_words and coverage(terms.all, f"{title}. {text}") >= full:
+        rest = parts[i] if i < len(parts) else ""
+        if len(text.split()) >= min_words and coverage(terms.all, f"{title}. {text}") >= full and \
+                _VERB.search(text) and (not rest or _LOOSE.match(rest)):
             break
     if text == sentence or text.count("(") != text.count(")") or text.count('"') % 2:
         return sentence
@@ -163,11 +187,17 @@ def _overview(question: str, decision: ShapeDecision, draft: Draft, ranker, writ
         numbered = "\n".join(f"[{i}] {ln.text}" for i, ln in enumerate(draft.lines, 1))
         text = write(question, numbered)
         kept = []
-        for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z])|(?<=\])\s+(?=[A-Z])", text or ""):
-            marks = [int(m) for m in re.findall(r"\[(\d+)\]", sentence)]
-            cites = sorted({c for m in marks if 1 <= m <= len(draft.lines) for c in draft.lines[m - 1].citations})
+        for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z])|(?<=\])\s+(?=[A-Z])", text or "")[:MAX_OVERVIEW]:
             body = plain(sentence)
-            if not cites or len(body.split()) < 4:
+            if len(body.split()) < 4 or not re.search(r"[.!?]$", body):
+                continue  # a fragment, or a sentence cut off by the reply cap
+            marks = [int(m) for m in re.findall(r"\[(\d+)\]", sentence)]
+            lines = [draft.lines[m - 1] for m in marks if 1 <= m <= len(draft.lines)] or \
+                [ln for ln in draft.lines if _shares_content(body, ln.text)]  # cite the lines it draws on
+            cites = sorted({c for ln in lines for c in ln.citations})
+            if not cites:
+                draft.dropped.append({"text": body, "citations": [], "overview": True, "ok": False,
+                                      "code": "support.no_citation", "reason": "it draws on none of the lines"})
                 continue
             support = _check(body, [hit_of[c] for c in cites], ranker)
             if support.ok:
@@ -175,7 +205,7 @@ def _overview(question: str, decision: ShapeDecision, draft: Draft, ranker, writ
             else:
                 draft.dropped.append({"text": body, "citations": cites, "overview": True, **support.as_dict()})
         if kept:
-            return Line(" ".join(k.text + "".join(f" [{c}]" for c in k.citations) for k in kept),
+            return Line(" ".join(_cite_end(k.text, k.citations) for k in kept),
                         sorted({c for k in kept for c in k.citations}), "lm", kept[0].support)
     titles = []
     for ln in draft.lines:
