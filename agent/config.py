@@ -50,8 +50,11 @@ class LMSettings:
 @dataclass
 class AgentSettings:
     mode: Literal["agent", "rag", "closed"] = "agent"
-    retriever: str = "hybrid"
-    """Default retriever for rag mode and the agent's first search."""
+    retriever: Literal["auto", "bm25", "dense", "hybrid", "graph", "hybrid+graph"] = "auto"
+    """Retriever of rag mode and of the agent's first search; `auto` = hybrid+graph when the index
+    has a knowledge graph (and `use_graph` is on), else hybrid."""
+    use_graph: bool = True
+    """Let the agent use the knowledge-graph tools when the index has a graph."""
     k: int = 5
     """Hits per tool call."""
     max_rounds: int = 2
@@ -72,6 +75,18 @@ class AgentSettings:
     fires); list/compare/explain get a cited synthesis (agent mode), factoid the research loop."""
     program: str = ""
     """Path of a compiled DSPy program (`hopper optimize`); empty = the shipped default."""
+    read_passages: int = 6
+    """Passages whose sentences compete for the reader's attention on each read."""
+    read_sentences: int = 4
+    """Sentences the reader sees per question (at most 2 from one passage)."""
+    min_confidence: float = 0.5
+    """Below this confidence the answer is shown as a best guess ("not sure"); 0 never abstains."""
+    reader: Literal["auto", "narrow", "free"] = "auto"
+    """`narrow`: code writes the answer text from the checked short answer; `free`: the LM phrases
+    it (checked the same way); `auto`: narrow for the embedded models, free for any other LM."""
+    decompose: Literal["auto", "parse", "lm"] = "auto"
+    """Query trees: `parse` (from the spaCy parse only), `lm` (the LM writes them when the parse
+    finds no chain), `auto` (`parse` with the embedded models, `lm` with any other LM)."""
 
 
 @dataclass

@@ -86,6 +86,9 @@ class Node:
     answer: str = ""
     chunk_ids: list[str] = field(default_factory=list)
     status: str = "open"
+    confidence: float = 0.0
+    quotes: list = field(default_factory=list)
+    """The evidence sentences (`agent.reading.evidence.Sentence`) that state `answer`."""
 
     def as_dict(self) -> dict:
         return {"id": self.id, "text": self.text, "depends_on": self.depends_on}

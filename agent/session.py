@@ -36,6 +36,7 @@ class Session:
 
     def __init__(self, cfg: HopperConfig, index=None, *, lm=None, fast_lm=None, load_program: bool = True):
         from agent.lm import describe_lm, get_lm
+        from agent.lm.models import is_local
 
         self.cfg = cfg
         if index is None and cfg.index_dir:
@@ -47,6 +48,7 @@ class Session:
         self.fast_lm = fast_lm or (get_lm(cfg.lm, fast=True) if cfg.lm.fast_model else None)
         self.agent = ResearchAgent(cfg.agent, index, lm=self.lm, fast_lm=self.fast_lm)
         self.agent.runtime.lm_name = describe_lm(cfg.lm)
+        self.agent.runtime.embedded = is_local(cfg.lm.model)
         self.agent.runtime.meta = {"fast_lm": describe_lm(cfg.lm, fast=True) if cfg.lm.fast_model else None}
         self.program: Path | None = None
         if load_program:
@@ -79,7 +81,15 @@ def load_program_file(agent: ResearchAgent, path: Path, cfg: HopperConfig) -> No
     if compiled_for and compiled_for != cfg.lm.model:
         log.warning("program %s was compiled for LM %r, running with %r", path, compiled_for, cfg.lm.model)
     state = data.get("program", data)
+    if not isinstance(state, dict):
+        raise DataFormatError(f"{path}: not a program file (no predictor states)")
+    names = [name for name, _ in agent.named_predictors()]
+    missing = [n for n in names if n not in state]
+    if missing:  # predictors added since the program was compiled keep their defaults
+        log.info("program %s has no state for %s: they run uncompiled", path, ", ".join(missing))
     try:
-        agent.load_state(state)
+        for name, predictor in agent.named_predictors():
+            if name in state:
+                predictor.load_state(state[name])
     except Exception as exc:
         raise DataFormatError(f"{path}: program does not match this agent ({exc})") from exc

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -104,14 +105,27 @@ def load_qa(folder: Path, split: str | None = None, questions_file: str = "quest
     return Dataset(name, "qa", paths, fmt, questions, qrels)
 
 
-def load_hotpotqa(folder: Path) -> Dataset:
+def question_range(split: str | None, n: int) -> range:
+    """Questions `A-B` (1-based, inclusive) of `n`, e.g. `1-50` (tuning) and `51-100` (held out)."""
+    if not split:
+        return range(n)
+    m = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", split)
+    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+        raise DataFormatError(f"split {split!r}: a HotpotQA split is a question range such as 1-50 or 51-100")
+    return range(int(m.group(1)) - 1, min(int(m.group(2)), n))
+
+
+def load_hotpotqa(folder: Path, split: str | None = None) -> Dataset:
     qpath = folder / "questions.json"
     try:
         rows = json.loads(qpath.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise DataFormatError(f"{qpath}: unreadable HotpotQA questions ({exc})") from exc
     questions = []
+    keep = set(question_range(split, len(rows)))
     for n, row in enumerate(rows):
+        if n not in keep:
+            continue
         try:
             titles = list(dict.fromkeys(t for t, _ in row["supporting_facts"]))
             questions.append(Question(str(row["_id"]), row["question"], [row["answer"]], titles,
@@ -145,5 +159,5 @@ def load_dataset(path: str | Path, split: str | None = None) -> Dataset:
     if kind == "beir":
         return load_beir(path, split or "test")
     if kind == "hotpotqa":
-        return load_hotpotqa(path)
+        return load_hotpotqa(path, split)
     return load_qa(path, split)

@@ -65,15 +65,16 @@ def _nlp():
         return None
 
 
-def classify_question(question: str, forced: str = "auto", ask_lm: Callable[[str], str] | None = None
-                      ) -> ShapeDecision:
-    """The question's shape: forced, by rules over the spaCy parse, or by `ask_lm` when given."""
+def classify_question(question: str, forced: str = "auto", ask_lm: Callable[[str], str] | None = None,
+                      nlp=None) -> ShapeDecision:
+    """The question's shape: forced, by rules over the spaCy parse (`nlp`, else the shared
+    pipeline), or by `ask_lm` when given and no rule fires."""
     if forced and forced != "auto":
         return classify(question, forced)
-    return classify(question, "auto", nlp=_nlp(), ask_lm=ask_lm)
+    return classify(question, "auto", nlp=nlp if nlp is not None else _nlp(), ask_lm=ask_lm)
 
 
-def synthesize(question: str, decision: ShapeDecision, *, search: Callable[..., list], embedder,
+def synthesize(question: str, decision: ShapeDecision, *, search: Callable[..., list], embedder=None, ranker=None,
                has_graph: bool = False, shorten: Callable[[str, str], str] | None = None,
                overview: Callable[[str, str], str] | None = None,
                over_budget: Callable[[], bool] = lambda: False) -> Synthesis:
@@ -85,7 +86,7 @@ def synthesize(question: str, decision: ShapeDecision, *, search: Callable[..., 
     from agent.synthesis.compose import compose
     from agent.synthesis.gather import gather
 
-    ranker = SentenceRanker(embedder)
+    ranker = ranker if ranker is not None else SentenceRanker(embedder)
     groups = gather(question, decision, search, ranker, has_graph=has_graph, over_budget=over_budget)
     draft = compose(question, decision, groups, ranker, shorten=shorten, overview=overview, over_budget=over_budget)
     from agent.report import renumber

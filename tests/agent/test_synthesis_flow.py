@@ -33,6 +33,7 @@ def index(small_index):
 
 def run(index, replies, question, lm_name=None, **settings):
     agent = ResearchAgent(AgentSettings(**settings), index)
+    agent.runtime.embedded = lm_name == "local"  # a Session sets this from the configured model
     lm = DummyLM(replies)
     if lm_name:
         lm.hopper_name = lm_name
@@ -96,13 +97,11 @@ def test_compare_shortening_is_kept_only_when_it_drops_words(index):
 def test_factoid_takes_the_research_loop(index):
     result = run(index, [
         {"shape": "factoid"},  # no rule fires, so the (capable) scripted LM is asked; it says factoid
-        {"sub_questions": ["Which firm built the Grey Petrel?"]},
-        {"keywords": "Grey Petrel firm", "hypothetical_passage": "It was built by a firm.", "paraphrase": ""},
-        {"answerable": True, "answer": "the Oller Boatworks", "support": [1], "missing": "", "next_query": ""},
-    ], "Which firm built the Grey Petrel?")
+        {"answer": "the Oller Boatworks"},
+    ], "Which firm built the Grey Petrel?", decompose="parse")
     assert (result.trace.first("shape").data["shape"], result.trace.first("shape").data["source"]) == ("factoid", "lm")
     assert result.trace.first("synthesis") is None and result.items == [] and result.shape == "factoid"
-    assert "decompose" in lm_steps(result) and "Oller Boatworks" in result.short_answer
+    assert lm_steps(result) == ["shape", "read"] and "Oller Boatworks" in result.short_answer
 
 
 def test_lm_opinion_only_from_a_capable_lm(index):
@@ -112,11 +111,7 @@ def test_lm_opinion_only_from_a_capable_lm(index):
                                                 "sides": [], "topic": "Renna Vos and her work"}
     assert lm_steps(result)[0] == "shape" and result.items
     # the embedded model is never asked: the rules' default (factoid) stands
-    result = run(index, [
-        {"sub_questions": [q]},
-        {"keywords": "Renna Vos", "hypothetical_passage": "Renna Vos was an astronomer.", "paraphrase": ""},
-        {"answerable": True, "answer": "an astronomer", "support": [1], "missing": "", "next_query": ""},
-    ], q, lm_name="local")
+    result = run(index, [{"answer": "an astronomer"}] * 3, q, lm_name="local", decompose="parse")
     assert result.trace.first("shape").data["source"] == "rules" and "shape" not in lm_steps(result)
     assert lm_is_capable(None) is False
 

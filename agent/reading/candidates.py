@@ -1,0 +1,72 @@
+"""Answer candidates: the names, numbers, dates and noun phrases of the evidence sentences that
+could answer the question, found by spaCy (the same pipeline the graph uses).
+
+When the reader's own answer fails a check, the answer is chosen among these instead of
+generated, and every candidate is a span of a sentence by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from agent.reading.checks import check_echo, check_type, normalize
+from agent.reading.evidence import Sentence
+from agent.reading.question import QuestionInfo
+
+MAX_CANDIDATES = 6
+MIN_SENTENCE_SCORE = 0.35
+"""A candidate must come from a sentence at least this close to the question (cosine + word
+bonus): when no sentence is about the question, no span is offered as its answer."""
+
+_LABELS = {
+    "person": ("PERSON", "ORG", "NORP"),
+    "place": ("GPE", "LOC", "FAC", "ORG"),
+    "year": ("DATE",),
+    "date": ("DATE", "TIME", "EVENT"),
+    "number": ("CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL", "DATE"),
+}
+_SKIP_LABELS = ("ORDINAL",)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    text: str
+    sentence: int
+    """Index of the evidence sentence it came from."""
+    label: str
+    """spaCy entity label, or NP for a noun chunk, NUM for a number token."""
+    score: float
+
+
+def candidates(info: QuestionInfo, sentences: Sequence[Sentence], nlp, limit: int = MAX_CANDIDATES) -> list[Candidate]:
+    """Spans of `sentences` that could answer `info`'s question, likeliest first: entities whose
+    label fits the expected type before other entities and noun chunks; never a span that fails
+    the type check or only repeats the question."""
+    if info.form in ("yesno", "choice") or not sentences:
+        return []
+    wanted = _LABELS.get(info.answer_type, ())
+    found: dict[str, Candidate] = {}
+    docs = list(nlp.pipe([s.text for s in sentences]))
+    for i, (s, doc) in enumerate(zip(sentences, docs, strict=True)):
+        if s.score < MIN_SENTENCE_SCORE:
+            continue
+        spans = [(e.text, e.label_) for e in doc.ents if e.label_ not in _SKIP_LABELS]
+        if info.answer_type in ("thing", "person", "place"):
+            spans += [(nc.text, "NP") for nc in doc.noun_chunks if nc.root.pos_ in ("PROPN", "NOUN")]
+        if info.answer_type == "number":
+            spans += [(t.text, "NUM") for t in doc if t.like_num]
+        for text, label in spans:
+            text = " ".join(text.split()).strip(" ,.;:'\"#")
+            key = normalize(text)
+            if not key or key in found or not check_type(text, info).ok or not check_echo(text, info).ok:
+                continue
+            if normalize(text) in normalize(s.title) and info.answer_type not in ("year", "date", "number"):
+                fit = 0.5  # the passage's own subject is seldom the answer to a question that led to it
+            else:
+                fit = 1.0
+            fit += 1.0 if label in wanted else (0.3 if label != "NP" else 0.0)
+            if info.target and info.target in text.lower():
+                fit += 0.5
+            found[key] = Candidate(text, i, label, round(s.score + 0.2 * fit - 0.02 * i, 4))
+    return sorted(found.values(), key=lambda c: -c.score)[:limit]

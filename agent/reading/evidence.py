@@ -1,0 +1,168 @@
+"""Evidence at sentence level: the few sentences of the retrieved passages that bear on a question.
+
+A 0.5B reader answers far better from three or four well-chosen sentences than from six trimmed
+passages. Sentences are ranked by MiniLM cosine between the question and "title. sentence" (the
+title tells the embedder whom "He was born in Lowbridge" is about), plus a small bonus for the
+question's rarer words that the sentence repeats. A sentence that opens with a pronoun carries
+its passage's first sentence as context, so the reader knows who "she" is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from tools.types import Hit
+
+_SPLIT = re.compile(r"([.!?][\"')\]]?)\s+(?=[\"'(\[]?[A-Z0-9])|\n\s*\n|(?<=\n)(?=#)|(?<=\n)(?=[-*•] )"
+                    r"|^#[^\n]*\n", re.M)
+_ABBREV = re.compile(r"\b(?:[A-Z]|Mr|Mrs|Ms|Dr|St|Mt|No|Jr|Sr|Co|Inc|Ltd|vs|c|ca|approx)\.$")
+_WORD = re.compile(r"[A-Za-z0-9][\w'-]*")
+_PRONOUN = re.compile(r"^(he|she|it|they|his|her|its|their|this|these|the (?:company|firm|band|film|city|town|"
+                      r"river|ship|building|bridge|school|college|university|museum|team|club|album|song|book))\b",
+                      re.IGNORECASE)
+STOPWORDS = frozenset(["a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and", "or", "is", "are", "was", "were", "be", "been", "being", "who", "whom", "whose", "what", "which", "when", "where", "why", "how", "did", "does", "do", "that", "this", "these", "those", "it", "its", "as", "into", "than", "then", "there", "their", "his", "her", "he", "she", "they", "them", "also", "not", "no", "yes", "both", "either", "neither", "same", "after", "before", "during", "about", "over", "under", "between", "through", "while", "had", "has", "have", "having", "will", "would", "can", "could", "should", "may", "might", "one", "first", "second", "other", "another"])
+LEXICAL_WEIGHT = 0.04
+"""Bonus per shared content word (capped at 4 words): names matter more than cosine shows."""
+MAX_SENTENCE_CHARS = 400
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a retrieved passage, with where it sits and how well it answers."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    text: str
+    position: int
+    """Index of the sentence in its passage (0 = the first sentence)."""
+    start: int
+    end: int
+    """Character offsets of `text` in the passage's text."""
+    score: float = 0.0
+    context: str = ""
+    """The passage's first sentence, when this one opens with a pronoun and needs it."""
+
+    def render(self) -> str:
+        """How the reader sees it: the title, the context sentence if any, the sentence."""
+        lead = f"{self.context} … " if self.context else ""
+        return f"({self.title}) {lead}{self.text}"
+
+
+def split_sentences(text: str) -> list[tuple[int, int, str]]:
+    """`(start, end, sentence)` for each sentence of `text`, offsets into `text`."""
+    out: list[tuple[int, int, str]] = []
+    start = 0
+    for m in _SPLIT.finditer(text):
+        if m.group(0).startswith("#"):  # a heading line is a sentence of its own
+            _append(out, text, start, m.start())
+            _append(out, text, m.start(), m.end())
+            start = m.end()
+            continue
+        end = m.start() + len(m.group(1) or "")
+        if m.group(1) and _ABBREV.search(text[start:end]):
+            continue  # "Dr." or an initial: not a sentence end
+        _append(out, text, start, end)
+        start = m.end()
+    _append(out, text, start, len(text))
+    return out
+
+
+def _append(out: list[tuple[int, int, str]], text: str, start: int, end: int) -> None:
+    raw = text[start:end]
+    lead = len(raw) - len(raw.lstrip())
+    sentence = raw.strip()
+    if not sentence:
+        return
+    s = start + lead
+    while len(sentence) > MAX_SENTENCE_CHARS:  # a run-on line (a table, a list): cut at a word boundary
+        cut = sentence.rfind(" ", 0, MAX_SENTENCE_CHARS)
+        cut = cut if cut > 0 else MAX_SENTENCE_CHARS
+        out.append((s, s + cut, sentence[:cut]))
+        rest = sentence[cut:]
+        s += cut + len(rest) - len(rest.lstrip())
+        sentence = rest.strip()
+    if sentence:
+        out.append((s, s + len(sentence), sentence))
+
+
+def passage_sentences(hit: Hit) -> list[Sentence]:
+    """Every sentence of one passage."""
+    return [Sentence(hit.chunk_id, hit.doc_id, hit.title, text, i, s, e)
+            for i, (s, e, text) in enumerate(split_sentences(hit.text))]
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words of `text` that carry meaning (no stopwords, no one-letter words)."""
+    return {w.lower() for w in _WORD.findall(text) if len(w) > 1 and w.lower() not in STOPWORDS}
+
+
+class SentenceRanker:
+    """Ranks passage sentences against a question with the index's embedder (vectors cached per run)."""
+
+    def __init__(self, embedder):
+        self.embedder = embedder
+        self._cache: dict[str, np.ndarray] = {}
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            for t, v in zip(missing, self.embedder.encode(list(missing)), strict=True):
+                self._cache[t] = v
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        return np.stack([self._cache[t] for t in texts])
+
+    def score(self, question: str, sentences: Sequence[Sentence]) -> list[Sentence]:
+        """`sentences` with `score` set: cosine to the question plus the lexical bonus."""
+        if not sentences:
+            return []
+        texts = [f"{s.title}. {s.text}" for s in sentences]
+        sims = self.vectors(texts) @ self.vectors([question])[0]
+        qwords = content_words(question)
+        out = []
+        for s, sim in zip(sentences, sims, strict=True):
+            shared = len(qwords & content_words(s.text))
+            out.append(replace(s, score=round(float(sim) + LEXICAL_WEIGHT * min(shared, 4), 4)))
+        return out
+
+    def select(self, question: str, hits: Iterable[Hit], *, limit: int = 4, per_passage: int = 2,
+               exclude: Iterable[str] = ()) -> list[Sentence]:
+        """The `limit` best sentences of `hits` for `question`, at most `per_passage` from one
+        passage, best first. Sentences whose text is in `exclude` (e.g. hidden instructions) are skipped."""
+        hits = list(hits)
+        skip = set(exclude)
+        pool = [s for h in hits for s in passage_sentences(h) if s.text not in skip and not _heading(s, h.title)]
+        ranked = sorted(self.score(question, pool), key=lambda s: -s.score)
+        first = {h.chunk_id: (passage_sentences(h) or [None])[0] for h in hits}
+        taken: dict[str, int] = {}
+        out: list[Sentence] = []
+        seen: set[str] = set()
+        for s in ranked:
+            key = s.text.lower()
+            if taken.get(s.chunk_id, 0) >= per_passage or key in seen:
+                continue
+            seen.add(key)
+            taken[s.chunk_id] = taken.get(s.chunk_id, 0) + 1
+            lead = first.get(s.chunk_id)
+            if s.position > 0 and lead is not None and _PRONOUN.match(s.text) and len(lead.text) < 240:
+                s = replace(s, context=lead.text)
+            out.append(s)
+            if len(out) >= limit:
+                break
+        return out
+
+
+def _heading(s: Sentence, title: str) -> bool:
+    """A bare heading line ("# The Verrin Lighthouse") or a fragment: nothing to read in it."""
+    text = s.text.lstrip("#").strip()
+    return len(text) <= 3 or (s.text.startswith("#") and (len(text.split()) <= 6 or text.lower() == title.lower()))
+
+
+def render(sentences: Sequence[Sentence]) -> str:
+    """Numbered evidence lines `[1] (Title) sentence` for a reader prompt."""
+    return "\n".join(f"[{i}] {s.render()}" for i, s in enumerate(sentences, 1))

@@ -1,0 +1,253 @@
+"""What a question asks for, read by code: its form, the type of answer it expects, the options it
+offers, and (for compositional questions) the chain of simpler questions behind it.
+
+The embedded 0.5B model rarely writes a query tree, so "the river of the birthplace of the designer
+of X" is taken apart here from the spaCy parse: each relational noun phrase ("the designer of X",
+"the film that was shot in Leland") becomes a sub-question whose answer replaces it (`#1`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+FORMS = ("wh", "yesno", "choice")
+TYPES = ("year", "date", "number", "person", "place", "thing", "yesno", "choice")
+
+_AUX = re.compile(r"^(are|is|was|were|do|does|did|can|could|has|have|had|will|would|should|shall|may|might)\b", re.IGNORECASE)
+_WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.IGNORECASE)
+_WH_PHRASE = re.compile(r"\b(what|when|where|how|which year)\b|\b(in|during|by|at|of|from|for|to|on)\s+which\b",
+                        re.IGNORECASE)
+"""A wh-phrase inside a question that opens like a yes/no question ("Do A, released in which year, ...")."""
+_PLACE_NOUNS = ("city", "town", "village", "country", "state", "island", "river", "county", "region", "province",
+                "district", "mountain", "range", "lake", "sea", "continent", "place", "location", "borough",
+                "suburb", "capital", "area", "valley", "nation", "territory", "port", "harbour", "harbor", "street")
+_PERSON_NOUNS = ("person", "man", "woman", "actor", "actress", "singer", "player", "author", "writer", "director",
+                 "designer", "founder", "inventor", "composer", "architect", "engineer", "mayor", "president",
+                 "king", "queen", "politician", "artist", "painter", "poet", "musician", "scientist", "botanist",
+                 "captain", "chancellor", "recipient", "winner", "donor", "keeper", "coach", "manager", "leader",
+                 "member", "producer", "creator", "owner", "father", "mother", "son", "daughter", "wife",
+                 "husband", "brother", "sister", "child", "friend", "star", "comedian", "novelist", "rapper",
+                 "drummer", "guitarist", "footballer", "athlete", "journalist", "host", "presenter", "character",
+                 "philosopher", "emperor", "general", "officer", "senator", "minister", "governor", "premier",
+                 "chef", "cook", "biographer", "photographer", "dancer", "model", "monk", "bishop", "pope",
+                 "saint", "explorer", "pilot", "astronaut", "godfather", "master", "chief", "head", "commander")
+_COMPARATIVES = (r"\w+er|\w+est|more \w+|less \w+|first|last|earlier|later|most|least|best|worst|"
+                 r"most recently|more recently")
+_COMPARATIVE = re.compile(rf"\b({_COMPARATIVES})\b", re.IGNORECASE)
+
+
+@dataclass
+class QuestionInfo:
+    """What the question asks for."""
+
+    text: str
+    form: str = "wh"
+    """wh: a name, number or phrase; yesno: yes or no; choice: one of `options`."""
+    answer_type: str = "thing"
+    """year | date | number | person | place | thing | yesno | choice."""
+    target: str = ""
+    """The noun the wh-word asks about ("river" in "on which river"), if any."""
+    options: list[str] = field(default_factory=list)
+    """For a choice question, the alternatives it names ("A or B")."""
+    subjects: list[str] = field(default_factory=list)
+    """For a yes/no question, the names it asks about ("Are A and B both ...?"): each is read."""
+
+    def as_dict(self) -> dict:
+        return {"form": self.form, "answer_type": self.answer_type, "target": self.target, "options": self.options,
+                "subjects": self.subjects}
+
+
+def analyse(question: str) -> QuestionInfo:
+    """Form, expected answer type and options of `question`, by rules over its words."""
+    q = " ".join(question.split())
+    info = QuestionInfo(q)
+    options = choice_options(q)
+    last = re.split(r"(?<=[.?!;])\s+", q.rstrip("?").strip())[-1] if q else ""
+    if options:
+        info.form, info.answer_type, info.options = "choice", "choice", options
+        return info
+    asks_yes_no = bool(_AUX.match(q) or (_AUX.match(last) and not _WH.search(last))
+                       or re.search(r",\s*(is|are|was|were|did|does|do)\s+(it|they|he|she|both)\b", q, re.I))
+    if asks_yes_no and not _WH.match(q) and not _WH_PHRASE.search(q):
+        info.form, info.answer_type = "yesno", "yesno"
+        return info
+    info.answer_type, info.target = _wh_type(q)
+    return info
+
+
+def choice_options(question: str) -> list[str]:
+    """["A", "B"] for "Which is older, A or B?" / "Who was born first, A or B?"; [] otherwise."""
+    q = question.strip().rstrip("?").strip()
+    if not re.match(r"^(which|who|what|whose)\b", q, re.IGNORECASE) and not re.search(r"\b(which|who)\b.*\bor\b", q, re.IGNORECASE):
+        return []
+    m = re.search(r"(?:,|:|\bbetween)\s*([^,:]+?)\s*,?\s+(?:or|and)\s+([^,:]+)$", q)
+    if not m and _COMPARATIVE.search(q):
+        # "Which band was formed first The Exies or Circus Diablo": the options follow the comparative
+        m = re.search(rf"\b(?:{_COMPARATIVES})\b\s+(.+?)\s+or\s+(.+)$", q, re.IGNORECASE)
+    if not m:
+        return []
+    a, b = (_strip_option(x) for x in m.groups())
+    if not a or not b or len(a.split()) > 8 or len(b.split()) > 8:
+        return []
+    if not re.search(r"\bor\b", q[m.start():], re.IGNORECASE):
+        return []  # "A and B" without "or" asks for something else ("what do A and B have in common")
+    return [a, b]
+
+
+def _strip_option(text: str) -> str:
+    text = re.sub(r"^(the|a|an)\s+(?=[A-Z])", "", text.strip().strip("\"'"))
+    return text.strip(" ,.;\"'")
+
+
+def _wh_type(q: str) -> tuple[str, str]:
+    low = q.lower()
+    if re.search(r"\b(what|which|in what|in which)\s+(year|decade|century)\b", low) or re.search(
+            r"\bwhat\s+year\b", low):
+        return "year", "year"
+    if re.search(r"^when\b|\bwhen\s+(was|were|did|is|does|do|had|has)\b", low) or re.search(
+            r"\b(what|which)\s+(date|day|month|time|period|era)\b", low):
+        return "date", ""
+    if re.search(r"\bhow\s+(many|much|tall|long|high|old|far|big|large|deep|wide|heavy|often)\b", low) or re.search(
+            r"\bwhat\s+(is|was)\s+the\s+(population|number|height|length|area|capacity|age)\b", low) or re.search(
+            r"\b(population|number of)\b.*\?$", low) and re.search(r"\bwhat\b", low):
+        return "number", ""
+    m = re.search(r"\b(?:which|what)\s+((?:[a-z-]+\s+){0,2}?[a-z-]+)\b", low)
+    if m:
+        head = m.group(1).split()
+        for noun in head[::-1]:
+            base = noun[:-1] if noun.endswith("s") and noun[:-1] in _PLACE_NOUNS + _PERSON_NOUNS else noun
+            if base in _PLACE_NOUNS:
+                return "place", base
+            if base in _PERSON_NOUNS:
+                return "person", base
+        word = head[0]
+        if word not in ("is", "was", "are", "were", "did", "does", "do", "has", "had", "of", "the", "a", "an"):
+            return "thing", word
+    if re.search(r"^(who|whom)\b|\b(who|whom)\s+(is|was|were|are|did|does|had|has|wrote|directed|founded)\b", low) or \
+            re.match(r"^who\b", low):
+        return "person", ""
+    if re.search(r"^where\b|\bwhere\s+(is|was|were|are|did|does)\b", low):
+        return "place", ""
+    return "thing", ""
+
+
+def subjects(question: str, nlp, limit: int = 3) -> list[str]:
+    """The named things a question is about (entities, else proper-noun phrases), in order."""
+    doc = nlp(" ".join(question.split()))
+    names = [e.text for e in doc.ents if e.label_ not in ("CARDINAL", "ORDINAL", "DATE", "TIME", "QUANTITY")]
+    if len(names) < 2:
+        names += [nc.text for nc in doc.noun_chunks if nc.root.pos_ == "PROPN"]
+    out: list[str] = []
+    for n in names:
+        n = re.sub(r"^(the|a|an)\s+", "", n.strip(), flags=re.IGNORECASE)
+        if n and all(n.lower() not in o.lower() and o.lower() not in n.lower() for o in out):
+            out.append(n)
+    return out[:limit]
+
+
+def is_person_noun(word: str) -> bool:
+    w = word.lower()
+    return w in _PERSON_NOUNS or (w.endswith("s") and w[:-1] in _PERSON_NOUNS)
+
+
+# -- deterministic decomposition --------------------------------------------------------------
+_RELATION_NOUNS = ("birthplace", "hometown", "home", "capital", "headquarters", "seat", "successor", "predecessor",
+                   "parent", "subsidiary", "sequel", "prequel", "spouse", "namesake", "alma", "employer", "label",
+                   "owner", "operator", "manufacturer", "publisher", "builder", "maker", "developer", "distributor")
+_RELATIONAL_DEPS = {"nsubj", "nsubjpass", "dobj", "pobj", "attr", "dative", "oprd", "appos", "npadvmod"}
+_MODIFIER_DEPS = {"relcl", "acl"}
+
+
+def decompose(question: str, nlp, max_nodes: int = 4) -> list[tuple[str, list[int]]]:
+    """The chain of simpler questions behind a compositional question, innermost first, each with
+    the sub-questions it depends on (`#n` in its text); [] when the question is not compositional.
+
+    "On which river lies the birthplace of the designer of the Verrin lighthouse?" ->
+    [("Who is the designer of the Verrin lighthouse?", []), ("What is the birthplace of #1?", [1]),
+     ("On which river lies #2?", [2])]
+    """
+    doc = nlp(" ".join(question.split()))
+    wh = [t for t in doc if t.lower_ in ("who", "whom", "whose", "what", "which", "when", "where", "how")]
+    nodes: list[tuple[str, list[int]]] = []
+    # The question's own predicate often ends it ("... was the designer of X born?") and a small
+    # parser hangs it inside the last noun phrase: it never belongs to a sub-question.
+    end = len(doc) - 1
+    while end > 0 and (doc[end].is_punct or doc[end].lower_ in ("today", "now", "currently", "nowadays")):
+        end -= 1
+    while end > 0 and doc[end].pos_ in ("ADP", "PART", "ADV"):  # "born in?", "come from?"
+        end -= 1
+    do_support = any(t.lower_ in ("do", "does", "did") for t in doc[:end])
+    if doc[end].pos_ in ("VERB", "AUX") or (do_support and doc[end].pos_ in ("NOUN", "ADJ")):
+        end -= 1  # the question's own predicate ("... born?", "did the bridge ... open?")
+
+    def dangling(tok) -> bool:
+        return tok.dep_ in _MODIFIER_DEPS and (tok.i > end or not any(True for _ in tok.children))
+
+    def bounds(tok) -> tuple[int, int]:
+        right = tok.i
+        for c in tok.children:
+            if c.i > tok.i and not dangling(c):
+                right = max(right, min(bounds(c)[1], end))
+        return tok.left_edge.i, right
+
+    def wh_inside(tok) -> bool:
+        a, b = bounds(tok)
+        return any(a <= w.i <= b for w in wh)
+
+    def relational(tok) -> bool:
+        if tok.pos_ != "NOUN" or tok.dep_ not in _RELATIONAL_DEPS or wh_inside(tok):
+            return False
+        definite = any(c.dep_ in ("det", "poss") and c.lower_ not in ("which", "what", "whose") for c in tok.children)
+        if not definite:
+            return False
+        of = [c for c in tok.children if c.dep_ == "prep" and c.lower_ == "of" and any(
+            g.dep_ == "pobj" for g in c.children)]
+        role = is_person_noun(tok.text) or tok.lower_ in _RELATION_NOUNS
+        return (bool(of) and role) or any(c.dep_ in _MODIFIER_DEPS and not dangling(c) for c in tok.children)
+
+    def render(lo: int, hi: int, swaps: dict[tuple[int, int], str]) -> str:
+        parts, i = [], lo
+        while i <= hi:
+            span = next(((a, b) for (a, b) in swaps if a == i), None)
+            if span is not None:
+                parts.append(swaps[span] + doc[span[1]].whitespace_)
+                i = span[1] + 1
+                continue
+            parts.append(doc[i].text_with_ws)
+            i += 1
+        return "".join(parts).strip()
+
+    def plan(lo: int, hi: int, exclude_root: int | None = None) -> dict[tuple[int, int], str]:
+        """Sub-questions for the relational phrases inside tokens lo..hi (outermost found first,
+        innermost planned first); returns the spans to replace with `#n`."""
+        swaps: dict[tuple[int, int], str] = {}
+        i = lo
+        while i <= hi:
+            tok = doc[i]
+            a, b = bounds(tok)
+            if tok.i != exclude_root and relational(tok) and lo <= a and b <= hi:
+                inner = plan(a, b, exclude_root=tok.i)
+                if len(nodes) >= max_nodes - 1:
+                    return swaps
+                text = render(a, b, inner)
+                wh_word = "Who" if is_person_noun(tok.text) else "What"
+                deps = sorted({int(n) for n in re.findall(r"#(\d+)", text)})
+                nodes.append((f"{wh_word} is {text}?", deps))
+                swaps[(a, b)] = f"#{len(nodes)}"
+                i = b + 1
+                continue
+            i += 1
+        return swaps
+
+    root_swaps = plan(0, len(doc) - 1)
+    if not nodes:
+        return []
+    final = render(0, len(doc) - 1, root_swaps)
+    if not final.endswith("?"):
+        final = final.rstrip(".") + "?"
+    deps = sorted({int(n) for n in re.findall(r"#(\d+)", final)})
+    if not deps or re.fullmatch(r"#\d+\??", final.strip()):
+        return []
+    nodes.append((final, deps))
+    return nodes

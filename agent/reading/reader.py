@@ -1,0 +1,182 @@
+"""The reader: one narrow question to the LM over a few chosen sentences, then code decides.
+
+1. The LM is asked for a short answer copied from the numbered sentences (plain text, one output).
+2. Code checks it (`agent.reading.checks`): a span of the evidence, of the expected type, not a
+   name the question already gives, not an injected instruction.
+3. If it fails, the answer is chosen instead: among the question's own options (choice and yes/no
+   questions) or among the candidate spans of the sentences (`agent.reading.candidates`), with
+   a grammar-constrained choice (a `Literal` field that the JSON adapter turns into an enum).
+4. The answer is snapped to the exact characters of the sentence that states it, and carries a
+   confidence built from how it was found and how well its sentence matches the question.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import dspy
+
+from agent import signatures as sig
+from agent.reading.adapter import PlainAdapter
+from agent.reading.candidates import Candidate, candidates
+from agent.reading.checks import Verdict, answer_checks, failed, find_span, match_option, normalize
+from agent.reading.evidence import Sentence, render
+from agent.reading.question import QuestionInfo
+
+log = logging.getLogger(__name__)
+
+BASE_CONFIDENCE = {"free": 0.62, "option": 0.55, "yesno": 0.55, "choice": 0.42, "candidate": 0.3}
+"""Starting confidence by how the answer was found; tuned on the demo train questions and HotpotQA 1-50."""
+
+
+@dataclass
+class Reading:
+    """What the reader made of a question over some sentences."""
+
+    answer: str = ""
+    """A span of the evidence ("" when nothing passed the checks); "yes"/"no" for yes/no questions."""
+    sentence: Sentence | None = None
+    """The sentence that states the answer (None for yes/no answers drawn from several)."""
+    confidence: float = 0.0
+    method: str = ""
+    """free | option | yesno | choice | candidate | none."""
+    raw: str = ""
+    """The LM's own reply, before checks."""
+    checks: list[Verdict] = field(default_factory=list)
+    """The checks of the LM's own reply (a failed one is why the answer was chosen instead)."""
+    candidates: list[Candidate] = field(default_factory=list)
+    fallback: str | None = None
+    read: list[Sentence] = field(default_factory=list)
+    """The sentences the reader was shown."""
+
+    @property
+    def quotes(self) -> list[Sentence]:
+        """The sentences that support the answer: its own, or for yes/no the best one per subject."""
+        if self.sentence is not None:
+            return [self.sentence]
+        return self.read[:2] if self.answer else []
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.answer)
+
+
+class ReaderModule(dspy.Module):
+    """Reads one (sub-)question over numbered sentences; see the module docstring."""
+
+    def __init__(self):
+        super().__init__()
+        self.extract = dspy.Predict(sig.ReadAnswer, max_tokens=24)
+        self.choose = dspy.Predict(sig.ChooseAnswer, max_tokens=24)
+
+    def forward(self, question: str, info: QuestionInfo, sentences: Sequence[Sentence], nlp=None,
+                exclude: Sequence[str] = ()) -> Reading:
+        """`exclude`: answers already refused for this question (they are not chosen again)."""
+        reading = self._forward(question, info, list(sentences), nlp, exclude)
+        reading.read = list(sentences)
+        return reading
+
+    def _forward(self, question, info, sentences, nlp, exclude) -> Reading:
+        if not sentences:
+            return Reading(method="none", fallback="no evidence sentences to read")
+        passages = render(sentences)
+        raw, fallback = self._ask(passages, question)
+        texts = [s.render() for s in sentences]
+        if info.form == "yesno":
+            return self._yes_no(raw, passages, question, sentences, fallback)
+        if info.form == "choice":
+            return self._option(raw, passages, question, info, sentences, fallback)
+        verdicts = answer_checks(raw, info, texts)
+        refused = {normalize(x) for x in exclude}
+        if not failed(verdicts) and normalize(raw) not in refused:
+            span = find_span(raw, texts)
+            sentence = sentences[span.index]
+            answer = _trim(span.text, sentence)
+            return Reading(answer, sentence, _confidence("free", sentence, sentences), "free", raw, verdicts,
+                           fallback=fallback)
+        # The reply failed a check: choose among the spans that could answer instead.
+        cands = [c for c in candidates(info, sentences, nlp) if normalize(c.text) not in refused] if nlp else []
+        reason = "; ".join(v.reason for v in failed(verdicts)) or "answer refused before"
+        if not cands:
+            return Reading(method="none", raw=raw, checks=verdicts,
+                           fallback=f"reply {raw!r} refused ({reason}) and no candidate span fits")
+        near = next((c for c in cands if normalize(raw) and (normalize(c.text) in normalize(raw)
+                                                             or normalize(raw) in normalize(c.text))), None)
+        if near is not None:
+            chosen, method = near, "candidate"
+        elif len(cands) == 1:
+            chosen, method = cands[0], "candidate"
+        else:
+            picked = self._choose(passages, question, [c.text for c in cands])
+            chosen = next((c for c in cands if c.text == picked), cands[0])
+            method = "choice" if picked else "candidate"
+        sentence = sentences[chosen.sentence]
+        conf = _confidence(method, sentence, sentences) + (0.08 if chosen is cands[0] else 0.0)
+        return Reading(chosen.text, sentence, round(min(conf, 1.0), 3), method, raw, verdicts, cands,
+                       fallback=f"reply {raw!r} refused ({reason}): chose {chosen.text!r} among {len(cands)} spans")
+
+    # -- the LM calls ---------------------------------------------------------------------------
+    def _ask(self, passages: str, question: str) -> tuple[str, str | None]:
+        from agent.modules import parse_errors
+
+        try:
+            with dspy.context(adapter=PlainAdapter()):
+                return str(self.extract(passages=passages, question=question).answer or "").strip(), None
+        except parse_errors() as exc:
+            return "", f"unusable reply ({exc.__class__.__name__})"
+
+    def _choose(self, passages: str, question: str, options: list[str]) -> str:
+        """One of `options`, by a grammar-constrained choice; "" when the LM's reply is unusable."""
+        from agent.modules import parse_errors
+
+        options = list(dict.fromkeys(o for o in options if o))
+        if not options:
+            return ""
+        choose = self.choose
+        signature = choose.signature.with_updated_fields("answer", type_=Literal[tuple(options)])
+        predict = dspy.Predict(signature, max_tokens=choose.config.get("max_tokens", 24))
+        predict.demos = list(choose.demos)
+        try:
+            pred = predict(passages=passages, question=question)
+        except parse_errors() as exc:
+            log.info("choice reply did not parse: %s", exc)
+            return ""
+        answer = str(pred.answer or "")
+        return answer if answer in options else (match_option(answer, options) or "")
+
+    # -- yes/no and choice questions --------------------------------------------------------------
+    def _yes_no(self, raw, passages, question, sentences, fallback) -> Reading:
+        word = normalize(raw).split()[:1]
+        answer = word[0] if word and word[0] in ("yes", "no") else ""
+        method = "yesno"
+        if not answer:
+            answer, method = self._choose(passages, question, ["yes", "no"]), "choice"
+        conf = BASE_CONFIDENCE["yesno"] if method == "yesno" else BASE_CONFIDENCE["choice"]
+        return Reading(answer, None, conf if answer else 0.0, method if answer else "none", raw, [],
+                       fallback=fallback if answer else f"reply {raw!r} is neither yes nor no")
+
+    def _option(self, raw, passages, question, info, sentences, fallback) -> Reading:
+        answer, method = match_option(raw, info.options) or "", "option"
+        if not answer:
+            answer, method = self._choose(passages, question, info.options), "choice"
+        sentence = next((s for s in sentences if answer and normalize(answer) in normalize(s.render())), None)
+        conf = BASE_CONFIDENCE["option"] if method == "option" else BASE_CONFIDENCE["choice"]
+        return Reading(answer, sentence, conf if answer else 0.0, method if answer else "none", raw, [],
+                       fallback=fallback if answer else f"reply {raw!r} names none of {info.options}")
+
+
+def _confidence(method: str, sentence: Sentence, sentences: Sequence[Sentence]) -> float:
+    """How sure: the method's base, more when the answer's sentence is the best-matching one."""
+    conf = BASE_CONFIDENCE[method]
+    rank = sentences.index(sentence) if sentence in sentences else len(sentences)
+    conf += 0.12 if rank == 0 else (0.05 if rank == 1 else 0.0)
+    conf += max(0.0, min(0.2, (sentence.score - 0.3) * 0.5))
+    return round(min(conf, 1.0), 3)
+
+
+def _trim(span: str, sentence: Sentence) -> str:
+    """The span without a trailing full stop or surrounding punctuation."""
+    return span.strip().strip(",;:").rstrip(".").strip() or span
