@@ -101,7 +101,7 @@ def test_factoid_takes_the_research_loop(index):
     ], "Which firm built the Grey Petrel?", decompose="parse")
     assert (result.trace.first("shape").data["shape"], result.trace.first("shape").data["source"]) == ("factoid", "lm")
     assert result.trace.first("synthesis") is None and result.items == [] and result.shape == "factoid"
-    assert lm_steps(result) == ["shape", "read"] and "Oller Boatworks" in result.short_answer
+    assert lm_steps(result)[:2] == ["shape", "read"] and "Oller Boatworks" in result.short_answer
 
 
 def test_lm_opinion_only_from_a_capable_lm(index):
