@@ -20,8 +20,8 @@ from agent.synthesis.gather import DocGroup, Terms, coverage, fit, key_terms
 from agent.synthesis.shape import ShapeDecision
 from agent.synthesis.support import Support, check_support, content_words, plain
 
-SHORTEN_WORDS = 30
-"""Lines longer than this many words are offered to the LM for shortening."""
+SHORTEN_WORDS = 40
+"""Lines longer than this many words (after the clause trim) are offered to the LM for shortening."""
 MAX_SHORTEN = 2
 MAX_OVERVIEW = 2
 """Sentences of the LM's overview that are kept (at most)."""
