@@ -45,8 +45,8 @@ PARAPHRASES = [
      ["organisations/anhalt_and_sons.md"]),
     ("The Sarn Heron was a paddle steamer on the Sarn, while the Grey Petrel was a smaller steamer on the Oller.",
      ["things/sarn_heron.html", "things/grey_petrel.md"]),
-    ("Meddow College, founded by Agnes Pryor in 1888, trained schoolteachers and is separate from the older "
-     "University of Caskwell.", ["organisations/meddow_college.html"]),
+    (("Meddow College, founded by Agnes Pryor in 1888, trained schoolteachers and is separate from the older "
+     "University of Caskwell."), ["organisations/meddow_college.html"]),
     ("The Lusk tide clock, invented by Edvard Lusk in 1888, shows the state of the tide rather than the time.",
      ["things/lusk_tide_clock.md"]),
     ("Mara Quillon was a harbour master and Dace Quillon a poet, and the two were not related.",
@@ -94,7 +94,7 @@ def pairs(index, questions):
     for q in questions:
         tools = ToolBox(index, Trace())
         decision = classify_question(q["question"])
-        groups = gather(q["question"], decision, lambda tool, **a: tools.call(tool, None, "t", **a), ranker,
+        groups = gather(q["question"], decision, lambda tool, tools=tools, **a: tools.call(tool, None, "t", **a), ranker,
                         has_graph=tools.has_graph)
         hits = list(tools.evidence.hits.values())
         terms = key_terms(q["question"], decision)

@@ -23,10 +23,9 @@ from agent.synthesis.support import Support, check_support, content_words, plain
 SHORTEN_WORDS = 40
 """Lines longer than this many words (after the clause trim) are offered to the LM for shortening."""
 MAX_SHORTEN = 2
+"""At most this many shortening calls per synthesis (each costs a few seconds on the embedded model)."""
 MAX_OVERVIEW = 2
 """Sentences of the LM's overview that are kept (at most)."""
-"""At most this many shortening calls per synthesis (each costs a few seconds on the embedded model)."""
-_PRONOUN_START = re.compile(r"^(he|she|it|they|his|her|its|their|this|these)\b", re.I)
 
 
 @dataclass
@@ -123,9 +122,9 @@ def _needs_title(title: str, text: str) -> bool:
 
 _CLAUSE = re.compile(r"(?<=[^\d]),\s+|;\s+|\s+[–—]\s+")
 _VERB = re.compile(r"\b(?:is|are|was|were|has|have|had|did|does|\w{3,}ed|became|built|made|won|wrote|led|ran|"
-                   r"stood|grew|gave|held|kept|took|left|sank|rose|began|died|lies|runs|stands)\b", re.I)
+                   r"stood|grew|gave|held|kept|took|left|sank|rose|began|died|lies|runs|stands)\b", re.IGNORECASE)
 _LOOSE = re.compile(r"(?:and|but|which|who|whose|where|when|while|although|though|after|before|until|since|so|"
-                    r"the|a|an|its|his|her|their|\w+ing)\b", re.I)
+                    r"the|a|an|its|his|her|their|\w+ing)\b", re.IGNORECASE)
 """A clause that can go: it starts like an addition, not like the rest of the main clause."""
 
 

@@ -33,21 +33,21 @@ SHAPES: tuple[str, ...] = ("factoid", "list", "compare", "explain")
 
 _COMPARE = re.compile(
     r"\b(compare|compared|comparing|comparison|contrast|contrasting|versus|vs\.?|differ|differs|differed|"
-    r"difference|differences|different from|distinguish|similarit(?:y|ies)|similar to|alike|in common)\b", re.I)
+    r"difference|differences|different from|distinguish|similarit(?:y|ies)|similar to|alike|in common)\b", re.IGNORECASE)
 _EXPLAIN_START = re.compile(
     r"^(please\s+)?(summari[sz]e|explain|describe|outline|discuss|review|tell me (?:about|what|how)|give me an? "
-    r"(?:overview|summary)|(?:an?\s+)?(?:overview|summary) of|why\b)", re.I)
+    r"(?:overview|summary)|(?:an?\s+)?(?:overview|summary) of|why\b)", re.IGNORECASE)
 _EXPLAIN_ANY = re.compile(
     r"\bwhat (?:do|does|did) (?:my |the |these |those |our |all )?(?:\w+ )?(?:notes?|documents?|docs|papers?|sources?|"
     r"files?|texts?|articles?|records?|corpus)\s+(?:say|tell|report|mention|show)\b|"
     r"\bwhat (?:is|was) (?:known|said|written) about\b|\bwhat happened (?:during|in|to|at|on|after)\b|"
     r"\bwhat role did\b|\bwhat (?:is|was|are|were) the (?:history|story|significance) of\b|"
-    r"\bhow (?:does|did|do) .+ work\b", re.I)
+    r"\bhow (?:does|did|do) .+ work\b", re.IGNORECASE)
 _LIST_START = re.compile(r"^(please\s+)?(list|enumerate|name (?:all|every|each|some|the (?:\w+ ){0,2}\w+s\b)|"
-                         r"give (?:me )?(?:a list|all|every)|find all|show all)\b", re.I)
+                         r"give (?:me )?(?:a list|all|every)|find all|show all)\b", re.IGNORECASE)
 _LIST_ANY = re.compile(r"\b(?:who|what) (?:were|are) (?:the|all|some)\b|\bwhich of (?:the|these|those|my)\b.*"
-                       r"\b(?:were|are|have)\b|\b(?:all|every) (?:the )?\w+ (?:that|who|which)\b", re.I)
-_WH_DET = re.compile(r"\b(which|what)\s+((?:[a-z-]+\s+){0,2}?)([a-z-]+)\b", re.I)
+                       r"\b(?:were|are|have)\b|\b(?:all|every) (?:the )?\w+ (?:that|who|which)\b", re.IGNORECASE)
+_WH_DET = re.compile(r"\b(which|what)\s+((?:[a-z-]+\s+){0,2}?)([a-z-]+)\b", re.IGNORECASE)
 _NOT_PLURAL = {"is", "was", "does", "has", "us", "this", "his", "its", "as", "less", "process", "class", "business",
                "series", "species", "news", "physics", "mathematics", "genius", "status", "bus", "gas", "always",
                "address", "access", "success", "press", "glass", "analysis", "basis", "thesis", "crisis", "chess"}
@@ -159,14 +159,14 @@ def compare_sides(question: str) -> list[str]:
     patterns = [
         r"\bbetween\s+(.+?)\s+and\s+(.+?)(?:\s+(?:in|on|regarding|as to|with respect to)\b.*)?$",
         r"\bcompare\s+(.+?)\s+(?:and|with|to|against)\s+(.+?)(?:\s+(?:in|on|regarding)\b.*)?$",
-        r"^(?:how|in what ways?|in which ways?)\s+(?:do|does|did|is|are|was|were)\s+(.+?)\s+(?:and|from)\s+(.+?)\s+"
-        r"(?:differ|compare|contrast|resemble|relate)\b.*$",
+        (r"^(?:how|in what ways?|in which ways?)\s+(?:do|does|did|is|are|was|were)\s+(.+?)\s+(?:and|from)\s+(.+?)\s+"
+        r"(?:differ|compare|contrast|resemble|relate)\b.*$"),
         r"^(?:how|in what ways?)\s+(?:is|was|are|were)\s+(.+?)\s+(?:different from|similar to|like)\s+(.+)$",
         r"^what\s+(?:do|did|does)\s+(.+?)\s+and\s+(.+?)\s+have in common\b.*$",
         r"^(.+?)\s+(?:versus|vs\.?)\s+(.+)$",
     ]
     for pattern in patterns:
-        m = re.search(pattern, q, re.I)
+        m = re.search(pattern, q, re.IGNORECASE)
         if m:
             sides = [_clean_side(s) for s in m.groups()]
             if all(sides) and all(len(s.split()) <= 8 for s in sides):
@@ -177,26 +177,26 @@ def compare_sides(question: str) -> list[str]:
 def explain_topic(question: str) -> str:
     """What an explain question is about: the words after "about"/"of"/the verb, else the question."""
     q = question.strip().rstrip("?.!").strip()
-    for pattern in (r"\babout\s+(.+)$", r"\b(?:happened|overview|summary|history|story|significance)\s+"
-                                        r"(?:during|in|to|at|on|of)\s+(.+)$",
+    for pattern in (r"\babout\s+(.+)$", (r"\b(?:happened|overview|summary|history|story|significance)\s+"
+                                        r"(?:during|in|to|at|on|of)\s+(.+)$"),
                     r"^(?:please\s+)?(?:summari[sz]e|explain|describe|outline|discuss|review)\s+(.+)$",
                     r"\bwhat role did\s+(.+?)\s+play\b"):
-        m = re.search(pattern, q, re.I)
+        m = re.search(pattern, q, re.IGNORECASE)
         if m:
             return _clean_side(m.group(1))
     return q
 
 
 def _clean_side(text: str) -> str:
-    text = re.sub(r"^(?:the|a|an)\s+", "", text.strip(" ,;:\"'"), flags=re.I)
-    text = re.sub(r"\s+(?:differ|compare|in|as)$", "", text, flags=re.I)
+    text = re.sub(r"^(?:the|a|an)\s+", "", text.strip(" ,;:\"'"), flags=re.IGNORECASE)
+    text = re.sub(r"\s+(?:differ|compare|in|as)$", "", text, flags=re.IGNORECASE)
     return text.strip(" ,;:\"'")
 
 
 def _choice(q: str) -> bool:
     """A choice between named options with a comparative ("which is older, A or B")."""
-    if not re.search(r"\bor\b", q, re.I) or not re.match(r"^(which|who|what|whose|is|was|are|were|did|does)\b", q,
-                                                          re.I):
+    if not re.search(r"\bor\b", q, re.IGNORECASE) or not re.match(r"^(which|who|what|whose|is|was|are|were|did|does)\b", q,
+                                                          re.IGNORECASE):
         return False
-    return bool(re.search(r"\b(\w+er|\w+est|more|less|most|least|first|last|earlier|later|older|younger)\b", q, re.I)
+    return bool(re.search(r"\b(\w+er|\w+est|more|less|most|least|first|last|earlier|later|older|younger)\b", q, re.IGNORECASE)
                 and re.search(r",\s*[^,]+\s+or\s+[^,]+\??$", q))

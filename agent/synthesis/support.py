@@ -34,15 +34,24 @@ MIN_SIMILARITY = 0.8
 _MARK = re.compile(r"\[\d+\]|\*\*|__")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*\d|\d")
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
-STOPWORDS = frozenset("""a an the of in on at to for from by with and or is are was were be been being who whom
-whose what which when where why how did does do that this these those it its as into than then there their his
-her he she they them also not no both either neither same after before during about over under between through
-while had has have having will would can could should may might one two first other another such only very most
-more less many much some any all each every own our your my we you i me us said says documents document notes
-note papers paper sources source according""".split())
-_NAME_SKIP = frozenset("""The A An He She It They His Her Its Their This These Those In On At By From For With And Or
-But As Of To After Before During Since When Where While Both Each Every All Some Most Many One Two Three First
-Overview Also Other Others Another Despite Although Because Unlike Like However Today Yesterday""".split())
+STOPWORDS = frozenset([
+    "a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and", "or", "is", "are",
+    "was", "were", "be", "been", "being", "who", "whom", "whose", "what", "which", "when", "where", "why",
+    "how", "did", "does", "do", "that", "this", "these", "those", "it", "its", "as", "into", "than", "then",
+    "there", "their", "his", "her", "he", "she", "they", "them", "also", "not", "no", "both", "either",
+    "neither", "same", "after", "before", "during", "about", "over", "under", "between", "through", "while",
+    "had", "has", "have", "having", "will", "would", "can", "could", "should", "may", "might", "one", "two",
+    "first", "other", "another", "such", "only", "very", "most", "more", "less", "many", "much", "some", "any",
+    "all", "each", "every", "own", "our", "your", "my", "we", "you", "i", "me", "us", "said", "says",
+    "documents", "document", "notes", "note", "papers", "paper", "sources", "source", "according",
+])
+_NAME_SKIP = frozenset([
+    "The", "A", "An", "He", "She", "It", "They", "His", "Her", "Its", "Their", "This", "These", "Those", "In",
+    "On", "At", "By", "From", "For", "With", "And", "Or", "But", "As", "Of", "To", "After", "Before", "During",
+    "Since", "When", "Where", "While", "Both", "Each", "Every", "All", "Some", "Most", "Many", "One", "Two",
+    "Three", "First", "Overview", "Also", "Other", "Others", "Another", "Despite", "Although", "Because",
+    "Unlike", "Like", "However", "Today", "Yesterday",
+])
 
 
 @dataclass(frozen=True)

@@ -89,8 +89,8 @@ def test_sides_topics_and_plural_fallback():
 SUPPORT = [
     # (claim, passage, title, supported, code)
     ("She was born in Highbridge, the daughter of a clockmaker.",
-     "Renna Vos (1859–1937) was an astronomer. She was born in Highbridge, the daughter of a clockmaker, and "
-     "learned to grind lenses at her father's bench.", "Renna Vos", True, "support.ok"),
+     ("Renna Vos (1859–1937) was an astronomer. She was born in Highbridge, the daughter of a clockmaker, and "
+     "learned to grind lenses at her father's bench."), "Renna Vos", True, "support.ok"),
     ("Renna Vos was born in Highbridge [2].",
      "She was born in Highbridge, the daughter of a clockmaker.", "Renna Vos", True, "support.ok"),
     ("The Holm Star was built in 1902 by Anhalt & Sons.",
@@ -104,8 +104,8 @@ SUPPORT = [
      "She was built in 1902 by Anhalt & Sons in Verrin, replacing the sailing packets.", "Holm Star (ferry)",
      False, "support.name_missing"),
     ("The lighthouse keeper recorded whole trees being carried out past the point during the thaw.",
-     "Tarrow Fen is both a marsh and the small village at its heart. The fen spreads across the flat lower "
-     "valley of the Sarn between Meddow and the coast.", "Tarrow Fen", False, "support.low_overlap"),
+     ("Tarrow Fen is both a marsh and the small village at its heart. The fen spreads across the flat lower "
+     "valley of the Sarn between Meddow and the coast."), "Tarrow Fen", False, "support.low_overlap"),
     ("", "Anything.", "", False, "support.empty"),
 ]
 

@@ -38,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args, **({"agent.shape": args.shape} if getattr(args, "shape", None) else {}))
     if cfg.agent.mode != "closed" and not cfg.index_dir:
         raise ConfigError("no index given: pass --index DIR (or set index_dir in hopper.toml), or use --mode closed")
+    if getattr(args, "shape", None) not in (None, "auto", "factoid") and cfg.agent.mode != "agent":
+        raise ConfigError(f"--shape {args.shape} needs --mode agent (rag and closed answer with one short answer)")
     if cfg.agent.mode == "closed":
         cfg.index_dir = ""
     session = Session(cfg)
