@@ -14,11 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from agent.synthesis.gather import DocGroup, Terms, coverage, fit, key_terms
 from agent.synthesis.shape import ShapeDecision
-from agent.synthesis.support import Support, check_support, content_words, plain
+from agent.synthesis.support import Support, check_support, content_words, names, plain
 
 SHORTEN_WORDS = 40
 """Lines longer than this many words (after the clause trim) are offered to the LM for shortening."""
@@ -94,10 +95,31 @@ def compose(question: str, decision: ShapeDecision, groups: list[DocGroup], rank
     return draft
 
 
+def _part_supported(sentence: str, line: Line, lines: list[Line], hit_of: dict) -> bool:
+    """Whether one line's passage supports the sentence once the other lines' items are taken out,
+    within one or two consecutive sentences of the passage (a claim is stated in one place)."""
+    from agent.reading.evidence import passage_sentences
+
+    hit = hit_of[line.citations[0]]
+    text = sentence
+    for other in lines:
+        if other is not line:
+            text = re.sub(re.escape(hit_of[other.citations[0]].title), " ", text, flags=re.IGNORECASE)
+    sents = [s.text for s in passage_sentences(hit)]
+    # a sentence with the one before it only when it names nothing of its own ("He died there in 1934")
+    windows = sents + [f"{a} {b}" for a, b in pairwise(sents) if not names(b) - set(hit.title.lower().split())]
+    return any(check_support(text, w, title=hit.title).ok for w in windows)
+
+
+def _names_item(sentence: str, title: str) -> bool:
+    """Whether the sentence names the line's item (its title, without a parenthesised qualifier)."""
+    name = re.sub(r"\s*\(.*?\)", "", title).strip()
+    name = re.sub(r"^the\s+", "", name, flags=re.IGNORECASE)
+    return bool(name) and name.lower() in sentence.lower()
+
+
 def _shares_content(sentence: str, line: str) -> bool:
     """Whether an overview sentence draws on a line: they share a name or two content words."""
-    from agent.synthesis.support import names
-
     line_words = content_words(line)
     return bool(names(sentence) & names(line)) or len(content_words(sentence) & line_words) >= 2
 
@@ -199,6 +221,16 @@ def _overview(question: str, decision: ShapeDecision, draft: Draft, ranker, writ
                                       "code": "support.no_citation", "reason": "it draws on none of the lines"})
                 continue
             support = _check(body, [hit_of[c] for c in cites], ranker)
+            if support.ok:
+                # Claim level: together the passages may hold every word of "A, B and C were born in X"
+                # while C was born elsewhere. Each cited line must support its own part in one place.
+                parts = {ln.citations[0]: _part_supported(body, ln, lines, hit_of) for ln in lines}
+                named_wrong = [c for c, ok in parts.items() if not ok and _names_item(body, hit_of[c].title)]
+                if (decision.shape == "list" and named_wrong) or not any(parts.values()):
+                    support = Support(False, "support.part_unsupported", "a cited line does not support its part "
+                                      "of the sentence", support.overlap, support.similarity)
+                else:
+                    cites = sorted(c for c, ok in parts.items() if ok)
             if support.ok:
                 kept.append(Line(body, cites, "lm", support))
             else:

@@ -93,10 +93,13 @@ def coverage(terms: set[str], text: str) -> float:
 
 def fit(terms: Terms, title: str, sentence: str, before: str = "") -> float:
     """How well a sentence answers: the relation's words must be in the sentence itself, the
-    names may be in its title or the sentence before it (0 when either half is under
-    `MIN_COVERAGE`, else the mean coverage)."""
+    names may be in its title, or in the sentence before it when the sentence names nothing of
+    its own (0 when either half is under `MIN_COVERAGE`, else the mean coverage)."""
     rel = coverage(terms.relation, sentence) if terms.relation else 1.0
-    context = f"{title}. {before} {sentence}"
+    own = {n for n in names(sentence) if n not in title.lower()}
+    # "He died there in 1934" borrows its place from the sentence before; "She was born in Highbridge"
+    # names its own, so a "Caskwell" earlier in the passage does not count for it.
+    context = f"{title}. {sentence}" if own else f"{title}. {before} {sentence}"
     if {t for t in terms.names if t[:1].isdigit()} - numbers(context):
         return 0.0  # a year or number the question names must be there
     named = coverage(terms.names, context) if terms.names else 1.0

@@ -137,3 +137,21 @@ def test_key_terms_fit_and_trim():
     assert trim("She was built in 1902 by Anhalt & Sons in Verrin, replacing the sailing packets that had made "
                 "the crossing for generations.", Terms({"anhalt", "son"}, {"build"}), "Holm Star") == \
         "She was built in 1902 by Anhalt & Sons in Verrin."
+
+
+def test_each_cited_line_must_support_its_own_part_of_an_overview_sentence():
+    from agent.synthesis.compose import Line, _names_item, _part_supported
+    from tools.types import Hit
+
+    jonas = Hit("j#0", "j", "Jonas Vellam", "Jonas Vellam (1841–1912) was a railway engineer. He was born in "
+                "Caskwell, the son of a canal toll-keeper.", 1.0, "t")
+    yara = Hit("y#0", "y", "Yara Delmont", "Yara Delmont was the first woman chancellor of the University of "
+               "Caskwell. She was born in Tarrow Fen, where her father was the schoolmaster.", 1.0, "t")
+    lines = [Line("Jonas Vellam: He was born in Caskwell.", [1], "extract"),
+             Line("Yara Delmont: She was born in Tarrow Fen.", [2], "extract")]
+    hit_of = {1: jonas, 2: yara}
+    wrong = "Jonas Vellam and Yara Delmont were born in Caskwell."
+    # together the two passages hold every word of it, but Yara Delmont's says Tarrow Fen
+    assert check_support(wrong, jonas.text + " " + yara.text, title="Jonas Vellam. Yara Delmont").ok
+    assert _part_supported(wrong, lines[0], lines, hit_of) and not _part_supported(wrong, lines[1], lines, hit_of)
+    assert _names_item(wrong, "Yara Delmont") and _names_item("the Sarn Heron sank", "Sarn Heron (paddle steamer)")
