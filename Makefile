@@ -36,6 +36,7 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q tests
 
+# ruff is pinned in pyproject.toml's dev extra; the rules it checks are listed in [tool.ruff.lint].
 lint: install
 	$(BIN)/ruff check agent tools graphs tui tests benchmarks
 

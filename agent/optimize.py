@@ -95,8 +95,9 @@ def tidy_demos(agent: dspy.Module, settings: OptimizeSettings) -> dict[str, int]
         if name in settings.skip_demos or name.split(".")[0] in settings.skip_demos:
             predictor.demos = []
         predictor.demos = [d for d in predictor.demos if useful_demo(name, d)]
-        predictor.demos = [dspy.Example({k: _trim(v, settings.max_demo_chars) for k, v in dict(d).items()})
-                           if not isinstance(d, dict) else {k: _trim(v, settings.max_demo_chars) for k, v in d.items()}
+        cap = settings.max_demo_chars
+        predictor.demos = [{k: _trim(v, cap) for k, v in d.items()} if isinstance(d, dict)
+                           else dspy.Example({k: _trim(v, cap) for k, v in dict(d).items()})
                            for d in predictor.demos]
         predictor.lm = None  # the program records the LM's name only, never an LM object
         counts[name] = len(predictor.demos)

@@ -20,6 +20,8 @@ class Citation:
     text: str
     quote: str = ""
     """The sentence of the passage that states the answer (or supports the synthesis line)."""
+    context: str = ""
+    """The passage's first sentence, when the quote needs it ("He was born in ..." says who)."""
 
 
 @dataclass
@@ -45,11 +47,20 @@ class AgentResult:
     """Lines of a synthesis: [{text, citations: [n, ...]}] (empty for a factoid)."""
 
     def to_dict(self, with_trace: bool = True) -> dict[str, Any]:
-        out = {"question": self.question, "shape": self.shape, "answer": self.answer,
-               "short_answer": self.short_answer, "confidence": self.confidence, "abstained": self.abstained,
-               "checks": self.checks, "items": self.items,
-               "citations": [asdict(c) for c in self.citations], "evidence": self.evidence,
-               "sufficient": self.sufficient, "status": self.status}
+        out = {
+            "question": self.question,
+            "shape": self.shape,
+            "answer": self.answer,
+            "short_answer": self.short_answer,
+            "confidence": self.confidence,
+            "abstained": self.abstained,
+            "checks": self.checks,
+            "items": self.items,
+            "citations": [asdict(c) for c in self.citations],
+            "evidence": self.evidence,
+            "sufficient": self.sufficient,
+            "status": self.status,
+        }
         if with_trace:
             out["trace"] = [asdict(e) for e in self.trace.events]
         return out

@@ -59,8 +59,10 @@ class Session:
     def ask(self, question: str, *, mode: str | None = None, subscribers: Iterable[Subscriber] = (),
             cancel: threading.Event | None = None, history: Sequence[tuple[str, str]] = (),
             trace: Trace | None = None) -> AgentResult:
+        from agent.budget import check_prompt_budget
         from agent.lm import lm_context
 
+        check_prompt_budget(question, self.cfg)  # before any work: say what fits
         with lm_context(self.cfg, lm=self.lm):
             return self.agent.run(question, mode=mode, subscribers=list(subscribers), cancel=cancel,
                                   history=history, trace=trace)
@@ -85,6 +87,9 @@ def load_program_file(agent: ResearchAgent, path: Path, cfg: HopperConfig) -> No
         raise DataFormatError(f"{path}: not a program file (no predictor states)")
     names = [name for name, _ in agent.named_predictors()]
     missing = [n for n in names if n not in state]
+    if len(missing) == len(names):
+        raise DataFormatError(f"{path}: program does not match this agent (none of its steps: "
+                              f"{', '.join(sorted(state)) or 'empty'})")
     if missing:  # predictors added since the program was compiled keep their defaults
         log.info("program %s has no state for %s: they run uncompiled", path, ", ".join(missing))
     try:

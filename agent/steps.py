@@ -14,6 +14,7 @@ from typing import Any
 
 import dspy
 
+from agent.lm.calls import cache_hit, record_calls
 from agent.modules import Node
 from agent.reading.evidence import SentenceRanker
 from agent.reading.question import QuestionInfo
@@ -80,31 +81,63 @@ class LoopSteps:
         state.trace.emit("step", kind="tool", step=tool, node=node, text=f"{tool} {what}".strip())
         return state.tools.call(tool, node, label, **args)
 
-    def _lm_step(self, state: _RunState, step: str, module: dspy.Module, light: bool = False,
-                 node: int | None = None, **inputs):
+    def _lm_step(
+        self,
+        state: _RunState,
+        step: str,
+        module: dspy.Module,
+        light: bool = False,
+        node: int | None = None,
+        **inputs,
+    ):
         self._check_cancel(state)
         lm = self.runtime.fast_lm if light and self.runtime.fast_lm is not None else None
-        state.trace.emit("step", kind="lm", step=step, node=node,
-                         text=f"{step} #{node} with the LM" if node else f"{step} with the LM")
+        state.trace.emit(
+            "step",
+            kind="lm",
+            step=step,
+            node=node,
+            text=f"{step} #{node} with the LM" if node else f"{step} with the LM",
+        )
         t0 = time.perf_counter()
-        with dspy.context(**({"lm": lm} if lm is not None else {})), dspy.track_usage() as usage:
+        with (
+            dspy.context(**({"lm": lm} if lm is not None else {})),
+            dspy.track_usage() as usage,
+            record_calls() as calls,
+        ):
             pred = module(**inputs)
+        cached = bool(calls) and all(cache_hit(c) for c in calls)  # this thread's calls, not lm.history
         seconds = round(time.perf_counter() - t0, 3)
-        totals = usage.get_total_tokens() or {}
+        model_name = str(getattr(lm or dspy.settings.lm, "model", "unknown"))
+        totals = usage.get_total_tokens() or ({model_name: {}} if calls or cached else {})
         for model, u in totals.items():
             prompt, completion = int(u.get("prompt_tokens") or 0), int(u.get("completion_tokens") or 0)
             state.tokens += prompt + completion
-            state.lm_calls += 1
-            state.trace.emit("lm_call", step=step, model=model, prompt_tokens=prompt, completion_tokens=completion,
-                             seconds=seconds, cached=_was_cached(lm or dspy.settings.lm))
+            state.lm_calls += max(1, len(calls))
+            state.trace.emit(
+                "lm_call",
+                step=step,
+                model=model,
+                prompt_tokens=prompt,
+                completion_tokens=completion,
+                seconds=seconds,
+                cached=cached,
+                calls=max(1, len(calls)),
+            )
         if getattr(pred, "fallback", None):
             state.trace.emit("fallback", step=step, node=node, reason=pred.fallback)
         return pred
 
     def _end(self, state: _RunState, status: str, error: str | None) -> None:
-        state.trace.emit("run_end", status=status, seconds=round(time.perf_counter() - state.started, 3),
-                         lm_calls=state.lm_calls, tool_calls=state.tools.calls if state.tools else 0,
-                         tokens=state.tokens, error=error)
+        state.trace.emit(
+            "run_end",
+            status=status,
+            seconds=round(time.perf_counter() - state.started, 3),
+            lm_calls=state.lm_calls,
+            tool_calls=state.tools.calls if state.tools else 0,
+            tokens=state.tokens,
+            error=error,
+        )
 
     def _over_budget(self, state: _RunState, node: int | None = None) -> bool:
         if state.stopped:
@@ -134,12 +167,3 @@ def _context_note(history) -> str:
     if not turns:
         return ""
     return "\n(Earlier in this session: " + " ".join(f"Q: {q} A: {a}" for q, a in turns) + ")"
-
-
-def _was_cached(lm) -> bool:
-    try:
-        from agent.lm import was_cache_hit
-
-        return bool(was_cache_hit(lm))
-    except Exception:  # DummyLM and other LMs without our cache
-        return False

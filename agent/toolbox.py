@@ -6,11 +6,13 @@ touches the file system, a shell or the network: the agent can only read the ind
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from agent.guard import scrub
 from agent.trace import Trace
 from tools.errors import HopperError
 from tools.index import Index
@@ -69,6 +71,7 @@ class ToolBox:
         self._retrievers: dict[str, object] = {}
         self.has_graph = index.has("graph") if use_graph is None else (use_graph and index.has("graph"))
         self._graph_tools = None
+        self._scrubbed: dict[str, tuple[str, str, list[str]]] = {}
         self.tools: dict[str, Callable[..., list[Hit]]] = {
             "bm25_search": self.bm25_search, "dense_search": self.dense_search, "hybrid_search": self.hybrid_search,
             "follow_links": self.follow_links,
@@ -131,12 +134,35 @@ class ToolBox:
             hits = self.tools[tool](**args)
         except HopperError as exc:
             hits, error = [], str(exc)
+        hits = self._guard(hits)
         new = self.evidence.add(label, hits)
         self.trace.emit("tool_call", node=node, tool=tool, args=args,
                         hits=[{"chunk_id": h.chunk_id, "doc_id": h.doc_id, "title": h.title,
                                "score": round(h.score, 5)} for h in hits],
                         new=new, seconds=round(time.perf_counter() - t0, 4), error=error)
         return hits
+
+    def _guard(self, hits: list[Hit]) -> list[Hit]:
+        """`hits` with every sentence addressed to an assistant removed from title and text
+        (`agent.guard`); the removed sentences go to `hit.why["injection"]` and, once per chunk,
+        to an `injection` trace event. A passage that was nothing but such sentences is dropped."""
+        out = []
+        for hit in hits:
+            if hit.chunk_id not in self._scrubbed:
+                text, removed = scrub(hit.text)
+                title, removed_title = scrub(hit.title)
+                sentences = removed_title + removed
+                shown_title = title if not removed_title else title or hit.doc_id
+                self._scrubbed[hit.chunk_id] = (shown_title, text, sentences)
+                if sentences:
+                    self.trace.emit("injection", chunk_id=hit.chunk_id, title=hit.title, sentences=sentences)
+            title, text, sentences = self._scrubbed[hit.chunk_id]
+            if not sentences:
+                out.append(hit)
+            elif _has_content(text, title):
+                out.append(dataclasses.replace(hit, title=title, text=text,
+                                               why={**hit.why, "injection": sentences}))
+        return out
 
     def _retriever(self, name: str):
         if name not in self._retrievers:
@@ -159,3 +185,9 @@ class ToolBox:
             if cid in store and len(hits) < k:
                 hits.append(Hit.from_chunk(store.get(cid), 1.0 / (len(hits) + 1), "graph"))
         return hits
+
+
+def _has_content(text: str, title: str) -> bool:
+    """Whether a scrubbed passage still says anything beyond its own title."""
+    rest = re.sub(r"^\s*#+\s*", "", text, flags=re.MULTILINE).strip()
+    return bool(rest) and rest != title.strip()

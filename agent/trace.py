@@ -9,15 +9,16 @@ Event types and their `data`:
 - `run_start`: question, mode, lm, fast_lm, index_dir, index_generation, settings, started (unix time)
 - `decompose`: nodes [{id, text, depends_on}], fallback (str|null)
 - `rewrite`: node, queries [{tool, query}], fallback
-- `tool_call`: node, tool, args, hits [{chunk_id, doc_id, title, score}], new (unseen chunk ids), seconds, error
+- `tool_call`: node, tool, args, hits [{chunk_id, doc_id, title, score}], new (unseen chunk ids), seconds,
+  error
 - `lm_call`: step, model, prompt_tokens, completion_tokens, seconds, cached
 - `judge`: node, round, answerable, answer, support [chunk ids], missing, next_tool, next_query
 - `node_answer`: node, text, answer, chunk_ids, status ("answered" | "unanswered")
 - `fallback`: step, reason, node
 - `budget`: reason (rounds | tool_calls | tokens | seconds), node
-- `answer`: answer, short_answer, citations [{n, chunk_id, doc_id, title, source, quote}], evidence [chunk ids],
-  sufficient, confidence (0-1 or null), abstained (bool: below the confidence threshold, a best guess),
-  checks [{code, ok, reason}], shape, items [{text, citations}]
+- `answer`: answer, short_answer, citations [{n, chunk_id, doc_id, title, source, quote}],
+  evidence [chunk ids], sufficient, confidence (0-1 or null), abstained (bool: below the confidence
+  threshold, a best guess), checks [{code, ok, reason}], shape, items [{text, citations}]
 - `step`: kind ("lm" | "tool"), step, node, text (what is happening now, emitted before the work starts)
 - `read`: node, question, answer_type, sentences [{chunk_id, text, score}], candidates [{text, score}]
 - `check`: node, target (an answer), code, ok, reason (one verdict of `agent.reading.checks`)
@@ -41,10 +42,12 @@ from pathlib import Path
 from typing import Any
 
 from tools.errors import DataFormatError
+from tools.jsonfile import iter_jsonl
 
 SCHEMA_VERSION = 1
 EVENT_TYPES = ("run_start", "decompose", "rewrite", "tool_call", "lm_call", "judge", "node_answer",
-               "fallback", "budget", "answer", "run_end", "step", "read", "check", "injection", "shape", "synthesis")
+               "fallback", "budget", "answer", "run_end", "step", "read", "check", "injection", "shape",
+               "synthesis")
 
 Subscriber = Callable[["TraceEvent"], None]
 
@@ -87,7 +90,8 @@ class Trace:
         if type not in EVENT_TYPES:
             raise ValueError(f"unknown trace event type {type!r}")
         with self._lock:
-            event = TraceEvent(self.run_id, len(self.events), round(time.perf_counter() - self._t0, 4), type, data)
+            seconds = round(time.perf_counter() - self._t0, 4)
+            event = TraceEvent(self.run_id, len(self.events), seconds, type, data)
             self.events.append(event)
         for subscriber in list(self.subscribers):
             subscriber(event)
@@ -122,24 +126,22 @@ class Trace:
             fh.write(self.to_jsonl())
 
 
+def read_traces(path: str | Path, on_bad: Callable[[int, Exception], None] | None = None) -> list[Trace]:
+    """Every trace in a JSONL file (one or many runs, grouped by run id, in file order).
+
+    A bad line raises `DataFormatError`, or is passed to `on_bad` and skipped when given
+    (a file whose writer was killed ends in half a line).
+    """
+    traces: dict[str, Trace] = {}
+    for _, event in iter_jsonl(Path(path), TraceEvent.from_dict, error=DataFormatError, on_bad=on_bad,
+                               bad="not a Hopper trace event"):
+        traces.setdefault(event.run, Trace(run_id=event.run)).events.append(event)
+    return list(traces.values())
+
+
 def iter_traces(path: str | Path) -> Iterator[Trace]:
     """Every trace in a JSONL file (one or many runs, grouped by run id, in file order)."""
-    path = Path(path)
-    traces: dict[str, Trace] = {}
-    try:
-        fh = path.open(encoding="utf-8")
-    except OSError as exc:
-        raise DataFormatError(f"{path}: cannot read trace file ({exc.strerror})") from exc
-    with fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                event = TraceEvent.from_dict(json.loads(line))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise DataFormatError(f"{path}:{n}: not a Hopper trace event ({exc})") from exc
-            traces.setdefault(event.run, Trace(run_id=event.run)).events.append(event)
-    yield from traces.values()
+    yield from read_traces(path)
 
 
 def load_trace(path: str | Path) -> Trace:

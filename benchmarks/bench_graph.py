@@ -67,8 +67,8 @@ def bench_hotpotqa(work: Path, variants: bool) -> dict:
     index = Index(index_dir)
     index.warm()
     qrels = hotpot_qrels(questions)
-    out: dict = {"questions": len(questions), "index": res.manifest.counts, "build_seconds": round(build_s, 1),
-                 "graph_stats": component.stats, "retrievers": {}}
+    out: dict = {"questions": len(questions), "index": res.manifest.counts,
+                 "build_seconds": round(build_s, 1), "graph_stats": component.stats, "retrievers": {}}
 
     def evaluate(retriever, depth: int = 10) -> dict:
         runs, times = {}, []
@@ -100,8 +100,9 @@ def bench_hotpotqa(work: Path, variants: bool) -> dict:
         for label, change in trials.items():
             g = GraphRetriever(index, dataclasses.replace(base, **change))
             row = evaluate(g)
-            fused = FusionRetriever([index.retriever("dense"), index.retriever("bm25"), g], index.settings.fusion,
-                                    name="hybrid+graph", weights=[1.0, 1.0, index.settings.fusion.graph_weight])
+            fusion = index.settings.fusion
+            fused = FusionRetriever([index.retriever("dense"), index.retriever("bm25"), g], fusion,
+                                    name="hybrid+graph", weights=[1.0, 1.0, fusion.graph_weight])
             row["hybrid+graph"] = {k: v for k, v in evaluate(fused).items() if k.startswith("R@")}
             out["variants"][label] = row
     return out
@@ -110,7 +111,8 @@ def bench_hotpotqa(work: Path, variants: bool) -> dict:
 def _paths_share(kg_tools, kb_graph, file: Path, limit: int | None) -> dict:
     from graphs.normalize import normalize
 
-    lines = [ln.rstrip("\n").split("\t") for ln in file.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    text = file.read_text(encoding="utf-8")
+    lines = [ln.rstrip("\n").split("\t") for ln in text.splitlines() if ln.strip()]
     lines = lines[:limit] if limit else lines
     exists = found = simple = simple_found = reachable = 0
     times = []
@@ -119,8 +121,8 @@ def _paths_share(kg_tools, kb_graph, file: Path, limit: int | None) -> dict:
         ents, rels = path[0::2], path[1::2]
         hops = len(rels)
         keys = [normalize(e) for e in ents]
-        ok = all(kb_graph.has_edge(keys[i], keys[i + 1], rels[i]) or kb_graph.has_edge(keys[i + 1], keys[i], rels[i])
-                 for i in range(hops))
+        ok = all(kb_graph.has_edge(keys[i], keys[i + 1], rels[i])
+                 or kb_graph.has_edge(keys[i + 1], keys[i], rels[i]) for i in range(hops))
         exists += ok
         t = time.perf_counter()
         found_paths = kg_tools.find_paths(keys[0], keys[-1], max_hops=hops, limit=5)  # what paths() shows
@@ -203,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--only", default="hotpotqa,pathquestion,scifact")
     p.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "hopper-bench-graph")
-    p.add_argument("--scifact-limit", type=int, default=1000, help="abstracts for the throughput run (0 = all)")
+    p.add_argument("--scifact-limit", type=int, default=1000,
+                   help="abstracts for the throughput run (0 = all)")
     p.add_argument("--no-variants", action="store_true")
     args = p.parse_args(argv)
     if not DATA.is_dir():
@@ -217,13 +220,14 @@ def main(argv: list[str] | None = None) -> int:
         _table(f"HotpotQA ({r['questions']} questions), gold = supporting titles", r["retrievers"],
                ["R@2", "R@5", "ms_per_query", "p95_ms"])
         if "variants" in r:
-            _table("graph variants", {k: {**v, "fused R@5": v["hybrid+graph"]["R@5"]}
-                                      for k, v in r["variants"].items()}, ["R@2", "R@5", "fused R@5", "ms_per_query"])
+            variants = {k: {**v, "fused R@5": v["hybrid+graph"]["R@5"]} for k, v in r["variants"].items()}
+            _table("graph variants", variants, ["R@2", "R@5", "fused R@5", "ms_per_query"])
     if "pathquestion" in parts and (DATA / "pathquestion").is_dir():
         r = results["pathquestion"] = bench_pathquestion(args.work)
-        _table("PathQuestion (imported KB)", r, ["questions", "gold_path_in_graph", "answer_reachable", "gold_simple_share",
-                                                 "gold_in_paths_top5", "gold_in_paths_top5_simple",
-                                                 "paths_ms_mean", "paths_ms_p95", "nodes", "edges"])
+        _table("PathQuestion (imported KB)", r,
+               ["questions", "gold_path_in_graph", "answer_reachable", "gold_simple_share",
+                "gold_in_paths_top5", "gold_in_paths_top5_simple", "paths_ms_mean", "paths_ms_p95", "nodes",
+                "edges"])
     if "scifact" in parts and (DATA / "scifact").is_dir():
         r = results["scifact"] = bench_scifact(args.scifact_limit)
         _table(f"SciFact extraction ({r['documents']} abstracts, {r['chunks']} chunks, {r['cpus']} CPUs)",

@@ -86,7 +86,7 @@ def time_local_ingest(local_dir: Path, work: Path, progress) -> float:
     """Seconds for the local components (FAISS + bm25s) over the stored chunks and vectors."""
     import numpy as np
 
-    from tools.index import BM25Component, DenseComponent
+    from tools.backends.local import BM25Component, DenseComponent
     from tools.store import ChunkStore, current_generation_dir
 
     _, gen = current_generation_dir(local_dir)
@@ -107,9 +107,9 @@ def build_milvus(local_dir: Path, work: Path, corpus: Path, progress, reembed: b
     """A Milvus-backed index of the same chunks; returns (folder, ingest seconds)."""
     import numpy as np
 
+    from tools.backends.milvus import MilvusComponent
+    from tools.backends.milvus_conn import release
     from tools.index import build_index
-    from tools.milvus import MilvusComponent
-    from tools.milvus_conn import release
     from tools.store import ChunkStore, GenerationWriter, current_generation_dir
 
     index_dir = work / "milvus"
@@ -168,8 +168,8 @@ def _table(results: dict) -> None:
         table.add_column(col, justify="left" if col == "retriever" else "right")
     for name in RETRIEVERS:
         a, b = local["retrievers"][name], milvus["retrievers"][name]
-        table.add_row(name, f"{a['ndcg@10']:.4f}", f"{b['ndcg@10']:.4f}", f"{b['ndcg@10'] - a['ndcg@10']:+.4f}",
-                      f"{a['p50_ms']:.1f}", f"{b['p50_ms']:.1f}")
+        table.add_row(name, f"{a['ndcg@10']:.4f}", f"{b['ndcg@10']:.4f}",
+                      f"{b['ndcg@10'] - a['ndcg@10']:+.4f}", f"{a['p50_ms']:.1f}", f"{b['p50_ms']:.1f}")
     Console().print(table)
     print(f"ingest (chunks+vectors -> searchable): local {local['ingest_chunks_per_s']:.0f} chunks/s, "
           f"milvus {milvus['ingest_chunks_per_s']:.0f} chunks/s; embedding (shared, once) "
@@ -183,27 +183,30 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=0, help="evaluate only the first N queries (0 = all)")
     p.add_argument("--max-docs", type=int, default=0,
                    help="index only the judged documents plus others up to N (0 = the whole corpus)")
-    p.add_argument("--reembed", action="store_true", help="build the Milvus index end to end with build_index")
+    p.add_argument("--reembed", action="store_true",
+                   help="build the Milvus index end to end with build_index")
     args = p.parse_args(argv)
     if not (DATA / "corpus.jsonl").exists():
         print(f"skipped: SciFact is absent ({DATA})")
         return 0
     from agent.eval.datasets import load_beir
+    from tools.backends.milvus_conn import release
     from tools.index import Index
-    from tools.milvus_conn import release
     from tui.progress import RichProgress
 
     args.work.mkdir(parents=True, exist_ok=True)
     limit = args.limit or None
     dataset = load_beir(DATA)
-    corpus = subset_corpus(args.work, dataset.qrels, args.max_docs) if args.max_docs else DATA / "corpus.jsonl"
+    corpus = (subset_corpus(args.work, dataset.qrels, args.max_docs) if args.max_docs
+              else DATA / "corpus.jsonl")
     with RichProgress() as progress:
         local_dir, built = build_local(args.work, corpus, progress)
         local_ingest = time_local_ingest(local_dir, args.work, progress)
         milvus_dir, milvus_ingest = build_milvus(local_dir, args.work, corpus, progress, args.reembed)
     n = built["chunks"]
     results = {
-        "dataset": "scifact" if not args.max_docs else f"scifact (subset: judged + others, {args.max_docs} docs)",
+        "dataset": (f"scifact (subset: judged + others, {args.max_docs} docs)" if args.max_docs
+                    else "scifact"),
         "queries": len(dataset.questions[:limit] if limit else dataset.questions),
         "documents": built["documents"], "chunks": n, "cpus": os.cpu_count(), "machine": platform.machine(),
         "embedder": "all-MiniLM-L6-v2", "embed_seconds": built["embed_seconds"],
@@ -211,12 +214,14 @@ def main(argv: list[str] | None = None) -> int:
         "local": {"ingest_seconds": round(local_ingest, 2), "ingest_chunks_per_s": round(n / local_ingest, 1),
                   "retrievers": evaluate(Index(local_dir), dataset, limit)},
         "milvus": {"uri": "Milvus Lite file (milvus.db in the index folder)",
-                   "ingest_seconds": round(milvus_ingest, 2), "ingest_chunks_per_s": round(n / milvus_ingest, 1),
+                   "ingest_seconds": round(milvus_ingest, 2),
+                   "ingest_chunks_per_s": round(n / milvus_ingest, 1),
                    "retrievers": evaluate(Index(milvus_dir), dataset, limit)},
     }
     release()
-    results["max_abs_ndcg_delta"] = round(max(abs(results["milvus"]["retrievers"][r]["ndcg@10"]
-                                                  - results["local"]["retrievers"][r]["ndcg@10"]) for r in RETRIEVERS), 4)
+    local, milvus = results["local"]["retrievers"], results["milvus"]["retrievers"]
+    deltas = [abs(milvus[r]["ndcg@10"] - local[r]["ndcg@10"]) for r in RETRIEVERS]
+    results["max_abs_ndcg_delta"] = round(max(deltas), 4)
     _table(results)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2))

@@ -62,6 +62,22 @@ def personalized_pagerank(trans_t, dangling: np.ndarray, personalization: np.nda
     return x
 
 
+def _hop_distances(neighbors: Callable[[Hashable], Iterable[Hashable]], start: Hashable,
+                   max_hops: int) -> dict[Hashable, int]:
+    """Breadth-first hop counts from `start`, up to `max_hops` hops."""
+    dist = {start: 0}
+    frontier = [start]
+    for hop in range(1, max_hops + 1):
+        nxt = []
+        for node in frontier:
+            for nb in neighbors(node):
+                if nb not in dist:
+                    dist[nb] = hop
+                    nxt.append(nb)
+        frontier = nxt
+    return dist
+
+
 def bounded_paths(neighbors: Callable[[Hashable], Iterable[Hashable]], source: Hashable, target: Hashable,
                   max_hops: int = 3, limit: int = 20, max_expansions: int = 200_000) -> list[list[Hashable]]:
     """Simple paths from `source` to `target` with at most `max_hops` edges, shortest first.
@@ -71,16 +87,7 @@ def bounded_paths(neighbors: Callable[[Hashable], Iterable[Hashable]], source: H
     """
     if source == target:
         return [[source]]
-    dist = {target: 0}
-    frontier = [target]
-    for hop in range(1, max_hops):
-        nxt = []
-        for node in frontier:
-            for nb in neighbors(node):
-                if nb not in dist:
-                    dist[nb] = hop
-                    nxt.append(nb)
-        frontier = nxt
+    dist = _hop_distances(neighbors, target, max_hops - 1)
     found: list[list[Hashable]] = []
     budget = [max_expansions]
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 import networkx as nx
 import numpy as np
 
-from graphs.extract import NOUN, Extraction, Mention
+from graphs.extraction import NOUN, Extraction, Mention
 from graphs.normalize import Canonicalizer, display_name, normalize_title
 from graphs.settings import GraphSettings
 from tools.types import Chunk
@@ -92,16 +92,7 @@ def add_extractions(graph: nx.MultiDiGraph, extractions: Iterable[Extraction], c
         def key_of(k: str, local: dict[str, str] = local) -> str:
             return canon.resolve(local.get(k, k))
 
-        by_sent: dict[int, list[str]] = {}
-        entity_keys: list[str] = []
-        for m in ex.mentions:
-            key = key_of(m.key)
-            add_node(graph, key, m.text, m.label, cid)
-            if m.label != NOUN:
-                entity_keys.append(key)
-                sent = by_sent.setdefault(m.sent, [])
-                if key not in sent:
-                    sent.append(key)
+        entity_keys, by_sent = _add_mentions(graph, ex, key_of)
         for t in ex.triples:
             s, o = key_of(t.subject), key_of(t.object)
             for k in (s, o):
@@ -114,13 +105,34 @@ def add_extractions(graph: nx.MultiDiGraph, extractions: Iterable[Extraction], c
                 add_edge(graph, u, v, "cooccur", cid)
         chunk = chunks.get(cid)
         if settings.title_nodes and chunk is not None and chunk.title:
-            tkey = canon.resolve(normalize_title(chunk.title))
-            if tkey:
-                add_node(graph, tkey, chunk.title, TITLE, cid)
-                graph.graph.setdefault("titles", {})[cid] = tkey
-                for key in dict.fromkeys(entity_keys):
-                    if key != tkey:
-                        add_edge(graph, tkey, key, "topic", cid)
+            _add_title(graph, canon.resolve(normalize_title(chunk.title)), chunk.title, cid, entity_keys)
+
+
+def _add_mentions(graph: nx.MultiDiGraph, ex: Extraction, key_of) -> tuple[list[str], dict[int, list[str]]]:
+    """Add the nodes of `ex`'s mentions; returns the entity keys (noun chunks left out) in order
+    of mention, and the distinct entity keys of each sentence."""
+    by_sent: dict[int, list[str]] = {}
+    entity_keys: list[str] = []
+    for m in ex.mentions:
+        key = key_of(m.key)
+        add_node(graph, key, m.text, m.label, ex.chunk_id)
+        if m.label != NOUN:
+            entity_keys.append(key)
+            sent = by_sent.setdefault(m.sent, [])
+            if key not in sent:
+                sent.append(key)
+    return entity_keys, by_sent
+
+
+def _add_title(graph: nx.MultiDiGraph, tkey: str, title: str, cid: str, entity_keys: list[str]) -> None:
+    """A title node for chunk `cid`, with a `topic` edge to each entity the chunk mentions."""
+    if not tkey:
+        return
+    add_node(graph, tkey, title, TITLE, cid)
+    graph.graph.setdefault("titles", {})[cid] = tkey
+    for key in dict.fromkeys(entity_keys):
+        if key != tkey:
+            add_edge(graph, tkey, key, "topic", cid)
 
 
 def remove_chunks(graph: nx.MultiDiGraph, chunk_ids: set[str]) -> tuple[int, int]:
@@ -184,9 +196,9 @@ def add_synonym_edges(graph: nx.MultiDiGraph, keys: list[str], vectors: np.ndarr
         return 0
     scores, nbrs = index.search(sub[query], min(k + 1, len(rows)))
     added = 0
-    for j, row_scores, row_nbrs in zip(query, scores, nbrs):
+    for j, row_scores, row_nbrs in zip(query, scores, nbrs, strict=True):
         u = keys[rows[j]]
-        for s, n in zip(row_scores, row_nbrs):
+        for s, n in zip(row_scores, row_nbrs, strict=True):
             if n < 0 or n == j or s < threshold:
                 continue
             v = keys[rows[int(n)]]

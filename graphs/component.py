@@ -20,7 +20,8 @@ from graphs.build import (
     node_label,
     remove_chunks,
 )
-from graphs.extract import NOUN, select_extractor
+from graphs.extract import select_extractor
+from graphs.extraction import NOUN
 from graphs.settings import GraphSettings
 from graphs.store import load_graph, load_vectors, save_graph
 
@@ -36,7 +37,7 @@ def build_signature(settings: GraphSettings) -> dict:
 
 
 class GraphComponent:
-    """`tools.index.IndexComponent` writing the knowledge graph to `gen_dir/graph/`.
+    """`tools.backends.IndexComponent` writing the knowledge graph to `gen_dir/graph/`.
 
     Args:
         settings: graph settings (default `GraphSettings()`).
@@ -88,8 +89,9 @@ class GraphComponent:
                                          new=None if not incremental else new)
         embed_s = time.perf_counter() - t1
         counts = {"graph_nodes": graph.number_of_nodes(), "graph_edges": graph.number_of_edges()}
-        self.stats = {"chunks_extracted": len(todo), "extract_seconds": extract_s, "embed_seconds": embed_s,
-                      "removed_nodes": removed_nodes, "removed_edges": removed_edges, "synonym_edges": synonyms}
+        self.stats = {"chunks_extracted": len(todo), "extract_seconds": extract_s,
+                      "embed_seconds": embed_s, "removed_nodes": removed_nodes,
+                      "removed_edges": removed_edges, "synonym_edges": synonyms}
         save_graph(ctx.gen_dir / "graph", graph,
                    {"kind": "text", "settings": settings.to_dict(), "build": build_signature(settings),
                     "counts": counts, "embedder": ctx.settings.embed.model, "stats": self.stats},

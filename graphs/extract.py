@@ -9,10 +9,10 @@ several worker processes, each returning compact `Extraction`s rather than spaCy
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
 
+from graphs.extraction import NOUN, Extraction, Extractor, Mention, Triple
 from graphs.normalize import normalize
 from graphs.settings import GraphSettings
 from tools.errors import ModelError
@@ -20,49 +20,10 @@ from tools.types import Chunk
 
 log = logging.getLogger(__name__)
 
-NOUN = "NOUN"
-"""Label of a noun-chunk mention (named entities keep their spaCy label)."""
 _STRIP_POS = {"DET", "PRON", "PUNCT", "NUM", "ADP", "CCONJ", "SCONJ", "PART", "SYM"}
 _SUBJ = {"nsubj", "nsubjpass"}
 _OBJ = {"dobj", "attr", "oprd", "dative", "obj"}
 _PREP = {"prep", "agent"}
-
-
-@dataclass(slots=True)
-class Mention:
-    key: str
-    """Normalised node key."""
-    text: str
-    """Surface form as written."""
-    label: str
-    """spaCy entity label (PERSON, ORG, ...), `NOUN` for a noun chunk, `TITLE` for a title."""
-    sent: int = 0
-    """Sentence number within the text (co-occurrence is per sentence)."""
-
-
-@dataclass(slots=True)
-class Triple:
-    subject: str
-    relation: str
-    object: str
-
-
-@dataclass(slots=True)
-class Extraction:
-    """What one chunk yields."""
-
-    chunk_id: str
-    mentions: list[Mention] = field(default_factory=list)
-    triples: list[Triple] = field(default_factory=list)
-
-
-class Extractor(Protocol):
-    """Turns chunks into extractions; `mentions` reads a query the same way."""
-
-    def extract(self, chunks: Sequence[Chunk], progress: Callable[[int], None] | None = None
-                ) -> list[Extraction]: ...
-
-    def mentions(self, text: str) -> list[Mention]: ...
 
 
 _NLP_CACHE: dict[str, object] = {}
@@ -92,71 +53,83 @@ def _lemma(nlp, token) -> str:
 def doc_extraction(doc, nlp, chunk_id: str, skip_labels: frozenset[str], noun_chunks: bool) -> Extraction:
     """Mentions and triples of one parsed spaCy Doc."""
     out = Extraction(chunk_id)
-    sent_of: dict[int, int] = {}
-    for n, sent in enumerate(doc.sents):
-        sent_of[sent.start] = n
-    starts = sorted(sent_of)
+    starts = [sent.start for sent in doc.sents]
+    node_of: dict[int, str] = {}  # token index -> node key of the mention covering it
+    out.mentions.extend(_entity_mentions(doc, starts, skip_labels, node_of))
+    if noun_chunks:
+        out.mentions.extend(_noun_mentions(doc, starts, node_of))
+    if node_of:
+        out.triples.extend(_triples(doc, nlp, node_of))
+    return out
 
-    def sent_no(i: int) -> int:
-        lo, hi = 0, len(starts) - 1
-        while lo < hi:  # last sentence start <= i
-            mid = (lo + hi + 1) // 2
-            lo, hi = (mid, hi) if starts[mid] <= i else (lo, mid - 1)
-        return lo
 
-    node_of: dict[int, str] = {}
+def _sent_no(starts: list[int], i: int) -> int:
+    """The number of the last sentence starting at or before token `i`."""
+    return max(0, bisect_right(starts, i) - 1)
+
+
+def _entity_mentions(doc, starts: list[int], skip_labels: frozenset[str], node_of: dict[int, str]
+                     ) -> Iterator[Mention]:
     for ent in doc.ents:
-        if ent.label_ in skip_labels:
-            continue
         key = normalize(ent.text)
-        if len(key) < 2:
+        if ent.label_ in skip_labels or len(key) < 2:
             continue
-        out.mentions.append(Mention(key, ent.text, ent.label_, sent_no(ent.start)))
+        yield Mention(key, ent.text, ent.label_, _sent_no(starts, ent.start))
         for i in range(ent.start, ent.end):
             node_of[i] = key
-    if noun_chunks:
-        for nc in doc.noun_chunks:
-            if nc.root.i in node_of or nc.root.pos_ == "PRON":
-                continue
-            start = nc.start
-            while start < nc.end and (start in node_of or doc[start].pos_ in _STRIP_POS or doc[start].is_stop):
-                start += 1
-            if start >= nc.end or nc.root.i < start:
-                continue
-            span = doc[start:nc.end]
-            key = normalize(span.text)
-            if len(key) < 3:
-                continue
-            out.mentions.append(Mention(key, span.text, NOUN, sent_no(start)))
-            for i in range(start, nc.end):
-                node_of.setdefault(i, key)
-    if not node_of:
-        return out
+
+
+def _noun_mentions(doc, starts: list[int], node_of: dict[int, str]) -> Iterator[Mention]:
+    """Noun chunks not inside an entity, without leading determiners, pronouns and stopwords."""
+    for nc in doc.noun_chunks:
+        if nc.root.i in node_of or nc.root.pos_ == "PRON":
+            continue
+        start = nc.start
+        while start < nc.end and (start in node_of or doc[start].pos_ in _STRIP_POS or doc[start].is_stop):
+            start += 1
+        if start >= nc.end or nc.root.i < start:
+            continue
+        span = doc[start:nc.end]
+        key = normalize(span.text)
+        if len(key) < 3:
+            continue
+        yield Mention(key, span.text, NOUN, _sent_no(starts, start))
+        for i in range(start, nc.end):
+            node_of.setdefault(i, key)
+
+
+def _verb_objects(verb) -> list[tuple[object, str]]:
+    """(object token, preposition or '') for each direct or prepositional object of `verb`."""
+    objects: list[tuple[object, str]] = []
+    for c in verb.children:
+        if c.dep_ in _OBJ:
+            objects.append((c, ""))
+        elif c.dep_ in _PREP:
+            objects.extend((p, c.lower_) for p in c.children if p.dep_ == "pobj")
+    return objects
+
+
+def _triples(doc, nlp, node_of: dict[int, str]) -> list[Triple]:
+    """Appositions as `is` triples; subject-verb-object patterns (conjuncts included) as verb triples."""
+    out: list[Triple] = []
     seen: set[tuple[str, str, str]] = set()
 
     def add(s: str | None, rel: str, o: str | None) -> None:
         if s and o and s != o and (s, rel, o) not in seen:
             seen.add((s, rel, o))
-            out.triples.append(Triple(s, rel, o))
+            out.append(Triple(s, rel, o))
 
     for tok in doc:
         if tok.dep_ == "appos" and tok.i in node_of:
             add(node_of.get(tok.head.i), "is", node_of[tok.i])
         if tok.pos_ not in ("VERB", "AUX"):
             continue
-        subjects = [c for c in tok.children if c.dep_ in _SUBJ]
-        if not subjects:
-            continue
-        objects: list[tuple[object, str]] = []
-        for c in tok.children:
-            if c.dep_ in _OBJ:
-                objects.append((c, ""))
-            elif c.dep_ in _PREP:
-                objects.extend((p, c.lower_) for p in c.children if p.dep_ == "pobj")
+        subjects = [x for s0 in tok.children if s0.dep_ in _SUBJ for x in (s0, *s0.conjuncts)]
+        objects = _verb_objects(tok) if subjects else []
         if not objects:
             continue
         verb = _lemma(nlp, tok)
-        for s in [x for s0 in subjects for x in (s0, *s0.conjuncts)]:
+        for s in subjects:
             for o0, prep in objects:
                 for o in (o0, *o0.conjuncts):
                     add(node_of.get(s.i), f"{verb} {prep}".strip(), node_of.get(o.i))
@@ -178,7 +151,7 @@ class SpacyExtractor:
         nlp = self.nlp
         docs = nlp.pipe((t for _, t in items), batch_size=self.settings.batch_size)
         return [doc_extraction(d, nlp, cid, self._skip, self.settings.noun_chunks)
-                for (cid, _), d in zip(items, docs)]
+                for (cid, _), d in zip(items, docs, strict=True)]
 
     def extract(self, chunks: Sequence[Chunk], progress: Callable[[int], None] | None = None
                 ) -> list[Extraction]:

@@ -12,11 +12,13 @@ from typing import Literal
 
 import numpy as np
 
-from graphs.extract import NOUN
+from graphs.extraction import NOUN
 from graphs.kg import KnowledgeGraph
 from graphs.normalize import normalize
 
-STOP = frozenset(["a", "an", "and", "are", "as", "at", "be", "by", "did", "do", "does", "for", "from", "has", "have", "he", "her", "his", "how", "in", "is", "it", "its", "of", "on", "or", "she", "that", "the", "their", "them", "they", "this", "to", "was", "were", "what", "when", "where", "which", "who", "whom", "whose", "why", "will", "with"])
+STOP = frozenset("""a an and are as at be by did do does for from has have he her his how in is it its of on
+or she that the their them they this to was were what when where which who whom whose why will
+with""".split())
 MAX_NGRAM = 6
 
 
@@ -63,7 +65,7 @@ def embedding_links(kg: KnowledgeGraph, mentions: list[str], embedder, threshold
     q = embedder.encode(mentions)
     sims = q @ vectors.T
     out = []
-    for m, row in zip(mentions, sims):
+    for m, row in zip(mentions, sims, strict=True):
         j = int(np.argmax(row))
         if row[j] >= threshold:
             out.append(Link(kg.vector_keys[j], float(row[j]), m, "embedding"))
@@ -97,7 +99,8 @@ def seed_weights(kg: KnowledgeGraph, links: list[Link], max_seeds: int, max_shar
                  specificity: Specificity = "idf", noun_weight: float = 0.5) -> dict[str, float]:
     """PageRank restart weights: link score x node specificity, the `max_seeds` best.
 
-    Noun-chunk nodes count `noun_weight` times less than named entities and titles. Nodes in more than `max_share` of all chunks are dropped unless nothing else links.
+    Noun-chunk nodes count `noun_weight` times less than named entities and titles. Nodes in more
+    than `max_share` of all chunks are dropped unless nothing else links.
     """
     n_chunks = max(1, len(kg.chunk_ids))
     weights: dict[str, float] = {}

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 import dspy
 from pydantic import BaseModel
 
-from graphs.extract import Extraction, Mention, Triple
+from graphs.extraction import Extraction, Mention, Triple
 from graphs.normalize import normalize
 from graphs.settings import GraphSettings
 from tools.errors import ConfigError
@@ -70,13 +70,13 @@ def prediction_to_extraction(chunk_id: str, pred: dspy.Prediction) -> Extraction
 
 
 class LLMExtractor:
-    """`graphs.extract.Extractor` backed by a DSPy LM; a failed call yields an empty extraction
+    """`graphs.extraction.Extractor` backed by a DSPy LM; a failed call yields an empty extraction
     (logged), never a failed build."""
 
     def __init__(self, lm, settings: GraphSettings | None = None):
         if lm is None:
-            raise ConfigError("graph.extractor = 'llm' needs an LM: pass one to GraphComponent(settings, lm=...) "
-                              "or set graph.extractor = 'spacy'")
+            raise ConfigError("graph.extractor = 'llm' needs an LM: pass one to "
+                              "GraphComponent(settings, lm=...) or set graph.extractor = 'spacy'")
         self.lm = lm
         self.settings = settings or GraphSettings()
         self.program = EntityTripleExtraction()

@@ -23,6 +23,7 @@ import networkx as nx
 import numpy as np
 
 from tools.errors import IndexCorruptError
+from tools.jsonfile import REBUILD, read_versioned, write_versioned
 
 FORMAT = "hopper-graph"
 VERSION = 1
@@ -35,8 +36,7 @@ def save_graph(folder: Path, graph: nx.MultiDiGraph, meta: dict[str, Any],
     tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    header = {"format": FORMAT, "version": VERSION, **meta}
-    (tmp / "meta.json").write_text(json.dumps(header, indent=2, ensure_ascii=False))
+    write_versioned(tmp / "meta.json", FORMAT, VERSION, meta, indent=2)
     data = nx.node_link_data(graph, edges="edges")
     with (tmp / "graph.json").open("w", encoding="utf-8") as fh:
         json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
@@ -49,20 +49,12 @@ def save_graph(folder: Path, graph: nx.MultiDiGraph, meta: dict[str, Any],
 
 
 def read_meta(folder: Path) -> dict[str, Any]:
+    """The `meta.json` of a graph folder, checked for format and version."""
     path = Path(folder) / "meta.json"
-    try:
-        meta = json.loads(path.read_text())
-    except FileNotFoundError as exc:
+    if not path.exists():
         raise IndexCorruptError(f"{folder} holds no knowledge graph (no meta.json); re-index with the "
-                                "graph enabled") from exc
-    except (OSError, json.JSONDecodeError) as exc:
-        raise IndexCorruptError(f"{path} is unreadable ({exc}); rebuild with `hopper index ... --rebuild`") from exc
-    if meta.get("format") != FORMAT:
-        raise IndexCorruptError(f"{folder} is not a Hopper graph (format {meta.get('format')!r})")
-    if int(meta.get("version", 0)) > VERSION:
-        raise IndexCorruptError(f"{folder} was written by a newer Hopper (graph format v{meta['version']}); "
-                                "upgrade Hopper or rebuild the index")
-    return meta
+                                "graph enabled")
+    return read_versioned(path, FORMAT, VERSION, "graph")
 
 
 def load_graph(folder: Path) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
@@ -74,7 +66,7 @@ def load_graph(folder: Path) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
             data = json.load(fh)
         graph = nx.node_link_graph(data, directed=True, multigraph=True, edges="edges")
     except (OSError, json.JSONDecodeError, KeyError, nx.NetworkXError) as exc:
-        raise IndexCorruptError(f"{path} is unreadable ({exc}); rebuild with `hopper index ... --rebuild`") from exc
+        raise IndexCorruptError(f"{path} is unreadable ({exc}); {REBUILD}") from exc
     return graph, meta
 
 

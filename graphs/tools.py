@@ -162,6 +162,7 @@ class GraphTools:
                 rel = data.get("relation", data.get("kind"))
                 hops.append(f" -[{rel}]-> " if u == a else f" <-[{rel}]- ")
                 cites.append(_cite(data.get("chunks", {}), 1))
-            text = self.kg.name(path[0]) + "".join(h + self.kg.name(n) for h, n in zip(hops, path[1:]))
+            steps = zip(hops, path[1:], strict=True)
+            text = self.kg.name(path[0]) + "".join(h + self.kg.name(n) for h, n in steps)
             lines.append(f"- {text} {' '.join(c for c in cites if c)}")
         return _clip(lines)

@@ -1,4 +1,5 @@
-"""Split documents into chunks with llama-index's SentenceSplitter, keeping offsets."""
+"""Chunk text: split documents into chunks (llama-index's SentenceSplitter, keeping offsets), and
+the text of a chunk that each index sees (`embed_text` for the embedder, `bm25_text` for BM25)."""
 
 from __future__ import annotations
 
@@ -51,3 +52,16 @@ def chunk_documents(docs: Iterable[Document], settings: ChunkSettings) -> list[C
                 source=doc.source, start=start, end=end, content_hash=content_hash(piece),
             ))
     return chunks
+
+
+def embed_text(chunk: Chunk) -> str:
+    """What the embedder sees for a chunk: its title (unless the first 200 characters
+    of its text already hold it), then its text."""
+    if chunk.title and chunk.title not in chunk.text[:200]:
+        return f"{chunk.title}\n{chunk.text}"
+    return chunk.text
+
+
+def bm25_text(chunk: Chunk) -> str:
+    """What BM25 indexes for a chunk (local bm25s and Milvus alike): its title, then its text."""
+    return f"{chunk.title}\n{chunk.text}"

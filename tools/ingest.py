@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -40,7 +41,9 @@ class IngestReport:
     skipped: list[Skipped] = field(default_factory=list)
 
     def skip(self, path: str | Path, reason: str) -> None:
-        log.warning("skipped %s: %s", path, reason)
+        # Callers show `skipped` to the user (the CLI prints one line per file): log at debug
+        # level only, so a reason is never printed twice.
+        log.debug("skipped %s: %s", path, reason)
         self.skipped.append(Skipped(str(path), reason))
 
 
@@ -51,26 +54,60 @@ def make_document(doc_id: str, title: str, text: str, source: str, **metadata) -
 
 # ---------------------------------------------------------------- single files
 
+_SAMPLE = 64 * 1024
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_COMMON_ENCODINGS = ("cp1252", "latin_1", "iso8859_15", "utf_16", "shift_jis", "gb18030", "big5", "euc_kr",
+                     "cp1251", "koi8_r")
+_CONTROL = bytes(c for c in range(32) if chr(c) not in "\t\n\r\f\v\x1b")
+
+
 def _looks_binary(raw: bytes) -> bool:
-    if b"\x00" in raw[:8192]:
+    """True for real binary data: NUL bytes (outside UTF-16/32 text) or many control bytes."""
+    sample = raw[:_SAMPLE]
+    if not sample or sample.startswith(_BOMS):
+        return False
+    if b"\x00" in sample:
         return True
+    controls = sum(sample.count(bytes([c])) for c in _CONTROL)
+    return controls > 0.05 * len(sample)
+
+
+def decode_text(raw: bytes) -> str:
+    """Text of `raw`: UTF-8 when it is, else the encoding charset-normalizer detects (latin-1,
+    cp1252, UTF-16, Shift-JIS, ...).
+
+    Raises:
+        IngestError: for binary content (no text encoding fits).
+    """
+    if _looks_binary(raw):
+        raise IngestError("binary content, not text")
     try:
-        raw[:8192].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return exc.start < 8190  # a multibyte char cut at the window edge is fine
-    return False
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(raw[: 4 * _SAMPLE])
+    best = matches.best()
+    if best is None or best.encoding is None:
+        raise IngestError("binary content, not text (no text encoding fits)")
+    encoding = best.encoding
+    # Single-byte code pages often fit equally well (cp1250 vs cp1252 on Western text): among
+    # the equally good ones, take the commonest.
+    tied = {m.encoding for m in matches
+            if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.01}
+    encoding = next((e for e in _COMMON_ENCODINGS if e in tied), encoding)
+    log.debug("decoding as %s", encoding)
+    return raw.decode(encoding, errors="replace")
 
 
 def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
-    if _looks_binary(raw):
-        raise IngestError("binary content, not text")
-    return raw.decode("utf-8", errors="replace")
+    return decode_text(path.read_bytes())
 
 
 def _read_markdown(path: Path) -> tuple[str, str]:
     text = _read_text(path)
-    m = re.search(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", text, flags=re.M)
+    m = re.search(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", text, flags=re.MULTILINE)
     return (m.group(1).strip() if m else ""), text
 
 
@@ -142,13 +179,44 @@ def read_file(path: Path, root: Path, max_bytes: int) -> Document:
     return make_document(doc_id, title or path.stem.replace("_", " "), text, str(path.resolve()))
 
 
-def _walk(path: Path) -> Iterator[Path]:
+def _walk(path: Path, report: IngestReport) -> Iterator[Path]:
+    """Files under `path` (hidden ones left out), following folder links once; a link that loops
+    or points nowhere is skipped with a reason."""
     if path.is_file():
         yield path
         return
-    for child in sorted(path.rglob("*")):
-        if child.is_file() and not any(part.startswith(".") for part in child.relative_to(path).parts):
-            yield child
+    seen: set[tuple[int, int]] = set()
+    for folder, dirs, files in os.walk(path, followlinks=True):
+        here = Path(folder)
+        st = here.stat()
+        if (st.st_dev, st.st_ino) in seen:  # a folder link back into the tree
+            report.skip(here, "symbolic link loop (a folder link that leads back into the indexed tree)")
+            dirs[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            child = here / name
+            if child.is_file():
+                yield child
+            elif child.is_symlink():
+                report.skip(child, _bad_link_reason(child))
+
+
+def _bad_link_reason(link: Path) -> str:
+    try:
+        link.resolve(strict=True)
+    except RuntimeError:  # Python 3.11 reports a loop this way
+        return "symbolic link loop"
+    except OSError as exc:
+        import errno
+
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+        return f"broken symbolic link (target {os.readlink(link)} {exc.strerror.lower()})"
+    return "symbolic link to something that is not a file"
 
 
 # ---------------------------------------------------------------- corpus files
@@ -202,8 +270,10 @@ def iter_documents(paths: list[Path], fmt: Format = "auto", max_file_mb: float =
     for raw in paths:
         root = Path(raw)
         if not root.exists():
+            if root.is_symlink():
+                raise IngestError(f"{root}: {_bad_link_reason(root)}; remove the link or name the real path")
             raise IngestError(f"{root}: no such file or folder")
-        for path in _walk(root):
+        for path in _walk(root, report):
             kind = fmt
             if fmt == "auto":
                 kind = {".jsonl": "jsonl", ".json": "hotpotqa"}.get(path.suffix.lower(), "files")

@@ -13,13 +13,15 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from tools.chunking import embed_text
 from tools.store import ChunkStore
 from tools.types import Chunk, Hit
 
 _DISAMBIGUATOR = re.compile(r"\s*\([^()]*\)\s*$")
 _WORD = re.compile(r"\w+")
-_SKIP = frozenset("""about after also another before being between chapter contents draft index intro introduction
-notes other overview readme summary there these those through under untitled where which while with without""".split())
+_SKIP = frozenset("""about after also another before being between chapter contents draft index intro
+introduction notes other overview readme summary there these those through under untitled where which
+while with without""".split())
 
 
 def title_key(title: str) -> str:
@@ -75,7 +77,7 @@ def follow_links(index, links: TitleLinks, query: str, sources: list[Hit], k: in
     candidates = [c for doc_id in found for c in links.chunks_of[doc_id][:8]]
     scores = _similarity(index, query, candidates)
     best: dict[str, tuple[float, Chunk]] = {}
-    for chunk, score in zip(candidates, scores):
+    for chunk, score in zip(candidates, scores, strict=True):
         if chunk.doc_id not in best or score > best[chunk.doc_id][0]:
             best[chunk.doc_id] = (float(score), chunk)
     ranked = sorted(best.values(), key=lambda sc: -sc[0])[:k]
@@ -83,17 +85,9 @@ def follow_links(index, links: TitleLinks, query: str, sources: list[Hit], k: in
 
 
 def _similarity(index, query: str, chunks: list[Chunk]) -> np.ndarray:
-    """Cosine of the query with each chunk: stored FAISS vectors when local, else encoded now."""
+    """Cosine of the query with each chunk: the backend's stored vectors, else encoded now."""
     q = np.asarray(index.embedder.encode_query(query), dtype=np.float32).ravel()
-    vectors = None
-    if index.settings.backend.kind != "milvus":
-        try:
-            faiss_index = index.faiss
-            vectors = np.stack([faiss_index.reconstruct(index.store.row(c.chunk_id)) for c in chunks])
-        except (RuntimeError, AttributeError):  # an index type that cannot reconstruct
-            vectors = None
+    vectors = index.backend.vectors(index, chunks)
     if vectors is None:
-        from tools.index import embed_text
-
-        vectors = np.asarray(index.embedder.encode([embed_text(c) for c in chunks]), dtype=np.float32)
-    return vectors @ q
+        vectors = index.embedder.encode([embed_text(c) for c in chunks])
+    return np.asarray(vectors, dtype=np.float32) @ q

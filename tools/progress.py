@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+import sys
+import time
+from collections.abc import Callable
+from typing import ClassVar, Protocol, TextIO
 
 
 class Progress(Protocol):
@@ -24,3 +27,73 @@ class NullProgress:
 
     def finish(self, task: str) -> None:
         pass
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+class LineProgress:
+    """Progress for a log file or pipe: one plain line per task every `interval` seconds.
+
+    Each line says the stage, done/total, the rate and the time left, e.g.
+    `hopper: embedding 1,200/7,803 (15%) · 92.1/s · ETA 1m12s`; a last line when the task ends.
+    """
+
+    LABELS: ClassVar[dict[str, str]] = {"read": "reading", "embed": "embedding", "bm25": "BM25 index",
+                                        "graph": "graph extraction", "milvus": "Milvus insert"}
+
+    DEFAULT_INTERVAL = 5.0
+
+    def __init__(self, stream: TextIO | None = None, interval: float | None = None,
+                 clock: Callable[[], float] = time.monotonic):
+        self.stream = stream
+        self.interval = self.DEFAULT_INTERVAL if interval is None else interval
+        self.clock = clock
+        self._tasks: dict[str, list[float | int | None]] = {}  # task -> [started, last shown, done, total]
+
+    def start(self, task: str, total: int | None) -> None:
+        now = self.clock()
+        self._tasks[task] = [now, now, 0, total]
+        size = f" ({total:,} items)" if total else ""
+        self._write(f"{self.LABELS.get(task, task)} started{size}")
+
+    def advance(self, task: str, n: int = 1) -> None:
+        if task not in self._tasks:
+            self.start(task, None)
+        state = self._tasks[task]
+        state[2] += n
+        now = self.clock()
+        if now - state[1] >= self.interval:
+            state[1] = now
+            self._write(self.line(task))
+
+    def finish(self, task: str) -> None:
+        if task not in self._tasks:
+            return
+        started, _, done, _ = self._tasks.pop(task)
+        took = self.clock() - started
+        rate = f" ({done / took:,.1f}/s)" if took > 0 and done else ""
+        count = f": {done:,}" if done else ""
+        self._write(f"{self.LABELS.get(task, task)} done{count} in {_duration(took)}{rate}")
+
+    def line(self, task: str) -> str:
+        """The current one-line status of `task`: stage, done/total, rate, ETA."""
+        started, _, done, total = self._tasks[task]
+        took = max(self.clock() - started, 1e-9)
+        rate = done / took
+        share = f"/{total:,} ({100 * done / total:.0f}%)" if total else ""
+        parts = [f"{self.LABELS.get(task, task)} {done:,}{share}"]
+        parts.append(f"{rate:,.1f}/s")
+        if total and rate > 0:
+            parts.append(f"ETA {_duration(max(total - done, 0) / rate)}")
+        return " · ".join(parts)
+
+    def _write(self, text: str) -> None:
+        stream = self.stream or sys.stderr
+        print(f"hopper: {text}", file=stream, flush=True)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.errors import IndexCorruptError, IndexNotFoundError
+from tools.jsonfile import REBUILD, iter_jsonl, read_versioned
 from tools.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -56,29 +57,28 @@ class Manifest:
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:
+    """The manifest of the index in `index_dir`, or None when there is no finished index."""
     path = Path(index_dir) / MANIFEST
     if not path.exists():
         return None
+    data = read_versioned(path, FORMAT, FORMAT_VERSION, "index")
     try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise IndexCorruptError(f"{path} is unreadable ({exc}); rebuild with `hopper index ... --rebuild`") from exc
-    if data.get("format") != FORMAT:
-        raise IndexCorruptError(f"{index_dir} is not a Hopper index (manifest format {data.get('format')!r})")
-    if int(data.get("version", 0)) > FORMAT_VERSION:
-        raise IndexCorruptError(f"{index_dir} was written by a newer Hopper (index format "
-                                f"v{data['version']}); upgrade Hopper or rebuild the index")
-    return Manifest(generation=int(data["generation"]), path=data["path"], settings=data.get("settings", {}),
-                    counts=data.get("counts", {}), components=data.get("components", []),
-                    corpus_hash=data.get("corpus_hash", ""), created=data.get("created", 0.0))
+        return Manifest(generation=int(data["generation"]), path=data["path"],
+                        settings=data.get("settings", {}), counts=data.get("counts", {}),
+                        components=data.get("components", []),
+                        corpus_hash=data.get("corpus_hash", ""), created=data.get("created", 0.0))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise IndexCorruptError(f"{path} lacks {exc}; {REBUILD}") from exc
 
 
 def current_generation_dir(index_dir: Path) -> tuple[Manifest, Path]:
     index_dir = Path(index_dir)
     manifest = read_manifest(index_dir)
     if manifest is None:
-        hint = " (an indexing run was interrupted before finishing)" if any(index_dir.glob(".tmp-gen-*")) else ""
-        raise IndexNotFoundError(f"no finished index in {index_dir}{hint}; run `hopper index PATH --index {index_dir}`")
+        interrupted = any(index_dir.glob(".tmp-gen-*"))
+        hint = " (an indexing run was interrupted before finishing)" if interrupted else ""
+        raise IndexNotFoundError(f"no finished index in {index_dir}{hint}; "
+                                 f"run `hopper index PATH --index {index_dir}`")
     gen_dir = index_dir / manifest.path
     if not gen_dir.is_dir():
         raise IndexCorruptError(f"{gen_dir} named by the manifest is missing; rebuild with --rebuild")
@@ -92,15 +92,8 @@ def write_chunks(path: Path, chunks: list[Chunk]) -> None:
 
 
 def read_chunks(path: Path) -> list[Chunk]:
-    chunks = []
-    try:
-        with path.open(encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                chunks.append(Chunk.from_dict(json.loads(line)))
-    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise IndexCorruptError(f"{path} line {n if chunks else 1}: unreadable chunk store ({exc}); "
-                                "rebuild with `hopper index ... --rebuild`") from exc
-    return chunks
+    """Every chunk of a `chunks.jsonl`, in row order."""
+    return [chunk for _, chunk in iter_jsonl(path, Chunk.from_dict, fix=REBUILD)]
 
 
 class ChunkStore:
@@ -117,7 +110,8 @@ class ChunkStore:
         try:
             docs = json.loads((gen_dir / "docs.json").read_text())
         except (OSError, json.JSONDecodeError) as exc:
-            raise IndexCorruptError(f"{gen_dir / 'docs.json'} is unreadable ({exc}); rebuild the index") from exc
+            raise IndexCorruptError(f"{gen_dir / 'docs.json'} is unreadable ({exc}); "
+                                    "rebuild the index") from exc
         return cls(chunks, docs)
 
     def __len__(self) -> int:
@@ -152,13 +146,15 @@ class GenerationWriter:
         if final.exists():  # left by a crash between rename and manifest write
             shutil.rmtree(final)
         os.replace(self.tmp_dir, final)
-        manifest = Manifest(self.generation, self.name, settings, counts, components, corpus_hash, time.time())
+        manifest = Manifest(self.generation, self.name, settings, counts, components, corpus_hash,
+                            time.time())
         tmp = self.index_dir / f".{MANIFEST}.tmp-{os.getpid()}"
         tmp.write_text(json.dumps(manifest.to_dict(), indent=2))
         with tmp.open("rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, self.index_dir / MANIFEST)
-        cleanup_leftovers(self.index_dir, keep=self.name, also_keep=self.previous.path if self.previous else None)
+        cleanup_leftovers(self.index_dir, keep=self.name,
+                          also_keep=self.previous.path if self.previous else None)
         return manifest
 
     def abort(self) -> None:

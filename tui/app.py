@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 
-from agent.config import HopperConfig, _set
+from agent.config import HopperConfig, _set, validate
 from tui.messages import SessionReady, SettingsChanged
 from tui.screens.main import MainScreen
 from tui.screens.palette import HopperCommands
@@ -109,6 +109,10 @@ class HopperApp(App):
             session = factory(self.config)
         except HopperError as exc:
             self.post_message(SessionReady(error=str(exc)))
+        except OSError as exc:  # a path the user named: one line, the path and the fix
+            from tools.errors import describe_os_error
+
+            self.post_message(SessionReady(error=describe_os_error(exc)))
         except Exception as exc:
             log.exception("cannot build the agent session")
             self.post_message(SessionReady(error=f"{type(exc).__name__}: {exc}"))
@@ -121,12 +125,33 @@ class HopperApp(App):
         if message.error:
             self.session = None
             self.session_error = message.error
-            hint = "" if self.config.index_dir and Path(self.config.index_dir).exists() else \
-                " Add a folder from the Corpus screen (ctrl+o)."
-            self.notify(message.error + hint, title="Agent not ready", severity="error", timeout=15)
+            self.notify(message.error, title="Agent not ready", severity="error", timeout=6)
         else:
             self.session, self.session_error = message.session, ""
         self.main.refresh_status()
+        self.main.show_empty_state(self.problem())
+
+    def problem(self) -> tuple[str, str, str, str] | None:
+        """Why there is no agent, as (title, text, button, action) for the main screen; None when ready."""
+        if self.session is not None or self.loading:
+            return None
+        from tools.store import read_manifest
+
+        index_dir = self.config.index_dir
+        try:
+            has_index = bool(index_dir) and read_manifest(Path(index_dir).expanduser()) is not None
+        except Exception:  # a damaged manifest: the session error says what is wrong
+            has_index = True
+        if not has_index:
+            where = f"No index in {short_path(index_dir)} yet." if index_dir else "No index folder is configured."
+            text = (f"{where} Hopper answers from the documents you index. Open the Corpus screen and add a "
+                    f"folder of notes, Markdown, text, HTML or PDF files; questions work as soon as it is built.")
+            if not index_dir:
+                text = f"{where} Start Hopper with --index DIR (or set index_dir in hopper.toml)."
+                return ("Nothing to search yet", text, "Open Settings (ctrl+t)", "app.settings")
+            return ("Nothing to search yet", text, "Add documents: Corpus screen (ctrl+o)", "app.corpus")
+        return ("The agent could not start", self.session_error,
+                "Open Settings to choose another LM (ctrl+t)", "app.settings('lm')")
 
     def rebuild_session(self) -> None:
         if self.main.running:
@@ -158,7 +183,67 @@ class HopperApp(App):
             session.agent.runtime.index = index
         except Exception as exc:
             self.notify(f"Could not reopen the index: {exc}", severity="error")
+        self.main.show_empty_state(self.problem())
         self.main.refresh_status()
+
+    # -- passages and sources -----------------------------------------------------------------------
+    def passage(self, chunk_id: str, turn_id: int | None = None) -> dict[str, Any] | None:
+        """A passage by chunk id (from the open index, else from a shown answer's citations).
+
+        The passage carries `injection` (sentences ignored as instructions) when turn `turn_id`
+        flagged it.
+        """
+        main = self.main
+        turns = main.answer_view.turns
+        turn = next((t for t in turns if t.turn_id == turn_id), None)
+        found: dict[str, Any] | None = None
+        store = getattr(getattr(self.session, "index", None), "store", None)
+        if store is not None and chunk_id:
+            try:
+                if chunk_id in store:
+                    c = store.get(chunk_id)
+                    found = {"chunk_id": c.chunk_id, "doc_id": c.doc_id, "title": c.title, "source": c.source,
+                             "text": c.text}
+            except Exception:
+                log.exception("cannot read chunk %s", chunk_id)
+        if found is None:
+            for t in ([turn] if turn else []) + turns:
+                cite = next((c for c in t.citations if c.get("chunk_id") == chunk_id), None)
+                if cite is not None:
+                    found = {k: cite[k] for k in ("chunk_id", "doc_id", "title", "source", "text") if k in cite}
+                    break
+        if found is not None:
+            for t in [turn] if turn else turns:
+                if chunk_id in t.injections:
+                    found["injection"] = t.injections[chunk_id]
+                    break
+        return found
+
+    def open_source(self, source: str, passage: str = "", *, edit: bool = False) -> bool:
+        """Open a source file at the passage in `$PAGER` (or `$EDITOR` when `edit`); the TUI is suspended."""
+        import subprocess
+
+        from textual.app import SuspendNotSupported
+
+        from tui.opener import open_command
+
+        try:
+            command = open_command(source, passage, edit=edit)
+        except (OSError, ValueError) as exc:
+            self.notify(str(exc), title="Open source", severity="error")
+            return False
+        try:
+            with self.suspend():
+                code = subprocess.call(command)
+        except SuspendNotSupported:  # no terminal to hand over (tests, web): run it without suspending
+            code = subprocess.call(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        except OSError as exc:
+            self.notify(f"Could not run {command[0]}: {exc}", title="Open source", severity="error")
+            return False
+        if code:
+            self.notify(f"{command[0]} exited with status {code}.", title="Open source", severity="warning")
+        return code == 0
 
     # -- sessions -----------------------------------------------------------------------------------
     def ensure_saved_session(self) -> int:
@@ -188,6 +273,21 @@ class HopperApp(App):
         self.main.show_session(turns)
 
     # -- settings -----------------------------------------------------------------------------------
+    def save_settings(self, values: dict[str, Any], path: Path | None = None) -> Path | None:
+        """Apply `values` and write them to `./hopper.toml` (other keys and comments are kept)."""
+        from tui.tomlwrite import update_toml
+
+        if not self.apply_settings(values):
+            return None
+        target = path or Path.cwd() / "hopper.toml"
+        try:
+            update_toml(target, {d: self.config.get(d) for d in values})
+        except (OSError, ValueError) as exc:
+            self.notify(f"Could not write {target}: {exc}", title="Settings", severity="error")
+            return None
+        self.notify(f"Saved {len(values)} setting(s) to {target}", title="Settings")
+        return target
+
     def set_setting(self, dotted: str, value: Any) -> None:
         """Change one setting in memory (from the palette)."""
         self.apply_settings({dotted: value})
@@ -203,6 +303,7 @@ class HopperApp(App):
         try:
             for dotted, value in values.items():
                 _set(trial, dotted, value, "tui")
+            validate(trial)
         except HopperError as exc:
             self.notify(str(exc), title="Settings", severity="error")
             return False

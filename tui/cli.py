@@ -68,12 +68,15 @@ def main(argv: list[str] | None = None) -> int:
                 return tui_cmd.run(parser.parse_args(["tui"]))
         parser.print_help()
         return 0
-    from tools.errors import HopperError
+    from tools.errors import HopperError, describe_os_error
 
     try:
         return int(args._run(args) or 0)
     except HopperError as exc:
         print(f"hopper: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file or folder the user named: one line naming the path and the fix
+        print(f"hopper: error: {describe_os_error(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("hopper: interrupted", file=sys.stderr)

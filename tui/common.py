@@ -14,6 +14,7 @@ FLAG_SETTINGS: dict[str, str] = {
     "mode": "agent.mode",
     "retriever": "agent.retriever",
     "max_rounds": "agent.max_rounds",
+    "min_confidence": "agent.min_confidence",
     "program": "agent.program",
     "chunk_size": "index.chunk.size",
     "chunk_overlap": "index.chunk.overlap",
@@ -37,6 +38,21 @@ def add_backend_args(p: argparse.ArgumentParser) -> None:
                    help="storage backend (default: local FAISS + bm25s files)")
     p.add_argument("--milvus-uri", default=None,
                    help="Milvus Lite file path, or http://host:19530 for a Milvus server")
+
+
+def add_max_rounds_arg(p: argparse.ArgumentParser) -> None:
+    from agent.config import AgentSettings
+
+    p.add_argument("--max-rounds", type=int, default=None,
+                   help=f"search rounds per sub-question (default {AgentSettings.max_rounds})")
+
+
+def add_min_confidence_arg(p: argparse.ArgumentParser) -> None:
+    from agent.config import AgentSettings
+
+    p.add_argument("--min-confidence", type=float, default=None, metavar="C",
+                   help="below this confidence (0-1) the answer is shown as a best guess "
+                        f"(default {AgentSettings.min_confidence}; 0 never abstains)")
 
 
 def add_lm_args(p: argparse.ArgumentParser) -> None:
@@ -63,6 +79,25 @@ def config_from_args(args: argparse.Namespace, **extra: Any):
     return load_config(overrides)
 
 
+def require_text(value: str, what: str, example: str) -> str:
+    """`value` stripped; an empty or blank one is a one-line `InputError`."""
+    from tools.errors import InputError
+
+    text = (value or "").strip()
+    if not text:
+        raise InputError(f"the {what} is empty: give one, e.g. {example}")
+    return text
+
+
+def require_k(k: int, flag: str = "-k", high: int = 1000) -> int:
+    """A hit count between 1 and `high`; anything else is a one-line `InputError`."""
+    from tools.errors import InputError
+
+    if not 1 <= k <= high:
+        raise InputError(f"{flag} must be between 1 and {high:,}; got {k}")
+    return k
+
+
 def require_index(cfg) -> str:
     from tools.errors import ConfigError
 
@@ -79,3 +114,14 @@ def configured_index() -> str:
         return load_config().index_dir
     except Exception:  # a broken config file is reported by the real commands
         return ""
+
+
+def prepare_index(args: argparse.Namespace, cfg, dataset, needs_graph: bool):
+    """The index a dataset command runs on: `--index DIR`, else one cached by corpus hash and settings
+    (built with a progress bar; without the graph when the run does not need it or `--no-graph`)."""
+    from agent.indexing import dataset_index
+    from tui.progress import RichProgress
+
+    with RichProgress() as progress:
+        return dataset_index(cfg, dataset, index_dir=args.index,
+                             graph=needs_graph and not getattr(args, "no_graph", False), progress=progress)

@@ -1,9 +1,61 @@
-"""A one-line live view of an agent run for terminals (`hopper ask`, `hopper eval`)."""
+"""What an agent run is doing now, in words: one status line for terminals (`hopper ask`, `hopper eval`)
+and the same words for the TUI's status bar (`describe_event`)."""
 
 from __future__ import annotations
 
 import sys
 import time
+from typing import Any
+
+STEP_WORDS = {"decompose": "splitting the question", "rewrite": "writing search queries", "judge": "judging",
+              "answer": "writing the answer", "read": "reading the passages", "shape": "choosing the answer's shape",
+              "synthesis": "writing the synthesis"}
+
+
+def _step_text(d: dict[str, Any]) -> str:
+    """`step` events carry their own text; a short known step name reads better ("judging #1 with the LM")."""
+    step, node, kind = str(d.get("step") or ""), d.get("node"), d.get("kind")
+    if kind == "lm" and step in STEP_WORDS:
+        return f"{STEP_WORDS[step]}{f' #{node}' if node else ''} with the LM…"
+    text = str(d.get("text") or step or "working")
+    return text if text.endswith("…") else text + "…"
+
+
+def describe_event(kind: str, d: dict[str, Any]) -> str | None:
+    """One line saying what an event means for the run (None: nothing worth saying)."""
+    if kind == "step":
+        return _step_text(d)
+    if kind == "run_start":
+        return "starting…"
+    if kind == "tool_call":
+        args = d.get("args") or {}
+        arg = args.get("query") or args.get("entity") or args.get("source") or ""
+        if d.get("error"):
+            return f"{d.get('tool')} failed: {d['error']}"
+        return f"{d.get('tool')} {str(arg)[:50]!r} → {len(d.get('hits') or [])} hits"
+    if kind == "lm_call":
+        return f"LM {d.get('step')} done"
+    if kind == "decompose":
+        return f"{len(d.get('nodes') or [])} sub-question(s)"
+    if kind == "rewrite":
+        return f"#{d.get('node')}: {len(d.get('queries') or [])} queries"
+    if kind == "judge":
+        answer = d.get("answer")
+        return f"judge #{d.get('node')} round {d.get('round')}: " + (f"answer {answer!r}" if d.get("answerable")
+                                                                      else "not yet")
+    if kind == "check":
+        return f"check {d.get('code')}: {'passed' if d.get('ok') else 'failed'}"
+    if kind == "fallback":
+        return f"fallback ({d.get('step')}): {d.get('reason')}"
+    if kind == "injection":
+        return f"ignored instructions in {d.get('title') or d.get('chunk_id')}"
+    if kind == "budget":
+        return f"budget reached ({d.get('reason')})"
+    if kind == "answer":
+        return "answered"
+    if kind == "run_end":
+        return ""
+    return None
 
 
 class LiveLine:
@@ -33,25 +85,21 @@ class LiveLine:
         d = event.data
         if event.type == "tool_call":
             self.tools += 1
-            arg = d["args"].get("query") or d["args"].get("entity") or d["args"].get("source") or ""
-            self.doing = f"{d['tool']} {arg[:50]!r} → {len(d['hits'])} hits"
         elif event.type == "lm_call":
             self.lm_calls += 1
             self.tokens += d.get("prompt_tokens", 0) + d.get("completion_tokens", 0)
-            self.doing = f"LM {d['step']} done"
-        elif event.type == "decompose":
-            self.doing = f"{len(d['nodes'])} sub-question(s)"
         elif event.type == "rewrite":
             self.node = f"sub-question {d['node']}"
-        elif event.type == "judge":
-            self.doing = f"judge round {d['round']}: " + (f"answer {d['answer']!r}" if d["answerable"] else "not yet")
-        elif event.type == "answer":
-            self.doing = "answered"
+        doing = describe_event(event.type, d)
+        if doing:
+            self.doing = doing
         if self._status is not None:
             self._status.update(self._text())
 
     def _text(self) -> str:
+        from rich.markup import escape
+
         elapsed = time.perf_counter() - self.t0
         node = f"{self.node} · " if self.node else ""
-        return (f"[bold]{node}[/]{self.doing} [dim]· {self.tools} tool calls · {self.lm_calls} LM calls · "
+        return (f"[bold]{node}[/]{escape(self.doing)} [dim]· {self.tools} tool calls · {self.lm_calls} LM calls · "
                 f"{self.tokens:,} tokens · {elapsed:.1f}s[/]")

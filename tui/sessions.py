@@ -28,6 +28,7 @@ from typing import Any
 from tools.errors import DataFormatError
 
 SCHEMA_VERSION = 1
+_TURN_COLUMNS = ("id", "session_id", "question", "answer", "status", "trace", "error", "created", "updated")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -136,10 +137,40 @@ class SessionStore:
     def get_session(self, session_id: int) -> SessionInfo | None:
         return next((s for s in self.list_sessions() if s.id == session_id), None)
 
-    def delete_session(self, session_id: int) -> None:
+    def delete_session(self, session_id: int) -> dict[str, Any] | None:
+        """Delete a session; returns its rows (for `restore_session`, i.e. undo), None if there was none."""
         with self._lock:
+            row = self._db.execute("SELECT id, title, index_dir, created, updated FROM sessions WHERE id = ?",
+                                   (session_id,)).fetchone()
+            turns = self._db.execute(f"SELECT {', '.join(_TURN_COLUMNS)} FROM turns WHERE session_id = ? "
+                                     "ORDER BY id", (session_id,)).fetchall()
             self._db.execute("DELETE FROM turns WHERE session_id = ?", (session_id,))
             self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        return None if row is None else {"session": list(row), "turns": [list(t) for t in turns]}
+
+    def restore_session(self, saved: dict[str, Any]) -> int:
+        """Put back a session `delete_session` returned (same ids, turns and traces)."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.execute("INSERT INTO sessions (id, title, index_dir, created, updated) VALUES (?, ?, ?, ?, ?)",
+                                 tuple(saved["session"]))
+                self._db.executemany(f"INSERT INTO turns ({', '.join(_TURN_COLUMNS)}) VALUES "
+                                     f"({', '.join('?' * len(_TURN_COLUMNS))})", [tuple(t) for t in saved["turns"]])
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return int(saved["session"][0])
+
+    def recent_questions(self, limit: int = 500) -> list[str]:
+        """Questions asked in any session, oldest first (the input's Up/Down history)."""
+        rows = self._exec("SELECT question FROM turns ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        out: list[str] = []
+        for (question,) in reversed(rows):
+            if not out or out[-1] != question:
+                out.append(question)
+        return out
 
     # -- turns ------------------------------------------------------------------------------------
     def start_turn(self, session_id: int, question: str) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from tools.errors import DataFormatError
+from tools.jsonfile import iter_jsonl, json_object
 
 Kind = Literal["beir", "qa", "hotpotqa"]
 
@@ -39,19 +40,8 @@ class Dataset:
 
 
 def _read_jsonl(path: Path) -> list[dict]:
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                if not isinstance(row, dict):
-                    raise ValueError("not a JSON object")
-            except ValueError as exc:
-                raise DataFormatError(f"{path}:{n}: malformed JSON line ({exc})") from exc
-            rows.append(row | {"__line__": n})
-    return rows
+    """The JSON objects of a JSON-lines file, each with its line number under `__line__`."""
+    return [row | {"__line__": n} for n, row in iter_jsonl(path, json_object, error=DataFormatError)]
 
 
 def load_beir(folder: Path, split: str = "test") -> Dataset:
@@ -87,8 +77,8 @@ def load_qa(folder: Path, split: str | None = None, questions_file: str = "quest
         try:
             q = Question(str(row["id"]), str(row["question"]), [str(a) for a in row.get("answers", [])],
                          [str(s) for s in row.get("supporting_ids", [])],
-                         {k: v for k, v in row.items() if k not in ("id", "question", "answers", "supporting_ids",
-                                                                     "__line__")})
+                         {k: v for k, v in row.items()
+                          if k not in ("id", "question", "answers", "supporting_ids", "__line__")})
         except KeyError as exc:
             raise DataFormatError(f"{qpath}:{row['__line__']}: missing field {exc}") from exc
         if split and q.meta.get("split", split) != split:
@@ -128,8 +118,8 @@ def load_hotpotqa(folder: Path, split: str | None = None) -> Dataset:
             continue
         try:
             titles = list(dict.fromkeys(t for t, _ in row["supporting_facts"]))
-            questions.append(Question(str(row["_id"]), row["question"], [row["answer"]], titles,
-                                      {"type": row.get("type"), "level": row.get("level"), "hops": len(titles)}))
+            meta = {"type": row.get("type"), "level": row.get("level"), "hops": len(titles)}
+            questions.append(Question(str(row["_id"]), row["question"], [row["answer"]], titles, meta))
         except (KeyError, TypeError, ValueError) as exc:
             raise DataFormatError(f"{qpath}: question #{n + 1} is malformed ({exc})") from exc
     qrels = {q.qid: {t: 1 for t in q.supporting_ids} for q in questions}

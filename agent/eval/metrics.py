@@ -110,6 +110,10 @@ class QuestionScore:
     subquestions: int
     sufficient: bool
     fallbacks: int
+    confidence: float | None = None
+    abstained: bool = False
+    cited_answer: bool | None = None
+    """Whether a cited passage's quoted sentence states the short answer (None: no short answer)."""
     shape: str = "factoid"
     """The answer shape the run chose (its `shape` trace event)."""
     item_recall: float | None = None
@@ -135,7 +139,8 @@ def stop_reason(trace: Trace) -> str:
     status = trace.status
     if status in ("cancelled", "error", "unfinished"):
         return status
-    global_budget = [e.data.get("reason") for e in trace.of_type("budget") if e.data.get("reason") != "rounds"]
+    global_budget = [e.data.get("reason") for e in trace.of_type("budget")
+                     if e.data.get("reason") != "rounds"]
     if global_budget:
         return f"budget:{global_budget[0]}"
     if not trace.final.get("sufficient", False):
@@ -203,7 +208,8 @@ def score_trace(trace: Trace, golds: list[str], recall: dict[str, float] | None 
     prediction = final.get("short_answer") or ""
     rounds_by_node: dict = {}
     for e in trace.of_type("judge"):
-        rounds_by_node[e.data.get("node")] = max(rounds_by_node.get(e.data.get("node"), 0), int(e.data.get("round") or 0))
+        node = e.data.get("node")
+        rounds_by_node[node] = max(rounds_by_node.get(node, 0), int(e.data.get("round") or 0))
     decomposed = trace.first("decompose")
     score = QuestionScore(
         qid=trace.run_id, question=trace.question, prediction=prediction, gold=list(golds),
@@ -213,7 +219,9 @@ def score_trace(trace: Trace, golds: list[str], recall: dict[str, float] | None 
         tool_calls=int(end_data.get("tool_calls") or 0), tokens=int(end_data.get("tokens") or 0), hops=hops,
         rounds=max(rounds_by_node.values(), default=0),
         subquestions=len(decomposed.data.get("nodes") or []) if decomposed else 0,
-        sufficient=bool(final.get("sufficient", False)), fallbacks=len(trace.of_type("fallback")))
+        sufficient=bool(final.get("sufficient", False)), fallbacks=len(trace.of_type("fallback")),
+        confidence=final.get("confidence"), abstained=bool(final.get("abstained", False)),
+        cited_answer=_cited(prediction, final.get("citations") or []))
     shape = trace.first("shape")
     score.shape = str(shape.data.get("shape", "factoid")) if shape else "factoid"
     synthesis = trace.first("synthesis")
@@ -227,6 +235,30 @@ def score_trace(trace: Trace, golds: list[str], recall: dict[str, float] | None 
         score.sentences, score.supported = support_counts(sentences, citations)
         score.dropped = len(synthesis.data.get("dropped") or [])
     return score
+
+
+def _cited(short: str, citations: list[dict]) -> bool | None:
+    """Whether one of the citations (its title or quoted sentences) states `short` (yes/no excepted)."""
+    key = " ".join(re.sub(r"[^\w]+", " ", short.lower()).split())
+    if not key or key in ("yes", "no"):
+        return None
+    quotes = [" ".join(re.sub(r"[^\w]+", " ", f'{c.get("title") or ""} {c.get("context") or ""} {c.get("quote") or ""}'.lower()).split())
+              for c in citations]
+    return any(f" {key} " in f" {q} " for q in quotes)
+
+
+SELECTIVE_F1 = 0.8
+"""An answer counts as right for selective accuracy when its F1 is at least this."""
+
+
+def selective(scores: list[QuestionScore], threshold: float) -> tuple[float, float]:
+    """(coverage, accuracy when answering) at a confidence threshold: an answer is given when it is
+    not empty and its confidence is at least `threshold`; it is right when F1 >= SELECTIVE_F1."""
+    if not scores:
+        return 0.0, 0.0
+    given = [s for s in scores if s.prediction and (s.confidence or 0.0) >= threshold]
+    right = sum(s.f1 >= SELECTIVE_F1 for s in given)
+    return round(len(given) / len(scores), 4), round(right / len(given), 4) if given else 0.0
 
 
 def score_traces(traces: Iterable[Trace], gold: dict[str, dict]) -> list[QuestionScore]:

@@ -9,14 +9,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from agent.eval.metrics import RECALL_KS, QuestionScore, score_traces
+from agent.eval.metrics import RECALL_KS, SELECTIVE_F1, QuestionScore, score_traces, selective
 from agent.eval.runner import read_gold
 from agent.trace import iter_traces
 
 CSV_FIELDS = ["qid", "question", "prediction", "gold", "em", "f1", *[f"recall@{k}" for k in RECALL_KS],
               "status", "stop", "seconds", "lm_calls", "tool_calls", "tokens", "hops", "rounds", "subquestions",
-              "sufficient", "fallbacks", "shape", "item_recall", "item_precision", "sentences", "supported", "dropped"]
+              "sufficient", "fallbacks", "confidence", "abstained", "cited_answer", "shape", "item_recall",
+              "item_precision", "sentences", "supported", "dropped"]
 SYNTHESIS_KEYS = ("item_recall", "item_precision", "support_rate", "dropped_mean")
+CURVE = [round(0.05 * i, 2) for i in range(21)]
 
 
 def _mean(values: list[float]) -> float:
@@ -50,6 +52,7 @@ def aggregate(scores: list[QuestionScore], settings: dict[str, Any] | None = Non
         "tokens_mean": _mean([s.tokens for s in scores]),
         "sufficient_rate": _mean([float(s.sufficient) for s in scores]),
         "shape": dict(Counter(s.shape for s in scores)),
+        **_selective_metrics(scores, settings or {}),
         "status": dict(Counter(s.status for s in scores)),
         "stop": dict(Counter(s.stop for s in scores)),
         "settings": settings or {},
@@ -64,6 +67,20 @@ def aggregate(scores: list[QuestionScore], settings: dict[str, Any] | None = Non
                                         sum(s.sentences for s in synthesized), 4)
         metrics["dropped_mean"] = _mean([s.dropped for s in synthesized])
     return metrics
+
+
+def _selective_metrics(scores: list[QuestionScore], settings: dict[str, Any]) -> dict[str, Any]:
+    """Coverage and selective accuracy at the run's threshold, the curve, and uncited answers."""
+    threshold = float((settings.get("agent") or {}).get("min_confidence", settings.get("min_confidence", 0.8)))
+    measured = [s for s in scores if s.confidence is not None]
+    if not measured:
+        return {}
+    coverage, accuracy = selective(scores, threshold)
+    cited = [s.cited_answer for s in scores if s.cited_answer is not None]
+    return {"threshold": threshold, "coverage": coverage, "selective_accuracy": accuracy,
+            "curve": [{"threshold": t, **dict(zip(("coverage", "accuracy"), selective(scores, t), strict=True))}
+                      for t in CURVE],
+            "answers_not_in_cited_passage": sum(not c for c in cited)}
 
 
 def score_run(run_dir: str | Path) -> tuple[list[QuestionScore], dict[str, Any]]:
@@ -109,7 +126,7 @@ def make_plots(run_dir: Path, scores: list[QuestionScore]) -> list[tuple[str, st
     out: list[tuple[str, str]] = []
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, (label, key) in zip(axes, [("hops (gold documents)", lambda s: s.hops),
-                                       ("judge rounds used", lambda s: s.rounds)]):
+                                       ("judge rounds used", lambda s: s.rounds)], strict=True):
         groups = {k: v for k, v in _by(scores, key).items() if k is not None}
         names = [str(k) for k in groups]
         width = 0.8 / (len(RECALL_KS) + 1)
@@ -119,7 +136,7 @@ def make_plots(run_dir: Path, scores: list[QuestionScore]) -> list[tuple[str, st
         ax.bar([j + len(RECALL_KS) * width for j in range(len(names))],
                [_mean([s.f1 for s in g]) for g in groups.values()], width, label="answer F1")
         ax.set_xticks([j + width for j in range(len(names))],
-                      [f"{n}\n(n={len(g)})" for n, g in zip(names, groups.values())])
+                      [f"{n}\n(n={len(g)})" for n, g in zip(names, groups.values(), strict=True)])
         ax.set_xlabel(label)
         ax.set_ylim(0, 1.05)
         ax.legend(fontsize=7)
@@ -163,7 +180,8 @@ STOP_MEANING = {
 }
 
 
-def render_markdown(scores: list[QuestionScore], metrics: dict[str, Any], figures: list[tuple[str, str]]) -> str:
+def render_markdown(scores: list[QuestionScore], metrics: dict[str, Any],
+                    figures: list[tuple[str, str]]) -> str:
     st = metrics.get("settings", {})
     lines = [f"# Evaluation report: {st.get('dataset', '?')} ({st.get('mode', '?')})", ""]
     lines += ["| setting | value |", "|---|---|"]
@@ -172,13 +190,20 @@ def render_markdown(scores: list[QuestionScore], metrics: dict[str, Any], figure
             lines.append(f"| {key} | `{st[key]}` |")
     lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
     for key in ("questions", "em", "f1", *[f"recall@{k}" for k in RECALL_KS], "latency_p50_s", "latency_p95_s",
-                "lm_calls_mean", "tool_calls_mean", "tokens_mean", "sufficient_rate"):
-        lines.append(f"| {key} | {metrics.get(key)} |")
+                "lm_calls_mean", "tool_calls_mean", "tokens_mean", "sufficient_rate", "threshold", "coverage",
+                "selective_accuracy", "answers_not_in_cited_passage"):
+        if key in metrics:
+            lines.append(f"| {key} | {metrics.get(key)} |")
     for key in SYNTHESIS_KEYS:
         if key in metrics:
             lines.append(f"| {key} | {metrics[key]} |")
     if metrics.get("shape"):
         lines.append("| shapes | " + ", ".join(f"{k} {v}" for k, v in sorted(metrics["shape"].items())) + " |")
+    if metrics.get("curve"):
+        lines += ["", f"## Coverage and accuracy by confidence threshold (right = F1 >= {SELECTIVE_F1})", "",
+                  "| threshold | coverage | accuracy when answering |", "|---|---|---|"]
+        lines += [f"| {c['threshold']:.2f} | {c['coverage']:.2f} | {c['accuracy']:.2f} |"
+                  for c in metrics["curve"] if c["coverage"] > 0]
     lines += ["", "## Where the agent stopped", "", "| stop | questions | meaning |", "|---|---|---|"]
     for name, n in sorted(metrics.get("stop", {}).items(), key=lambda kv: -kv[1]):
         meaning = STOP_MEANING.get(name, "a budget ran out: " + name.split(":", 1)[-1] if name.startswith("budget")
@@ -186,17 +211,19 @@ def render_markdown(scores: list[QuestionScore], metrics: dict[str, Any], figure
         lines.append(f"| {name} | {n} | {meaning} |")
     hops = {k: v for k, v in _by(scores, lambda s: s.hops).items() if k is not None}
     if hops:
-        lines += ["", "## By number of hops", "", "| hops | n | EM | F1 | " +
-                  " | ".join(f"recall@{k}" for k in RECALL_KS) + " |", "|---|---|---|---|" + "---|" * len(RECALL_KS)]
+        lines += ["", "## By number of hops", "",
+                  "| hops | n | EM | F1 | " + " | ".join(f"recall@{k}" for k in RECALL_KS) + " |",
+                  "|---|---|---|---|" + "---|" * len(RECALL_KS)]
         for h, g in hops.items():
-            lines.append(f"| {h} | {len(g)} | {_mean([s.em for s in g])} | {_mean([s.f1 for s in g])} | " +
-                         " | ".join(str(_mean([s.recall.get(f'recall@{k}', 0.0) for s in g])) for k in RECALL_KS)
-                         + " |")
+            recalls = [str(_mean([s.recall.get(f"recall@{k}", 0.0) for s in g])) for k in RECALL_KS]
+            lines.append(f"| {h} | {len(g)} | {_mean([s.em for s in g])} | {_mean([s.f1 for s in g])} | "
+                         + " | ".join(recalls) + " |")
     for title, name in figures:
         lines += ["", f"### {title}", "", f"![{title}]({name})"]
     wrong = [s for s in scores if s.f1 < 1.0][:15]
     if wrong:
-        lines += ["", "## Misses (first 15)", "", "| id | prediction | gold | F1 | stop |", "|---|---|---|---|---|"]
+        lines += ["", "## Misses (first 15)", "", "| id | prediction | gold | F1 | stop |",
+                  "|---|---|---|---|---|"]
         for s in wrong:
             pred = (s.prediction or "—").replace("|", "\\|")[:60]
             gold = " / ".join(s.gold).replace("|", "\\|")[:60]

@@ -28,13 +28,14 @@ from typing import Any
 
 from agent.eval.datasets import Dataset, Question
 from agent.eval.metrics import exact_match, f1_score
-from agent.trace import Trace, TraceEvent
-from tools.errors import ConfigError
+from agent.trace import Trace, read_traces
+from tools.errors import ConfigError, DataFormatError
+from tools.jsonfile import iter_jsonl, json_object
 
 log = logging.getLogger(__name__)
 
 RUN_FORMAT = 1
-FINISHED = ("ok", "budget", "error")
+FINISHED = ("ok", "budget", "error", "insufficient: unusable LM replies")
 
 
 class ResumeMismatchError(ConfigError):
@@ -131,12 +132,7 @@ def read_gold(run_dir: Path) -> dict[str, dict]:
     path = run_dir / "gold.jsonl"
     if not path.exists():
         raise ConfigError(f"{run_dir}: no gold.jsonl; is this a `hopper eval --mode agent` run folder?")
-    out = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            out[row["id"]] = row
-    return out
+    return {row["id"]: row for _, row in iter_jsonl(path, json_object, error=DataFormatError)}
 
 
 def load_finished(run_dir: Path, retry_errors: bool = False) -> list[Trace]:
@@ -149,23 +145,13 @@ def load_finished(run_dir: Path, retry_errors: bool = False) -> list[Trace]:
     path = run_dir / "traces.jsonl"
     if not path.exists():
         return []
-    traces: dict[str, Trace] = {}
-    bad_lines = 0
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            try:
-                event = TraceEvent.from_dict(json.loads(line))
-            except (ValueError, KeyError, TypeError):
-                bad_lines += 1  # a line cut off by a kill
-                continue
-            traces.setdefault(event.run, Trace(run_id=event.run)).events.append(event)
+    bad_lines: list[int] = []  # lines cut off by a kill
+    traces = read_traces(path, on_bad=lambda n, _exc: bad_lines.append(n))
     keep_status = ("ok", "budget") if retry_errors else FINISHED
-    finished = [t for t in traces.values() if t.status in keep_status]
+    finished = [t for t in traces if t.status in keep_status]
     if bad_lines or len(finished) != len(traces):
         log.info("dropping %d unfinished trace(s) and %d broken line(s) from %s",
-                 len(traces) - len(finished), bad_lines, path)
+                 len(traces) - len(finished), len(bad_lines), path)
         _atomic_write(path, "".join(t.to_jsonl() for t in finished))
     return finished
 
@@ -210,8 +196,7 @@ def run_questions(session, dataset: Dataset, run_dir: str | Path, *, mode: str, 
     progress = RunProgress(done=0, total=len(questions))
     for q in questions:
         if q.qid in finished:
-            pred = finished[q.qid].final.get("short_answer") or ""
-            progress.add(exact_match(pred, q.answers) if q.answers else 0.0, f1_score(pred, q.answers))
+            _score(progress, q, finished[q.qid])
     todo = [q for q in questions if q.qid not in finished]
     if on_start:
         on_start(progress)
@@ -219,44 +204,16 @@ def run_questions(session, dataset: Dataset, run_dir: str | Path, *, mode: str, 
     writer = TraceWriter(run_dir / "traces.jsonl")
     result = EvalRun(run_dir, len(questions), len(questions) - len(todo), 0, False)
     subs = list(subscribers)
-
-    def work(q: Question) -> tuple[Question, Trace | None]:
-        if cancel.is_set():
-            return q, None
-        trace = Trace(run_id=q.qid)
-        try:
-            session.ask(q.question, mode=mode, subscribers=subs, cancel=cancel, trace=trace)
-        except KeyboardInterrupt:
-            cancel.set()
-            return q, None
-        except Exception as exc:  # noqa: BLE001 - recorded in the trace's run_end (status error); scored as wrong
-            log.warning("question %s failed: %s", q.qid, exc)
-            if trace.first("run_end") is None:
-                trace.emit("run_end", status="error", seconds=0.0, lm_calls=0, tool_calls=0, tokens=0,
-                           error=str(exc))
-        if trace.status not in FINISHED:  # cancelled mid-run: it runs again next time
-            return q, None
-        writer.write(trace)
-        return q, trace
-
     pool = cf.ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="hopper-eval")
     pending: set[cf.Future] = set()
     try:
-        pending = {pool.submit(work, q) for q in todo}
+        pending = {pool.submit(_ask, session, q, mode, subs, cancel, writer) for q in todo}
         while pending:
             done, pending = cf.wait(pending, timeout=0.25, return_when=cf.FIRST_COMPLETED)
             for fut in done:
                 q, trace = fut.result()
-                if trace is None:
-                    continue
-                result.ran += 1
-                if trace.status == "error":
-                    end = trace.first("run_end")
-                    result.errors.append(f"{q.qid}: {end.data.get('error') if end else '?'}")
-                pred = trace.final.get("short_answer") or ""
-                progress.add(exact_match(pred, q.answers) if q.answers else 0.0, f1_score(pred, q.answers))
-                if on_done:
-                    on_done(q, trace, progress)
+                if trace is not None:
+                    _record(result, progress, q, trace, on_done)
             if cancel.is_set():
                 for fut in pending:
                     fut.cancel()
@@ -271,3 +228,42 @@ def run_questions(session, dataset: Dataset, run_dir: str | Path, *, mode: str, 
         writer.close()
     result.interrupted = cancel.is_set()
     return result
+
+
+def _ask(session, q: Question, mode: str, subs: list[Callable], cancel: threading.Event,
+         writer: TraceWriter) -> tuple[Question, Trace | None]:
+    """Run one question in a worker thread; its trace when it finished (saved at once), else None."""
+    if cancel.is_set():
+        return q, None
+    trace = Trace(run_id=q.qid)
+    try:
+        session.ask(q.question, mode=mode, subscribers=subs, cancel=cancel, trace=trace)
+    except KeyboardInterrupt:
+        cancel.set()
+        return q, None
+    except Exception as exc:  # noqa: BLE001 - recorded in the trace's run_end (status error); scored as wrong
+        log.warning("question %s failed: %s", q.qid, exc)
+        if trace.first("run_end") is None:
+            trace.emit("run_end", status="error", seconds=0.0, lm_calls=0, tool_calls=0, tokens=0,
+                       error=str(exc))
+    if trace.status not in FINISHED:  # cancelled mid-run: it runs again next time
+        return q, None
+    writer.write(trace)
+    return q, trace
+
+
+def _score(progress: RunProgress, q: Question, trace: Trace) -> None:
+    pred = trace.final.get("short_answer") or ""
+    progress.add(exact_match(pred, q.answers) if q.answers else 0.0, f1_score(pred, q.answers))
+
+
+def _record(result: EvalRun, progress: RunProgress, q: Question, trace: Trace,
+            on_done: Callable[[Question, Trace, RunProgress], None] | None) -> None:
+    """Count a question finished in this run (on the calling thread)."""
+    result.ran += 1
+    if trace.status == "error":
+        end = trace.first("run_end")
+        result.errors.append(f"{q.qid}: {end.data.get('error') if end else '?'}")
+    _score(progress, q, trace)
+    if on_done:
+        on_done(q, trace, progress)

@@ -13,9 +13,11 @@ from dspy.utils.exceptions import AdapterParseError, ContextWindowExceededError,
 
 from agent.config import HopperConfig, LMSettings
 from agent.lm.cache import use_cache_dir
+from agent.lm.calls import record_calls, truncated
 from agent.lm.errors import redact, to_model_error
 from agent.lm.models import is_local, select_local
 from agent.lm.remote import provider_of, remote_kwargs
+from agent.lm.salvage import salvage
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,13 @@ class HopperLM(dspy.LM):
         return mapped or exc
 
     def __call__(self, prompt=None, *, messages=None, **kwargs):
+        from agent.lm.deadline import time_left
+
+        if time_left() is None:
+            return self._call(prompt, messages, kwargs)
+        return self._call_by_deadline(prompt, messages, kwargs)
+
+    def _call(self, prompt, messages, kwargs):
         try:
             return super().__call__(prompt, messages=messages, **kwargs)
         except LMError as exc:
@@ -58,6 +67,36 @@ class HopperLM(dspy.LM):
             if mapped is exc:
                 raise
             raise mapped from None
+
+    def _call_by_deadline(self, prompt, messages, kwargs):
+        """The call, bounded by the run's deadline (`agent.lm.deadline`): a remote call's timeout
+        is cut to the time left, and whatever the LM does, control returns by the deadline."""
+        import contextvars
+        import threading
+
+        from agent.lm.deadline import BudgetExceeded, bounded, time_left
+
+        timeout, _ = bounded(self.hopper_timeout_s, self.num_retries)  # raises when the budget is spent
+        if isinstance(self.engine, str) and timeout is not None:  # a remote LM: the wire wait too
+            kwargs = {**kwargs, "timeout": _coarse(timeout)}
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                outcome["value"] = self._call(prompt, messages, kwargs)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True,
+                                  name="hopper-lm-call")
+        worker.start()
+        worker.join(max(0.0, time_left() or 0.0))
+        if worker.is_alive():  # left running; its reply is dropped
+            raise BudgetExceeded(f"the run's time budget (agent.max_seconds) ran out waiting for "
+                                 f"{self.hopper_name}: raise agent.max_seconds or use a faster LM")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
 
     async def acall(self, prompt=None, *, messages=None, **kwargs):
         try:
@@ -73,6 +112,12 @@ class HopperLM(dspy.LM):
         return f"HopperLM({self.hopper_name!r}{base}, cache={self.cache})"
 
 
+def _coarse(seconds: float) -> float:
+    """`seconds` rounded down to a 5 s step (1 s steps under 5 s): DSPy keeps one connection pool
+    per distinct timeout, so a handful of values keeps that number small."""
+    return float(max(1, int(seconds))) if seconds < 5 else float(int(seconds) // 5 * 5)
+
+
 class HopperJSONAdapter(JSONAdapter):
     """`dspy.JSONAdapter` with bounded retries when a reply does not parse or was cut off.
 
@@ -86,6 +131,11 @@ class HopperJSONAdapter(JSONAdapter):
         self.parse_retries = max(0, parse_retries)
 
     def __call__(self, lm, lm_kwargs, signature, demos, inputs):
+        # The LM may be shared by threads: whether a reply was cut off is read from this thread's calls.
+        with record_calls() as calls:
+            return self._call(lm, lm_kwargs, signature, demos, inputs, calls)
+
+    def _call(self, lm, lm_kwargs, signature, demos, inputs, calls):
         kwargs = dict(lm_kwargs)
         for attempt in range(self.parse_retries + 1):
             last = attempt >= self.parse_retries
@@ -94,39 +144,49 @@ class HopperJSONAdapter(JSONAdapter):
             except AdapterParseError:
                 # A reply cut off by max_tokens is not retried: on small models it is a repetition
                 # loop that more tokens only lengthen. The agent's stages fall back instead.
-                if last or _last_truncated(lm):
+                if last or _last_truncated(calls):
                     raise
                 logger.info("LM reply did not parse; retrying (%d/%d)", attempt + 1, self.parse_retries)
             else:
-                # A reply cut off by max_tokens that still parsed (JSON repair) is kept: on small
-                # models a cut-off reply is nearly always a repetition loop, and a retry with more
-                # tokens only loops longer. An unparsable cut-off reply is retried with more tokens.
+                # A reply cut off by max_tokens that still parsed (JSON repair, or the complete
+                # fields salvaged by `parse`) is kept: on small models a cut-off reply is nearly
+                # always a repetition loop, and a retry with more tokens only loops longer.
                 return outputs
             kwargs = self._retry_kwargs(lm, kwargs)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def parse(self, signature, completion: str) -> dict[str, Any]:
+        """DSPy's JSON parse; a reply that does not parse (most often one cut off by the token
+        cap) keeps its complete fields, the rest empty, marked `salvaged` with their names."""
+        try:
+            return super().parse(signature, completion)
+        except AdapterParseError:
+            got = {k: v for k, v in salvage(str(completion or "")).items() if k in signature.output_fields}
+            if not got:
+                raise
+            out = {name: got.get(name, _empty(field.annotation)) for name, field in signature.output_fields.items()}
+            return {**out, "salvaged": sorted(got)}
+
     @staticmethod
     def _retry_kwargs(lm, kwargs: dict[str, Any]) -> dict[str, Any]:
-        if _last_truncated(lm):
-            current = kwargs.get("max_tokens") or lm.kwargs.get("max_tokens") or 512
-            return {**kwargs, "max_tokens": int(current) * 2}
+        """Another try at a slightly higher temperature (a different cache key, so a fresh call)."""
         temperature = kwargs.get("temperature", lm.kwargs.get("temperature")) or 0.0
         return {**kwargs, "temperature": min(1.0, float(temperature) + 0.3)}
 
 
-def _last_truncated(lm) -> bool:
-    history = getattr(lm, "history", None) or []
-    if not history:
+def _empty(annotation: Any) -> Any:
+    origin = getattr(annotation, "__origin__", None)
+    if annotation is bool:
         return False
-    response = history[-1].get("response")
-    reason = getattr(response, "finish_reason", None)
-    if reason is None:
-        try:
-            choice = response["choices"][0] if isinstance(response, dict) else response.choices[0]
-            reason = choice["finish_reason"] if isinstance(choice, dict) else choice.finish_reason
-        except (AttributeError, IndexError, KeyError, TypeError):
-            return False
-    return reason == "length"
+    if annotation in (int, float):
+        return 0
+    if annotation is list or origin is list:
+        return []
+    return ""
+
+
+def _last_truncated(calls: list[dict[str, Any]]) -> bool:
+    return bool(calls) and truncated(calls[-1])
 
 
 def get_adapter(settings: LMSettings) -> dspy.Adapter:

@@ -8,6 +8,7 @@ Demos (from `hopper optimize`) become user/assistant pairs in the same format.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -35,25 +36,36 @@ class PlainAdapter(dspy.Adapter):
             label = name.replace("_", " ").capitalize()
             value = values.get(name, "")
             lines.append(f"{label}:\n{value}" if "\n" in str(value) else f"{label}: {value}")
-        (out_name, out_field), = signature.output_fields.items()
+        ((out_name, out_field),) = signature.output_fields.items()
         desc = out_field.json_schema_extra.get("desc", "") if out_field.json_schema_extra else ""
         label = out_name.replace("_", " ").capitalize()
         lines.append(f"{label} ({desc}):" if desc and not desc.startswith("${") else f"{label}:")
         return "\n\n".join(lines[:-1]) + "\n\n" + lines[-1]
 
     def parse(self, signature, completion: str) -> dict[str, Any]:
-        (out_name, _), = signature.output_fields.items()
+        ((out_name, _),) = signature.output_fields.items()
         completion = str(completion or "")
         marked = re.search(rf"\[\[ ## {out_name} ## \]\]\s*(.*?)\s*(?:\[\[ ## |$)", completion, re.S)
         if marked:  # a model (or DSPy's DummyLM) that answers in the chat adapter's field format
             completion = marked.group(1)
+        if completion.lstrip().startswith("{"):  # a model that answers in JSON anyway
+            try:
+                value = json.loads(completion)
+            except ValueError:
+                value = None
+            if isinstance(value, dict) and value.get(out_name) not in (None, ""):
+                return {out_name: str(value[out_name]).strip()}
         lines = [ln.strip() for ln in completion.strip().splitlines() if ln.strip()]
         if not lines:
-            raise AdapterParseError(adapter_name="PlainAdapter", signature=signature, lm_response=str(completion),
-                                    message="empty reply")
+            raise AdapterParseError(
+                adapter_name="PlainAdapter",
+                signature=signature,
+                lm_response=str(completion),
+                message="empty reply",
+            )
         text = lines[0]
         label = out_name.replace("_", " ")
         for prefix in (f"{label}:", "answer:", "short answer:", "a:"):
             if text.lower().startswith(prefix):
-                text = text[len(prefix):].strip()
+                text = text[len(prefix) :].strip()
         return {out_name: text}

@@ -32,8 +32,14 @@ class Composed:
     sufficient: bool = False
 
 
-def compose(info: QuestionInfo, short: str, quotes: Sequence[Sentence], hits: dict[str, Hit],
-            confidence: float, min_confidence: float) -> Composed:
+def compose(
+    info: QuestionInfo,
+    short: str,
+    quotes: Sequence[Sentence],
+    hits: dict[str, Hit],
+    confidence: float,
+    min_confidence: float,
+) -> Composed:
     """The answer to `info`'s question from a checked `short` answer and the sentences that state
     it (and the earlier hops' sentences), best first. Empty `short`: the evidence is insufficient."""
     if not short:
@@ -42,7 +48,8 @@ def compose(info: QuestionInfo, short: str, quotes: Sequence[Sentence], hits: di
     for s in quotes:
         if s.chunk_id in hits and all(c.chunk_id != s.chunk_id for c in citations):
             h = hits[s.chunk_id]
-            citations.append(Citation(len(citations) + 1, h.chunk_id, h.doc_id, h.title, h.source, h.text, s.text))
+            citations.append(Citation(len(citations) + 1, h.chunk_id, h.doc_id, h.title, h.source, h.text, s.text,
+                                      s.context))
     cited_texts = [f"{c.title}. {c.text}" for c in citations]
     checks = answer_checks(short, info, cited_texts) if info.form == "wh" else answer_checks(short, info, [])
     if info.form == "wh":

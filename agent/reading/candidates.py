@@ -39,7 +39,9 @@ class Candidate:
     score: float
 
 
-def candidates(info: QuestionInfo, sentences: Sequence[Sentence], nlp, limit: int = MAX_CANDIDATES) -> list[Candidate]:
+def candidates(
+    info: QuestionInfo, sentences: Sequence[Sentence], nlp, limit: int = MAX_CANDIDATES
+) -> list[Candidate]:
     """Spans of `sentences` that could answer `info`'s question, likeliest first: entities whose
     label fits the expected type before other entities and noun chunks; never a span that fails
     the type check or only repeats the question."""

@@ -20,16 +20,30 @@ from dataclasses import dataclass
 
 from agent.reading.question import QuestionInfo
 
-FUZZY_SPAN = 90
+FUZZY_SPAN = 85
 """rapidfuzz partial-ratio (0-100) above which an answer counts as a span of a passage."""
 MAX_ANSWER_WORDS = 12
 
-_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"]
-_NUMBER_WORDS = set(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "million", "billion", "trillion", "dozen", "once", "twice", "thrice", "single", "double", "triple", "half"])
-_ORDINALS = set(["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth", "twentieth", "twenty-first"])
-_PRONOUNS = {"he", "she", "it", "they", "him", "her", "them", "his", "hers", "its", "their", "this", "that", "i", "you"}
-_ADDRESSING = re.compile(r"\b(ignore (all |any )?(previous|prior|above)|system prompt|as an ai|pwned|"
-                         r"disregard (the|all|any)|new instructions?)\b", re.IGNORECASE)
+_MONTHS = frozenset(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
+_NUMBER_WORDS = frozenset(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand "
+    "million "
+    "billion trillion dozen once twice thrice single double triple half".split()
+)
+_ORDINALS = frozenset(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
+    "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth twenty-first".split()
+)
+_PRONOUNS = frozenset("he she it they him her them his hers its their this that i you".split())
+_ADDRESSING = re.compile(
+    r"\b(ignore (all |any )?(previous|prior|above)|system prompt|as an ai|pwned|"
+    r"disregard (the|all|any)|new instructions?)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -72,17 +86,19 @@ def find_span(answer: str, texts: Sequence[str], min_score: float = FUZZY_SPAN) 
     for i, t in enumerate(texts):
         at = t.lower().find(low)
         if at >= 0:
-            return Span(i, at, at + len(answer), t[at:at + len(answer)], 100.0)
+            return Span(i, at, at + len(answer), t[at : at + len(answer)], 100.0)
     key = normalize(answer)
     if not key:
         return None
     words = key.split()
-    pattern = re.compile(r"\b" + r"\W+(?:(?:the|a|an)\W+)?".join(re.escape(w) for w in words) + r"\b", re.IGNORECASE)
+    pattern = re.compile(
+        r"\b" + r"\W+(?:(?:the|a|an)\W+)?".join(re.escape(w) for w in words) + r"\b", re.IGNORECASE
+    )
     for i, t in enumerate(texts):
         plain = "".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c))
         m = pattern.search(plain) if len(plain) == len(t) else None
         if m:
-            return Span(i, m.start(), m.end(), t[m.start():m.end()], 99.0)
+            return Span(i, m.start(), m.end(), t[m.start() : m.end()], 99.0)
     from rapidfuzz import fuzz
 
     best: Span | None = None
@@ -115,13 +131,22 @@ def check_span(answer: str, passages: Sequence[str]) -> Verdict:
     span = find_span(answer, passages)
     if span is None:
         return Verdict(False, "answer.not_in_evidence", f"{answer!r} does not occur in the passages read")
-    return Verdict(True, "answer.not_in_evidence", f"found in passage {span.index + 1} (match {span.score:.0f})")
+    return Verdict(
+        True, "answer.not_in_evidence", f"found in passage {span.index + 1} (match {span.score:.0f})"
+    )
 
 
 def echoes(answer: str, question: str) -> bool:
-    """True when the answer is only a name (or phrase) the question already gives."""
+    """True when the answer is only words the question already gives ("Australia" for "in what
+    Australian city"): each of its words is a word of the question or that word with a short ending."""
     key = normalize(answer)
-    return bool(key) and f" {key} " in f" {normalize(question)} "
+    if not key:
+        return False
+    if f" {key} " in f" {normalize(question)} ":
+        return True
+    words = normalize(question).split()
+    return all(any(q.startswith(w) and len(q) - len(w) <= 2 for q in words) for w in key.split() if len(w) > 2) \
+        and any(len(w) > 2 for w in key.split())
 
 
 def check_echo(answer: str, info: QuestionInfo) -> Verdict:
@@ -131,20 +156,32 @@ def check_echo(answer: str, info: QuestionInfo) -> Verdict:
 
 
 def _has_year(text: str) -> bool:
-    return bool(re.search(r"\b(1\d{3}|20\d{2}|\d{1,4}\s*(bc|bce|ad|ce)|\d{2,4}s)\b", text, re.IGNORECASE)) or \
-        bool(re.search(r"\bcentur(y|ies)\b", text, re.IGNORECASE))
+    return bool(
+        re.search(r"\b(1\d{3}|20\d{2}|\d{1,4}\s*(bc|bce|ad|ce)|\d{2,4}s)\b", text, re.IGNORECASE)
+    ) or bool(re.search(r"\bcentur(y|ies)\b", text, re.IGNORECASE))
 
 
 def _is_number(text: str) -> bool:
     words = normalize(text).split()
-    return bool(re.search(r"\d", text)) or any(w in _NUMBER_WORDS or w.split("-")[0] in _NUMBER_WORDS for w in words)
+    return bool(re.search(r"\d", text)) or any(
+        w in _NUMBER_WORDS or w.split("-")[0] in _NUMBER_WORDS for w in words
+    )
 
 
 def _only_quantity(text: str) -> bool:
     """A bare number, year or date ("1846", "12 May 1901", "38 metres" is not)."""
     words = normalize(text).split()
-    rest = [w for w in words if not (w.isdigit() or w in _MONTHS or w in _NUMBER_WORDS or w in _ORDINALS
-                                     or re.fullmatch(r"\d+(st|nd|rd|th|s)", w))]
+    rest = [
+        w
+        for w in words
+        if not (
+            w.isdigit()
+            or w in _MONTHS
+            or w in _NUMBER_WORDS
+            or w in _ORDINALS
+            or re.fullmatch(r"\d+(st|nd|rd|th|s)", w)
+        )
+    ]
     return bool(words) and not rest
 
 
@@ -165,8 +202,16 @@ def check_type(answer: str, info: QuestionInfo) -> Verdict:
         ok = _has_year(answer)
         why = why if ok else "a year question answered without a year"
     elif t == "date":
-        ok = _has_year(answer) or _is_number(answer) or any(m in normalize(answer).split() for m in _MONTHS) or \
-            bool(re.search(r"\b(era|age|period|decade|spring|summer|autumn|winter|reign)\b", answer, re.IGNORECASE))
+        ok = (
+            _has_year(answer)
+            or _is_number(answer)
+            or any(m in normalize(answer).split() for m in _MONTHS)
+            or bool(
+                re.search(
+                    r"\b(era|age|period|decade|spring|summer|autumn|winter|reign)\b", answer, re.IGNORECASE
+                )
+            )
+        )
         why = why if ok else "a 'when' question answered without a time"
     elif t == "number":
         ok = _is_number(answer)
@@ -178,8 +223,11 @@ def check_type(answer: str, info: QuestionInfo) -> Verdict:
 
 
 def check_choice(answer: str, options: Sequence[str]) -> Verdict:
-    return Verdict(match_option(answer, options) is not None, "answer.not_an_option",
-                   "one of the options" if match_option(answer, options) else "neither of the options named")
+    return Verdict(
+        match_option(answer, options) is not None,
+        "answer.not_an_option",
+        "one of the options" if match_option(answer, options) else "neither of the options named",
+    )
 
 
 def match_option(answer: str, options: Sequence[str]) -> str | None:
@@ -196,7 +244,9 @@ def match_option(answer: str, options: Sequence[str]) -> str | None:
             return opt
     from rapidfuzz import fuzz, process
 
-    best = process.extractOne(key, [normalize(o) for o in options], scorer=fuzz.token_set_ratio, score_cutoff=80)
+    best = process.extractOne(
+        key, [normalize(o) for o in options], scorer=fuzz.token_set_ratio, score_cutoff=80
+    )
     return options[best[2]] if best else None
 
 

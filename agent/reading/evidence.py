@@ -17,14 +17,25 @@ import numpy as np
 
 from tools.types import Hit
 
-_SPLIT = re.compile(r"([.!?][\"')\]]?)\s+(?=[\"'(\[]?[A-Z0-9])|\n\s*\n|(?<=\n)(?=#)|(?<=\n)(?=[-*•] )"
-                    r"|^#[^\n]*\n", re.M)
+_SPLIT = re.compile(
+    r"([.!?][\"')\]]?)\s+(?=[\"'(\[]?[A-Z0-9])|\n\s*\n|(?<=\n)(?=#)|(?<=\n)(?=[-*•] )"
+    r"|^#[^\n]*\n",
+    re.M,
+)
 _ABBREV = re.compile(r"\b(?:[A-Z]|Mr|Mrs|Ms|Dr|St|Mt|No|Jr|Sr|Co|Inc|Ltd|vs|c|ca|approx)\.$")
 _WORD = re.compile(r"[A-Za-z0-9][\w'-]*")
-_PRONOUN = re.compile(r"^(he|she|it|they|his|her|its|their|this|these|the (?:company|firm|band|film|city|town|"
-                      r"river|ship|building|bridge|school|college|university|museum|team|club|album|song|book))\b",
-                      re.IGNORECASE)
-STOPWORDS = frozenset(["a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and", "or", "is", "are", "was", "were", "be", "been", "being", "who", "whom", "whose", "what", "which", "when", "where", "why", "how", "did", "does", "do", "that", "this", "these", "those", "it", "its", "as", "into", "than", "then", "there", "their", "his", "her", "he", "she", "they", "them", "also", "not", "no", "yes", "both", "either", "neither", "same", "after", "before", "during", "about", "over", "under", "between", "through", "while", "had", "has", "have", "having", "will", "would", "can", "could", "should", "may", "might", "one", "first", "second", "other", "another"])
+_PRONOUN = re.compile(
+    r"^(he|she|it|they|his|her|its|their|this|these|the (?:company|firm|band|film|city|town|"
+    r"river|ship|building|bridge|school|college|university|museum|team|club|album|song|book))\b",
+    re.IGNORECASE,
+)
+STOPWORDS = frozenset(
+    "a an the of in on at to for from by with and or is are was were be been being who whom whose what "
+    "which when where why how did does do that this these those it its as into than then there their his "
+    "her he she they them also not no yes both either neither same after before during about over under "
+    "between through while had has have having will would can could should may might one first second "
+    "other another".split()
+)
 LEXICAL_WEIGHT = 0.04
 """Bonus per shared content word (capped at 4 words): names matter more than cosine shows."""
 MAX_SENTENCE_CHARS = 400
@@ -92,8 +103,10 @@ def _append(out: list[tuple[int, int, str]], text: str, start: int, end: int) ->
 
 def passage_sentences(hit: Hit) -> list[Sentence]:
     """Every sentence of one passage."""
-    return [Sentence(hit.chunk_id, hit.doc_id, hit.title, text, i, s, e)
-            for i, (s, e, text) in enumerate(split_sentences(hit.text))]
+    return [
+        Sentence(hit.chunk_id, hit.doc_id, hit.title, text, i, s, e)
+        for i, (s, e, text) in enumerate(split_sentences(hit.text))
+    ]
 
 
 def content_words(text: str) -> set[str]:
@@ -126,19 +139,31 @@ class SentenceRanker:
         qwords = content_words(question)
         out = []
         for s, sim in zip(sentences, sims, strict=True):
-            shared = len(qwords & content_words(s.text))
+            shared = len(qwords & content_words(f"{s.title} {s.text}"))
             out.append(replace(s, score=round(float(sim) + LEXICAL_WEIGHT * min(shared, 4), 4)))
         return out
 
-    def select(self, question: str, hits: Iterable[Hit], *, limit: int = 4, per_passage: int = 2,
-               exclude: Iterable[str] = ()) -> list[Sentence]:
+    def select(
+        self,
+        question: str,
+        hits: Iterable[Hit],
+        *,
+        limit: int = 4,
+        per_passage: int = 2,
+        exclude: Iterable[str] = (),
+    ) -> list[Sentence]:
         """The `limit` best sentences of `hits` for `question`, at most `per_passage` from one
         passage, best first. Sentences whose text is in `exclude` (e.g. hidden instructions) are skipped."""
         hits = list(hits)
         skip = set(exclude)
-        pool = [s for h in hits for s in passage_sentences(h) if s.text not in skip and not _heading(s, h.title)]
+        pool = [
+            s for h in hits for s in passage_sentences(h) if s.text not in skip and not _heading(s, h.title)
+        ]
         ranked = sorted(self.score(question, pool), key=lambda s: -s.score)
-        first = {h.chunk_id: (passage_sentences(h) or [None])[0] for h in hits}
+        first = {
+            h.chunk_id: next((x for x in passage_sentences(h) if not _heading(x, h.title)), None)
+            for h in hits
+        }
         taken: dict[str, int] = {}
         out: list[Sentence] = []
         seen: set[str] = set()
@@ -149,7 +174,12 @@ class SentenceRanker:
             seen.add(key)
             taken[s.chunk_id] = taken.get(s.chunk_id, 0) + 1
             lead = first.get(s.chunk_id)
-            if s.position > 0 and lead is not None and _PRONOUN.match(s.text) and len(lead.text) < 240:
+            if (
+                lead is not None
+                and s.position > lead.position
+                and _PRONOUN.match(s.text)
+                and len(lead.text) < 240
+            ):
                 s = replace(s, context=lead.text)
             out.append(s)
             if len(out) >= limit:
@@ -160,7 +190,9 @@ class SentenceRanker:
 def _heading(s: Sentence, title: str) -> bool:
     """A bare heading line ("# The Verrin Lighthouse") or a fragment: nothing to read in it."""
     text = s.text.lstrip("#").strip()
-    return len(text) <= 3 or (s.text.startswith("#") and (len(text.split()) <= 6 or text.lower() == title.lower()))
+    return len(text) <= 3 or (
+        s.text.startswith("#") and (len(text.split()) <= 6 or text.lower() == title.lower())
+    )
 
 
 def render(sentences: Sequence[Sentence]) -> str:

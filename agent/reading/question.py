@@ -14,26 +14,36 @@ from dataclasses import dataclass, field
 FORMS = ("wh", "yesno", "choice")
 TYPES = ("year", "date", "number", "person", "place", "thing", "yesno", "choice")
 
-_AUX = re.compile(r"^(are|is|was|were|do|does|did|can|could|has|have|had|will|would|should|shall|may|might)\b", re.IGNORECASE)
+_AUX = re.compile(
+    r"^(are|is|was|were|do|does|did|can|could|has|have|had|will|would|should|shall|may|might)\b",
+    re.IGNORECASE,
+)
 _WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.IGNORECASE)
-_WH_PHRASE = re.compile(r"\b(what|when|where|how|which year)\b|\b(in|during|by|at|of|from|for|to|on)\s+which\b",
-                        re.IGNORECASE)
+_WH_PHRASE = re.compile(
+    r"\b(what|when|where|how|which year)\b|\b(in|during|by|at|of|from|for|to|on)\s+which\b", re.IGNORECASE
+)
 """A wh-phrase inside a question that opens like a yes/no question ("Do A, released in which year, ...")."""
-_PLACE_NOUNS = ("city", "town", "village", "country", "state", "island", "river", "county", "region", "province",
-                "district", "mountain", "range", "lake", "sea", "continent", "place", "location", "borough",
-                "suburb", "capital", "area", "valley", "nation", "territory", "port", "harbour", "harbor", "street")
-_PERSON_NOUNS = ("person", "man", "woman", "actor", "actress", "singer", "player", "author", "writer", "director",
-                 "designer", "founder", "inventor", "composer", "architect", "engineer", "mayor", "president",
-                 "king", "queen", "politician", "artist", "painter", "poet", "musician", "scientist", "botanist",
-                 "captain", "chancellor", "recipient", "winner", "donor", "keeper", "coach", "manager", "leader",
-                 "member", "producer", "creator", "owner", "father", "mother", "son", "daughter", "wife",
-                 "husband", "brother", "sister", "child", "friend", "star", "comedian", "novelist", "rapper",
-                 "drummer", "guitarist", "footballer", "athlete", "journalist", "host", "presenter", "character",
-                 "philosopher", "emperor", "general", "officer", "senator", "minister", "governor", "premier",
-                 "chef", "cook", "biographer", "photographer", "dancer", "model", "monk", "bishop", "pope",
-                 "saint", "explorer", "pilot", "astronaut", "godfather", "master", "chief", "head", "commander")
-_COMPARATIVES = (r"\w+er|\w+est|more \w+|less \w+|first|last|earlier|later|most|least|best|worst|"
-                 r"most recently|more recently")
+_PLACE_NOUNS = tuple(
+    "city town village country state island river county region province district mountain range lake "
+    "sea continent place location borough suburb capital area valley nation territory port harbour "
+    "harbor street"
+    .split()
+)
+_PERSON_NOUNS = tuple(
+    "person man woman actor actress singer player author writer director designer founder inventor "
+    "composer architect engineer mayor president king queen politician artist painter poet musician "
+    "scientist botanist captain chancellor recipient winner donor keeper coach manager leader member "
+    "producer creator owner father mother son daughter wife husband brother sister child friend star "
+    "comedian novelist rapper drummer guitarist footballer athlete journalist host presenter "
+    "character philosopher emperor general officer senator minister governor premier chef cook "
+    "biographer photographer dancer model monk bishop pope saint explorer pilot astronaut godfather "
+    "master chief head commander receiver holder champion nominee laureate candidate heir widow"
+    .split()
+)
+_COMPARATIVES = (
+    r"\w+er|\w+est|more \w+|less \w+|first|last|earlier|later|most|least|best|worst|"
+    r"most recently|more recently"
+)
 _COMPARATIVE = re.compile(rf"\b({_COMPARATIVES})\b", re.IGNORECASE)
 
 
@@ -54,8 +64,13 @@ class QuestionInfo:
     """For a yes/no question, the names it asks about ("Are A and B both ...?"): each is read."""
 
     def as_dict(self) -> dict:
-        return {"form": self.form, "answer_type": self.answer_type, "target": self.target, "options": self.options,
-                "subjects": self.subjects}
+        return {
+            "form": self.form,
+            "answer_type": self.answer_type,
+            "target": self.target,
+            "options": self.options,
+            "subjects": self.subjects,
+        }
 
 
 def analyse(question: str) -> QuestionInfo:
@@ -67,8 +82,11 @@ def analyse(question: str) -> QuestionInfo:
     if options:
         info.form, info.answer_type, info.options = "choice", "choice", options
         return info
-    asks_yes_no = bool(_AUX.match(q) or (_AUX.match(last) and not _WH.search(last))
-                       or re.search(r",\s*(is|are|was|were|did|does|do)\s+(it|they|he|she|both)\b", q, re.I))
+    asks_yes_no = bool(
+        _AUX.match(q)
+        or (_AUX.match(last) and not _WH.search(last))
+        or re.search(r",\s*(is|are|was|were|did|does|do)\s+(it|they|he|she|both)\b", q, re.I)
+    )
     if asks_yes_no and not _WH.match(q) and not _WH_PHRASE.search(q):
         info.form, info.answer_type = "yesno", "yesno"
         return info
@@ -79,7 +97,9 @@ def analyse(question: str) -> QuestionInfo:
 def choice_options(question: str) -> list[str]:
     """["A", "B"] for "Which is older, A or B?" / "Who was born first, A or B?"; [] otherwise."""
     q = question.strip().rstrip("?").strip()
-    if not re.match(r"^(which|who|what|whose)\b", q, re.IGNORECASE) and not re.search(r"\b(which|who)\b.*\bor\b", q, re.IGNORECASE):
+    if not re.match(r"^(which|who|what|whose)\b", q, re.IGNORECASE) and not re.search(
+        r"\b(which|who)\b.*\bor\b", q, re.IGNORECASE
+    ):
         return []
     m = re.search(r"(?:,|:|\bbetween)\s*([^,:]+?)\s*,?\s+(?:or|and)\s+([^,:]+)$", q)
     if not m and _COMPARATIVE.search(q):
@@ -90,7 +110,7 @@ def choice_options(question: str) -> list[str]:
     a, b = (_strip_option(x) for x in m.groups())
     if not a or not b or len(a.split()) > 8 or len(b.split()) > 8:
         return []
-    if not re.search(r"\bor\b", q[m.start():], re.IGNORECASE):
+    if not re.search(r"\bor\b", q[m.start() :], re.IGNORECASE):
         return []  # "A and B" without "or" asks for something else ("what do A and B have in common")
     return [a, b]
 
@@ -103,14 +123,19 @@ def _strip_option(text: str) -> str:
 def _wh_type(q: str) -> tuple[str, str]:
     low = q.lower()
     if re.search(r"\b(what|which|in what|in which)\s+(year|decade|century)\b", low) or re.search(
-            r"\bwhat\s+year\b", low):
+        r"\bwhat\s+year\b", low
+    ):
         return "year", "year"
-    if re.search(r"^when\b|\bwhen\s+(was|were|did|is|does|do|had|has)\b", low) or re.search(
-            r"\b(what|which)\s+(date|day|month|time|period|era)\b", low):
+    if re.search(r"^when\b|\bwhen\s+(was|were|did|is|does|do|had|has)\b|\bwhen\s*\?*$", low) or re.search(
+        r"\b(what|which)\s+(date|day|month|time|period|era)\b", low
+    ):
         return "date", ""
-    if re.search(r"\bhow\s+(many|much|tall|long|high|old|far|big|large|deep|wide|heavy|often)\b", low) or re.search(
-            r"\bwhat\s+(is|was)\s+the\s+(population|number|height|length|area|capacity|age)\b", low) or re.search(
-            r"\b(population|number of)\b.*\?$", low) and re.search(r"\bwhat\b", low):
+    if (
+        re.search(r"\bhow\s+(many|much|tall|long|high|old|far|big|large|deep|wide|heavy|often)\b", low)
+        or re.search(r"\bwhat\s+(is|was)\s+the\s+(population|number|height|length|area|capacity|age)\b", low)
+        or re.search(r"\b(population|number of)\b.*\?$", low)
+        and re.search(r"\bwhat\b", low)
+    ):
         return "number", ""
     m = re.search(r"\b(?:which|what)\s+((?:[a-z-]+\s+){0,2}?[a-z-]+)\b", low)
     if m:
@@ -122,10 +147,25 @@ def _wh_type(q: str) -> tuple[str, str]:
             if base in _PERSON_NOUNS:
                 return "person", base
         word = head[0]
-        if word not in ("is", "was", "are", "were", "did", "does", "do", "has", "had", "of", "the", "a", "an"):
+        if word not in (
+            "is",
+            "was",
+            "are",
+            "were",
+            "did",
+            "does",
+            "do",
+            "has",
+            "had",
+            "of",
+            "the",
+            "a",
+            "an",
+        ):
             return "thing", word
-    if re.search(r"^(who|whom)\b|\b(who|whom)\s+(is|was|were|are|did|does|had|has|wrote|directed|founded)\b", low) or \
-            re.match(r"^who\b", low):
+    if re.search(
+        r"^(who|whom)\b|\b(who|whom)\s+(is|was|were|are|did|does|had|has|wrote|directed|founded)\b", low
+    ) or re.match(r"^who\b", low):
         return "person", ""
     if re.search(r"^where\b|\bwhere\s+(is|was|were|are|did|does)\b", low):
         return "place", ""
@@ -152,11 +192,15 @@ def is_person_noun(word: str) -> bool:
 
 
 # -- deterministic decomposition --------------------------------------------------------------
-_RELATION_NOUNS = ("birthplace", "hometown", "home", "capital", "headquarters", "seat", "successor", "predecessor",
-                   "parent", "subsidiary", "sequel", "prequel", "spouse", "namesake", "alma", "employer", "label",
-                   "owner", "operator", "manufacturer", "publisher", "builder", "maker", "developer", "distributor")
+_RELATION_NOUNS = tuple(
+    "birthplace hometown home capital headquarters seat successor predecessor parent subsidiary "
+    "sequel prequel spouse namesake alma employer label owner operator manufacturer publisher builder "
+    "maker developer distributor"
+    .split()
+)
 _RELATIONAL_DEPS = {"nsubj", "nsubjpass", "dobj", "pobj", "attr", "dative", "oprd", "appos", "npadvmod"}
 _MODIFIER_DEPS = {"relcl", "acl"}
+_WH_WORDS = ("who", "whom", "whose", "what", "which", "when", "where", "how")
 
 
 def decompose(question: str, nlp, max_nodes: int = 4) -> list[tuple[str, list[int]]]:
@@ -167,87 +211,107 @@ def decompose(question: str, nlp, max_nodes: int = 4) -> list[tuple[str, list[in
     [("Who is the designer of the Verrin lighthouse?", []), ("What is the birthplace of #1?", [1]),
      ("On which river lies #2?", [2])]
     """
-    doc = nlp(" ".join(question.split()))
-    wh = [t for t in doc if t.lower_ in ("who", "whom", "whose", "what", "which", "when", "where", "how")]
-    nodes: list[tuple[str, list[int]]] = []
-    # The question's own predicate often ends it ("... was the designer of X born?") and a small
-    # parser hangs it inside the last noun phrase: it never belongs to a sub-question.
-    end = len(doc) - 1
-    while end > 0 and (doc[end].is_punct or doc[end].lower_ in ("today", "now", "currently", "nowadays")):
-        end -= 1
-    while end > 0 and doc[end].pos_ in ("ADP", "PART", "ADV"):  # "born in?", "come from?"
-        end -= 1
-    do_support = any(t.lower_ in ("do", "does", "did") for t in doc[:end])
-    if doc[end].pos_ in ("VERB", "AUX") or (do_support and doc[end].pos_ in ("NOUN", "ADJ")):
-        end -= 1  # the question's own predicate ("... born?", "did the bridge ... open?")
+    return _Chain(nlp(" ".join(question.split())), max_nodes).plan()
 
-    def dangling(tok) -> bool:
-        return tok.dep_ in _MODIFIER_DEPS and (tok.i > end or not any(True for _ in tok.children))
 
-    def bounds(tok) -> tuple[int, int]:
+class _Chain:
+    """Finds the relational noun phrases of one parsed question and turns each into a sub-question."""
+
+    def __init__(self, doc, max_nodes: int):
+        self.doc = doc
+        self.max_nodes = max_nodes
+        self.wh = [t.i for t in doc if t.lower_ in _WH_WORDS]
+        self.nodes: list[tuple[str, list[int]]] = []
+        self.end = self._predicate_start()
+
+    def _predicate_start(self) -> int:
+        """The last token that may belong to a noun phrase: the question's own predicate often
+        ends it ("... was the designer of X born?"), and a small parser hangs it inside the last
+        noun phrase; it never belongs to a sub-question."""
+        doc, end = self.doc, len(self.doc) - 1
+        while end > 0 and (doc[end].is_punct or doc[end].lower_ in ("today", "now", "currently", "nowadays")):
+            end -= 1
+        while end > 0 and doc[end].pos_ in ("ADP", "PART", "ADV"):  # "born in?", "come from?"
+            end -= 1
+        do_support = any(t.lower_ in ("do", "does", "did") for t in doc[:end])
+        if doc[end].pos_ in ("VERB", "AUX") or (do_support and doc[end].pos_ in ("NOUN", "ADJ")):
+            end -= 1  # "... born?", "did the bridge ... open?"
+        return end
+
+    def plan(self) -> list[tuple[str, list[int]]]:
+        last = len(self.doc) - 1
+        swaps = self._plan(0, last)
+        if not self.nodes:
+            return []
+        final = self._render(0, last, swaps)
+        final = final if final.endswith("?") else final.rstrip(".") + "?"
+        deps = _refs(final)
+        if not deps or re.fullmatch(r"#\d+\??", final.strip()):
+            return []
+        if re.fullmatch(r"(?i)(what|who) (is|was|are|were) (the (full |real )?name of )?#\d+\s*\??", final):
+            return self.nodes if len(self.nodes) > 1 else []  # "What is the name of #2?": #2 answers it
+        return [*self.nodes, (final, deps)]
+
+    def _dangling(self, tok) -> bool:
+        return tok.dep_ in _MODIFIER_DEPS and (tok.i > self.end or not any(True for _ in tok.children))
+
+    def _bounds(self, tok) -> tuple[int, int]:
         right = tok.i
         for c in tok.children:
-            if c.i > tok.i and not dangling(c):
-                right = max(right, min(bounds(c)[1], end))
+            if c.i > tok.i and not self._dangling(c):
+                right = max(right, min(self._bounds(c)[1], self.end))
         return tok.left_edge.i, right
 
-    def wh_inside(tok) -> bool:
-        a, b = bounds(tok)
-        return any(a <= w.i <= b for w in wh)
-
-    def relational(tok) -> bool:
-        if tok.pos_ != "NOUN" or tok.dep_ not in _RELATIONAL_DEPS or wh_inside(tok):
+    def _relational(self, tok) -> bool:
+        """A definite common-noun phrase that names something by its relation to something else:
+        "the designer of X" (a role or relation noun with "of"), "the film that was shot in Y"."""
+        if tok.pos_ != "NOUN" or tok.dep_ not in _RELATIONAL_DEPS:
             return False
-        definite = any(c.dep_ in ("det", "poss") and c.lower_ not in ("which", "what", "whose") for c in tok.children)
+        if tok.dep_ == "pobj" and tok.head.lower_ == "as":
+            return False  # "resigned as the president of X": a role, not a thing to look up
+        a, b = self._bounds(tok)
+        if any(a <= w <= b for w in self.wh):
+            return False
+        definite = any(c.dep_ in ("det", "poss") and c.lower_ not in _WH_WORDS for c in tok.children)
         if not definite:
             return False
-        of = [c for c in tok.children if c.dep_ == "prep" and c.lower_ == "of" and any(
-            g.dep_ == "pobj" for g in c.children)]
+        of = any(c.dep_ == "prep" and c.lower_ == "of" and any(g.dep_ == "pobj" for g in c.children)
+                 for c in tok.children)
         role = is_person_noun(tok.text) or tok.lower_ in _RELATION_NOUNS
-        return (bool(of) and role) or any(c.dep_ in _MODIFIER_DEPS and not dangling(c) for c in tok.children)
+        return (of and role) or any(c.dep_ in _MODIFIER_DEPS and not self._dangling(c) for c in tok.children)
 
-    def render(lo: int, hi: int, swaps: dict[tuple[int, int], str]) -> str:
+    def _render(self, lo: int, hi: int, swaps: dict[tuple[int, int], str]) -> str:
         parts, i = [], lo
         while i <= hi:
             span = next(((a, b) for (a, b) in swaps if a == i), None)
-            if span is not None:
-                parts.append(swaps[span] + doc[span[1]].whitespace_)
-                i = span[1] + 1
+            if span is None:
+                parts.append(self.doc[i].text_with_ws)
+                i += 1
                 continue
-            parts.append(doc[i].text_with_ws)
-            i += 1
+            parts.append(swaps[span] + self.doc[span[1]].whitespace_)
+            i = span[1] + 1
         return "".join(parts).strip()
 
-    def plan(lo: int, hi: int, exclude_root: int | None = None) -> dict[tuple[int, int], str]:
+    def _plan(self, lo: int, hi: int, exclude_root: int | None = None) -> dict[tuple[int, int], str]:
         """Sub-questions for the relational phrases inside tokens lo..hi (outermost found first,
         innermost planned first); returns the spans to replace with `#n`."""
         swaps: dict[tuple[int, int], str] = {}
         i = lo
         while i <= hi:
-            tok = doc[i]
-            a, b = bounds(tok)
-            if tok.i != exclude_root and relational(tok) and lo <= a and b <= hi:
-                inner = plan(a, b, exclude_root=tok.i)
-                if len(nodes) >= max_nodes - 1:
-                    return swaps
-                text = render(a, b, inner)
-                wh_word = "Who" if is_person_noun(tok.text) else "What"
-                deps = sorted({int(n) for n in re.findall(r"#(\d+)", text)})
-                nodes.append((f"{wh_word} is {text}?", deps))
-                swaps[(a, b)] = f"#{len(nodes)}"
-                i = b + 1
+            tok = self.doc[i]
+            a, b = self._bounds(tok)
+            if tok.i == exclude_root or not (lo <= a and b <= hi) or not self._relational(tok):
+                i += 1
                 continue
-            i += 1
+            inner = self._plan(a, b, exclude_root=tok.i)
+            if len(self.nodes) >= self.max_nodes - 1:
+                return swaps
+            text = self._render(a, b, inner)
+            self.nodes.append((f"{'Who' if is_person_noun(tok.text) else 'What'} is {text}?", _refs(text)))
+            swaps[(a, b)] = f"#{len(self.nodes)}"
+            i = b + 1
         return swaps
 
-    root_swaps = plan(0, len(doc) - 1)
-    if not nodes:
-        return []
-    final = render(0, len(doc) - 1, root_swaps)
-    if not final.endswith("?"):
-        final = final.rstrip(".") + "?"
-    deps = sorted({int(n) for n in re.findall(r"#(\d+)", final)})
-    if not deps or re.fullmatch(r"#\d+\??", final.strip()):
-        return []
-    nodes.append((final, deps))
-    return nodes
+
+def _refs(text: str) -> list[int]:
+    return sorted({int(n) for n in re.findall(r"#(\d+)", text)})

@@ -32,7 +32,8 @@ def home(tmp_path, monkeypatch):
 def test_precedence_default_user_project_env_flag(home):
     work, user = home
     user.write_text('[lm]\nmodel = "openai/from-user"\nmax_tokens = 100\ntemperature = 0.5\nretries = 1\n')
-    (work / "hopper.toml").write_text('[lm]\nmodel = "openai/from-project"\nmax_tokens = 200\ntemperature = 0.25\n')
+    (work / "hopper.toml").write_text('[lm]\nmodel = "openai/from-project"\nmax_tokens = 200\ntemperature = '
+                                      '0.25\n')
     env = {"HOPPER_LM_MODEL": "openai/from-env", "HOPPER_LM_MAX_TOKENS": "300"}
     cfg = load_config({"lm.model": "openai/from-flag"}, env=env)
     assert cfg.lm.model == "openai/from-flag" and cfg.sources["lm.model"] == "flag"
@@ -102,3 +103,61 @@ def test_cli_reports_a_bad_setting_in_one_line(home, capsys, monkeypatch):
     assert main(["config", "show"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("hopper: error: lm.temperature: cannot read 'warm'") and "\n" not in err
+
+
+# ---- ranges: every numeric setting checked in one place, with its name and source
+
+def test_negative_max_rounds_from_env_is_refused_naming_setting_and_source(home):
+    with pytest.raises(ConfigError) as info:
+        load_config(env={"HOPPER_AGENT_MAX_ROUNDS": "-3"})
+    assert str(info.value) == ("agent.max_rounds = -3 (from env HOPPER_AGENT_MAX_ROUNDS) is out of range: "
+                               "it must be between 1 and 50")
+
+
+@pytest.mark.parametrize(("where", "setting", "value", "source"), [
+    ("flag", "agent.k", 0, "flag"),
+    ("flag", "lm.timeout_s", 0.0, "flag"),
+    ("env", "lm.n_ctx", "-1", "env HOPPER_LM_N_CTX"),
+    ("env", "index.fusion.dense_weight", "1.5", "env HOPPER_INDEX_FUSION_DENSE_WEIGHT"),
+    ("file", "agent.max_seconds", -10, "file"),
+    ("file", "graph.damping", 0, "file"),
+])
+def test_out_of_range_values_name_their_source(home, where, setting, value, source):
+    work, _ = home
+    env, flags = {}, {}
+    if where == "flag":
+        flags[setting] = value
+    elif where == "env":
+        env["HOPPER_" + setting.upper().replace(".", "_")] = value
+    else:
+        section, key = setting.rsplit(".", 1)
+        (work / "hopper.toml").write_text(f"[{section}]\n{key} = {value}\n")
+        source = f"file {work / 'hopper.toml'}"
+    with pytest.raises(ConfigError, match=rf"^{setting} = .* \(from {source}\) is out of range: it must be "):
+        load_config(flags, env=env)
+
+
+def test_every_numeric_setting_has_a_range_and_defaults_fit():
+    from agent.config import RANGES, HopperConfig, _leaves, validate
+
+    cfg = HopperConfig()
+    values = {name: getattr(owner, f.name) for name, f, owner in _leaves(cfg)}
+    numeric = {name for name, v in values.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    assert numeric - set(RANGES) == set(), "add the new numeric settings to agent.config.RANGES"
+    assert set(RANGES) - numeric == set(), "RANGES names a setting that does not exist"
+    validate(cfg)  # the defaults themselves are in range
+
+
+def test_overlap_must_be_smaller_than_the_chunk(home):
+    with pytest.raises(ConfigError, match=r"index.chunk.overlap = 300 \(from flag\) must be smaller than "
+                                          r"index.chunk.size = 256 \(from default\)"):
+        load_config({"index.chunk.overlap": 300})
+
+
+def test_cli_reports_an_out_of_range_flag_in_one_line(home, capsys):
+    from tui.cli import main
+
+    code = main(["search", "lighthouse", "--index", "nowhere", "--rrf-k", "-5"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("hopper: error: index.fusion.rrf_k = -5 (from flag) is out of range")

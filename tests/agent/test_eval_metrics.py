@@ -39,9 +39,10 @@ def ref_f1(prediction, ground_truth):
     normalized_prediction = ref_normalize_answer(prediction)
     normalized_ground_truth = ref_normalize_answer(ground_truth)
     zero = 0.0
-    if normalized_prediction in ["yes", "no", "noanswer"] and normalized_prediction != normalized_ground_truth:
+    special = ["yes", "no", "noanswer"]
+    if normalized_prediction in special and normalized_prediction != normalized_ground_truth:
         return zero
-    if normalized_ground_truth in ["yes", "no", "noanswer"] and normalized_prediction != normalized_ground_truth:
+    if normalized_ground_truth in special and normalized_prediction != normalized_ground_truth:
         return zero
     prediction_tokens = normalized_prediction.split()
     ground_truth_tokens = normalized_ground_truth.split()
@@ -153,7 +154,8 @@ def test_recall_matches_set_definition():
 def make_trace(qid, short, evidence, status="ok", sufficient=True, budget=None, nodes=("answered",)):
     t = Trace(run_id=qid)
     t.emit("run_start", question=f"question {qid}", mode="agent")
-    t.emit("decompose", nodes=[{"id": i + 1, "text": "x", "depends_on": []} for i in range(len(nodes))], fallback=None)
+    t.emit("decompose", nodes=[{"id": i + 1, "text": "x", "depends_on": []} for i in range(len(nodes))],
+           fallback=None)
     for i, st in enumerate(nodes, 1):
         t.emit("judge", node=i, round=1, answerable=st == "answered", answer="", support=[], missing="",
                next_tool="", next_query="")
@@ -177,7 +179,8 @@ def test_score_traces_and_stop_reasons():
     assert set(scores) == {"q1", "q2"}  # q3 has no gold
     q1 = scores["q1"]
     assert (q1.em, q1.f1, q1.recall) == (1.0, 1.0, {"recall@2": 0.5, "recall@5": 1.0})
-    assert (q1.hops, q1.rounds, q1.subquestions, q1.lm_calls, q1.seconds, q1.stop) == (2, 2, 1, 4, 2.5, "answered")
+    got = (q1.hops, q1.rounds, q1.subquestions, q1.lm_calls, q1.seconds, q1.stop)
+    assert got == (2, 2, 1, 4, 2.5, "answered")
     assert scores["q2"].recall == {}  # no supporting ids: excluded from recall
     assert scores["q2"].stop == "insufficient"
     assert stop_reason(make_trace("q", "a", [], budget="tool_calls")) == "budget:tool_calls"

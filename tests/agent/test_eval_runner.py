@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 from dspy.adapters.json_adapter import JSONAdapter
@@ -23,22 +22,29 @@ from agent.trace import iter_traces
 from tools.errors import DataFormatError
 
 DOCS = [
-    {"id": "bridge", "title": "Zorblat Bridge", "text": "The Zorblat Bridge over the Kess is painted crimson."},
-    {"id": "tamm", "title": "Oska Tamm", "text": "Oska Tamm, designer of the Verrin lighthouse, was born in Lowbridge."},
+    {"id": "bridge", "title": "Zorblat Bridge",
+     "text": "The Zorblat Bridge over the Kess is painted crimson."},
+    {"id": "tamm", "title": "Oska Tamm",
+     "text": "Oska Tamm, designer of the Verrin lighthouse, was born in Lowbridge."},
     {"id": "verrin", "title": "Verrin lighthouse", "text": "The Verrin lighthouse is 38 metres tall."},
-    {"id": "caskwell", "title": "University of Caskwell", "text": "The University of Caskwell was founded in 1702."},
+    {"id": "caskwell", "title": "University of Caskwell",
+     "text": "The University of Caskwell was founded in 1702."},
     {"id": "otters", "title": "Otters", "text": "Otters are semi-aquatic mammals that eat fish."},
 ]
 QUESTIONS = [
-    {"id": "q1", "question": "What colour is the Zorblat Bridge?", "answers": ["crimson"], "supporting_ids": ["bridge"]},
-    {"id": "q2", "question": "Where was Oska Tamm born?", "answers": ["Lowbridge"], "supporting_ids": ["tamm"]},
+    {"id": "q1", "question": "What colour is the Zorblat Bridge?", "answers": ["crimson"],
+     "supporting_ids": ["bridge"]},
+    {"id": "q2", "question": "Where was Oska Tamm born?", "answers": ["Lowbridge"],
+     "supporting_ids": ["tamm"]},
     {"id": "q3", "question": "How tall is the Verrin lighthouse?", "answers": ["38 metres", "38"],
      "supporting_ids": ["verrin"]},
-    {"id": "q4", "question": "When was Caskwell founded?", "answers": ["1702"], "supporting_ids": ["caskwell"]},
+    {"id": "q4", "question": "When was Caskwell founded?", "answers": ["1702"],
+     "supporting_ids": ["caskwell"]},
     {"id": "q5", "question": "What do otters eat?", "answers": ["fish"], "supporting_ids": ["otters"]},
 ]
 # The scripted LM answers each question by its text; q5 is answered wrongly on purpose.
-REPLIES = {"Zorblat": "crimson", "Oska": "Lowbridge", "Verrin": "38 metres", "Caskwell": "1702", "otters": "seaweed"}
+REPLIES = {"Zorblat": "crimson", "Oska": "Lowbridge", "Verrin": "38 metres", "Caskwell": "1702",
+           "otters": "seaweed"}
 
 
 def reply(question: str, short: str) -> dict:
@@ -115,7 +121,8 @@ def test_run_scores_and_rescore_equal_live(session, dataset_dir, tmp_path):
     assert 0.0 < metrics["recall@5"] <= 1.0
     assert metrics["lm_calls_mean"] > 0 and metrics["tool_calls_mean"] > 0
     write_report(tmp_path / "run", scores, metrics)
-    for name in ("metrics.json", "results.csv", "report.md", "latency.png", "recall_by_hops.png", "stops.png"):
+    for name in ("metrics.json", "results.csv", "report.md", "latency.png", "recall_by_hops.png",
+                 "stops.png"):
         assert (tmp_path / "run" / name).exists(), name
     live = json.loads((tmp_path / "run" / "metrics.json").read_text())
     # rescoring the saved traces reproduces the live metrics exactly
@@ -142,7 +149,8 @@ def test_resume_after_interrupt_loses_and_repeats_nothing(session, dataset_dir, 
     session.calls.clear()
     second = run_questions(session, ds, tmp_path / "run", mode="agent", settings=SETTINGS)
     assert (second.skipped, second.ran, second.interrupted) == (2, 3, False)
-    assert [q.split()[-1] for q in session.calls] == ["lighthouse?", "founded?", "eat?"]  # q1, q2 not run again
+    # q1 and q2 are not run again
+    assert [q.split()[-1] for q in session.calls] == ["lighthouse?", "founded?", "eat?"]
     ids = run_ids(tmp_path / "run")
     assert sorted(ids) == ["q1", "q2", "q3", "q4", "q5"] and len(ids) == 5
 
@@ -186,47 +194,59 @@ def test_cut_off_trace_is_dropped_and_rerun(tmp_path):
 
 
 KILL_SCRIPT = textwrap.dedent("""
-    import sys, time
+    import sys, threading
     from agent.eval.datasets import load_dataset
     from agent.eval.runner import run_questions
 
-    class SlowSession:
+    BLOCK_FROM = 5  # questions 0-4 finish; every worker then blocks on a later question until killed
+    workers, block = int(sys.argv[3]), sys.argv[4] == "block"
+    lock, blocked = threading.Lock(), [0]
+
+    class BlockingSession:
         def ask(self, question, mode=None, subscribers=(), cancel=None, trace=None):
             trace.emit("run_start", question=question, mode=mode)
-            time.sleep(0.15)
-            trace.emit("answer", answer="x", short_answer="crimson", sufficient=True, citations=[], evidence=[])
-            trace.emit("run_end", status="ok", seconds=0.15, lm_calls=1, tool_calls=0, tokens=1, error=None)
+            if block and int(question.split()[-1].rstrip("?")) >= BLOCK_FROM:
+                with lock:
+                    blocked[0] += 1
+                    if blocked[0] == workers:  # each worker wrote its finished traces before taking this one
+                        print("blocked", flush=True)
+                threading.Event().wait()
+            trace.emit("answer", answer="x", short_answer="crimson", sufficient=True, citations=[],
+                       evidence=[])
+            trace.emit("run_end", status="ok", seconds=0.01, lm_calls=1, tool_calls=0, tokens=1, error=None)
 
     ds = load_dataset(sys.argv[1])
-    ds.questions = ds.questions * 1
-    run_questions(SlowSession(), ds, sys.argv[2], mode="closed", settings={"x": 1}, workers=int(sys.argv[3]))
+    run_questions(BlockingSession(), ds, sys.argv[2], mode="closed", settings={"x": 1}, workers=workers)
 """)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_resume_after_kill_9(dataset_dir, tmp_path, workers):
-    """A run killed with SIGKILL mid-way: the re-run finishes the rest, none lost or run twice."""
+    """A run killed with SIGKILL mid-way: the re-run finishes the rest, none lost or run twice.
+
+    The child blocks for good once questions 0-4 are finished and says so on its stdout, so the
+    kill lands at the same point however loaded the machine is.
+    """
     many = tmp_path / "many"
     many.mkdir()
     (many / "corpus.jsonl").write_text((dataset_dir / "corpus.jsonl").read_text())
-    qs = [{"id": f"k{i:02d}", "question": f"What colour is thing {i}?", "answers": ["crimson"]} for i in range(30)]
+    qs = [{"id": f"k{i:02d}", "question": f"What colour is thing {i}?", "answers": ["crimson"]}
+          for i in range(30)]
     (many / "questions.jsonl").write_text("".join(json.dumps(q) + "\n" for q in qs))
     script = tmp_path / "kill_me.py"
     script.write_text(KILL_SCRIPT)
     run = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    proc = subprocess.Popen([sys.executable, str(script), str(many), str(run), str(workers)], env=env)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        traces = run / "traces.jsonl"
-        if traces.exists() and traces.read_text().count('"run_end"') >= 5:
-            break
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    before = {t.run_id for t in load_finished(run)}
-    assert 5 <= len(before) < 30
-    subprocess.run([sys.executable, str(script), str(many), str(run), str(workers)], env=env, check=True)
+    args = [sys.executable, str(script), str(many), str(run), str(workers)]
+    proc = subprocess.Popen([*args, "block"], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "blocked"  # "" if the child died first
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+    assert sorted(t.run_id for t in load_finished(run)) == [f"k{i:02d}" for i in range(5)]
+    subprocess.run([*args, "run"], env=env, check=True)
     ids = [t.run_id for t in iter_traces(run / "traces.jsonl")]
     assert sorted(ids) == [q["id"] for q in qs]  # every question exactly once
     _, metrics = score_run(run)
@@ -235,10 +255,12 @@ def test_resume_after_kill_9(dataset_dir, tmp_path, workers):
 
 def test_malformed_dataset_line_names_the_line(tmp_path):
     (tmp_path / "corpus.jsonl").write_text(json.dumps(DOCS[0]) + "\n")
-    (tmp_path / "questions.jsonl").write_text(json.dumps(QUESTIONS[0]) + "\n\n{\"id\": \"q2\", \"question\": \n")
+    torn = '{"id": "q2", "question": \n'
+    (tmp_path / "questions.jsonl").write_text(json.dumps(QUESTIONS[0]) + "\n\n" + torn)
     with pytest.raises(DataFormatError, match=r"questions.jsonl:3: malformed JSON line"):
         load_dataset(tmp_path)
-    (tmp_path / "questions.jsonl").write_text(json.dumps(QUESTIONS[0]) + "\n" + json.dumps({"id": "q2"}) + "\n")
+    lines = [json.dumps(QUESTIONS[0]), json.dumps({"id": "q2"})]
+    (tmp_path / "questions.jsonl").write_text("\n".join(lines) + "\n")
     with pytest.raises(DataFormatError, match=r"questions.jsonl:2: missing field 'question'"):
         load_dataset(tmp_path)
 
@@ -276,7 +298,8 @@ def test_cli_eval_end_to_end_and_resume(dataset_dir, index_dir, tmp_path, monkey
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     monkeypatch.chdir(tmp_path)
     run = tmp_path / "run"
-    args = ["eval", str(dataset_dir), "--mode", "agent", "--index", str(index_dir), "--out", str(run), "--no-program"]
+    args = ["eval", str(dataset_dir), "--mode", "agent", "--index", str(index_dir), "--out", str(run),
+            "--no-program"]
     assert main(args + ["--limit", "3"]) == 0
     metrics = json.loads((run / "metrics.json").read_text())
     for key in ("em", "f1", "recall@2", "recall@5", "questions", "latency_p50_s", "lm_calls_mean",
@@ -284,7 +307,8 @@ def test_cli_eval_end_to_end_and_resume(dataset_dir, index_dir, tmp_path, monkey
         assert key in metrics, key
     assert metrics["questions"] == 3 and metrics["em"] == 1.0
     assert metrics["settings"]["mode"] == "agent" and metrics["settings"]["index"] == str(index_dir)
-    assert {"report.md", "results.csv", "traces.jsonl", "recall_by_hops.png"} <= {p.name for p in run.iterdir()}
+    written = {p.name for p in run.iterdir()}
+    assert {"report.md", "results.csv", "traces.jsonl", "recall_by_hops.png"} <= written
     assert main(args) == 0  # extends the run to all 5 questions
     assert "resuming: 3/5 questions already done" in capsys.readouterr().err
     assert sorted(run_ids(run)) == ["q1", "q2", "q3", "q4", "q5"]
@@ -293,3 +317,51 @@ def test_cli_eval_end_to_end_and_resume(dataset_dir, index_dir, tmp_path, monkey
     assert code == 2
     err = capsys.readouterr().err
     assert "different settings (changed: mode" in err and "pass a new --out folder" in err
+
+
+def test_two_workers_flag_cached_from_their_own_calls(tmp_path, fake_openai):
+    """`--workers 2` shares one LM between threads: each question's `lm_call.cached` comes from its own
+    call, even when the other thread's call is the newest entry of the shared LM's history."""
+    import threading
+
+    from dspy.utils.callback import BaseCallback
+
+    from agent.config import LMSettings
+
+    def answer(body: dict) -> str:
+        text = " ".join(str(m.get("content")) for m in body.get("messages", []))
+        short = "Paris" if "France" in text else "Rome"
+        return json.dumps({"short_answer": short, "answer": f"It is {short}."})
+
+    data = tmp_path / "qa"
+    data.mkdir()
+    (data / "corpus.jsonl").write_text(json.dumps(DOCS[0]) + "\n")
+    qs = [{"id": "warm", "question": "What is the capital of France?", "answers": ["Paris"]},
+          {"id": "cold", "question": "What is the capital of Italy?", "answers": ["Rome"]}]
+    (data / "questions.jsonl").write_text("".join(json.dumps(q) + "\n" for q in qs))
+    both_recorded = threading.Barrier(2, timeout=30)
+    seen = threading.local()
+
+    class HoldFirstCall(BaseCallback):
+        """Each thread's first LM call returns only once the other thread's call is in the history too."""
+
+        def on_lm_end(self, call_id, outputs, exception=None):
+            if not getattr(seen, "first", False):
+                seen.first = True
+                both_recorded.wait()
+
+    with fake_openai(reply=answer) as srv:
+        cfg = HopperConfig()
+        cfg.lm = LMSettings(model="openai/tiny-fake", api_base=srv.url, api_key="sk-test", cache=True,
+                            cache_dir=str(tmp_path / "lm-cache"), retries=0, timeout_s=10.0)
+        session = Session(cfg, load_program=False)
+        ds = load_dataset(data)
+        run_questions(session, ds, tmp_path / "warm-up", mode="closed", settings=SETTINGS, limit=1)
+        session.lm.callbacks.append(HoldFirstCall())
+        run_questions(session, ds, tmp_path / "run", mode="closed", settings=SETTINGS, workers=2)
+        asked = len(srv.requests)
+    assert not both_recorded.broken  # both calls really overlapped
+    cached = {t.run_id: [e.data["cached"] for e in t.events if e.type == "lm_call"]
+              for t in iter_traces(tmp_path / "run" / "traces.jsonl")}
+    assert cached["warm"][0] is True and cached["cold"][0] is False
+    assert asked == 2  # the warm-up's call and the cold question's; the warm one came from the cache

@@ -41,7 +41,6 @@ def cfg(index_dir):  # noqa: F811
     c = HopperConfig()
     c.index.graph = False
     c.index_dir = str(index_dir)
-    c.agent.synthesize = "always"  # every run reaches the answer step, so it gets demos too
     return c
 
 
@@ -54,30 +53,33 @@ def test_bootstrap_compile_save_and_load_round_trip(cfg, dataset_dir, tmp_path):
     with lm_context(cfg, lm=session.lm):
         compiled = compile_agent(session.agent, trainset, settings)
     demos = {name: p.demos for name, p in compiled.named_predictors()}
-    assert set(demos) == {"decompose.predict", "rewrite.predict", "judge.predict", "respond.predict",
-                          "closed_book.predict"}
-    assert len(demos["respond.predict"]) == 2 and len(demos["judge.predict"]) == 2
-    assert demos["decompose.predict"] == []  # the scripted decompositions only repeat the question
+    assert set(demos) == {"decompose.predict", "rewrite.predict", "reader.extract", "reader.choose",
+                          "respond.predict", "closed_book.predict"}
+    assert len(demos["reader.extract"]) == 2  # the reader is the step every run goes through
+    assert demos["decompose.predict"] == []  # the embedded model's query trees come from the parse
     assert demos["closed_book.predict"] == []  # not used in agent mode
-    assert demos["respond.predict"][0]["question"] == trainset[0].question
-    assert all(len(d["passages"]) <= 62 for d in demos["judge.predict"])  # cut to max_demo_chars
+    assert demos["reader.extract"][0]["question"] == trainset[0].question
+    assert all(len(d["passages"]) <= 62 for d in demos["reader.extract"])  # cut to max_demo_chars
     path = save_program(compiled, tmp_path / "program.json", lm=cfg.lm.model, optimizer="bootstrap", train="t")
     data = json.loads(path.read_text())
     assert data["hopper"]["lm"] == "local" and data["hopper"]["optimizer"] == "bootstrap"
-    assert set(data["program"]) >= {"decompose.predict", "respond.predict"}
+    assert set(data["program"]) >= {"decompose.predict", "reader.extract"}
     assert all(v["lm"] is None for v in data["program"].values())
     # round trip: a fresh agent loads the file and has the same demos
     fresh = Session(cfg, lm=scripted_lm(), load_program=False)
     load_program_file(fresh.agent, path, cfg)
-    assert [dict(d) for d in fresh.agent.respond.predict.demos] == [dict(d) for d in demos["respond.predict"]]
+    assert [dict(d) for d in fresh.agent.reader.extract.demos] == [dict(d) for d in demos["reader.extract"]]
     # the demos reach the prompt of a real run
     lm = scripted_lm()
     fresh.lm = lm
     fresh.agent.runtime.lm = lm
     result = fresh.ask("What do otters eat?")
-    assert result.short_answer == "seaweed"
-    judge_prompt = next(json.dumps(h["messages"]) for h in lm.history if "answerable" in json.dumps(h["messages"]))
-    assert trainset[0].question in judge_prompt
+    # "seaweed" is not in the evidence: refused, and the answer chosen among the sentence's spans
+    refused = [e.data for e in result.trace.of_type("check") if not e.data["ok"]]
+    assert refused[0]["target"] == "seaweed" and refused[0]["code"] == "answer.not_in_evidence"
+    assert result.short_answer and result.short_answer in result.citations[0].text
+    read_prompt = json.dumps(lm.history[0]["messages"])
+    assert trainset[0].question in read_prompt
 
 
 def test_program_used_by_default_and_via_flag(cfg, tmp_path, monkeypatch, caplog):
@@ -115,11 +117,11 @@ def test_bad_program_file_is_a_clear_error(cfg, tmp_path):
 
 def test_tidy_demos_skips_and_trims(cfg):
     agent = Session(cfg, lm=scripted_lm(), load_program=False).agent
-    agent.respond.predict.demos = [dspy.Example(question="q", passages="word " * 100, short_answer="a")]
-    agent.judge.predict.demos = [dspy.Example(question="q", passages="p")]
-    counts = tidy_demos(agent, OptimizeSettings(max_demo_chars=20, skip_demos=("judge",)))
-    assert counts["judge.predict"] == 0 and counts["respond.predict"] == 1
-    assert len(agent.respond.predict.demos[0]["passages"]) <= 22
+    agent.reader.extract.demos = [dspy.Example(question="q", passages="word " * 100, answer="a")]
+    agent.rewrite.predict.demos = [dspy.Example(question="q", keywords="p")]
+    counts = tidy_demos(agent, OptimizeSettings(max_demo_chars=20, skip_demos=("rewrite",)))
+    assert counts["rewrite.predict"] == 0 and counts["reader.extract"] == 1
+    assert len(agent.reader.extract.demos[0]["passages"]) <= 22
 
 
 def test_mipro_is_called_light_and_cheap(cfg, monkeypatch):

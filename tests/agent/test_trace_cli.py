@@ -26,8 +26,8 @@ def make_run(path, answers: dict[str, str], evidence: dict[str, list[str]]):
 
 def full_trace() -> Trace:
     t = Trace(run_id="abc123")
-    t.emit("run_start", question="In which town was the designer of the Verrin lighthouse born?", mode="agent",
-           lm="Qwen 0.5B")
+    t.emit("run_start", question="In which town was the designer of the Verrin lighthouse born?",
+           mode="agent", lm="Qwen 0.5B")
     t.emit("tool_call", node=None, tool="hybrid_search", args={"query": "Verrin designer"},
            hits=[{"chunk_id": "verrin#0", "doc_id": "verrin", "title": "Verrin lighthouse", "score": 0.9}],
            new=["verrin#0"], seconds=0.01, error=None)
@@ -35,7 +35,8 @@ def full_trace() -> Trace:
            cached=False)
     t.emit("decompose", nodes=[{"id": 1, "text": "Who designed the Verrin lighthouse?", "depends_on": []},
                                {"id": 2, "text": "Where was #1 born?", "depends_on": [1]}], fallback=None)
-    t.emit("rewrite", node=1, queries=[{"tool": "bm25", "query": "Verrin lighthouse designer"}], fallback=None)
+    t.emit("rewrite", node=1, queries=[{"tool": "bm25", "query": "Verrin lighthouse designer"}],
+           fallback=None)
     t.emit("judge", node=1, round=1, answerable=True, answer="Oska Tamm", support=["verrin#0"], missing="",
            next_tool="", next_query="")
     t.emit("node_answer", node=1, text="Who designed the Verrin lighthouse?", answer="Oska Tamm",
@@ -43,7 +44,8 @@ def full_trace() -> Trace:
     t.emit("judge", node=2, round=1, answerable=False, answer="", support=[], missing="birthplace",
            next_tool="hybrid_search", next_query="Oska Tamm born")
     t.emit("budget", reason="rounds", node=2)
-    t.emit("node_answer", node=2, text="Where was Oska Tamm born?", answer="", chunk_ids=[], status="unanswered")
+    t.emit("node_answer", node=2, text="Where was Oska Tamm born?", answer="", chunk_ids=[],
+           status="unanswered")
     t.emit("fallback", step="answer", node=None, reason="answer had no citation: cited supporting passages")
     t.emit("answer", answer="Lowbridge [1]", short_answer="Lowbridge", sufficient=True,
            citations=[{"n": 1, "chunk_id": "tamm#0", "doc_id": "tamm", "title": "Oska Tamm", "source": "x"}],
@@ -94,7 +96,8 @@ def test_diff_deltas_wins_losses(tmp_path, capsys):
     result = compare_runs(a, b)
     assert [q for q, *_ in result["wins"]] == ["q2"]
     assert [q for q, *_ in result["losses"]] == ["q1"]
-    assert result["a"]["em"] == pytest.approx(2 / 3, abs=1e-4) and result["b"]["em"] == pytest.approx(2 / 3, abs=1e-4)
+    assert result["a"]["em"] == pytest.approx(2 / 3, abs=1e-4)
+    assert result["b"]["em"] == pytest.approx(2 / 3, abs=1e-4)
     # q2 F1: 40 metres vs 38 metres = 0.5; recall@2: a = (1 + 0 + 0)/3, b = (1 + 0 + 1)/3
     assert result["a"]["f1"] == pytest.approx((1 + 0.5 + 1) / 3, abs=1e-4)
     assert result["delta"]["recall@2"] == pytest.approx(round(2 / 3 - 1 / 3, 4), abs=1e-4)

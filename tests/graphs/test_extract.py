@@ -22,9 +22,11 @@ def test_spacy_entities_noun_chunks_and_triples():
 
 def test_graph_keeps_provenance_and_types():
     settings = GraphSettings()
-    chunks = [_chunk("curie#0", TEXT, "Marie Curie"), _chunk("paris#0", "Paris is the capital of France.", "Paris")]
+    chunks = [_chunk("curie#0", TEXT, "Marie Curie"),
+              _chunk("paris#0", "Paris is the capital of France.", "Paris")]
     graph = new_graph()
-    add_extractions(graph, SpacyExtractor(settings).extract(chunks), {c.chunk_id: c for c in chunks}, settings)
+    extractions = SpacyExtractor(settings).extract(chunks)
+    add_extractions(graph, extractions, {c.chunk_id: c for c in chunks}, settings)
     assert set(graph.nodes["paris"]["chunks"]) == {"curie#0", "paris#0"}
     assert node_label(graph.nodes["warsaw"]) == "GPE"
     # "Curie" alone is the same person as "Marie Curie" within the chunk
@@ -42,7 +44,8 @@ def test_query_mentions():
 
 def test_worker_processes_extract_the_same_as_one_process():
     texts = [TEXT, "Paris is the capital of France.", "Oska Tamm designed the Verrin lighthouse in 1869.",
-             "The Sarn river flows through Lowbridge.", "Steven Spielberg directed Jaws for Universal Pictures.",
+             "The Sarn river flows through Lowbridge.",
+             "Steven Spielberg directed Jaws for Universal Pictures.",
              "Kathleen Kennedy founded Amblin Entertainment with Spielberg."]
     chunks = [_chunk(f"d{i}#0", t) for i, t in enumerate(texts)]
     one = SpacyExtractor(GraphSettings(workers=1, batch_size=1)).extract(chunks)

@@ -6,7 +6,8 @@ from tools.index import Index, build_index
 
 def test_remove_and_add_documents(tmp_path):
     path = tmp_path / "idx"
-    build_index([], path, documents=make_docs(["jaws", "spielberg", "cincinnati"]), components=[GraphComponent()])
+    build_index([], path, documents=make_docs(["jaws", "spielberg", "cincinnati"]),
+                components=[GraphComponent()])
     kg = KnowledgeGraph.load(Index(path).gen_dir / "graph")
     assert "amblin entertainment" in kg.graph and "universal pictures" in kg.graph
     assert "spielberg#0" in kg.chunks_of("steven spielberg")

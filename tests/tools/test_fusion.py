@@ -6,7 +6,7 @@ from tools.types import Hit
 
 def hits(name, ids, scores=None):
     scores = scores or [1.0 / (i + 1) for i in range(len(ids))]
-    return [Hit(i, i.split("#")[0], i, "", s, name) for i, s in zip(ids, scores)]
+    return [Hit(i, i.split("#")[0], i, "", s, name) for i, s in zip(ids, scores, strict=True)]
 
 
 def test_rrf_matches_hand_computation():

@@ -15,7 +15,8 @@ from tools.index import Index, build_index
 from tools.settings import IndexSettings
 
 DOCS = {
-    "lighthouse.md": "# Verrin Lighthouse\nThe Verrin lighthouse was designed by the engineer Oska Tamm in 1869.",
+    "lighthouse.md": "# Verrin Lighthouse\n"
+                     "The Verrin lighthouse was designed by the engineer Oska Tamm in 1869.",
     "tamm.txt": "Oska Tamm\nOska Tamm was born in the river town of Lowbridge and trained as a mason.",
     "lowbridge.html": "<html><head><title>Lowbridge</title></head><body><p>Lowbridge is a market town "
                       "that lies on the Sarn river.</p></body></html>",
@@ -67,7 +68,8 @@ def test_incremental_add_change_delete(corpus, tmp_path):
     (corpus / "tamm.txt").write_text("Oska Tamm\nOska Tamm was born in the harbour town of Pellow.")
     (corpus / "otters.md").unlink()
     result = build_index([corpus], idx, settings())
-    assert (result.added_docs, result.changed_docs, result.removed_docs, result.unchanged_docs) == (1, 1, 1, 2)
+    counts = (result.added_docs, result.changed_docs, result.removed_docs, result.unchanged_docs)
+    assert counts == (1, 1, 1, 2)
     assert result.embedded_chunks == 2  # only the new and the changed document were embedded
     index = Index(idx)
     assert index.generation == 2
@@ -75,7 +77,8 @@ def test_incremental_add_change_delete(corpus, tmp_path):
     for name in ("bm25", "dense", "hybrid"):
         hits = index.retriever(name).search("otters semi-aquatic mammals", 10)
         assert all(h.doc_id != "otters.md" for h in hits), name
-        assert index.retriever(name).search("Where was Oska Tamm born? Pellow harbour", 1)[0].doc_id == "tamm.txt"
+        top = index.retriever(name).search("Where was Oska Tamm born? Pellow harbour", 1)[0]
+        assert top.doc_id == "tamm.txt"
     assert "Pellow" in index.retriever("bm25").search("Pellow", 1)[0].text
     assert top_doc(index, "hybrid", "Where do kingfishers nest?") == "new.txt"
     # A third run with nothing changed embeds nothing and keeps every document.

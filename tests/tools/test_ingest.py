@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from tools.ingest import IngestReport, iter_documents
 
@@ -39,7 +42,8 @@ def test_reads_every_format_with_titles_and_relative_ids(tmp_path):
     (docs / "a.md").write_text("# Alpha Title\n\nAlpha body text about otters.")
     (docs / "sub" / "b.txt").write_text("Bravo Title\nBravo body about beavers.")
     (docs / "c.html").write_text("<html><head><title>Charlie</title></head><body><h1>Charlie</h1>"
-                                 "<p>Charlie body about <b>herons</b>.</p><script>var x=1;</script></body></html>")
+                                 "<p>Charlie body about <b>herons</b>.</p>"
+                                 "<script>var x=1;</script></body></html>")
     (docs / "d.pdf").write_bytes(make_pdf("Delta report about kingfishers"))
     (docs / "ignored.csv").write_text("a,b\n1,2\n")
     report = IngestReport()
@@ -101,3 +105,53 @@ def test_jsonl_and_hotpotqa_corpora(tmp_path):
     hotpot.write_text(json.dumps({"Otter": ["Otters swim.", " They eat fish."], "Heron": ["Herons wade."]}))
     docs = list(iter_documents([hotpot], "hotpotqa"))
     assert {d.doc_id: d.text for d in docs} == {"Otter": "Otters swim. They eat fish.", "Heron": "Herons wade."}
+
+
+# ---- encodings: decode what is text in any common encoding, skip only real binary
+
+LEGACY = ("Café society in Zürich — naïve façades, “smart quotes” and the Ångström unit. "
+          "Le château de Fontainebleau fut agrandi sous François Ier.")
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1", "utf-16", "utf-8-sig"])
+def test_legacy_encodings_are_decoded_not_skipped(tmp_path, encoding):
+    text = LEGACY if encoding != "latin-1" else LEGACY.replace("—", "-").replace("“", '"').replace("”", '"')
+    (tmp_path / "doc.txt").write_bytes(text.encode(encoding))
+    report = IngestReport()
+    docs = list(iter_documents([tmp_path], report=report))
+    assert report.skipped == []
+    assert [d.text for d in docs] == [text]
+
+
+@pytest.mark.parametrize("blob", [bytes(range(256)) * 4, b"\x7fELF\x02\x01\x01" + bytes(2000),
+                                  b"\x89PNG\r\n\x1a\n" + bytes(range(200)) * 3])
+def test_real_binary_is_still_skipped(tmp_path, blob):
+    (tmp_path / "data.txt").write_bytes(blob)
+    report = IngestReport()
+    assert list(iter_documents([tmp_path], report=report)) == []
+    assert report.skipped[0].reason.startswith("binary content, not text")
+
+
+def test_a_skip_reason_is_logged_at_debug_level_only(tmp_path, caplog):
+    (tmp_path / "empty.txt").write_text("")
+    report = IngestReport()
+    with caplog.at_level("DEBUG", logger="tools.ingest"):
+        list(iter_documents([tmp_path], report=report))
+    assert [s.reason for s in report.skipped] == ["empty file"]
+    assert [r.levelname for r in caplog.records if "empty.txt" in r.getMessage()] == ["DEBUG"]
+
+
+def test_link_loops_and_broken_links_inside_a_folder_are_skipped_with_a_reason(tmp_path):
+    (tmp_path / "a.md").write_text("# A\nText.")
+    (tmp_path / "loop.md").symlink_to(tmp_path / "loop.md")
+    (tmp_path / "gone.md").symlink_to(tmp_path / "missing.md")
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "up").symlink_to(tmp_path)
+    report = IngestReport()
+    docs = list(iter_documents([tmp_path], report=report))
+    assert [d.doc_id for d in docs] == ["a.md"]
+    reasons = {Path(s.path).name: s.reason for s in report.skipped}
+    assert reasons["loop.md"] == "symbolic link loop"
+    assert reasons["gone.md"].startswith("broken symbolic link")
+    assert reasons["up"].startswith("symbolic link loop")

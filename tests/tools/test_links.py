@@ -7,7 +7,8 @@ import pytest
 from tools.links import TitleLinks, follow_links, title_key
 
 DOCS = {
-    "film.md": "# Grey Harbour (film)\nGrey Harbour is a 1974 drama film directed by Mirela Vost and shot in Kessan.",
+    "film.md": "# Grey Harbour (film)\n"
+               "Grey Harbour is a 1974 drama film directed by Mirela Vost and shot in Kessan.",
     "vost.md": "# Mirela Vost\nMirela Vost is a director born in the mountain village of Ardeny in 1931.",
     "kessan.md": "# Kessan\nKessan is a fishing port with a ferry to the outer islands.",
     "ardeny.md": "# Ardeny\nArdeny is a village known for its slate quarries.",
@@ -46,4 +47,5 @@ def test_follow_links_ranks_linked_documents_by_the_query(index):
     hits = follow_links(index, index.links, "Which port was Grey Harbour shot in?", source, k=1)
     assert [h.doc_id for h in hits] == ["kessan.md"]
     # A document that names nothing links nowhere.
-    assert follow_links(index, index.links, "anything", index.retriever("bm25").search("slate quarries", 1)) == []
+    sources = index.retriever("bm25").search("slate quarries", 1)
+    assert follow_links(index, index.links, "anything", sources) == []

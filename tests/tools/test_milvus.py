@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import milvus_conn
+from tools.backends import milvus_conn
 from tools.errors import BackendError, ConfigError
 from tools.index import Index, build_index
 from tools.settings import IndexSettings
@@ -56,7 +56,8 @@ def test_index_and_search_each_retriever(tmp_path: Path, corpus: Path, settings:
     assert "milvus" in result.manifest.components
     assert result.manifest.counts["milvus_rows"] == result.manifest.counts["chunks"] == 3
     meta = json.loads((tmp_path / "idx" / result.manifest.path / "milvus.json").read_text())
-    assert meta["collection"].startswith("hopper_idx_") and meta["uri"] == str(Path(settings.backend.milvus_uri).resolve())
+    assert meta["collection"].startswith("hopper_idx_")
+    assert meta["uri"] == str(Path(settings.backend.milvus_uri).resolve())
     assert not (tmp_path / "idx" / result.manifest.path / "dense.faiss").exists()
 
     index = Index(tmp_path / "idx")
@@ -73,7 +74,7 @@ def test_index_and_search_each_retriever(tmp_path: Path, corpus: Path, settings:
 
 def test_reopen_in_fresh_client_loads_collection(tmp_path: Path, corpus: Path, settings: IndexSettings):
     build_index([corpus], tmp_path / "idx", settings)
-    milvus_conn.release()  # as if a new process opens the file: Milvus Lite starts with the collection released
+    milvus_conn.release()  # as if a new process opened the file: Milvus Lite starts with it released
     assert _docs(Index(tmp_path / "idx"), "hybrid", "rye bread")[0] == "bakery.md"
 
 
@@ -92,7 +93,8 @@ def test_relative_lite_path_works_from_another_folder(tmp_path: Path, corpus: Pa
 
 def test_incremental_update_and_delete(tmp_path: Path, corpus: Path, settings: IndexSettings):
     build_index([corpus], tmp_path / "idx", settings)
-    (corpus / "bakery.md").write_text("# Bakery\n\nThe Ostrava bakery closed; it now sells bicycles and tyres.")
+    (corpus / "bakery.md").write_text("# Bakery\n\nThe Ostrava bakery closed; "
+                                      "it now sells bicycles and tyres.")
     (corpus / "river.md").unlink()
     (corpus / "moon.md").write_text("# Moon\n\nA lunar eclipse was seen over Sarn in 1901.")
     result = build_index([corpus], tmp_path / "idx", settings)
@@ -152,3 +154,24 @@ def test_unknown_retriever(tmp_path: Path, corpus: Path, settings: IndexSettings
     build_index([corpus], tmp_path / "idx", settings)
     with pytest.raises(RetrieverUnavailableError, match="bm25, dense, hybrid"):
         Index(tmp_path / "idx").retriever("splade")
+
+
+def test_weighted_fusion_empty_queries_and_links(tmp_path: Path, corpus: Path, settings: IndexSettings):
+    from tools.links import follow_links
+
+    settings.fusion.method = "weighted"
+    settings.fusion.dense_weight = 0.7
+    (corpus / "guide.md").write_text("# Guide\n\nBefore you travel, read about volcanoes and the bakery.")
+    build_index([corpus], tmp_path / "idx", settings)
+    index = Index(tmp_path / "idx", settings)
+    assert _docs(index, "hybrid", "rye bread pastries", 1) == ["bakery.md"]
+    for name in ("bm25", "dense", "hybrid"):
+        assert index.retriever(name).search("   ", 3) == [], name
+    # Milvus keeps its vectors in the collection: link ranking encodes the candidates again.
+    assert index.backend.vectors(index, index.store.chunks) is None
+    index.warm()
+    sources = index.retriever("bm25").search("travel guide", 1)
+    assert sources[0].doc_id == "guide.md"
+    linked = follow_links(index, index.links, "When did Mount Keldor erupt?", sources)
+    assert [h.doc_id for h in linked] == ["volcano.md", "bakery.md"]  # both named, ranked by the query
+    assert linked[0].why == {"linked_from": "guide.md#0"}

@@ -66,3 +66,25 @@ def test_default_path(monkeypatch, tmp_path):
     assert default_db_path() == tmp_path / "x.db"
     monkeypatch.delenv("HOPPER_SESSIONS_DB")
     assert default_db_path().name == "sessions.sqlite3" and "hopper" in str(default_db_path())
+
+
+def test_delete_returns_rows_that_restore_puts_back(store):
+    sid = store.new_session("", "idx")
+    t1 = store.start_turn(sid, "first?")
+    store.append_event(t1, '{"type": "run_start", "data": {}}')
+    store.finish_turn(t1, "ok", {"answer": "A.", "citations": []})
+    before = store.turns(sid)
+    saved = store.delete_session(sid)
+    assert store.list_sessions() == [] and store.delete_session(sid) is None
+    assert store.restore_session(saved) == sid
+    assert store.turns(sid) == before and store.get_session(sid).title == "first?"
+
+
+def test_recent_questions_oldest_first_without_repeats(store):
+    a = store.new_session("", "idx")
+    for q in ("one?", "two?", "two?", "three?"):
+        store.start_turn(a, q)
+    b = store.new_session("", "idx")
+    store.start_turn(b, "four?")
+    assert store.recent_questions() == ["one?", "two?", "three?", "four?"]
+    assert store.recent_questions(limit=2) == ["three?", "four?"]

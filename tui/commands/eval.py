@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tui.common import add_backend_args, add_index_arg, add_lm_args, config_from_args
+from tui.common import add_backend_args, add_index_arg, add_lm_args, config_from_args, prepare_index
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -36,21 +36,6 @@ def run(args: argparse.Namespace) -> int:
 
         return run_agent_eval(args)
     return run_retrieval_eval(args)
-
-
-def prepare_index(args, cfg, dataset, needs_graph: bool):
-    """The index to evaluate on: `--index DIR`, else a cache keyed by corpus hash and settings."""
-    from agent.eval.indexcache import cached_index
-    from tui.commands.index import components_for
-    from tui.progress import RichProgress
-
-    if args.index:
-        return args.index, 0.0
-    if not needs_graph or args.no_graph:
-        cfg.index.graph = False
-    with RichProgress() as progress:
-        return cached_index(dataset.corpus_paths, dataset.corpus_format, cfg.index, components_for(cfg),
-                            progress=progress)
 
 
 def run_retrieval_eval(args: argparse.Namespace) -> int:

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from tui.common import add_max_rounds_arg, add_min_confidence_arg
+
 
 def add_agent_arguments(p: argparse.ArgumentParser) -> None:
     """Flags only the answer-level evaluation uses (called from `tui.commands.eval`)."""
@@ -13,7 +15,8 @@ def add_agent_arguments(p: argparse.ArgumentParser) -> None:
                    help="questions run concurrently (helps remote LMs; the embedded model runs one call at a time)")
     p.add_argument("--program", default=None, help="compiled program file from `hopper optimize`")
     p.add_argument("--no-program", action="store_true", help="run the uncompiled agent (ignore the shipped program)")
-    p.add_argument("--max-rounds", type=int, default=None, help="search rounds per sub-question (default 3)")
+    add_max_rounds_arg(p)
+    add_min_confidence_arg(p)
     p.add_argument("--retry-errors", action="store_true", help="on resume, run again the questions that failed")
     p.add_argument("--no-plots", action="store_true", help="write report.md without PNG plots")
 
@@ -51,7 +54,7 @@ def run_agent_eval(args: argparse.Namespace) -> int:
         raise ConfigError(f"{args.data}: no questions" + (f" in split {args.split!r}" if args.split else ""))
     index_dir = None
     if args.mode != "closed":
-        from tui.commands.eval import prepare_index
+        from tui.common import prepare_index
 
         index_dir, _ = prepare_index(args, cfg, dataset, needs_graph=True)
     cfg.index_dir = str(index_dir) if index_dir else ""

@@ -24,19 +24,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
-def components_for(cfg) -> list:
-    """Optional index components enabled by the configuration (today: the knowledge graph)."""
-    if not cfg.index.graph:
-        return []
-    from graphs.component import GraphComponent
-
-    return [GraphComponent(getattr(cfg, "graph", None))]
-
-
 def run(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
+    from agent.indexing import components_for
     from tools.index import build_index
     from tui.common import require_index
     from tui.progress import RichProgress

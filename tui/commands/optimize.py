@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tui.common import add_index_arg, add_lm_args
+from tui.common import add_index_arg, add_lm_args, add_max_rounds_arg
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -23,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--skip-demos", default="", help="comma-separated predictors that keep no demos, e.g. respond")
     p.add_argument("--mode", choices=["agent", "rag"], default="agent", help="agent mode the program is compiled in")
     p.add_argument("--no-graph", action="store_true", help="do not build the knowledge graph for the corpus")
-    p.add_argument("--max-rounds", type=int, default=None, help="search rounds per sub-question")
+    add_max_rounds_arg(p)
     add_index_arg(p)
     add_lm_args(p)
 
@@ -38,8 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from agent.optimize import OptimizeSettings, compile_agent, save_program, tidy_demos, to_examples
     from agent.session import Session, load_program_file
     from tools.errors import ConfigError
-    from tui.commands.eval import prepare_index
-    from tui.common import config_from_args
+    from tui.common import config_from_args, prepare_index
 
     cfg = config_from_args(args)
     cfg.agent.program = ""

@@ -27,8 +27,10 @@ def run(args: argparse.Namespace) -> int:
 
     from agent.retrieval import open_retriever
     from tools.index import Index
-    from tui.common import require_index
+    from tui.common import require_index, require_k, require_text
 
+    args.query = require_text(args.query, "query", 'hopper search "Verrin lighthouse" --index DIR')
+    require_k(args.k)
     cfg = config_from_args(args)
     index = Index(require_index(cfg), cfg.index)
     retriever = open_retriever(index, args.retriever, cfg.graph)

@@ -1,8 +1,5 @@
-"""Screens of the Hopper TUI."""
+"""Screens of the Hopper TUI, one module each.
 
-from tui.screens.corpus import CorpusScreen
-from tui.screens.main import MainScreen
-from tui.screens.sessions import SessionsScreen
-from tui.screens.settings import SettingsScreen
-
-__all__ = ["CorpusScreen", "MainScreen", "SessionsScreen", "SettingsScreen"]
+This package imports none of them: `tui.app` imports the main screen at start and the
+others (sessions, corpus, settings) when first opened, so they cost nothing until used.
+"""

@@ -1,4 +1,5 @@
-"""The corpus screen: documents, chunks and graph size of the index; add a folder with progress."""
+"""The corpus screen: documents, chunks and graph size of the index; add a folder or re-sync the folders
+already indexed, with progress; Enter on a document opens it in `$PAGER`."""
 
 from __future__ import annotations
 
@@ -43,8 +44,8 @@ class UIProgress:
         self.screen.post_message(IndexProgress(task, total or self.done.get(task, 0), total or self.done.get(task, 0)))
 
 
-def index_summary(index_dir: str, settings) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
-    """(manifest counts, [(title, source, chunks)]) of the index; empty when there is none yet."""
+def index_summary(index_dir: str, settings) -> tuple[dict[str, int], list[tuple[str, str, int, str]]]:
+    """(manifest counts, [(title, shown source, chunks, full source)]) of the index; empty when there is none."""
     from tools.errors import IndexNotFoundError
     from tools.index import Index
 
@@ -52,7 +53,8 @@ def index_summary(index_dir: str, settings) -> tuple[dict[str, int], list[tuple[
         index = Index(index_dir, settings)
     except IndexNotFoundError:
         return {}, []
-    docs = [(m.get("title") or d, _shown_source(m), len(m.get("chunks") or ())) for d, m in index.store.docs.items()]
+    docs = [(m.get("title") or d, _shown_source(m), len(m.get("chunks") or ()), str(m.get("source", "")))
+            for d, m in index.store.docs.items()]
     return dict(index.manifest.counts), sorted(docs, key=lambda r: r[1])
 
 
@@ -70,11 +72,13 @@ class CorpusScreen(Screen):
 
     app: HopperApp
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("ctrl+r", "refresh", "Refresh")]
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("f5", "resync", "Re-sync folders"),
+                Binding("ctrl+r", "refresh", "Refresh counts"), Binding("o", "open_doc", "Open document", show=False)]
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.indexing = False
+        self.sources: dict[str, str] = {}  # row key -> the document's file
 
     def compose(self) -> ComposeResult:
         yield Static("Corpus", classes="screen-title")
@@ -88,7 +92,6 @@ class CorpusScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#corpus-docs", DataTable).add_columns("Title", "Chunks", "Source")
         self.query_one("#corpus-progress", ProgressBar).display = False
         self.query_one("#corpus-path", Input).focus()
         self.action_refresh()
@@ -107,7 +110,7 @@ class CorpusScreen(Screen):
         else:
             self.app.call_from_thread(self.show_stats, counts, docs, "")
 
-    def show_stats(self, counts: dict[str, int], docs: list[tuple[str, str, int]], error: str) -> None:
+    def show_stats(self, counts: dict[str, int], docs: list[tuple[str, str, int, str]], error: str) -> None:
         stats = self.query_one("#corpus-stats", Static)
         where = self.app.index_label or "(no index folder configured: start with --index DIR)"
         if error:
@@ -121,9 +124,30 @@ class CorpusScreen(Screen):
             stats.update(f"Index {where}: {counts.get('documents', 0):,} documents · "
                          f"{counts.get('chunks', 0):,} chunks{graph}")
         table = self.query_one("#corpus-docs", DataTable)
-        table.clear()
-        for title, source, n in docs[:MAX_ROWS]:
-            table.add_row(title if len(title) <= 40 else title[:39] + "…", str(n), source)
+        table.clear(columns=True)  # columns again, so their widths follow the new rows
+        table.add_columns("Title", "Chunks", "Source")
+        self.sources = {}
+        for i, (title, source, n, full) in enumerate(docs[:MAX_ROWS]):
+            table.add_row(title if len(title) <= 40 else title[:39] + "…", str(n), source, key=str(i))
+            self.sources[str(i)] = full
+
+    # -- opening a document ---------------------------------------------------------------------------
+    @on(DataTable.RowSelected, "#corpus-docs")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_doc()
+
+    def action_open_doc(self) -> None:
+        table = self.query_one("#corpus-docs", DataTable)
+        if table.row_count == 0:
+            self.app.notify("No document to open: the index is empty.", severity="warning")
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        source = self.sources.get(str(key), "")
+        if not source:
+            self.app.notify("This document has no file to open (it came from a corpus file).", severity="warning")
+            return
+        self.app.open_source(source)
 
     # -- adding a folder ----------------------------------------------------------------------------
     @on(Input.Submitted, "#corpus-path")
@@ -140,29 +164,49 @@ class CorpusScreen(Screen):
         if not path.exists():
             self.app.notify(f"{path} does not exist.", title="Index", severity="error")
             return
+        if self._start(f"Indexing {path}…"):
+            self.add_folder(path)
+
+    def action_resync(self) -> None:
+        """Index again every folder already in the index: new, changed and removed files."""
+        if not self.app.config.index_dir:
+            self.app.notify("No index folder: start Hopper with --index DIR.", title="Index", severity="error")
+            return
+        if not self.query_one("#corpus-docs", DataTable).row_count:
+            self.app.notify("Nothing to re-sync yet: add a folder first.", title="Index", severity="warning")
+            return
+        if self._start("Re-syncing the indexed folders…"):
+            self.add_folder(None)
+
+    def _start(self, what: str) -> bool:
         if self.indexing:
             self.app.notify("Indexing is already running.", severity="warning")
-            return
+            return False
         self.indexing = True
         self.query_one("#corpus-go", Button).disabled = True
         bar = self.query_one("#corpus-progress", ProgressBar)
         bar.display = True
         bar.update(total=None, progress=0)
-        self.query_one("#corpus-task", Static).update(f"Indexing {path}…")
-        self.add_folder(path)
+        self.query_one("#corpus-task", Static).update(what)
+        return True
 
     @work(thread=True, exclusive=True, group="index")
-    def add_folder(self, path: Path) -> None:
+    def add_folder(self, path: Path | None) -> None:
+        """Index `path` into the index, or (None) re-sync every folder it already holds."""
         from tools.errors import HopperError
         from tools.index import build_index
-        from tui.commands.index import components_for
+        from agent.indexing import components_for
 
         cfg = self.app.config
         try:
-            result = build_index([path], cfg.index_dir, cfg.index, components=components_for(cfg),
-                                 progress=UIProgress(self))
+            result = build_index([path] if path is not None else [], cfg.index_dir, cfg.index,
+                                 components=components_for(cfg), progress=UIProgress(self))
         except HopperError as exc:
             self.post_message(IndexFinished({}, error=str(exc)))
+        except OSError as exc:  # a path the user named: one line, the path and the fix
+            from tools.errors import describe_os_error
+
+            self.post_message(IndexFinished({}, error=describe_os_error(exc)))
         except Exception as exc:
             log.exception("indexing failed")
             self.post_message(IndexFinished({}, error=f"{type(exc).__name__}: {exc}"))

@@ -11,12 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Static, Tree
 from textual.worker import get_current_worker
 
 from tui.messages import CitationSelected, RunFinished, TraceArrived
 from tui.widgets import AnswerView, EvidencePane, RunTree, StatusBar
-from tui.widgets.answer import TurnView
+from tui.widgets.question import EmptyState, QuestionInput
+from tui.widgets.run_tree import event_parts
+from tui.widgets.turns import TurnView
 
 if TYPE_CHECKING:
     from tui.app import HopperApp
@@ -30,14 +32,22 @@ class MainScreen(Screen):
     app: HopperApp
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel run", priority=True),
-        Binding("ctrl+n", "new_session", "New"),
-        Binding("ctrl+s", "app.sessions", "Sessions"),
-        Binding("ctrl+o", "app.corpus", "Corpus"),
-        Binding("ctrl+t", "app.settings", "Settings"),
-        Binding("ctrl+l", "focus_input", "Ask", show=False),
-        Binding("pageup", "scroll_answer(-1)", "Scroll answer", show=False),
-        Binding("pagedown", "scroll_answer(1)", "Scroll answer", show=False),
+        Binding("escape", "cancel", "Cancel run", priority=True, tooltip="Cancel the run; close the keys panel"),
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("ctrl+n", "new_session", "New", tooltip="Start a new session"),
+        Binding("ctrl+r", "app.sessions", "Sessions", tooltip="Saved sessions: reopen, delete, undo"),
+        Binding("ctrl+o", "app.corpus", "Corpus", tooltip="Index: add or re-sync folders, open documents"),
+        Binding("ctrl+t", "app.settings", "Settings", tooltip="LM, retriever, mode, rounds; save to hopper.toml"),
+        Binding("ctrl+y", "copy_answer", "Copy", tooltip="Copy the current answer with its references (OSC 52)"),
+        Binding("ctrl+s", "export", "Export", tooltip="Save the session as a Markdown report with references"),
+        Binding("ctrl+l", "focus_input", "Ask", show=False, tooltip="Back to the question input"),
+        Binding("left_square_bracket", "other_answer(-1)", "Previous answer", show=False, tooltip="Previous answer (outside the input): its citations become the list"),
+        Binding("right_square_bracket", "other_answer(1)", "Next answer", show=False, tooltip="Next answer (outside the input)"),
+        Binding("o", "open_source(False)", "Open source in $PAGER", show=False, tooltip="Open the shown passage's file in $PAGER at the passage"),
+        Binding("e", "open_source(True)", "Open source in $EDITOR", show=False, tooltip="Open the shown passage's file in $EDITOR at the passage"),
+        Binding("pageup", "scroll_answer(-1)", "Scroll answers", show=False),
+        Binding("pagedown", "scroll_answer(1)", "Scroll answers", show=False),
         *[Binding(str(n), f"cite({n})", f"Citation {n}", show=False) for n in range(1, 10)],
     ]
 
@@ -45,15 +55,19 @@ class MainScreen(Screen):
         super().__init__(**kwargs)
         self.cancel_event: threading.Event | None = None
         self.running_turn: int | None = None
+        self.running_question = ""
 
     # -- layout -------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
             with Vertical(id="left"):
+                yield EmptyState(id="empty")
                 yield AnswerView(id="answer")
                 yield EvidencePane(id="evidence")
-            yield RunTree(id="tree")
-        question = Input(placeholder="Ask a question about your documents…", id="question")
+            with Vertical(id="tree-pane"):
+                yield Static("Research tree · Enter opens a node", classes="pane-title")
+                yield RunTree(id="tree")
+        question = QuestionInput(placeholder="Ask a question about your documents…", id="question")
         question.cursor_blink = self.app.live_clock  # a still cursor for snapshot tests
         yield question
         yield StatusBar(id="status", live_clock=self.app.live_clock)
@@ -76,14 +90,23 @@ class MainScreen(Screen):
         return self.query_one(StatusBar)
 
     @property
-    def question_input(self) -> Input:
-        return self.query_one("#question", Input)
+    def question_input(self) -> QuestionInput:
+        return self.query_one("#question", QuestionInput)
+
+    @property
+    def empty_state(self) -> EmptyState:
+        return self.query_one(EmptyState)
 
     @property
     def running(self) -> bool:
         return self.running_turn is not None
 
     def on_mount(self) -> None:
+        self.empty_state.display = False
+        try:
+            self.question_input.history = self.app.store.recent_questions()
+        except Exception:
+            log.exception("cannot read earlier questions")
         self.refresh_status()
         self.question_input.focus()
 
@@ -96,15 +119,47 @@ class MainScreen(Screen):
         if not self.running:
             self.status.state = app.readiness
             self.question_input.disabled = app.readiness == "loading"
-            if not self.question_input.disabled and self.app.screen is self:
+            if not self.question_input.disabled and self.app.screen is self and not self.empty_state.display:
                 self.question_input.focus()
 
+    def show_empty_state(self, problem: tuple[str, str, str, str] | None) -> None:
+        """(title, text, button, action) in place of the answers; None shows the answers again."""
+        empty = self.empty_state
+        empty.display = problem is not None
+        self.answer_view.display = self.evidence.display = problem is None
+        if problem is not None:
+            empty.show(*problem)
+            empty.query_one("#empty-fix").focus()
+        elif self.app.screen is self and not self.question_input.disabled:
+            self.question_input.focus()
+
+    def on_screen_resume(self) -> None:
+        self.call_after_refresh(self._focus_usable)
+
+    def _focus_usable(self) -> None:
+        """Back from another screen: focus what is usable (the input, or the empty state's fix)."""
+        if self.app.screen is not self:
+            return
+        if self.empty_state.display:
+            self.empty_state.query_one("#empty-fix").focus()
+        elif not self.question_input.disabled and (self.focused is None or not self.focused.visible
+                                                   or self.empty_state in self.focused.ancestors):
+            self.question_input.focus()
+
+    @on(EmptyState.Fix)
+    async def _fix(self, message: EmptyState.Fix) -> None:
+        await self.run_action(message.action)
+
     # -- asking -------------------------------------------------------------------------------------
-    @on(Input.Submitted, "#question")
-    def _submitted(self, event: Input.Submitted) -> None:
+    @on(QuestionInput.Submitted, "#question")
+    def _submitted(self, event: QuestionInput.Submitted) -> None:
         question = event.value.strip()
         if question:
             self.ask(question)
+
+    @on(QuestionInput.HelpRequested)
+    def _help_requested(self) -> None:
+        self.action_help()
 
     def ask(self, question: str) -> None:
         app = self.app
@@ -123,8 +178,9 @@ class MainScreen(Screen):
             log.exception("cannot save the turn")
             app.notify(f"Could not save the session: {exc}", title="Sessions", severity="error")
             return
+        self.question_input.remember(question)
         self.question_input.value = ""
-        self.running_turn = turn_id
+        self.running_turn, self.running_question = turn_id, question
         self.cancel_event = threading.Event()
         self.answer_view.add_turn(TurnView(turn_id, question))
         self.tree.start_turn(turn_id, question)
@@ -158,6 +214,10 @@ class MainScreen(Screen):
                                      history=history)
         except HopperError as exc:
             message, title = str(exc), type(exc).__name__
+        except OSError as exc:  # a path the user named: one line, the path and the fix
+            from tools.errors import describe_os_error
+
+            message, title = describe_os_error(exc), "PathError"
         except Exception as exc:  # never a traceback on screen
             log.exception("agent run failed")
             message, title = f"{type(exc).__name__}: {exc}", "Agent error"
@@ -181,6 +241,8 @@ class MainScreen(Screen):
             self.tree.add_event(message.turn_id, message.event)
             if message.turn_id == self.running_turn:
                 self.status.add_event(message.event)
+                if event_parts(message.event)[0] == "step" and self.status.doing:
+                    self.question_input.placeholder = f"{self.status.doing} (Escape cancels)"
         except Exception:  # an event this version cannot draw must not end the app
             log.exception("cannot show trace event %r", getattr(message.event, "type", message.event))
 
@@ -200,13 +262,14 @@ class MainScreen(Screen):
 
     def _show_result(self, message: RunFinished) -> None:
         if message.error:
-            self.answer_view.finish_turn(message.turn_id, message.error, "error", [])
+            self.answer_view.update_turn(TurnView(message.turn_id, self.running_question, message.error, "error"))
             self.status.stop_run("error")
             self.app.notify(message.error, title=message.title or "Error", severity="error", timeout=10)
             return
         result = message.result
-        citations = [dict(vars(c)) for c in result.citations]
-        self.answer_view.finish_turn(message.turn_id, result.answer, result.status, citations)
+        turn = TurnView.from_saved(message.turn_id, result.question or self.running_question,
+                                   result.to_dict(with_trace=False), result.status, result.trace.events)
+        self.answer_view.update_turn(turn)
         self.status.stop_run(result.status if result.status != "ok" else "ready")
         if result.status == "cancelled":
             self.app.notify("The run was cancelled.", title="Cancelled", severity="warning")
@@ -216,13 +279,25 @@ class MainScreen(Screen):
     # -- actions ------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
-            return True if self.running else None
+            return True if self.running or self._help_panel_open() else None
         return True
+
+    def _help_panel_open(self) -> bool:
+        from textual.widgets import HelpPanel
+
+        return bool(self.query(HelpPanel))
 
     def action_cancel(self) -> None:
         if self.cancel_event is not None and not self.cancel_event.is_set():
             self.cancel_event.set()
             self.status.state = "cancelling"
+        elif self._help_panel_open():
+            self.app.action_hide_help_panel()
+
+    def action_help(self) -> None:
+        from tui.screens.dialogs import HelpScreen
+
+        self.app.push_screen(HelpScreen())
 
     def action_new_session(self) -> None:
         if self.running:
@@ -231,24 +306,73 @@ class MainScreen(Screen):
         self.app.open_session(None)
 
     def action_scroll_answer(self, direction: int) -> None:
-        view = self.answer_view
-        (view.scroll_page_down if direction > 0 else view.scroll_page_up)(animate=False)
+        self.answer_view.scroll_page(direction)
 
     def action_focus_input(self) -> None:
         self.question_input.focus()
 
+    def action_other_answer(self, delta: int) -> None:
+        if self.answer_view.step(delta) is None:
+            self.app.notify("No answers yet.", severity="warning")
+
     def action_cite(self, n: int) -> None:
         cites = self.answer_view.citation_list
-        cite = cites.citation(n)
-        if cite is None:
-            self.app.notify(f"No citation [{n}] in this answer.", severity="warning")
+        if cites.choose(n) is None:
+            have = f" (this answer has {len(cites.citations)})" if cites.citations else ""
+            self.app.notify(f"No citation [{n}] in this answer{have}.", severity="warning")
+
+    def action_copy_answer(self) -> None:
+        from tui.widgets.turns import answer_text
+
+        turn = self.answer_view.current
+        if turn is None or turn.status not in ("ok", "budget"):
+            self.app.notify("No finished answer to copy yet.", severity="warning")
             return
-        cites.highlighted = cites.citations.index(cite)
-        self.evidence.show(cite)
+        self.app.copy_to_clipboard(answer_text(turn))
+        self.app.notify(f"Answer copied with {len(turn.citations)} reference(s).", title="Copied")
+
+    def action_export(self) -> None:
+        from tui.export import default_export_path, exportable
+        from tui.screens.dialogs import PathScreen
+
+        if not exportable(self.answer_view.turns):
+            self.app.notify("No finished answer in this session to export yet.", severity="warning")
+            return
+        path = str(default_export_path(self.app.session_id))
+        self.app.push_screen(PathScreen("Export this session as Markdown to:", path), self._export_to)
+
+    def _export_to(self, path: str | None) -> None:
+        from tui.export import export_session
+
+        if not path:
+            return
+        try:
+            written, n = export_session(self.answer_view.turns, path, index_dir=self.app.config.index_dir)
+        except (ValueError, OSError) as exc:
+            self.app.notify(f"Could not export: {exc}", title="Export", severity="error")
+            return
+        self.app.notify(f"{n} answer(s) with references written to {written}", title="Exported")
+
+    def action_open_source(self, edit: bool) -> None:
+        c = self.evidence.citation
+        if c is None or not c.get("source"):
+            self.app.notify("Open a citation or a hit first (its source file opens).", severity="warning")
+            return
+        self.app.open_source(str(c["source"]), str(c.get("text") or ""), edit=edit)
 
     @on(CitationSelected)
     def _citation_selected(self, message: CitationSelected) -> None:
         self.evidence.show(message.citation)
+
+    @on(Tree.NodeSelected, "#tree")
+    def _tree_node(self, event: Tree.NodeSelected) -> None:
+        """Enter on a run-tree node: a query in full, a hit's passage, a citation, a verdict."""
+        event.stop()
+        d = event.node.data or {}
+        passage = None
+        if d.get("kind") in ("hit", "citation"):
+            passage = self.app.passage(str(d.get("chunk_id") or ""), turn_id=d.get("turn"))
+        self.evidence.show_node(d, passage)
 
     # -- sessions -----------------------------------------------------------------------------------
     def show_session(self, turns: list[Any]) -> None:
@@ -256,10 +380,11 @@ class MainScreen(Screen):
         views, self.running_turn = [], None
         self.tree.reset()
         for turn in turns:
-            answer = turn.answer or {}
             status = turn.status if turn.status != "running" else "cancelled"
-            text = answer.get("answer", "") if status != "error" else (turn.error or answer.get("answer", ""))
-            views.append(TurnView(turn.id, turn.question, text, status, list(answer.get("citations") or [])))
+            answer = dict(turn.answer or {})
+            if status == "error":
+                answer["answer"] = turn.error or answer.get("answer", "")
+            views.append(TurnView.from_saved(turn.id, turn.question, answer, status, turn.events))
             self.tree.start_turn(turn.id, turn.question)
             for event in turn.events:
                 try:

@@ -1,4 +1,4 @@
-"""Command palette commands: settings (LM, retriever, mode, rounds), sessions, corpus."""
+"""Command palette commands: settings (LM, retriever, mode, rounds), sessions, corpus, help, copy, export."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class HopperCommands(Provider):
 
     def _commands(self) -> list[tuple[str, str, Callable[[], object], bool]]:
         """(title, help, callback, shown without a query)."""
-        from agent.retrieval import RETRIEVERS
+        from tui.screens.settings import retriever_choices
 
         app = self.app
         cfg = app.config.agent
@@ -33,8 +33,13 @@ class HopperCommands(Provider):
             ("Corpus", "Add a folder to the index; documents, chunks and graph size", app.action_corpus, True),
             ("Settings", "LM, fast LM, retriever, mode and rounds budget", app.action_settings, True),
             ("Settings: change LM", f"Now: {app.config.lm.model}", partial(app.action_settings, "lm"), True),
+            ("Help: every key", "All keys of every screen (F1)", app.main.action_help, True),
+            ("Copy answer", "The current answer with its references, to the clipboard (ctrl+y)",
+             app.main.action_copy_answer, True),
+            ("Export session", "The session as a Markdown report with references (ctrl+s)",
+             app.main.action_export, True),
         ]
-        for name in RETRIEVERS:
+        for name in retriever_choices():
             out.append((f"Retriever: {name}", f"Default retriever for rag mode (now {cfg.retriever})",
                         partial(app.set_setting, "agent.retriever", name), False))
         for mode in MODES:

@@ -28,8 +28,13 @@ class SessionsScreen(Screen):
         Binding("escape", "app.pop_screen", "Back"),
         Binding("enter", "open", "Open", priority=True),
         Binding("d,delete", "delete", "Delete"),
+        Binding("u", "undo", "Undo delete"),
         Binding("n", "new", "New session"),
     ]
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.deleted: list[dict] = []  # rows of deleted sessions, newest last (u puts them back)
 
     def compose(self) -> ComposeResult:
         yield Static("Sessions", classes="screen-title")
@@ -80,21 +85,46 @@ class SessionsScreen(Screen):
         self.action_open()
 
     def action_delete(self) -> None:
+        from tui.screens.dialogs import ConfirmScreen
+
         session_id = self._selected()
         if session_id is None:
             return
         if session_id == self.app.session_id and self.app.main.running:
             self.app.notify("Cancel the run before deleting its session.", severity="warning")
             return
+        title = str(self.table.get_row(str(session_id))[1])
+        self.app.push_screen(ConfirmScreen(f"Delete session {session_id} ({title})?\n"
+                                           f"Its questions, answers and traces go; u on this screen undoes it.",
+                                           yes="Delete"),
+                             lambda yes: self._delete(session_id) if yes else None)
+
+    def _delete(self, session_id: int) -> None:
         try:
-            self.app.store.delete_session(session_id)
+            saved = self.app.store.delete_session(session_id)
         except Exception as exc:
             self.app.notify(f"Could not delete session {session_id}: {exc}", severity="error")
             return
+        if saved is not None:
+            self.deleted.append(saved)
         if session_id == self.app.session_id:
             self.app.open_session(None)
-        self.app.notify(f"Deleted session {session_id}.", title="Sessions")
+        self.app.notify(f"Deleted session {session_id}; press u to undo.", title="Sessions")
         self.reload()
+
+    def action_undo(self) -> None:
+        if not self.deleted:
+            self.app.notify("Nothing to undo.", severity="warning")
+            return
+        saved = self.deleted.pop()
+        try:
+            session_id = self.app.store.restore_session(saved)
+        except Exception as exc:
+            self.app.notify(f"Could not restore the session: {exc}", severity="error")
+            return
+        self.app.notify(f"Restored session {session_id}.", title="Sessions")
+        self.reload()
+        self.table.move_cursor(row=self.table.get_row_index(str(session_id)))
 
     def action_new(self) -> None:
         self.app.pop_screen()

@@ -1,4 +1,8 @@
-"""The settings screen: LM, fast LM, retriever, mode and rounds budget (in memory, this run only)."""
+"""The settings screen: LM, fast LM, retriever, mode and rounds budget.
+
+Enter in a field (or Apply) changes them for this run; ctrl+s (or "Save to hopper.toml") also writes them
+to `./hopper.toml`, where the next start reads them.
+"""
 
 from __future__ import annotations
 
@@ -17,31 +21,42 @@ if TYPE_CHECKING:
 MODES = ("agent", "rag", "closed")
 
 
+def retriever_choices() -> tuple[str, ...]:
+    """The retriever names the configuration accepts (`auto` included), in its order."""
+    import typing
+
+    from agent.config import AgentSettings
+    from agent.retrieval import RETRIEVERS
+
+    allowed = typing.get_args(typing.get_type_hints(AgentSettings).get("retriever"))
+    return tuple(allowed) or tuple(RETRIEVERS)
+
+
 class SettingsScreen(ModalScreen[bool]):
     """Edits `app.config`; changing an LM reloads the agent in a worker."""
 
     app: HopperApp
 
-    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel"), Binding("ctrl+s", "save", "Save", priority=True)]
+    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel"),
+                Binding("ctrl+s", "save", "Save to hopper.toml", priority=True)]
 
     def __init__(self, focus: str = "", **kwargs: Any):
         super().__init__(**kwargs)
         self.initial_focus = focus
 
     def compose(self) -> ComposeResult:
-        from agent.retrieval import RETRIEVERS
-
         cfg = self.app.config
+        retrievers = retriever_choices()
         with VerticalScroll(id="settings-box"):
-            yield Static("Settings (for this run; edit hopper.toml to keep them)", classes="screen-title")
+            yield Static("Settings", classes="screen-title")
             with Grid(id="settings-grid"):
                 yield Label("LM", classes="setting-label")
                 yield Input(cfg.lm.model, placeholder="local, local:smollm2 or a LiteLLM id", id="set-lm")
                 yield Label("Fast LM", classes="setting-label")
                 yield Input(cfg.lm.fast_model, placeholder="empty: same as LM", id="set-fast-lm")
                 yield Label("Retriever", classes="setting-label")
-                yield Select([(r, r) for r in RETRIEVERS],
-                             value=cfg.agent.retriever if cfg.agent.retriever in RETRIEVERS else Select.BLANK,
+                yield Select([(r, r) for r in retrievers],
+                             value=cfg.agent.retriever if cfg.agent.retriever in retrievers else retrievers[0],
                              allow_blank=False, id="set-retriever")
                 yield Label("Mode", classes="setting-label")
                 yield Select([(m, m) for m in MODES], value=cfg.agent.mode, allow_blank=False, id="set-mode")
@@ -50,8 +65,10 @@ class SettingsScreen(ModalScreen[bool]):
                             id="set-rounds")
             yield Static(self._index_note(), classes="hint", id="settings-index")
             with Horizontal(id="settings-buttons"):
-                yield Button("Save", variant="primary", id="set-save")
+                yield Button("Apply", variant="primary", id="set-apply")
+                yield Button("Save to hopper.toml", id="set-save")
                 yield Button("Cancel", id="set-cancel")
+            yield Static("Enter in a field or Apply: this run only · ctrl+s: also save to ./hopper.toml", classes="hint")
         yield Footer()
 
     def _index_note(self) -> str:
@@ -77,7 +94,7 @@ class SettingsScreen(ModalScreen[bool]):
             "agent.max_rounds": rounds,
         }
 
-    def action_save(self) -> None:
+    def _checked(self) -> dict[str, Any] | None:
         values = self.values()
         try:
             rounds = int(values["agent.max_rounds"])
@@ -86,10 +103,23 @@ class SettingsScreen(ModalScreen[bool]):
         if rounds < 1:
             self.app.notify("The rounds budget must be a whole number of at least 1.", title="Settings",
                             severity="error")
-            return
+            return None
         values["agent.max_rounds"] = rounds
-        if self.app.apply_settings(values):
+        return values
+
+    def action_apply(self) -> None:
+        values = self._checked()
+        if values is not None and self.app.apply_settings(values):
             self.dismiss(True)
+
+    def action_save(self) -> None:
+        values = self._checked()
+        if values is not None and self.app.save_settings(values) is not None:
+            self.dismiss(True)
+
+    @on(Button.Pressed, "#set-apply")
+    def _apply(self) -> None:
+        self.action_apply()
 
     @on(Button.Pressed, "#set-save")
     def _save(self) -> None:
@@ -101,4 +131,4 @@ class SettingsScreen(ModalScreen[bool]):
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
-        self.action_save()
+        self.action_apply()

@@ -1,84 +1,76 @@
-"""The conversation as Markdown with clickable citation markers, and the citations under it."""
+"""The conversation (one Markdown per turn, citation markers as links) and the citations of one answer.
+
+Every turn keeps its own citations, numbered 1..n. One turn is "current" (the latest, or the one
+chosen with `[`/`]` or a click on its marker); its citations are listed under the transcript, so
+every citation of every answer is reachable from the keyboard.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Markdown, OptionList
 from textual.widgets.option_list import Option
 
 from tui.messages import CitationSelected
+from tui.widgets.turns import TurnView, shown_source, turn_markdown
 
-CITE = re.compile(r"\[(\d+)\]")
+__all__ = ["AnswerView", "CitationList", "TurnView"]
+
 WELCOME = ("Ask a question about your documents below. The answer appears here with its citation "
-           "markers; press **Tab** to reach the citations (or click a marker) to read the evidence.")
-
-
-@dataclass
-class TurnView:
-    turn_id: int
-    question: str
-    answer: str = ""
-    status: str = "running"
-    citations: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _escape(text: str) -> str:
-    return text.replace("<", "&lt;")
-
-
-def turn_markdown(turn: TurnView) -> str:
-    """One turn as Markdown; `[n]` markers become `cite:TURN:N` links."""
-    known = {int(c["n"]) for c in turn.citations}
-
-    def link(m: re.Match) -> str:
-        n = int(m.group(1))
-        return f"[\\[{n}\\]](cite:{turn.turn_id}:{n})" if n in known else m.group(0)
-
-    head = f"**Q:** {_escape(turn.question)}\n\n"
-    if turn.status == "running":
-        return head + "_Researching…_"
-    body = CITE.sub(link, _escape(turn.answer)) if turn.answer else "_(no answer)_"
-    if turn.status == "cancelled":
-        body = "_Cancelled._"
-    elif turn.status == "error":
-        body = f"_Failed: {_escape(turn.answer)}_"
-    elif turn.status == "budget":
-        body += "\n\n_(stopped at the run budget)_"
-    return head + body
+           "markers; press **Tab** to reach the citations, **1**-**9** to open one, **[** and **]** to move "
+           "between answers, **F1** for every key.")
 
 
 class CitationList(OptionList):
     """The cited passages of the current turn; highlighting one shows it in the evidence pane."""
 
     DEFAULT_CSS = """
-    CitationList, CitationList:focus { height: auto; max-height: 9; border: none; padding: 0 1;
-                                       background: $surface; text-wrap: nowrap; text-overflow: ellipsis; }
-    CitationList:focus { background-tint: $foreground 8%; }
+    CitationList, CitationList:focus { height: auto; max-height: 7; border: none; border-top: solid $primary 40%;
+                                       padding: 0 1; background: $surface; text-wrap: nowrap;
+                                       text-overflow: ellipsis; border-title-color: $text-muted; }
+    CitationList:focus { background-tint: $foreground 8%; border-title-color: $accent; }
     """
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.citations: list[dict[str, Any]] = []
 
-    def show(self, citations: list[dict[str, Any]]) -> None:
+    def show(self, citations: list[dict[str, Any]], title: str = "") -> None:
         self.citations = list(citations)
         self.clear_options()
         for c in self.citations:
             label = Text(f"[{c['n']}] ", style="bold")
+            if c.get("injection"):
+                label.append("⚠ ", style="bold red")
             label.append(c.get("title") or c.get("chunk_id", ""))
-            label.append(f"  {c.get('source', '')}", style="dim")
+            label.append(f"  {shown_source(c)}", style="dim")
             self.add_option(Option(label, id=f"cite-{c['n']}"))
+        self.border_title = title
         self.display = bool(self.citations)
 
     def citation(self, n: int) -> dict[str, Any] | None:
         return next((c for c in self.citations if int(c["n"]) == n), None)
+
+    def choose(self, n: int) -> dict[str, Any] | None:
+        """Highlight citation `n` (posts `CitationSelected` through the highlight)."""
+        cite = self.citation(n)
+        if cite is not None:
+            index = self.citations.index(cite)
+            if self.highlighted == index:
+                self.post_message(CitationSelected(cite))
+            self.highlighted = index
+        return cite
+
+    def on_focus(self) -> None:
+        """Tab lands on the first citation, so Enter (or a look at the evidence pane) works at once."""
+        if self.citations and self.highlighted is None:
+            self.highlighted = 0
 
     @on(OptionList.OptionHighlighted)
     @on(OptionList.OptionSelected)
@@ -88,12 +80,14 @@ class CitationList(OptionList):
             self.post_message(CitationSelected(self.citations[event.option_index]))
 
 
-class AnswerView(VerticalScroll, can_focus=False):
-    """Every turn of the session; the citations listed are those of the latest (or clicked) turn."""
+class AnswerView(Vertical):
+    """Every turn of the session above the citations of the current one."""
 
     DEFAULT_CSS = """
     AnswerView { height: 1fr; }
-    AnswerView > Markdown { margin: 0 1; padding: 0; }
+    AnswerView > #transcript { height: 1fr; }
+    AnswerView #transcript > Markdown { margin: 0 1 1 0; padding: 0 0 0 1; border-left: blank; }
+    AnswerView #transcript > Markdown.-current { border-left: thick $accent 60%; }
     """
 
     def __init__(self, **kwargs: Any):
@@ -102,15 +96,16 @@ class AnswerView(VerticalScroll, can_focus=False):
         self.current: TurnView | None = None
 
     def compose(self) -> ComposeResult:
-        yield Markdown(WELCOME, open_links=False, id="answer-md")
+        with VerticalScroll(id="transcript", can_focus=False):
+            yield Markdown(WELCOME, open_links=False, id="welcome")
         yield CitationList(id="citations")
 
     def on_mount(self) -> None:
-        self.query_one(CitationList).display = False
+        self.citation_list.display = False
 
     @property
-    def markdown(self) -> Markdown:
-        return self.query_one("#answer-md", Markdown)
+    def transcript(self) -> VerticalScroll:
+        return self.query_one("#transcript", VerticalScroll)
 
     @property
     def citation_list(self) -> CitationList:
@@ -118,43 +113,82 @@ class AnswerView(VerticalScroll, can_focus=False):
 
     @property
     def source(self) -> str:
-        """The Markdown shown (tests read it)."""
-        return self.markdown.source
+        """The Markdown of every turn (tests read it)."""
+        return "\n\n---\n\n".join(turn_markdown(t) for t in self.turns) if self.turns else WELCOME
+
+    def markdown_of(self, turn_id: int) -> Markdown | None:
+        found = self.transcript.query(f"#turn-{turn_id}")
+        return found.first(Markdown) if found else None
 
     # -- turns ----------------------------------------------------------------------------------------
     def set_turns(self, turns: list[TurnView]) -> None:
         self.turns = list(turns)
-        self.current = self.turns[-1] if self.turns else None
-        self._refresh_view()
+        self.transcript.remove_children()
+        if not self.turns:
+            self.transcript.mount(Markdown(WELCOME, open_links=False, id="welcome"))
+        else:
+            self.transcript.mount_all(self._markdown(t) for t in self.turns)
+        self._set_current(self.turns[-1] if self.turns else None, scroll=True)
 
     def add_turn(self, turn: TurnView) -> None:
+        self.transcript.query("#welcome").remove()
         self.turns.append(turn)
-        self.current = turn
-        self._refresh_view()
+        self.transcript.mount(self._markdown(turn))
+        self._set_current(turn, scroll=True)
 
-    def finish_turn(self, turn_id: int, answer: str, status: str, citations: list[dict[str, Any]]) -> None:
-        for turn in self.turns:
-            if turn.turn_id == turn_id:
-                turn.answer, turn.status, turn.citations = answer, status, list(citations)
-                self.current = turn
-        self._refresh_view()
+    def update_turn(self, turn: TurnView) -> None:
+        """Replace a turn (the finished run of a running one) and make it current."""
+        self.turns = [turn if t.turn_id == turn.turn_id else t for t in self.turns]
+        md = self.markdown_of(turn.turn_id)
+        if md is not None:
+            md.update(turn_markdown(turn))
+        self._set_current(turn, scroll=True)
+
+    def _markdown(self, turn: TurnView) -> Markdown:
+        return Markdown(turn_markdown(turn), open_links=False, id=f"turn-{turn.turn_id}")
 
     def select_turn(self, turn_id: int) -> TurnView | None:
         turn = next((t for t in self.turns if t.turn_id == turn_id), None)
         if turn is not None and turn is not self.current:
-            self.current = turn
-            self.citation_list.show(turn.citations)
+            self._set_current(turn, scroll=False)
         return turn
 
-    def _refresh_view(self) -> None:
-        text = "\n\n---\n\n".join(turn_markdown(t) for t in self.turns) if self.turns else WELCOME
-        self.citation_list.show(self.current.citations if self.current else [])
-        self.call_later(self._show_end, self.markdown.update(text))
+    def step(self, delta: int) -> TurnView | None:
+        """Make the previous (-1) or next (+1) answer current and scroll it into view."""
+        if not self.turns:
+            return None
+        index = self.turns.index(self.current) if self.current in self.turns else len(self.turns) - 1
+        turn = self.turns[max(0, min(len(self.turns) - 1, index + delta))]
+        self._set_current(turn, scroll=True)
+        if self.citation_list.citations:  # the evidence pane follows: that answer's first citation
+            self.citation_list.highlighted = 0
+        else:
+            self.post_message(CitationSelected(None))
+        return turn
 
-    async def _show_end(self, updated) -> None:
-        """Once the Markdown is laid out, scroll to the end of the latest turn and its citations."""
-        await updated
-        self.call_after_refresh(self.scroll_end, animate=False)
+    def _set_current(self, turn: TurnView | None, scroll: bool) -> None:
+        self.current = turn
+        for md in self.transcript.query(Markdown):
+            md.set_class(turn is not None and md.id == f"turn-{turn.turn_id}", "-current")
+        where = ""
+        if turn is not None and len(self.turns) > 1:
+            where = f" of answer {self.turns.index(turn) + 1}/{len(self.turns)} ([ ] other answers)"
+        self.citation_list.show(turn.citations if turn else [], f"citations{where}" if turn else "")
+        if scroll and turn is not None:
+            self.call_after_refresh(self._scroll_to, turn.turn_id)
+
+    def _scroll_to(self, turn_id: int) -> None:
+        md = self.markdown_of(turn_id)
+        if md is None:
+            return
+        if self.turns and turn_id == self.turns[-1].turn_id:
+            self.transcript.scroll_end(animate=False)
+        else:
+            self.transcript.scroll_to_widget(md, animate=False, top=True)
+
+    def scroll_page(self, direction: int) -> None:
+        t = self.transcript
+        (t.scroll_page_down if direction > 0 else t.scroll_page_up)(animate=False)
 
     @on(Markdown.LinkClicked)
     def _link(self, event: Markdown.LinkClicked) -> None:
@@ -164,7 +198,5 @@ class AnswerView(VerticalScroll, can_focus=False):
             self.notify(f"Not a citation link: {event.href}", severity="warning")
             return
         turn = self.select_turn(int(m.group(1)))
-        cite = self.citation_list.citation(int(m.group(2))) if turn else None
-        if cite is not None:
-            self.citation_list.highlighted = self.citation_list.citations.index(cite)
-            self.post_message(CitationSelected(cite))
+        if turn is not None:
+            self.citation_list.choose(int(m.group(2)))

@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+QUERY_CHARS = 300  # the tree scrolls sideways; Enter on a query shows it whole
 STATUS_STYLE = {"ok": "green", "budget": "yellow", "cancelled": "yellow", "error": "red", "running": "cyan"}
 
 
@@ -34,6 +35,7 @@ class _TurnNodes:
     question: str
     subs: dict[int, TreeNode] = field(default_factory=dict)
     queries: dict[tuple, TreeNode] = field(default_factory=dict)
+    active: TreeNode | None = None
 
 
 class RunTree(Tree[dict]):
@@ -48,6 +50,8 @@ class RunTree(Tree[dict]):
         self.show_root = False
         self.guide_depth = 2
         self._turns: dict[int, _TurnNodes] = {}
+        self.doing = ""
+        """What the latest `step` event said is happening now (empty once the run ended)."""
 
     # -- public -------------------------------------------------------------------------------------
     def reset(self) -> None:
@@ -57,8 +61,8 @@ class RunTree(Tree[dict]):
     def start_turn(self, turn_id: int, question: str) -> TreeNode:
         for other in self._turns.values():
             other.root.collapse()
-        node = self.root.add(self._turn_label(question, "running"), data={"kind": "turn", "turn": turn_id},
-                             expand=True)
+        label = self._turn_label(question, "running")
+        node = self.root.add(label, data={"kind": "turn", "turn": turn_id, "label": label}, expand=True)
         self._turns[turn_id] = _TurnNodes(node, question)
         self.root.expand()
         return node
@@ -74,6 +78,11 @@ class RunTree(Tree[dict]):
         handler = getattr(self, f"_ev_{kind}", None)
         if handler is not None:
             handler(turn, d)
+
+    def active_node(self, turn_id: int) -> TreeNode | None:
+        """The node the turn's run is working on now (marked ●), None when idle."""
+        turn = self._turns.get(turn_id)
+        return turn.active if turn else None
 
     def turn_node(self, turn_id: int) -> TreeNode | None:
         turn = self._turns.get(turn_id)
@@ -96,17 +105,34 @@ class RunTree(Tree[dict]):
             text.append(f" {extra}", style="dim")
         return text
 
+    def _relabel(self, turn: _TurnNodes, node: TreeNode, label: Text) -> None:
+        """Set a label, keeping the ● marker on the node the run is working on."""
+        if node.data is not None:
+            node.data["label"] = label
+        node.set_label(Text("● ", style="bold cyan") + label if node is turn.active else label)
+
+    def _set_active(self, turn: _TurnNodes, node: TreeNode | None) -> None:
+        previous, turn.active = turn.active, node
+        for n in (previous, node):
+            if n is not None and n.data is not None and "label" in n.data:
+                self._relabel(turn, n, n.data["label"])
+
     def _sub(self, turn: _TurnNodes, node: int | None) -> TreeNode:
         if node is None:
             return turn.root
         if node not in turn.subs:
-            turn.subs[node] = turn.root.add(Text(f"#{node}"), data={"kind": "sub", "node": node}, expand=True)
+            turn.subs[node] = turn.root.add(Text(f"#{node}"), data={"kind": "sub", "node": node,
+                                                                    "label": Text(f"#{node}")}, expand=True)
         return turn.subs[node]
 
     # -- event handlers -----------------------------------------------------------------------------
     def _ev_run_start(self, turn: _TurnNodes, d: dict) -> None:
         turn.question = d.get("question", turn.question)
-        turn.root.set_label(self._turn_label(turn.question, "running", d.get("mode", "")))
+        self._relabel(turn, turn.root, self._turn_label(turn.question, "running", d.get("mode", "")))
+
+    def _ev_step(self, turn: _TurnNodes, d: dict) -> None:
+        self.doing = str(d.get("text") or d.get("step") or "")
+        self._set_active(turn, self._sub(turn, d.get("node")))
 
     def _ev_decompose(self, turn: _TurnNodes, d: dict) -> None:
         for n in d.get("nodes", []):
@@ -115,8 +141,8 @@ class RunTree(Tree[dict]):
             if n.get("depends_on"):
                 label.append(f"  (uses #{', #'.join(map(str, n['depends_on']))})", style="dim")
             sub = self._sub(turn, n["id"])
-            sub.set_label(label)
             sub.data = {"kind": "sub", "node": n["id"], "text": n.get("text", "")}
+            self._relabel(turn, sub, label)
 
     def _ev_rewrite(self, turn: _TurnNodes, d: dict) -> None:
         sub = self._sub(turn, d.get("node"))
@@ -128,7 +154,7 @@ class RunTree(Tree[dict]):
     @staticmethod
     def _query_label(tool: str, query: str, hits: int | None = None, error: str = "") -> Text:
         label = Text(f"{tool} ", style="cyan")
-        label.append(_short(query, 60))
+        label.append(_short(query, QUERY_CHARS))
         if error:
             label.append(f"  ✗ {_short(error, 40)}", style="red")
         elif hits is not None:
@@ -142,10 +168,13 @@ class RunTree(Tree[dict]):
         key = (d.get("node"), d.get("tool"), query)
         node = turn.queries.get(key)
         label = self._query_label(d.get("tool", "?"), query, len(d.get("hits", [])), d.get("error") or "")
+        data = {"kind": "query", "tool": d.get("tool", "?"), "query": query, "args": args,
+                "hits": len(d.get("hits", [])), "error": d.get("error") or ""}
         if node is None or node.children:
-            node = self._sub(turn, d.get("node")).add(label, data={"kind": "query"})
+            node = self._sub(turn, d.get("node")).add(label, data=data)
             turn.queries[key] = node
         else:
+            node.data = data
             node.set_label(label)
         new = set(d.get("new") or [])
         for hit in d.get("hits", []):
@@ -153,7 +182,10 @@ class RunTree(Tree[dict]):
             text.append(f"  {float(hit.get('score', 0.0)):.3f}", style="dim")
             if hit.get("chunk_id") in new:
                 text.append(" new", style="green")
-            node.add_leaf(text, data={"kind": "hit", **hit})
+            node.add_leaf(text, data={"kind": "hit", "turn": self._turn_id(turn), **hit})
+
+    def _turn_id(self, turn: _TurnNodes) -> int | None:
+        return next((tid for tid, t in self._turns.items() if t is turn), None)
 
     def _ev_judge(self, turn: _TurnNodes, d: dict) -> None:
         if d.get("answerable"):
@@ -164,6 +196,43 @@ class RunTree(Tree[dict]):
             label.append(_short(d.get("missing") or "not answerable yet", 50), style="dim")
         self._sub(turn, d.get("node")).add_leaf(label, data={"kind": "judge", **d})
 
+    def _ev_check(self, turn: _TurnNodes, d: dict) -> None:
+        ok = bool(d.get("ok"))
+        label = Text(f"check {'✓' if ok else '✗'} {d.get('code', '?')}", style="green" if ok else "red")
+        if not ok and d.get("reason"):
+            label.append(f": {_short(d.get('reason'), 60)}", style="dim")
+        self._sub(turn, d.get("node")).add_leaf(label, data={"kind": "check", **d})
+
+    def _ev_injection(self, turn: _TurnNodes, d: dict) -> None:
+        n = len(d.get("sentences") or [])
+        label = Text(f"⚠ instructions in {_short(d.get('title') or d.get('chunk_id'), 40)}: ", style="bold red")
+        label.append(f"{n} sentence(s) ignored", style="dim")
+        turn.root.add_leaf(label, data={"kind": "injection", "turn": self._turn_id(turn), **d})
+
+    def _ev_shape(self, turn: _TurnNodes, d: dict) -> None:
+        label = Text(f"shape: {d.get('shape', '?')}", style="magenta")
+        label.append(f" ({d.get('source', '')})", style="dim")
+        turn.root.add_leaf(label, data={"kind": "shape", **d})
+
+    def _ev_synthesis(self, turn: _TurnNodes, d: dict) -> None:
+        items, dropped = d.get("items") or [], d.get("dropped") or []
+        label = Text(f"synthesis: {len(items)} line(s)", style="bold")
+        if dropped:
+            label.append(f", {len(dropped)} unsupported dropped", style="yellow")
+        turn.root.add_leaf(label, data={"kind": "synthesis", **d})
+
+    def _ev_read(self, turn: _TurnNodes, d: dict) -> None:
+        cands = d.get("candidates") or []
+        label = Text("read: ", style="cyan")
+        if d.get("answer"):
+            label.append(_short(d["answer"], 40), style="bold")
+            if isinstance(d.get("confidence"), (int, float)):
+                label.append(f"  {float(d['confidence']):.0%}", style="dim")
+        else:
+            label.append(", ".join(_short(c.get("text"), 30) for c in cands[:3]) or "no answer in the sentences",
+                         style="dim")
+        self._sub(turn, d.get("node")).add_leaf(label, data={"kind": "read", **d})
+
     def _ev_node_answer(self, turn: _TurnNodes, d: dict) -> None:
         sub = self._sub(turn, d.get("node"))
         label = Text(f"#{d.get('node')} ", style="bold magenta")
@@ -172,7 +241,7 @@ class RunTree(Tree[dict]):
             label.append(f"  → {_short(d.get('answer'), 30)}", style="bold green")
         else:
             label.append("  → unanswered", style="yellow")
-        sub.set_label(label)
+        self._relabel(turn, sub, label)
 
     def _ev_fallback(self, turn: _TurnNodes, d: dict) -> None:
         label = Text(f"fallback ({d.get('step', '')}): ", style="yellow")
@@ -189,11 +258,16 @@ class RunTree(Tree[dict]):
         cites = d.get("citations") or []
         if cites:
             label.append(f"  [{len(cites)} cited]", style="dim")
-        node = turn.root.add(label, data={"kind": "answer"})
+        if isinstance(d.get("confidence"), (int, float)):
+            label.append(f"  {float(d['confidence']):.0%}", style="yellow" if d.get("abstained") else "dim")
+        node = turn.root.add(label, data={"kind": "answer", **d})
         for c in cites:
-            node.add_leaf(Text(f"[{c.get('n')}] {_short(c.get('title'), 50)}"), data={"kind": "citation", **c})
+            node.add_leaf(Text(f"[{c.get('n')}] {_short(c.get('title'), 50)}"),
+                          data={"kind": "citation", "turn": self._turn_id(turn), **c})
 
     def _ev_run_end(self, turn: _TurnNodes, d: dict) -> None:
         status = d.get("status", "ok")
         extra = f"{d.get('seconds', 0):.1f}s" if d.get("seconds") is not None else ""
-        turn.root.set_label(self._turn_label(turn.question, status, extra))
+        self._set_active(turn, None)
+        self.doing = ""
+        self._relabel(turn, turn.root, self._turn_label(turn.question, status, extra))

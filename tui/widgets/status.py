@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from tui.live import describe_event
 from tui.widgets.run_tree import event_parts
 
 
@@ -27,6 +28,8 @@ class StatusBar(Static):
     tool_calls: reactive[int] = reactive(0)
     tokens: reactive[int] = reactive(0)
     elapsed: reactive[float | None] = reactive(None)
+    doing: reactive[str] = reactive("")
+    """What the run is doing now (from the latest event); empty when idle."""
 
     def __init__(self, *, live_clock: bool = True, **kwargs: Any):
         super().__init__("", **kwargs)
@@ -42,6 +45,7 @@ class StatusBar(Static):
         self.elapsed = 0.0 if self.live_clock else None
         self._t0 = time.perf_counter()
         self.state = "running"
+        self.doing = "starting…"
         if self.live_clock and self._timer is not None:
             self._timer.resume()
 
@@ -49,6 +53,7 @@ class StatusBar(Static):
         if self._timer is not None:
             self._timer.pause()
         self.state = state
+        self.doing = ""
 
     def replay(self, events: list[Any], state: str = "ready") -> None:
         """Counts of a finished (saved) run."""
@@ -56,9 +61,13 @@ class StatusBar(Static):
         for event in events:
             self.add_event(event)
         self.state = state
+        self.doing = ""
 
     def add_event(self, event: Any) -> None:
         kind, d = event_parts(event)
+        doing = describe_event(kind, d)
+        if doing is not None and self.state in ("running", "cancelling"):
+            self.doing = doing
         if kind == "tool_call":
             self.tool_calls += 1
         elif kind == "lm_call":
@@ -77,13 +86,30 @@ class StatusBar(Static):
             self.elapsed = time.perf_counter() - self._t0
 
     def render(self) -> Text:
+        """State, what is happening, then the counts; parts that do not fit are left out, least useful first."""
         style = {"running": "bold cyan", "cancelling": "bold yellow", "loading": "bold yellow",
-                 "indexing": "bold yellow", "error": "bold red"}.get(self.state, "bold green")
-        text = Text()
-        text.append(f"● {self.state}", style=style)
-        parts = [f"round {self.round}/{self.max_rounds or '-'}", f"tools {self.tool_calls}",
-                 f"tokens {self.tokens:,}", (f"{self.elapsed:.1f}s" if self.elapsed is not None else "-"),
-                 f"LM {self.lm or '?'}", f"index {self.index or '-'}"]
-        text.append(" │ " + " │ ".join(parts), style="dim")
-        text.truncate(max(self.size.width - 2, 10), overflow="ellipsis")
+                 "indexing": "bold yellow", "error": "bold red", "no agent": "bold red"}.get(self.state, "bold green")
+        width = max(self.size.width - 2, 10)
+        rounds = f"round {self.round}/{self.max_rounds or '-'}"
+        elapsed = f"{self.elapsed:.1f}s" if self.elapsed is not None else ""
+        # (priority: lower is dropped first, text)
+        parts = [(6, rounds), (5, f"tools {self.tool_calls}"), (3, f"tokens {self.tokens:,}"), (7, elapsed),
+                 (2, f"LM {self.lm or '?'}"), (8, f"index {self.index or '-'}")]
+        parts = [(p, t) for p, t in parts if t]
+        head = Text(f"● {self.state}", style=style)
+        if self.doing:
+            room = max(20, width // 2)
+            head.append(" " + (self.doing if len(self.doing) <= room else self.doing[: room - 1] + "…"), style="bold")
+
+        def line(kept) -> Text:
+            text = head.copy()
+            if kept:
+                text.append(" │ " + " │ ".join(t for _, t in kept), style="dim")
+            return text
+
+        kept = list(parts)
+        while kept and line(kept).cell_len > width:
+            kept.remove(min(kept, key=lambda pt: pt[0]))
+        text = line(kept)
+        text.truncate(width, overflow="ellipsis")
         return text

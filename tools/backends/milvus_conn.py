@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from tools.errors import BackendError, ConfigError, IndexCorruptError
+from tools.errors import BackendError, ConfigError
+from tools.jsonfile import read_versioned, write_versioned
 from tools.settings import BM25Settings
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,8 @@ def resolve_uri(uri: str, index_dir: Path) -> str:
         return uri
     path = Path(uri).expanduser().resolve()
     if path.suffix != ".db":
-        raise ConfigError(f"Milvus Lite file {uri!r} must end in .db (e.g. --milvus-uri {path.with_suffix('.db')}); "
+        raise ConfigError(f"Milvus Lite file {uri!r} must end in .db "
+                          f"(e.g. --milvus-uri {path.with_suffix('.db')}); "
                           "or give a server as http://host:19530")
     return str(path)
 
@@ -119,7 +121,8 @@ def connect(uri: str, token: str = ""):
         try:
             from pymilvus import MilvusClient
         except ImportError as exc:
-            raise BackendError("the Milvus backend needs pymilvus: pip install 'pymilvus[milvus-lite]'") from exc
+            raise BackendError("the Milvus backend needs pymilvus: "
+                               "pip install 'pymilvus[milvus-lite]'") from exc
         if is_lite(uri):
             try:
                 import milvus_lite  # noqa: F401
@@ -129,7 +132,8 @@ def connect(uri: str, token: str = ""):
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
             if _lite_locked(uri):
                 raise BackendError(
-                    f"Milvus Lite file {uri} is open in another process (a running `hopper` or TUI?); close it, "
+                    f"Milvus Lite file {uri} is open in another process (a running `hopper` or TUI?); "
+                    "close it, "
                     f"or serve the file with `milvus-lite server --data-dir {uri} --port 19530` and use "
                     "--milvus-uri http://127.0.0.1:19530 from every process")
         # Milvus Lite serves in this very process: keepalive pings only earn a "too_many_pings"
@@ -138,7 +142,8 @@ def connect(uri: str, token: str = ""):
         try:
             client = MilvusClient(uri=uri, token=token, timeout=CONNECT_TIMEOUT, **extra)
         except Exception as exc:  # pymilvus raises MilvusException / ConnectionConfigException / grpc errors
-            raise BackendError(f"cannot reach Milvus at {redact(uri)} ({_reason(exc)}); {_fix_hint(uri)}") from exc
+            raise BackendError(f"cannot reach Milvus at {redact(uri)} ({_reason(exc)}); "
+                               f"{_fix_hint(uri)}") from exc
         _CLIENTS[uri] = client
         log.debug("connected to Milvus at %s", redact(uri))
         return client
@@ -241,16 +246,9 @@ def read_meta(gen_dir: Path | None) -> dict[str, Any] | None:
     path = Path(gen_dir) / META_FILE
     if not path.exists():
         return None
-    try:
-        meta = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise IndexCorruptError(f"{path} is unreadable ({exc}); rebuild with `hopper index ... --rebuild`") from exc
-    if meta.get("format") != META_FORMAT or int(meta.get("version", 0)) > META_VERSION:
-        raise IndexCorruptError(f"{path} is not a Milvus record this Hopper understands; rebuild with --rebuild")
-    return meta
+    return read_versioned(path, META_FORMAT, META_VERSION, "Milvus record")
 
 
 def write_meta(gen_dir: Path, **fields: Any) -> dict[str, Any]:
-    meta = {"format": META_FORMAT, "version": META_VERSION, **fields}
-    (Path(gen_dir) / META_FILE).write_text(json.dumps(meta, indent=1))
-    return meta
+    """Write `milvus.json` into a generation folder."""
+    return write_versioned(Path(gen_dir) / META_FILE, META_FORMAT, META_VERSION, fields)
