@@ -30,8 +30,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 DEMO = REPO / "examples" / "demo"
 RESULTS = REPO / "benchmarks" / "results" / "synthesis.json"
-TARGETS = {"item_recall": 0.7, "item_precision": 0.7, "support_rate": 0.95, "latency_p50_s": 60.0,
-           "factoid_misrouted": 1}
+TARGETS = {
+    "item_recall": 0.7,
+    "item_precision": 0.7,
+    "support_rate": 0.95,
+    "latency_p50_s": 60.0,
+    "factoid_misrouted": 1,
+}
 
 
 def misrouted_factoids(split: str) -> dict:
@@ -59,23 +64,57 @@ def run_open_questions(split: str, lm: str, out: Path, limit: int | None) -> dic
     index_dir, _ = cached_index(dataset.corpus_paths, dataset.corpus_format, cfg.index, components_for(cfg))
     cfg.index_dir = str(index_dir)
     session = Session(cfg)
-    settings = {"dataset": str(DEMO / "open_questions.jsonl"), "split": split, "mode": "agent", "lm": lm,
-                "benchmark": "synthesis"}
+    settings = {
+        "dataset": str(DEMO / "open_questions.jsonl"),
+        "split": split,
+        "mode": "agent",
+        "lm": lm,
+        "benchmark": "synthesis",
+    }
 
     def done(q, trace, progress):
-        print(f"[{progress.done}/{progress.total}] {q.qid} {trace.first('run_end').data.get('seconds')}s",
-              file=sys.stderr, flush=True)
+        print(
+            f"[{progress.done}/{progress.total}] {q.qid} {trace.first('run_end').data.get('seconds')}s",
+            file=sys.stderr,
+            flush=True,
+        )
 
     run_questions(session, dataset, out, mode="agent", settings=settings, limit=limit, on_done=done)
     scores, metrics = score_run(out)
     write_report(out, scores, metrics, plots=False)
-    per_question = [{"id": s.qid, "shape": s.shape, "item_recall": s.item_recall, "item_precision": s.item_precision,
-                     "sentences": s.sentences, "supported": s.supported, "dropped": s.dropped,
-                     "seconds": s.seconds, "lm_calls": s.lm_calls} for s in scores]
-    return {"metrics": {k: metrics.get(k) for k in ("questions", "item_recall", "item_precision", "support_rate",
-                                                    "dropped_mean", "latency_p50_s", "latency_mean_s",
-                                                    "lm_calls_mean", "tool_calls_mean", "shape")},
-            "per_question": per_question, "median_seconds": statistics.median([s.seconds for s in scores] or [0])}
+    per_question = [
+        {
+            "id": s.qid,
+            "shape": s.shape,
+            "item_recall": s.item_recall,
+            "item_precision": s.item_precision,
+            "sentences": s.sentences,
+            "supported": s.supported,
+            "dropped": s.dropped,
+            "seconds": s.seconds,
+            "lm_calls": s.lm_calls,
+        }
+        for s in scores
+    ]
+    return {
+        "metrics": {
+            k: metrics.get(k)
+            for k in (
+                "questions",
+                "item_recall",
+                "item_precision",
+                "support_rate",
+                "dropped_mean",
+                "latency_p50_s",
+                "latency_mean_s",
+                "lm_calls_mean",
+                "tool_calls_mean",
+                "shape",
+            )
+        },
+        "per_question": per_question,
+        "median_seconds": statistics.median([s.seconds for s in scores] or [0]),
+    }
 
 
 def main() -> int:
@@ -92,22 +131,38 @@ def main() -> int:
     m = result["metrics"]
     print(f"\nopen questions ({args.split}, {m['questions']}, LM {args.lm}, uncached), run folder {out}")
     print(f"{'measure':<28} {'value':>8}  target")
-    rows = [("item recall", m.get("item_recall"), "≥ 0.7"), ("item precision", m.get("item_precision"), "≥ 0.7"),
-            ("citation support rate", m.get("support_rate"), "≥ 0.95"),
-            ("dropped sentences / question", m.get("dropped_mean"), ""),
-            ("median seconds / question", m.get("latency_p50_s"), "≤ 60"),
-            ("LM calls / question", m.get("lm_calls_mean"), ""),
-            (f"factoids misrouted ({routing['questions']})", routing["misrouted"], "≤ 1")]
+    rows = [
+        ("item recall", m.get("item_recall"), "≥ 0.7"),
+        ("item precision", m.get("item_precision"), "≥ 0.7"),
+        ("citation support rate", m.get("support_rate"), "≥ 0.95"),
+        ("dropped sentences / question", m.get("dropped_mean"), ""),
+        ("median seconds / question", m.get("latency_p50_s"), "≤ 60"),
+        ("LM calls / question", m.get("lm_calls_mean"), ""),
+        (f"factoids misrouted ({routing['questions']})", routing["misrouted"], "≤ 1"),
+    ]
     for name, value, target in rows:
         print(f"{name:<28} {value if value is not None else '—':>8}  {target}")
     for q in result["per_question"]:
-        print(f"  {q['id']} {q['shape']:<8} R={q['item_recall']} P={q['item_precision']} "
-              f"support={q['supported']}/{q['sentences']} dropped={q['dropped']} {q['seconds']:.1f}s")
+        print(
+            f"  {q['id']} {q['shape']:<8} R={q['item_recall']} P={q['item_precision']} "
+            f"support={q['supported']}/{q['sentences']} dropped={q['dropped']} {q['seconds']:.1f}s"
+        )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"split": args.split, "lm": args.lm, "created": time.strftime("%Y-%m-%d %H:%M UTC",
-                                                                                                   time.gmtime()),
-                                   "wall_seconds": round(time.time() - t0, 1), "targets": TARGETS,
-                                   "routing": routing, **result}, indent=2, default=str))
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "split": args.split,
+                "lm": args.lm,
+                "created": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                "wall_seconds": round(time.time() - t0, 1),
+                "targets": TARGETS,
+                "routing": routing,
+                **result,
+            },
+            indent=2,
+            default=str,
+        )
+    )
     print(f"wrote {RESULTS}")
     return 0
 

@@ -28,8 +28,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 DEMO = REPO / "examples" / "demo"
 RESULTS = REPO / "benchmarks" / "results" / "support_tuning.json"
-GRID = {"min_overlap": (0.4, 0.5, 0.6, 0.7, 0.8), "min_overlap_with_sim": (0.2, 0.3, 0.4, 0.5),
-        "min_similarity": (0.5, 0.6, 0.7, 0.8)}
+GRID = {
+    "min_overlap": (0.4, 0.5, 0.6, 0.7, 0.8),
+    "min_overlap_with_sim": (0.2, 0.3, 0.4, 0.5),
+    "min_similarity": (0.5, 0.6, 0.7, 0.8),
+}
 
 
 # Supported paraphrases (what an LM's overview or rewrite says in other words), written by hand from the
@@ -37,23 +40,49 @@ GRID = {"min_overlap": (0.4, 0.5, 0.6, 0.7, 0.8), "min_overlap_with_sim": (0.2, 
 PARAPHRASES = [
     ("Dace Quillon and Renna Vos were both born in Highbridge.", ["places/highbridge.html"]),
     ("Renna Vos, a clockmaker's daughter, was born in Highbridge.", ["people/renna_vos.html"]),
-    ("The Great Flood of 1894 was a devastating flood that killed eleven people.", ["events/great_flood_1894.md"]),
-    ("The flood of 1894 led to new embankments along the Sarn and a telegraph flood-warning system.",
-     ["events/great_flood_1894.md"]),
-    ("Jonas Vellam and Edvard Lusk both died in Caskwell.", ["people/jonas_vellam.md", "people/edvard_lusk.md"]),
-    ("Anhalt & Sons launched the paddle steamer Sarn Heron in 1897 and the ferry Holm Star in 1902.",
-     ["organisations/anhalt_and_sons.md"]),
-    ("The Sarn Heron was a paddle steamer on the Sarn, while the Grey Petrel was a smaller steamer on the Oller.",
-     ["things/sarn_heron.html", "things/grey_petrel.md"]),
-    (("Meddow College, founded by Agnes Pryor in 1888, trained schoolteachers and is separate from the older "
-     "University of Caskwell."), ["organisations/meddow_college.html"]),
-    ("The Lusk tide clock, invented by Edvard Lusk in 1888, shows the state of the tide rather than the time.",
-     ["things/lusk_tide_clock.md"]),
-    ("Mara Quillon was a harbour master and Dace Quillon a poet, and the two were not related.",
-     ["people/mara_quillon.html", "people/dace_quillon.txt"]),
+    (
+        "The Great Flood of 1894 was a devastating flood that killed eleven people.",
+        ["events/great_flood_1894.md"],
+    ),
+    (
+        "The flood of 1894 led to new embankments along the Sarn and a telegraph flood-warning system.",
+        ["events/great_flood_1894.md"],
+    ),
+    (
+        "Jonas Vellam and Edvard Lusk both died in Caskwell.",
+        ["people/jonas_vellam.md", "people/edvard_lusk.md"],
+    ),
+    (
+        "Anhalt & Sons launched the paddle steamer Sarn Heron in 1897 and the ferry Holm Star in 1902.",
+        ["organisations/anhalt_and_sons.md"],
+    ),
+    (
+        "The Sarn Heron was a paddle steamer on the Sarn, while the Grey Petrel was a smaller steamer "
+        "on the Oller.",
+        ["things/sarn_heron.html", "things/grey_petrel.md"],
+    ),
+    (
+        (
+            "Meddow College, founded by Agnes Pryor in 1888, trained schoolteachers and is separate "
+            "from the older "
+            "University of Caskwell."
+        ),
+        ["organisations/meddow_college.html"],
+    ),
+    (
+        "The Lusk tide clock, invented by Edvard Lusk in 1888, shows the state of the tide rather than "
+        "the time.",
+        ["things/lusk_tide_clock.md"],
+    ),
+    (
+        "Mara Quillon was a harbour master and Dace Quillon a poet, and the two were not related.",
+        ["people/mara_quillon.html", "people/dace_quillon.txt"],
+    ),
     ("Bertil Anhalt, a fisherman's son, was born on Holm Isle.", ["people/bertil_anhalt.md"]),
-    ("The Kestrel Bridge survived the great flood of 1894 when the other bridges were swept away.",
-     ["events/great_flood_1894.md"]),
+    (
+        "The Kestrel Bridge survived the great flood of 1894 when the other bridges were swept away.",
+        ["events/great_flood_1894.md"],
+    ),
 ]
 
 
@@ -68,7 +97,9 @@ def paraphrase_pairs(index, ranker):
         sents = [f"{h.title}. {s.text}" for h in hits for s in passage_sentences(h)]
         vecs = ranker.vectors([claim] + sents)
         similarity = float((vecs[1:] @ vecs[0]).max())
-        out.append((claim, " ".join(h.text for h in hits), ". ".join(h.title for h in hits), similarity, True))
+        out.append(
+            (claim, " ".join(h.text for h in hits), ". ".join(h.title for h in hits), similarity, True)
+        )
     return out
 
 
@@ -94,8 +125,13 @@ def pairs(index, questions):
     for q in questions:
         tools = ToolBox(index, Trace())
         decision = classify_question(q["question"])
-        groups = gather(q["question"], decision, lambda tool, tools=tools, **a: tools.call(tool, None, "t", **a), ranker,
-                        has_graph=tools.has_graph)
+        groups = gather(
+            q["question"],
+            decision,
+            lambda tool, tools=tools, **a: tools.call(tool, None, "t", **a),
+            ranker,
+            has_graph=tools.has_graph,
+        )
         hits = list(tools.evidence.hits.values())
         terms = key_terms(q["question"], decision)
         for g in groups:
@@ -113,8 +149,13 @@ def pairs(index, questions):
                     bad = re.sub(rf"\b{re.escape(nums[0])}\b", rng.choice(other_nums), claim, count=1)
                     out.append((bad, own.text, own.title, sim(bad, own), False))
                 own_names = [n for n in re.findall(r"\b[A-Z][a-z]{3,}\b", claim) if n.lower() in names(claim)]
-                other_names = sorted({n for n in re.findall(r"\b[A-Z][a-z]{3,}\b", pool)
-                                      if n.lower() in names(pool) and n not in own.text and n not in own.title})
+                other_names = sorted(
+                    {
+                        n
+                        for n in re.findall(r"\b[A-Z][a-z]{3,}\b", pool)
+                        if n.lower() in names(pool) and n not in own.text and n not in own.title
+                    }
+                )
                 if own_names and other_names:
                     bad = claim.replace(own_names[-1], rng.choice(other_names), 1)
                     out.append((bad, own.text, own.title, sim(bad, own), False))
@@ -129,8 +170,12 @@ def evaluate(rows, **th):
     neg = [r for r in rows if not r[4]] or [("", "", "", 0.0, False)]
     accepted = sum(check_support(c, p, s, t, **th).ok for c, p, t, s, _ in pos)
     rejected = sum(not check_support(c, p, s, t, **th).ok for c, p, t, s, _ in neg)
-    return {"supported_accepted": round(accepted / len(pos), 4), "unsupported_rejected": round(rejected / len(neg), 4),
-            "positives": len(pos), "negatives": len(neg)}
+    return {
+        "supported_accepted": round(accepted / len(pos), 4),
+        "unsupported_rejected": round(rejected / len(neg), 4),
+        "positives": len(pos),
+        "negatives": len(neg),
+    }
 
 
 def main() -> int:
@@ -155,24 +200,46 @@ def main() -> int:
     # Best first: supported pairs accepted and unsupported ones rejected, equally weighted (the paraphrases
     # are few, so each weighs as much as the extractive positives together).
     for r in table:
-        r["paraphrases_accepted"] = evaluate([x for x in rows[-len(PARAPHRASES):]], **{
-            k: r[k] for k in GRID})["supported_accepted"]
-    table.sort(key=lambda r: (-(r["supported_accepted"] + r["paraphrases_accepted"] + 2 * r["unsupported_rejected"]),
-                              -r["unsupported_rejected"]))
+        r["paraphrases_accepted"] = evaluate(
+            [x for x in rows[-len(PARAPHRASES) :]], **{k: r[k] for k in GRID}
+        )["supported_accepted"]
+    table.sort(
+        key=lambda r: (
+            -(r["supported_accepted"] + r["paraphrases_accepted"] + 2 * r["unsupported_rejected"]),
+            -r["unsupported_rejected"],
+        )
+    )
     chosen = evaluate(rows)
-    print(f"{'overlap':>8} {'ov+sim':>7} {'sim':>5} {'supported ok':>13} {'paraphrases ok':>15} "
-          f"{'unsupported rejected':>21}")
+    print(
+        f"{'overlap':>8} {'ov+sim':>7} {'sim':>5} {'supported ok':>13} {'paraphrases ok':>15} "
+        f"{'unsupported rejected':>21}"
+    )
     for r in table[:12]:
-        print(f"{r['min_overlap']:>8} {r['min_overlap_with_sim']:>7} {r['min_similarity']:>5} "
-              f"{r['supported_accepted']:>13} {r['paraphrases_accepted']:>15} {r['unsupported_rejected']:>21}")
-    chosen["paraphrases_accepted"] = evaluate(rows[-len(PARAPHRASES):])["supported_accepted"]
-    print(f"chosen (module constants {support.MIN_OVERLAP}/{support.MIN_OVERLAP_WITH_SIM}/{support.MIN_SIMILARITY}): "
-          f"{chosen}")
+        print(
+            f"{r['min_overlap']:>8} {r['min_overlap_with_sim']:>7} {r['min_similarity']:>5} "
+            f"{r['supported_accepted']:>13} {r['paraphrases_accepted']:>15} {r['unsupported_rejected']:>21}"
+        )
+    chosen["paraphrases_accepted"] = evaluate(rows[-len(PARAPHRASES) :])["supported_accepted"]
+    print(
+        f"chosen (module constants "
+        f"{support.MIN_OVERLAP}/{support.MIN_OVERLAP_WITH_SIM}/{support.MIN_SIMILARITY}): "
+        f"{chosen}"
+    )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"chosen": {"min_overlap": support.MIN_OVERLAP,
-                                              "min_overlap_with_sim": support.MIN_OVERLAP_WITH_SIM,
-                                              "min_similarity": support.MIN_SIMILARITY, **chosen},
-                                   "grid": table}, indent=2))
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "chosen": {
+                    "min_overlap": support.MIN_OVERLAP,
+                    "min_overlap_with_sim": support.MIN_OVERLAP_WITH_SIM,
+                    "min_similarity": support.MIN_SIMILARITY,
+                    **chosen,
+                },
+                "grid": table,
+            },
+            indent=2,
+        )
+    )
     print(f"wrote {RESULTS}")
     return 0
 

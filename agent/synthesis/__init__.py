@@ -41,7 +41,12 @@ class Synthesis:
     @property
     def event(self) -> dict[str, Any]:
         """The `synthesis` trace event's data."""
-        return {"items": self.items, "dropped": self.dropped, "overview": self.overview, "rewrites": self.rewrites}
+        return {
+            "items": self.items,
+            "dropped": self.dropped,
+            "overview": self.overview,
+            "rewrites": self.rewrites,
+        }
 
 
 def lm_is_capable(lm) -> bool:
@@ -65,8 +70,9 @@ def _nlp():
         return None
 
 
-def classify_question(question: str, forced: str = "auto", ask_lm: Callable[[str], str] | None = None,
-                      nlp=None) -> ShapeDecision:
+def classify_question(
+    question: str, forced: str = "auto", ask_lm: Callable[[str], str] | None = None, nlp=None
+) -> ShapeDecision:
     """The question's shape: forced, by rules over the spaCy parse (`nlp`, else the shared
     pipeline), or by `ask_lm` when given and no rule fires."""
     if forced and forced != "auto":
@@ -74,10 +80,18 @@ def classify_question(question: str, forced: str = "auto", ask_lm: Callable[[str
     return classify(question, "auto", nlp=nlp if nlp is not None else _nlp(), ask_lm=ask_lm)
 
 
-def synthesize(question: str, decision: ShapeDecision, *, search: Callable[..., list], embedder=None, ranker=None,
-               has_graph: bool = False, shorten: Callable[[str, str], str] | None = None,
-               overview: Callable[[str, str], str] | None = None,
-               over_budget: Callable[[], bool] = lambda: False) -> Synthesis:
+def synthesize(
+    question: str,
+    decision: ShapeDecision,
+    *,
+    search: Callable[..., list],
+    embedder=None,
+    ranker=None,
+    has_graph: bool = False,
+    shorten: Callable[[str, str], str] | None = None,
+    overview: Callable[[str, str], str] | None = None,
+    over_budget: Callable[[], bool] = lambda: False,
+) -> Synthesis:
     """Gather, compose and check a synthesis for `question` (see the package docstring).
 
     `search(tool, query=, k=)` runs one retrieval tool and records it; `shorten(question,
@@ -88,18 +102,25 @@ def synthesize(question: str, decision: ShapeDecision, *, search: Callable[..., 
 
     ranker = ranker if ranker is not None else SentenceRanker(embedder)
     groups = gather(question, decision, search, ranker, has_graph=has_graph, over_budget=over_budget)
-    draft = compose(question, decision, groups, ranker, shorten=shorten, overview=overview, over_budget=over_budget)
+    draft = compose(
+        question, decision, groups, ranker, shorten=shorten, overview=overview, over_budget=over_budget
+    )
     from agent.report import renumber
 
     ov = draft.overview
     used = sorted({n for ln in draft.lines for n in ln.citations} | set(ov.citations if ov else []))
     remap = {old: new for new, old in enumerate(used, 1)}  # dropped lines leave no gaps in the numbering
     items = [{"text": ln.text, "citations": [remap[n] for n in ln.citations]} for ln in draft.lines]
-    overview_data = {"text": renumber(ov.text, remap), "citations": [remap[n] for n in ov.citations],
-                     "source": ov.source} if ov else {}
+    overview_data = (
+        {"text": renumber(ov.text, remap), "citations": [remap[n] for n in ov.citations], "source": ov.source}
+        if ov
+        else {}
+    )
     body = "\n".join(f"- {it['text']}" + "".join(f" [{n}]" for n in it["citations"]) for it in items)
     answer = f"{overview_data['text']}\n\n{body}" if ov and body else body
-    cited = sorted(((remap[n], hit, quote) for n, hit, quote in draft.cited if n in remap), key=lambda c: c[0])
+    cited = sorted(
+        ((remap[n], hit, quote) for n, hit, quote in draft.cited if n in remap), key=lambda c: c[0]
+    )
     cited_ids = [hit.chunk_id for _, hit, _ in cited]
     others = [h.chunk_id for g in groups for h in g.hits.values() if h.chunk_id not in cited_ids]
     return Synthesis(answer, items, overview_data, draft.dropped, cited, cited_ids + others, draft.rewrites)

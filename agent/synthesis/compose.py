@@ -34,7 +34,8 @@ class Line:
     text: str
     citations: list[int]
     source: str
-    """extract (quoted sentence), shortened (by the LM, checked), lm (written by a capable LM, checked), template."""
+    """extract (quoted sentence), shortened (by the LM, checked), lm (written by a capable LM,
+    checked), template."""
     support: Support | None = None
 
     def as_item(self) -> dict[str, Any]:
@@ -53,23 +54,35 @@ class Draft:
     rewrites: dict[str, int] = field(default_factory=dict)
 
 
-def compose(question: str, decision: ShapeDecision, groups: list[DocGroup], ranker, *,
-            shorten: Callable[[str, str], str] | None = None, overview: Callable[[str, str], str] | None = None,
-            over_budget: Callable[[], bool] = lambda: False) -> Draft:
+def compose(
+    question: str,
+    decision: ShapeDecision,
+    groups: list[DocGroup],
+    ranker,
+    *,
+    shorten: Callable[[str, str], str] | None = None,
+    overview: Callable[[str, str], str] | None = None,
+    over_budget: Callable[[], bool] = lambda: False,
+) -> Draft:
     """Lines for `groups` (best first), checked; then the overview over the kept lines."""
     terms = key_terms(question, decision)
     draft = Draft([], None, rewrites={"offered": 0, "kept": 0})
     numbers: dict[str, int] = {}
     for g in groups:
         same_chunk = [s for s in g.sentences if s.chunk_id == g.sentences[0].chunk_id]
-        sentences = same_chunk[:_per_doc(decision)]  # a line quotes one passage, the one it cites
+        sentences = same_chunk[: _per_doc(decision)]  # a line quotes one passage, the one it cites
         if len(sentences) > 1 and fit(terms, g.title, sentences[1].text) == 0 and decision.shape != "compare":
             sentences = sentences[:1]  # a second sentence only when it bears on the question too
         hit = g.hits[sentences[0].chunk_id]
         texts = [s.text for s in sentences]
         first = sentences[0]
-        if decision.shape != "compare" and first.context and fit(terms, g.title, first.text) == 0 \
-                and fit(terms, g.title, first.text, first.context) > 0 and first.context not in texts:
+        if (
+            decision.shape != "compare"
+            and first.context
+            and fit(terms, g.title, first.text) == 0
+            and fit(terms, g.title, first.text, first.context) > 0
+            and first.context not in texts
+        ):
             texts.insert(0, first.context)  # "He died there in 1934" needs the sentence that says where
         quote = " ".join(texts)
         n = numbers.setdefault(hit.chunk_id, len(numbers) + 1)
@@ -78,12 +91,18 @@ def compose(question: str, decision: ShapeDecision, groups: list[DocGroup], rank
         body = " ".join(trim(t, terms, g.title) for t in texts)
         text = f"{g.title}: {body}" if _needs_title(g.title, body) else body
         line = Line(text, [n], "extract")
-        if shorten is not None and len(body.split()) > SHORTEN_WORDS and draft.rewrites["offered"] < MAX_SHORTEN \
-                and not over_budget():
+        if (
+            shorten is not None
+            and len(body.split()) > SHORTEN_WORDS
+            and draft.rewrites["offered"] < MAX_SHORTEN
+            and not over_budget()
+        ):
             draft.rewrites["offered"] += 1
             short = _checked_shortening(shorten(question, body), body, g, hit, terms, ranker)
             if short:
-                line = Line(f"{g.title}: {short}" if _needs_title(g.title, short) else short, [n], "shortened")
+                line = Line(
+                    f"{g.title}: {short}" if _needs_title(g.title, short) else short, [n], "shortened"
+                )
                 draft.rewrites["kept"] += 1
         line.support = _check(line.text, [hit], ranker)
         if line.support.ok:
@@ -107,7 +126,9 @@ def _part_supported(sentence: str, line: Line, lines: list[Line], hit_of: dict) 
             text = re.sub(re.escape(hit_of[other.citations[0]].title), " ", text, flags=re.IGNORECASE)
     sents = [s.text for s in passage_sentences(hit)]
     # a sentence with the one before it only when it names nothing of its own ("He died there in 1934")
-    windows = sents + [f"{a} {b}" for a, b in pairwise(sents) if not names(b) - set(hit.title.lower().split())]
+    windows = sents + [
+        f"{a} {b}" for a, b in pairwise(sents) if not names(b) - set(hit.title.lower().split())
+    ]
     return any(check_support(text, w, title=hit.title).ok for w in windows)
 
 
@@ -125,7 +146,7 @@ def _shares_content(sentence: str, line: str) -> bool:
 
 
 def _cite_end(sentence: str, citations: list[int]) -> str:
-    """"A sentence [1] [2]." : the markers before the closing punctuation."""
+    """ "A sentence [1] [2]." : the markers before the closing punctuation."""
     body = sentence.rstrip()
     end = body[-1] if body and body[-1] in ".!?" else "."
     return body.rstrip(".!?") + "".join(f" [{c}]" for c in citations) + end
@@ -143,10 +164,16 @@ def _needs_title(title: str, text: str) -> bool:
 
 
 _CLAUSE = re.compile(r"(?<=[^\d]),\s+|;\s+|\s+[–—]\s+")
-_VERB = re.compile(r"\b(?:is|are|was|were|has|have|had|did|does|\w{3,}ed|became|built|made|won|wrote|led|ran|"
-                   r"stood|grew|gave|held|kept|took|left|sank|rose|began|died|lies|runs|stands)\b", re.IGNORECASE)
-_LOOSE = re.compile(r"(?:and|but|which|who|whose|where|when|while|although|though|after|before|until|since|so|"
-                    r"the|a|an|its|his|her|their|\w+ing)\b", re.IGNORECASE)
+_VERB = re.compile(
+    r"\b(?:is|are|was|were|has|have|had|did|does|\w{3,}ed|became|built|made|won|wrote|led|ran|"
+    r"stood|grew|gave|held|kept|took|left|sank|rose|began|died|lies|runs|stands)\b",
+    re.IGNORECASE,
+)
+_LOOSE = re.compile(
+    r"(?:and|but|which|who|whose|where|when|while|although|though|after|before|until|since|so|"
+    r"the|a|an|its|his|her|their|\w+ing)\b",
+    re.IGNORECASE,
+)
 """A clause that can go: it starts like an addition, not like the rest of the main clause."""
 
 
@@ -164,8 +191,12 @@ def trim(sentence: str, terms: Terms, title: str = "", min_words: int = 8) -> st
     for i in range(1, len(parts) + 1):
         text = parts[0] + "".join(seps[j] + parts[j + 1] for j in range(i - 1))
         rest = parts[i] if i < len(parts) else ""
-        if len(text.split()) >= min_words and coverage(terms.all, f"{title}. {text}") >= full and \
-                _VERB.search(text) and (not rest or _LOOSE.match(rest)):
+        if (
+            len(text.split()) >= min_words
+            and coverage(terms.all, f"{title}. {text}") >= full
+            and _VERB.search(text)
+            and (not rest or _LOOSE.match(rest))
+        ):
             break
     if text == sentence or text.count("(") != text.count(")") or text.count('"') % 2:
         return sentence
@@ -200,7 +231,9 @@ def _check(text: str, hits: list, ranker) -> Support:
     return check_support(text, passage, similarity=similarity, title=title)
 
 
-def _overview(question: str, decision: ShapeDecision, draft: Draft, ranker, write, over_budget) -> Line | None:
+def _overview(
+    question: str, decision: ShapeDecision, draft: Draft, ranker, write, over_budget
+) -> Line | None:
     """The LM's overview when every sentence of it cites kept lines that support it; else a
     template naming the documents (titles) with their citations."""
     hit_of = {n: hit for n, hit, _ in draft.cited}
@@ -213,12 +246,21 @@ def _overview(question: str, decision: ShapeDecision, draft: Draft, ranker, writ
             if len(body.split()) < 4 or not re.search(r"[.!?]$", body):
                 continue  # a fragment, or a sentence cut off by the reply cap
             marks = [int(m) for m in re.findall(r"\[(\d+)\]", sentence)]
-            lines = [draft.lines[m - 1] for m in marks if 1 <= m <= len(draft.lines)] or \
-                [ln for ln in draft.lines if _shares_content(body, ln.text)]  # cite the lines it draws on
+            lines = [draft.lines[m - 1] for m in marks if 1 <= m <= len(draft.lines)] or [
+                ln for ln in draft.lines if _shares_content(body, ln.text)
+            ]  # cite the lines it draws on
             cites = sorted({c for ln in lines for c in ln.citations})
             if not cites:
-                draft.dropped.append({"text": body, "citations": [], "overview": True, "ok": False,
-                                      "code": "support.no_citation", "reason": "it draws on none of the lines"})
+                draft.dropped.append(
+                    {
+                        "text": body,
+                        "citations": [],
+                        "overview": True,
+                        "ok": False,
+                        "code": "support.no_citation",
+                        "reason": "it draws on none of the lines",
+                    }
+                )
                 continue
             support = _check(body, [hit_of[c] for c in cites], ranker)
             if support.ok:
@@ -227,17 +269,28 @@ def _overview(question: str, decision: ShapeDecision, draft: Draft, ranker, writ
                 parts = {ln.citations[0]: _part_supported(body, ln, lines, hit_of) for ln in lines}
                 named_wrong = [c for c, ok in parts.items() if not ok and _names_item(body, hit_of[c].title)]
                 if (decision.shape == "list" and named_wrong) or not any(parts.values()):
-                    support = Support(False, "support.part_unsupported", "a cited line does not support its part "
-                                      "of the sentence", support.overlap, support.similarity)
+                    support = Support(
+                        False,
+                        "support.part_unsupported",
+                        "a cited line does not support its part of the sentence",
+                        support.overlap,
+                        support.similarity,
+                    )
                 else:
                     cites = sorted(c for c, ok in parts.items() if ok)
             if support.ok:
                 kept.append(Line(body, cites, "lm", support))
             else:
-                draft.dropped.append({"text": body, "citations": cites, "overview": True, **support.as_dict()})
+                draft.dropped.append(
+                    {"text": body, "citations": cites, "overview": True, **support.as_dict()}
+                )
         if kept:
-            return Line(" ".join(_cite_end(k.text, k.citations) for k in kept),
-                        sorted({c for k in kept for c in k.citations}), "lm", kept[0].support)
+            return Line(
+                " ".join(_cite_end(k.text, k.citations) for k in kept),
+                sorted({c for k in kept for c in k.citations}),
+                "lm",
+                kept[0].support,
+            )
     titles = []
     for ln in draft.lines:
         title = hit_of[ln.citations[0]].title

@@ -36,13 +36,17 @@ MARGIN = 0.4
 """A document is kept when its best fitting sentence scores at least the best document's minus this
 (the lexical fit is the main gate; this only cuts the long tail)."""
 MIN_COVERAGE = 0.5
-"""Share of the question's key words (stemmed) that a kept document's best sentence (with its title) must hold."""
+"""Share of the question's key words (stemmed) that a kept document's best sentence (with its
+title) must hold."""
 SENTENCES_PER_DOC = {"list": 1, "explain": 2, "compare": 2}
-FRAME_WORDS = frozenset(content_words("""which what who list name names enumerate compare comparison compared contrast
-differ differs difference differences distinguish similar similarity similarities common versus summarise summarize
-summary explain describe description outline discuss overview tell know known say says said mention mentions
-document documents doc docs note notes paper papers source sources file files text texts article articles record
-records corpus happened role play played history story significance people person persons"""))
+FRAME_WORDS = frozenset(
+    content_words("""which what who list name names enumerate compare comparison compared contrast differ differs
+difference differences distinguish similar similarity similarities common versus summarise
+summarize summary explain describe description outline discuss overview tell know known say says
+said mention mentions document documents doc docs note notes paper papers source sources file
+files text texts article articles record records corpus happened role play played history story
+significance people person persons""")
+)
 
 
 @dataclass
@@ -78,8 +82,11 @@ def key_terms(question: str, decision: ShapeDecision) -> Terms:
     if decision.shape == "compare" and decision.sides:
         return Terms(names=set().union(*(content_words(s) for s in decision.sides)))
     text = decision.topic if decision.shape == "explain" and decision.topic else question
-    target = decision.cue.split()[-1] if decision.shape == "list" and decision.cue.startswith(("which ", "what ")) \
+    target = (
+        decision.cue.split()[-1]
+        if decision.shape == "list" and decision.cue.startswith(("which ", "what "))
         else ""
+    )
     words = content_words(text) - FRAME_WORDS - content_words(target)
     named = {w for w in words if w in content_words(" ".join(names(text)))} | numbers(text)
     if decision.shape == "explain":
@@ -125,27 +132,48 @@ def candidate_sentences(hits: list[Hit]) -> list:
 
 
 def _strip_title(text: str, title: str) -> str:
-    """"# Title Body ..." or "Title Body ..." (a heading glued to the first sentence) -> "Body ..."."""
+    """ "# Title Body ..." or "Title Body ..." (a heading glued to the first sentence) -> "Body ..."."""
     for prefix in (f"# {title}", title):
         if title and text.startswith(prefix) and len(text) > len(prefix) + 1:
-            rest = text[len(prefix):].lstrip()
+            rest = text[len(prefix) :].lstrip()
             if rest[:1].isupper():
-                return _strip_title(rest, title) if rest.startswith(title) and rest[len(title):len(title) + 1] == " " \
-                    and rest[len(title) + 1:len(title) + 2].isupper() else rest
+                return (
+                    _strip_title(rest, title)
+                    if rest.startswith(title)
+                    and rest[len(title) : len(title) + 1] == " "
+                    and rest[len(title) + 1 : len(title) + 2].isupper()
+                    else rest
+                )
     return "" if text in (title, f"# {title}") else text
 
 
-def gather(question: str, decision: ShapeDecision, search: Callable[..., list[Hit]], ranker, *,
-           has_graph: bool = False, over_budget: Callable[[], bool] = lambda: False) -> list[DocGroup]:
+def gather(
+    question: str,
+    decision: ShapeDecision,
+    search: Callable[..., list[Hit]],
+    ranker,
+    *,
+    has_graph: bool = False,
+    over_budget: Callable[[], bool] = lambda: False,
+) -> list[DocGroup]:
     """The documents a synthesis lines up, best first (see the module docstring)."""
     first = "hybrid_graph_search" if has_graph else "hybrid_search"
     rankings = [search(first, query=question, k=BROAD_K)]
-    extra = list(decision.sides) if decision.shape == "compare" else (
-        [decision.topic] if decision.shape == "explain" and decision.topic and decision.topic != question else [])
+    extra = (
+        list(decision.sides)
+        if decision.shape == "compare"
+        else (
+            [decision.topic]
+            if decision.shape == "explain" and decision.topic and decision.topic != question
+            else []
+        )
+    )
     for query in extra:
         if over_budget():
             break
-        rankings.append(search("hybrid_search", query=query, k=SIDE_K if decision.shape == "compare" else BROAD_K))
+        rankings.append(
+            search("hybrid_search", query=query, k=SIDE_K if decision.shape == "compare" else BROAD_K)
+        )
     fused = rrf([r for r in rankings if r], k=60, name="synthesis")[:CANDIDATES] if any(rankings) else []
     if not fused:
         return []
@@ -201,16 +229,30 @@ def _compare_groups(ordered: list[DocGroup], sides: list[str]) -> list[DocGroup]
     out: list[DocGroup] = []
     for side in sides:
         terms = content_words(side)
-        best = max((g for g in ordered if g not in out),
-                   key=lambda g: (coverage(terms, g.title), max(coverage(terms, s.text) for s in g.sentences[:3]),
-                                  g.score), default=None)
-        if best is not None and (coverage(terms, best.title) > 0 or any(coverage(terms, s.text) >= MIN_COVERAGE
-                                                                        for s in best.sentences[:3])):
+        best = max(
+            (g for g in ordered if g not in out),
+            key=lambda g: (
+                coverage(terms, g.title),
+                max(coverage(terms, s.text) for s in g.sentences[:3]),
+                g.score,
+            ),
+            default=None,
+        )
+        if best is not None and (
+            coverage(terms, best.title) > 0
+            or any(coverage(terms, s.text) >= MIN_COVERAGE for s in best.sentences[:3])
+        ):
             best.side = side
             best.sentences.sort(key=lambda s: (-coverage(terms, s.text), -s.score))
             out.append(best)
-    both = [g for g in ordered if g not in out and
-            any(all(coverage(content_words(side), s.text) == 1.0 for side in sides) for s in g.sentences[:3])]
+    both = [
+        g
+        for g in ordered
+        if g not in out
+        and any(all(coverage(content_words(side), s.text) == 1.0 for side in sides) for s in g.sentences[:3])
+    ]
     for g in both[:1]:
-        g.sentences.sort(key=lambda s: (-sum(coverage(content_words(side), s.text) for side in sides), -s.score))
+        g.sentences.sort(
+            key=lambda s: (-sum(coverage(content_words(side), s.text) for side in sides), -s.score)
+        )
     return out + both[:1]

@@ -14,7 +14,8 @@ from typing import Literal
 
 import dspy
 
-from agent.modules import parse_errors, salvage
+from agent.lm.salvage import salvage
+from agent.modules import parse_errors
 
 
 class QuestionShape(dspy.Signature):
@@ -67,9 +68,11 @@ class ShortenModule(dspy.Module):
         try:
             short = str(self.predict(question=question, sentence=sentence).short or "")
         except parse_errors() as exc:
-            short = str(salvage(exc).get("short") or "")
+            short = str(_salvaged(exc).get("short") or "")
             if not short:
-                return dspy.Prediction(short="", fallback=f"unparseable shortening ({exc.__class__.__name__})")
+                return dspy.Prediction(
+                    short="", fallback=f"unparseable shortening ({exc.__class__.__name__})"
+                )
         return dspy.Prediction(short=" ".join(short.split()), fallback=None)
 
 
@@ -82,7 +85,14 @@ class OverviewModule(dspy.Module):
         try:
             text = str(self.predict(question=question, lines=lines).overview or "")
         except parse_errors() as exc:
-            text = str(salvage(exc).get("overview") or "")
+            text = str(_salvaged(exc).get("overview") or "")
             if not text:
-                return dspy.Prediction(overview="", fallback=f"unparseable overview ({exc.__class__.__name__})")
+                return dspy.Prediction(
+                    overview="", fallback=f"unparseable overview ({exc.__class__.__name__})"
+                )
         return dspy.Prediction(overview=" ".join(text.split()), fallback=None)
+
+
+def _salvaged(exc: BaseException) -> dict:
+    """The complete fields of a reply that did not parse (e.g. one cut off by the token cap)."""
+    return salvage(str(getattr(exc, "lm_response", "") or ""))

@@ -31,6 +31,7 @@ def answer_shaped(agent, question: str, state) -> AgentResult | None:
     capable = lm_is_capable(lm) and not getattr(agent.runtime, "embedded", False)
     ask = None
     if capable:
+
         def ask(q: str) -> str:
             return agent._lm_step(state, "shape", ShapeModule(), question=q).shape
 
@@ -40,8 +41,14 @@ def answer_shaped(agent, question: str, state) -> AgentResult | None:
     except Exception:  # noqa: BLE001 - no spaCy model: the suffix rule decides plurals
         nlp = None
     decision = classify_question(question, forced, ask_lm=ask, nlp=nlp)
-    state.trace.emit("shape", shape=decision.shape, source=decision.source, cue=decision.cue,
-                     sides=decision.sides, topic=decision.topic)
+    state.trace.emit(
+        "shape",
+        shape=decision.shape,
+        source=decision.source,
+        cue=decision.cue,
+        sides=decision.sides,
+        topic=decision.topic,
+    )
     if decision.shape == "factoid":
         return None
 
@@ -49,27 +56,63 @@ def answer_shaped(agent, question: str, state) -> AgentResult | None:
         return agent._tool(state, tool, None, LABEL, **args)
 
     def shorten(q: str, sentence: str) -> str:
-        return agent._lm_step(state, "shorten", ShortenModule(), light=True, question=q, sentence=sentence).short
+        return agent._lm_step(
+            state, "shorten", ShortenModule(), light=True, question=q, sentence=sentence
+        ).short
 
     def overview(q: str, lines: str) -> str:
         return agent._lm_step(state, "overview", OverviewModule(), question=q, lines=lines).overview
 
-    syn = synthesize(question, decision, search=search, ranker=getattr(state, "ranker", None),
-                     embedder=state.tools.index.embedder, has_graph=state.tools.has_graph, shorten=shorten,
-                     overview=overview, over_budget=lambda: agent._over_budget(state))
+    syn = synthesize(
+        question,
+        decision,
+        search=search,
+        ranker=getattr(state, "ranker", None),
+        embedder=state.tools.index.embedder,
+        has_graph=state.tools.has_graph,
+        shorten=shorten,
+        overview=overview,
+        over_budget=lambda: agent._over_budget(state),
+    )
     state.trace.emit("synthesis", **syn.event)
     if not syn.items:
-        state.trace.emit("fallback", step="synthesis", node=None,
-                         reason="no retrieved document bears on the question closely enough")
-    citations = [Citation(n, hit.chunk_id, hit.doc_id, hit.title, hit.source, hit.text, quote)
-                 for n, hit, quote in syn.cited]
+        state.trace.emit(
+            "fallback",
+            step="synthesis",
+            node=None,
+            reason="no retrieved document bears on the question closely enough",
+        )
+    citations = [
+        Citation(n, hit.chunk_id, hit.doc_id, hit.title, hit.source, hit.text, quote)
+        for n, hit, quote in syn.cited
+    ]
     answer = syn.answer if syn.items else INSUFFICIENT
     ranked = syn.ranked or state.tools.evidence.ranked()
     hits = state.tools.evidence.hits
     docs = list(dict.fromkeys(hits[c].doc_id for c in ranked if c in hits))
-    state.trace.emit("answer", answer=answer, short_answer="", sufficient=bool(syn.items),
-                     citations=[{k: v for k, v in asdict(c).items() if k != "text"} for c in citations],
-                     evidence=ranked[:50], confidence=None, abstained=False, checks=[], shape=decision.shape,
-                     items=syn.items)
-    return AgentResult(question, answer, "", citations, ranked, docs, bool(syn.items), "ok", state.trace,
-                       shape=decision.shape, items=syn.items)
+    state.trace.emit(
+        "answer",
+        answer=answer,
+        short_answer="",
+        sufficient=bool(syn.items),
+        citations=[{k: v for k, v in asdict(c).items() if k != "text"} for c in citations],
+        evidence=ranked[:50],
+        confidence=None,
+        abstained=False,
+        checks=[],
+        shape=decision.shape,
+        items=syn.items,
+    )
+    return AgentResult(
+        question,
+        answer,
+        "",
+        citations,
+        ranked,
+        docs,
+        bool(syn.items),
+        "ok",
+        state.trace,
+        shape=decision.shape,
+        items=syn.items,
+    )

@@ -9,9 +9,9 @@ deterministic and right on the question forms people type:
 - **explain**: "what do my notes/documents/papers say about X", "summarise/summarize/explain/
   describe X", "tell me about X", "what is known about X", "an overview of X", "what happened
   (during|in|to|at) X", "what role did X play", "why ...".
-- **list**: "list/enumerate ...", "name all/the <plural> ...", a wh-determiner on a plural noun ("which people",
-  "what towns", "in which papers" — spaCy tags the head noun NNS/NNPS), "which of the <plural>
-  ... were", "who were/are the ...", "what are the ...".
+- **list**: "list/enumerate ...", "name all/the <plural> ...", a wh-determiner on a plural noun
+  ("which people", "what towns", "in which papers" — spaCy tags the head noun NNS/NNPS), "which
+  of the <plural> ... were", "who were/are the ...", "what are the ...".
 - everything else is a **factoid** (today's path).
 
 An explicit cue decides. When no rule fires and the LM is capable (not the embedded model),
@@ -33,26 +33,89 @@ SHAPES: tuple[str, ...] = ("factoid", "list", "compare", "explain")
 
 _COMPARE = re.compile(
     r"\b(compare|compared|comparing|comparison|contrast|contrasting|versus|vs\.?|differ|differs|differed|"
-    r"difference|differences|different from|distinguish|similarit(?:y|ies)|similar to|alike|in common)\b", re.IGNORECASE)
+    r"difference|differences|different from|distinguish|similarit(?:y|ies)|similar to|alike|in common)\b",
+    re.IGNORECASE,
+)
 _EXPLAIN_START = re.compile(
-    r"^(please\s+)?(summari[sz]e|explain|describe|outline|discuss|review|tell me (?:about|what|how)|give me an? "
-    r"(?:overview|summary)|(?:an?\s+)?(?:overview|summary) of|why\b)", re.IGNORECASE)
+    r"^(please\s+)?(summari[sz]e|explain|describe|outline|discuss|review|tell me "
+    r"(?:about|what|how)|give me an? "
+    r"(?:overview|summary)|(?:an?\s+)?(?:overview|summary) of|why\b)",
+    re.IGNORECASE,
+)
 _EXPLAIN_ANY = re.compile(
-    r"\bwhat (?:do|does|did) (?:my |the |these |those |our |all )?(?:\w+ )?(?:notes?|documents?|docs|papers?|sources?|"
+    r"\bwhat (?:do|does|did) (?:my |the |these |those |our |all )?(?:\w+ "
+    r")?(?:notes?|documents?|docs|papers?|sources?|"
     r"files?|texts?|articles?|records?|corpus)\s+(?:say|tell|report|mention|show)\b|"
     r"\bwhat (?:is|was) (?:known|said|written) about\b|\bwhat happened (?:during|in|to|at|on|after)\b|"
     r"\bwhat role did\b|\bwhat (?:is|was|are|were) the (?:history|story|significance) of\b|"
-    r"\bhow (?:does|did|do) .+ work\b", re.IGNORECASE)
-_LIST_START = re.compile(r"^(please\s+)?(list|enumerate|name (?:all|every|each|some|the (?:\w+ ){0,2}\w+s\b)|"
-                         r"give (?:me )?(?:a list|all|every)|find all|show all)\b", re.IGNORECASE)
-_LIST_ANY = re.compile(r"\b(?:who|what) (?:were|are) (?:the|all|some)\b|\bwhich of (?:the|these|those|my)\b.*"
-                       r"\b(?:were|are|have)\b|\b(?:all|every) (?:the )?\w+ (?:that|who|which)\b", re.IGNORECASE)
+    r"\bhow (?:does|did|do) .+ work\b",
+    re.IGNORECASE,
+)
+_LIST_START = re.compile(
+    r"^(please\s+)?(list|enumerate|name (?:all|every|each|some|the (?:\w+ ){0,2}\w+s\b)|"
+    r"give (?:me )?(?:a list|all|every)|find all|show all)\b",
+    re.IGNORECASE,
+)
+_LIST_ANY = re.compile(
+    r"\b(?:who|what) (?:were|are) (?:the|all|some)\b|\bwhich of (?:the|these|those|my)\b.*"
+    r"\b(?:were|are|have)\b|\b(?:all|every) (?:the )?\w+ (?:that|who|which)\b",
+    re.IGNORECASE,
+)
 _WH_DET = re.compile(r"\b(which|what)\s+((?:[a-z-]+\s+){0,2}?)([a-z-]+)\b", re.IGNORECASE)
-_NOT_PLURAL = {"is", "was", "does", "has", "us", "this", "his", "its", "as", "less", "process", "class", "business",
-               "series", "species", "news", "physics", "mathematics", "genius", "status", "bus", "gas", "always",
-               "address", "access", "success", "press", "glass", "analysis", "basis", "thesis", "crisis", "chess"}
-_VERBS_AFTER_WH = {"is", "was", "are", "were", "did", "does", "do", "has", "had", "of", "the", "a", "an", "year",
-                   "kind", "type", "sort"}
+_NOT_PLURAL = {
+    "is",
+    "was",
+    "does",
+    "has",
+    "us",
+    "this",
+    "his",
+    "its",
+    "as",
+    "less",
+    "process",
+    "class",
+    "business",
+    "series",
+    "species",
+    "news",
+    "physics",
+    "mathematics",
+    "genius",
+    "status",
+    "bus",
+    "gas",
+    "always",
+    "address",
+    "access",
+    "success",
+    "press",
+    "glass",
+    "analysis",
+    "basis",
+    "thesis",
+    "crisis",
+    "chess",
+}
+_VERBS_AFTER_WH = {
+    "is",
+    "was",
+    "are",
+    "were",
+    "did",
+    "does",
+    "do",
+    "has",
+    "had",
+    "of",
+    "the",
+    "a",
+    "an",
+    "year",
+    "kind",
+    "type",
+    "sort",
+}
 
 
 @dataclass
@@ -68,8 +131,13 @@ class ShapeDecision:
     """For explain: what the question is about ("the 1894 flood")."""
 
     def as_dict(self) -> dict:
-        return {"shape": self.shape, "source": self.source, "cue": self.cue, "sides": self.sides,
-                "topic": self.topic}
+        return {
+            "shape": self.shape,
+            "source": self.source,
+            "cue": self.cue,
+            "sides": self.sides,
+            "topic": self.topic,
+        }
 
 
 def classify_rules(question: str, nlp=None) -> ShapeDecision | None:
@@ -101,8 +169,12 @@ def classify(question: str, forced: str = "auto", nlp=None, ask_lm=None) -> Shap
         if forced not in SHAPES:
             raise ValueError(f"unknown answer shape {forced!r}: choose one of auto, {', '.join(SHAPES)}")
         q = " ".join(question.split())
-        return ShapeDecision(forced, "forced", sides=compare_sides(q) if forced == "compare" else [],
-                             topic=explain_topic(q) if forced == "explain" else "")
+        return ShapeDecision(
+            forced,
+            "forced",
+            sides=compare_sides(q) if forced == "compare" else [],
+            topic=explain_topic(q) if forced == "explain" else "",
+        )
     decision = classify_rules(question, nlp)
     if decision is not None:
         return decision
@@ -114,13 +186,18 @@ def classify(question: str, forced: str = "auto", nlp=None, ask_lm=None) -> Shap
             shape = None
         if shape in SHAPES:
             q = " ".join(question.split())
-            return ShapeDecision(shape, "lm", "the LM's choice", sides=compare_sides(q) if shape == "compare" else [],
-                                 topic=explain_topic(q) if shape == "explain" else "")
+            return ShapeDecision(
+                shape,
+                "lm",
+                "the LM's choice",
+                sides=compare_sides(q) if shape == "compare" else [],
+                topic=explain_topic(q) if shape == "explain" else "",
+            )
     return ShapeDecision("factoid", "rules", "no list, comparison or summary cue")
 
 
 def plural_wh_noun(question: str, nlp=None) -> str:
-    """"which people" when a wh-determiner modifies a plural noun, else ""; the spaCy parse
+    """ "which people" when a wh-determiner modifies a plural noun, else ""; the spaCy parse
     decides when `nlp` is given, a suffix rule otherwise."""
     if nlp is not None:
         # The noun phrase right after the wh-word ("which shipbuilding and boatbuilding firms"):
@@ -131,7 +208,7 @@ def plural_wh_noun(question: str, nlp=None) -> str:
             if tok.lower_ not in ("which", "what") or tok.tag_ != "WDT":
                 continue
             head = None
-            for nxt in doc[tok.i + 1:]:
+            for nxt in doc[tok.i + 1 :]:
                 if nxt.tag_ in ("NN", "NNS", "NNP", "NNPS"):
                     head = nxt
                 elif nxt.tag_ not in ("JJ", "JJR", "JJS", "VBG", "VBN", "CC", "HYPH", ","):
@@ -145,8 +222,12 @@ def plural_wh_noun(question: str, nlp=None) -> str:
         if words[0] in _VERBS_AFTER_WH:
             continue
         head = words[-1]
-        if head.endswith("s") and not head.endswith(("ss", "us", "is")) and head not in _NOT_PLURAL or \
-                head in ("people", "men", "women", "children"):
+        if (
+            head.endswith("s")
+            and not head.endswith(("ss", "us", "is"))
+            and head not in _NOT_PLURAL
+            or head in ("people", "men", "women", "children")
+        ):
             return f"{m.group(1)} {' '.join(words)}".lower()
         break
     return ""
@@ -159,8 +240,11 @@ def compare_sides(question: str) -> list[str]:
     patterns = [
         r"\bbetween\s+(.+?)\s+and\s+(.+?)(?:\s+(?:in|on|regarding|as to|with respect to)\b.*)?$",
         r"\bcompare\s+(.+?)\s+(?:and|with|to|against)\s+(.+?)(?:\s+(?:in|on|regarding)\b.*)?$",
-        (r"^(?:how|in what ways?|in which ways?)\s+(?:do|does|did|is|are|was|were)\s+(.+?)\s+(?:and|from)\s+(.+?)\s+"
-        r"(?:differ|compare|contrast|resemble|relate)\b.*$"),
+        (
+            r"^(?:how|in what ways?|in which "
+            r"ways?)\s+(?:do|does|did|is|are|was|were)\s+(.+?)\s+(?:and|from)\s+(.+?)\s+"
+            r"(?:differ|compare|contrast|resemble|relate)\b.*$"
+        ),
         r"^(?:how|in what ways?)\s+(?:is|was|are|were)\s+(.+?)\s+(?:different from|similar to|like)\s+(.+)$",
         r"^what\s+(?:do|did|does)\s+(.+?)\s+and\s+(.+?)\s+have in common\b.*$",
         r"^(.+?)\s+(?:versus|vs\.?)\s+(.+)$",
@@ -177,10 +261,15 @@ def compare_sides(question: str) -> list[str]:
 def explain_topic(question: str) -> str:
     """What an explain question is about: the words after "about"/"of"/the verb, else the question."""
     q = question.strip().rstrip("?.!").strip()
-    for pattern in (r"\babout\s+(.+)$", (r"\b(?:happened|overview|summary|history|story|significance)\s+"
-                                        r"(?:during|in|to|at|on|of)\s+(.+)$"),
-                    r"^(?:please\s+)?(?:summari[sz]e|explain|describe|outline|discuss|review)\s+(.+)$",
-                    r"\bwhat role did\s+(.+?)\s+play\b"):
+    for pattern in (
+        r"\babout\s+(.+)$",
+        (
+            r"\b(?:happened|overview|summary|history|story|significance)\s+"
+            r"(?:during|in|to|at|on|of)\s+(.+)$"
+        ),
+        r"^(?:please\s+)?(?:summari[sz]e|explain|describe|outline|discuss|review)\s+(.+)$",
+        r"\bwhat role did\s+(.+?)\s+play\b",
+    ):
         m = re.search(pattern, q, re.IGNORECASE)
         if m:
             return _clean_side(m.group(1))
@@ -195,8 +284,15 @@ def _clean_side(text: str) -> str:
 
 def _choice(q: str) -> bool:
     """A choice between named options with a comparative ("which is older, A or B")."""
-    if not re.search(r"\bor\b", q, re.IGNORECASE) or not re.match(r"^(which|who|what|whose|is|was|are|were|did|does)\b", q,
-                                                          re.IGNORECASE):
+    if not re.search(r"\bor\b", q, re.IGNORECASE) or not re.match(
+        r"^(which|who|what|whose|is|was|are|were|did|does)\b", q, re.IGNORECASE
+    ):
         return False
-    return bool(re.search(r"\b(\w+er|\w+est|more|less|most|least|first|last|earlier|later|older|younger)\b", q, re.IGNORECASE)
-                and re.search(r",\s*[^,]+\s+or\s+[^,]+\??$", q))
+    return bool(
+        re.search(
+            r"\b(\w+er|\w+est|more|less|most|least|first|last|earlier|later|older|younger)\b",
+            q,
+            re.IGNORECASE,
+        )
+        and re.search(r",\s*[^,]+\s+or\s+[^,]+\??$", q)
+    )

@@ -34,24 +34,188 @@ MIN_SIMILARITY = 0.8
 _MARK = re.compile(r"\[\d+\]|\*\*|__")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*\d|\d")
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
-STOPWORDS = frozenset([
-    "a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and", "or", "is", "are",
-    "was", "were", "be", "been", "being", "who", "whom", "whose", "what", "which", "when", "where", "why",
-    "how", "did", "does", "do", "that", "this", "these", "those", "it", "its", "as", "into", "than", "then",
-    "there", "their", "his", "her", "he", "she", "they", "them", "also", "not", "no", "both", "either",
-    "neither", "same", "after", "before", "during", "about", "over", "under", "between", "through", "while",
-    "had", "has", "have", "having", "will", "would", "can", "could", "should", "may", "might", "one", "two",
-    "first", "other", "another", "such", "only", "very", "most", "more", "less", "many", "much", "some", "any",
-    "all", "each", "every", "own", "our", "your", "my", "we", "you", "i", "me", "us", "said", "says",
-    "documents", "document", "notes", "note", "papers", "paper", "sources", "source", "according",
-])
-_NAME_SKIP = frozenset([
-    "The", "A", "An", "He", "She", "It", "They", "His", "Her", "Its", "Their", "This", "These", "Those", "In",
-    "On", "At", "By", "From", "For", "With", "And", "Or", "But", "As", "Of", "To", "After", "Before", "During",
-    "Since", "When", "Where", "While", "Both", "Each", "Every", "All", "Some", "Most", "Many", "One", "Two",
-    "Three", "First", "Overview", "Also", "Other", "Others", "Another", "Despite", "Although", "Because",
-    "Unlike", "Like", "However", "Today", "Yesterday",
-])
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "and",
+        "or",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "who",
+        "whom",
+        "whose",
+        "what",
+        "which",
+        "when",
+        "where",
+        "why",
+        "how",
+        "did",
+        "does",
+        "do",
+        "that",
+        "this",
+        "these",
+        "those",
+        "it",
+        "its",
+        "as",
+        "into",
+        "than",
+        "then",
+        "there",
+        "their",
+        "his",
+        "her",
+        "he",
+        "she",
+        "they",
+        "them",
+        "also",
+        "not",
+        "no",
+        "both",
+        "either",
+        "neither",
+        "same",
+        "after",
+        "before",
+        "during",
+        "about",
+        "over",
+        "under",
+        "between",
+        "through",
+        "while",
+        "had",
+        "has",
+        "have",
+        "having",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "may",
+        "might",
+        "one",
+        "two",
+        "first",
+        "other",
+        "another",
+        "such",
+        "only",
+        "very",
+        "most",
+        "more",
+        "less",
+        "many",
+        "much",
+        "some",
+        "any",
+        "all",
+        "each",
+        "every",
+        "own",
+        "our",
+        "your",
+        "my",
+        "we",
+        "you",
+        "i",
+        "me",
+        "us",
+        "said",
+        "says",
+        "documents",
+        "document",
+        "notes",
+        "note",
+        "papers",
+        "paper",
+        "sources",
+        "source",
+        "according",
+    ]
+)
+_NAME_SKIP = frozenset(
+    [
+        "The",
+        "A",
+        "An",
+        "He",
+        "She",
+        "It",
+        "They",
+        "His",
+        "Her",
+        "Its",
+        "Their",
+        "This",
+        "These",
+        "Those",
+        "In",
+        "On",
+        "At",
+        "By",
+        "From",
+        "For",
+        "With",
+        "And",
+        "Or",
+        "But",
+        "As",
+        "Of",
+        "To",
+        "After",
+        "Before",
+        "During",
+        "Since",
+        "When",
+        "Where",
+        "While",
+        "Both",
+        "Each",
+        "Every",
+        "All",
+        "Some",
+        "Most",
+        "Many",
+        "One",
+        "Two",
+        "Three",
+        "First",
+        "Overview",
+        "Also",
+        "Other",
+        "Others",
+        "Another",
+        "Despite",
+        "Although",
+        "Because",
+        "Unlike",
+        "Like",
+        "However",
+        "Today",
+        "Yesterday",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -64,8 +228,13 @@ class Support:
     similarity: float | None = None
 
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "code": self.code, "reason": self.reason, "overlap": round(self.overlap, 3),
-                "similarity": None if self.similarity is None else round(self.similarity, 3)}
+        return {
+            "ok": self.ok,
+            "code": self.code,
+            "reason": self.reason,
+            "overlap": round(self.overlap, 3),
+            "similarity": None if self.similarity is None else round(self.similarity, 3),
+        }
 
 
 @lru_cache(maxsize=1)
@@ -83,16 +252,61 @@ def plain(text: str) -> str:
     return " ".join(_MARK.sub(" ", text).split())
 
 
-_IRREGULAR = {"built": "build", "born": "born", "bore": "born", "borne": "born", "wrote": "write", "written": "write",
-              "made": "make", "gave": "give", "given": "give", "held": "hold", "won": "win", "taught": "teach",
-              "began": "begin", "begun": "begin", "ran": "run", "sank": "sink", "sunk": "sink", "led": "lead",
-              "kept": "keep", "brought": "bring", "bought": "buy", "sold": "sell", "found": "found", "left": "leave",
-              "stood": "stand", "grew": "grow", "grown": "grow", "became": "become", "took": "take", "taken": "take",
-              "struck": "strike", "thought": "think", "spent": "spend", "rose": "rise", "risen": "rise",
-              "swept": "sweep", "studied": "studi", "died": "die", "dies": "die", "recipient": "receiv",
-              "recipients": "receiv", "designer": "design", "designers": "design", "founder": "found",
-              "founders": "found", "founded": "found", "builder": "build", "builders": "build", "winner": "win",
-              "winners": "win", "holder": "hold", "holders": "hold", "awarded": "award"}
+_IRREGULAR = {
+    "built": "build",
+    "born": "born",
+    "bore": "born",
+    "borne": "born",
+    "wrote": "write",
+    "written": "write",
+    "made": "make",
+    "gave": "give",
+    "given": "give",
+    "held": "hold",
+    "won": "win",
+    "taught": "teach",
+    "began": "begin",
+    "begun": "begin",
+    "ran": "run",
+    "sank": "sink",
+    "sunk": "sink",
+    "led": "lead",
+    "kept": "keep",
+    "brought": "bring",
+    "bought": "buy",
+    "sold": "sell",
+    "found": "found",
+    "left": "leave",
+    "stood": "stand",
+    "grew": "grow",
+    "grown": "grow",
+    "became": "become",
+    "took": "take",
+    "taken": "take",
+    "struck": "strike",
+    "thought": "think",
+    "spent": "spend",
+    "rose": "rise",
+    "risen": "rise",
+    "swept": "sweep",
+    "studied": "studi",
+    "died": "die",
+    "dies": "die",
+    "recipient": "receiv",
+    "recipients": "receiv",
+    "designer": "design",
+    "designers": "design",
+    "founder": "found",
+    "founders": "found",
+    "founded": "found",
+    "builder": "build",
+    "builders": "build",
+    "winner": "win",
+    "winners": "win",
+    "holder": "hold",
+    "holders": "hold",
+    "awarded": "award",
+}
 
 
 def content_words(text: str) -> set[str]:
@@ -132,9 +346,16 @@ def overlap(claim: str, passage: str) -> float:
     return len(words & content_words(passage)) / len(words) if words else 1.0
 
 
-def check_support(claim: str, passage: str, similarity: float | None = None, title: str = "", *,
-                  min_overlap: float | None = None, min_overlap_with_sim: float | None = None,
-                  min_similarity: float | None = None) -> Support:
+def check_support(
+    claim: str,
+    passage: str,
+    similarity: float | None = None,
+    title: str = "",
+    *,
+    min_overlap: float | None = None,
+    min_overlap_with_sim: float | None = None,
+    min_similarity: float | None = None,
+) -> Support:
     """Whether `passage` (with its `title`) supports `claim`; `similarity` is the MiniLM cosine
     between the claim and the passage's closest sentence, when the caller computed it. The
     thresholds default to the tuned module constants (the tuning script passes its own)."""
@@ -147,21 +368,45 @@ def check_support(claim: str, passage: str, similarity: float | None = None, tit
     source = f"{title}. {passage}" if title else passage
     missing_numbers = numbers(text) - numbers(source)
     if missing_numbers:
-        return Support(False, "support.number_missing",
-                       f"the passage does not state {', '.join(sorted(missing_numbers))}", overlap(text, source),
-                       similarity)
-    source_words = {w.lower().strip("'’").removesuffix("'s").removesuffix("’s")
-                    for w in re.findall(r"[A-Za-z][\w'’-]*", source)}
+        return Support(
+            False,
+            "support.number_missing",
+            f"the passage does not state {', '.join(sorted(missing_numbers))}",
+            overlap(text, source),
+            similarity,
+        )
+    source_words = {
+        w.lower().strip("'’").removesuffix("'s").removesuffix("’s")
+        for w in re.findall(r"[A-Za-z][\w'’-]*", source)
+    }
     missing_names = sorted(names(text) - source_words)
     if missing_names:
-        return Support(False, "support.name_missing",
-                       f"the passage does not name {', '.join(missing_names[:4])}", overlap(text, source), similarity)
+        return Support(
+            False,
+            "support.name_missing",
+            f"the passage does not name {', '.join(missing_names[:4])}",
+            overlap(text, source),
+            similarity,
+        )
     share = overlap(text, source)
     if share >= min_overlap:
-        return Support(True, "support.ok", f"{share:.0%} of its content words are in the passage", share, similarity)
+        return Support(
+            True, "support.ok", f"{share:.0%} of its content words are in the passage", share, similarity
+        )
     if similarity is not None and share >= min_overlap_with_sim and similarity >= min_similarity:
-        return Support(True, "support.ok", f"{share:.0%} of its content words are in the passage and its meaning "
-                                           f"is close (cosine {similarity:.2f})", share, similarity)
+        return Support(
+            True,
+            "support.ok",
+            f"{share:.0%} of its content words are in the passage and its meaning "
+            f"is close (cosine {similarity:.2f})",
+            share,
+            similarity,
+        )
     sim = f", cosine {similarity:.2f}" if similarity is not None else ""
-    return Support(False, "support.low_overlap", f"only {share:.0%} of its content words are in the passage{sim}",
-                   share, similarity)
+    return Support(
+        False,
+        "support.low_overlap",
+        f"only {share:.0%} of its content words are in the passage{sim}",
+        share,
+        similarity,
+    )

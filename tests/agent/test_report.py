@@ -6,30 +6,53 @@ from agent.report import citation_quote, render_report, renumber, write_report
 from agent.research import AgentResult, Citation
 from agent.trace import Trace
 
-LIGHTHOUSE = ("The Verrin lighthouse stands on Gannet Point. It was designed by the engineer Oska Tamm and "
-              "built between 1866 and 1871. The tower is 38 metres tall.")
-OSKA = "Oska Tamm (1829–1903) was an engineer. He was born in the river town of Lowbridge, the son of a ferryman."
+LIGHTHOUSE = (
+    "The Verrin lighthouse stands on Gannet Point. It was designed by the engineer Oska Tamm and "
+    "built between 1866 and 1871. The tower is 38 metres tall."
+)
+OSKA = ("Oska Tamm (1829–1903) was an engineer. He was born in the river town of Lowbridge, the son of a "
+        "ferryman.")
 
 
 def _cite(n, doc, text, quote=""):
-    return Citation(n, f"{doc}#0", doc, doc.split("/")[-1].split(".")[0].replace("_", " ").title(),
-                    f"/corpus/{doc}", text, quote)
+    return Citation(
+        n,
+        f"{doc}#0",
+        doc,
+        doc.split("/")[-1].split(".")[0].replace("_", " ").title(),
+        f"/corpus/{doc}",
+        text,
+        quote,
+    )
 
 
 def _result(question, answer, citations, shape="factoid", short="", items=()):
-    return AgentResult(question, answer, short, citations, [], [], True, "ok", Trace(), shape=shape,
-                       items=list(items))
+    return AgentResult(
+        question, answer, short, citations, [], [], True, "ok", Trace(), shape=shape, items=list(items)
+    )
 
 
 def test_two_answers_share_one_numbered_reference_list():
-    a = _result("Who designed the Verrin lighthouse?", "Oska Tamm [1]",
-                [_cite(1, "things/verrin_lighthouse.md", LIGHTHOUSE)], short="Oska Tamm")
-    b = _result("Where was Oska Tamm born, and what did he design?",
-                "- Born in Lowbridge [2]\n- Designed the lighthouse [1]",
-                [_cite(1, "things/verrin_lighthouse.md", LIGHTHOUSE),
-                 _cite(2, "people/oska_tamm.md", OSKA, quote="He was born in the river town of Lowbridge, "
-                                                             "the son of a ferryman.")],
-                shape="list")
+    a = _result(
+        "Who designed the Verrin lighthouse?",
+        "Oska Tamm [1]",
+        [_cite(1, "things/verrin_lighthouse.md", LIGHTHOUSE)],
+        short="Oska Tamm",
+    )
+    b = _result(
+        "Where was Oska Tamm born, and what did he design?",
+        "- Born in Lowbridge [2]\n- Designed the lighthouse [1]",
+        [
+            _cite(1, "things/verrin_lighthouse.md", LIGHTHOUSE),
+            _cite(
+                2,
+                "people/oska_tamm.md",
+                OSKA,
+                quote="He was born in the river town of Lowbridge, the son of a ferryman.",
+            ),
+        ],
+        shape="list",
+    )
     md = render_report([a, b], generated=0)
     assert md.startswith("# Hopper research report")
     assert "## 1. Who designed the Verrin lighthouse?" in md and "## 2. Where was Oska Tamm born" in md

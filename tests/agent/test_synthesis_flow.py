@@ -12,16 +12,20 @@ from agent.synthesis import lm_is_capable
 
 DOCS = {
     "renna_vos.md": "# Renna Vos\nRenna Vos (1859–1937) was an astronomer and the founder of an observatory. "
-                    "She was born in Highbridge, the daughter of a clockmaker. She died in Caskwell in 1937.",
-    "dace_quillon.md": "# Dace Quillon\nDace Quillon (1911–1988) was a poet, best remembered for a single long poem. "
-                       "He was born in Highbridge, the son of a railway signalman.",
-    "oller_boatworks.md": "# Oller Boatworks\nThe Oller Boatworks was a boatbuilding firm in Highbridge, founded in "
-                          "1869 by two brothers.",
-    "sarn_heron.md": "# Sarn Heron\nThe Sarn Heron was a paddle steamer built in 1897 by Anhalt & Sons for the river "
-                     "service between Verrin and Lowbridge and the towns upstream and downstream of them along the "
-                     "whole of the valley where the river runs. She was retired in 1931.",
-    "grey_petrel.md": "# Grey Petrel\nThe Grey Petrel was a small passenger steamer built in 1899 by the Oller "
-                      "Boatworks. She worked the Oller river until she sank in 1917.",
+    "She was born in Highbridge, the daughter of a clockmaker. She died in Caskwell in 1937.",
+    "dace_quillon.md": "# Dace Quillon\nDace Quillon (1911–1988) was a poet, best remembered for a "
+                       "single long poem. "
+    "He was born in Highbridge, the son of a railway signalman.",
+    "oller_boatworks.md": "# Oller Boatworks\nThe Oller Boatworks was a boatbuilding firm in "
+                          "Highbridge, founded in "
+    "1869 by two brothers.",
+    "sarn_heron.md": "# Sarn Heron\nThe Sarn Heron was a paddle steamer built in 1897 by Anhalt & Sons "
+                     "for the river "
+    "service between Verrin and Lowbridge and the towns upstream and downstream of them along the "
+    "whole of the valley where the river runs. She was retired in 1931.",
+    "grey_petrel.md": "# Grey Petrel\nThe Grey Petrel was a small passenger steamer built in 1899 by "
+                      "the Oller "
+    "Boatworks. She worked the Oller river until she sank in 1917.",
     "otters.md": "# Otters\nOtters are semi-aquatic mammals that eat fish.",
 }
 
@@ -46,15 +50,21 @@ def lm_steps(result) -> list[str]:
 
 
 def test_list_question_gives_cited_lines_and_a_checked_overview(index):
-    result = run(index, [{"overview": "Renna Vos [1] and Dace Quillon [2] were born in Highbridge."}],
-                 "Which people were born in Highbridge?")
+    result = run(
+        index,
+        [{"overview": "Renna Vos [1] and Dace Quillon [2] were born in Highbridge."}],
+        "Which people were born in Highbridge?",
+    )
     shape = result.trace.first("shape").data
     assert (shape["shape"], shape["source"]) == ("list", "rules")
     assert result.shape == "list" and result.status == "ok" and result.sufficient
     assert lm_steps(result) == ["overview"]  # no decomposition, no judge: the synthesis path
     docs = {c.n: c.doc_id for c in result.citations}
     cited = {docs[n] for item in result.items for n in item["citations"]}
-    assert cited == {"renna_vos.md", "dace_quillon.md"}  # the boatworks is in Highbridge but no one was born there
+    assert cited == {
+        "renna_vos.md",
+        "dace_quillon.md",
+    }  # the boatworks is in Highbridge but no one was born there
     for c in result.citations:
         assert c.quote and c.quote in c.text and "Highbridge" in c.quote
     event = result.trace.first("synthesis").data
@@ -69,8 +79,11 @@ def test_list_question_gives_cited_lines_and_a_checked_overview(index):
 
 
 def test_unsupported_overview_is_dropped_and_the_sources_are_named_instead(index):
-    result = run(index, [{"overview": "Renna Vos [1] was born in Caskwell in 1850 and founded Meddow College."}],
-                 "Which people were born in Highbridge?")
+    result = run(
+        index,
+        [{"overview": "Renna Vos [1] was born in Caskwell in 1850 and founded Meddow College."}],
+        "Which people were born in Highbridge?",
+    )
     event = result.trace.first("synthesis").data
     assert event["overview"]["source"] == "template"
     assert [d["code"] for d in event["dropped"]] in (["support.number_missing"], ["support.name_missing"])
@@ -95,11 +108,19 @@ def test_compare_shortening_is_kept_only_when_it_drops_words(index):
 
 
 def test_factoid_takes_the_research_loop(index):
-    result = run(index, [
-        {"shape": "factoid"},  # no rule fires, so the (capable) scripted LM is asked; it says factoid
-        {"answer": "the Oller Boatworks"},
-    ], "Which firm built the Grey Petrel?", decompose="parse")
-    assert (result.trace.first("shape").data["shape"], result.trace.first("shape").data["source"]) == ("factoid", "lm")
+    result = run(
+        index,
+        [
+            {"shape": "factoid"},  # no rule fires, so the (capable) scripted LM is asked; it says factoid
+            {"answer": "the Oller Boatworks"},
+        ],
+        "Which firm built the Grey Petrel?",
+        decompose="parse",
+    )
+    assert (result.trace.first("shape").data["shape"], result.trace.first("shape").data["source"]) == (
+        "factoid",
+        "lm",
+    )
     assert result.trace.first("synthesis") is None and result.items == [] and result.shape == "factoid"
     assert lm_steps(result)[:2] == ["shape", "read"] and "Oller Boatworks" in result.short_answer
 
@@ -107,8 +128,13 @@ def test_factoid_takes_the_research_loop(index):
 def test_lm_opinion_only_from_a_capable_lm(index):
     q = "Renna Vos and her work?"  # no rule fires
     result = run(index, [{"shape": "explain"}, {"overview": ""}], q)
-    assert result.trace.first("shape").data == {"shape": "explain", "source": "lm", "cue": "the LM's choice",
-                                                "sides": [], "topic": "Renna Vos and her work"}
+    assert result.trace.first("shape").data == {
+        "shape": "explain",
+        "source": "lm",
+        "cue": "the LM's choice",
+        "sides": [],
+        "topic": "Renna Vos and her work",
+    }
     assert lm_steps(result)[0] == "shape" and result.items
     # the embedded model is never asked: the rules' default (factoid) stands
     result = run(index, [{"answer": "an astronomer"}] * 3, q, lm_name="local", decompose="parse")

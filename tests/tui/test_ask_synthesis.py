@@ -1,4 +1,4 @@
-"""`hopper ask` with a list question: Markdown with references, --json fields, --out report, --shape errors."""
+"""`hopper ask` with a list question: Markdown with references, --json, --out report, --shape errors."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from tools.errors import ConfigError
 from tui.cli import build_parser
 
 DOCS = {
-    "renna_vos.md": "# Renna Vos\nRenna Vos (1859–1937) was an astronomer. She was born in Highbridge, the daughter "
-                    "of a clockmaker.",
-    "dace_quillon.md": "# Dace Quillon\nDace Quillon (1911–1988) was a poet. He was born in Highbridge, the son of a "
-                       "railway signalman.",
+    "renna_vos.md": "# Renna Vos\nRenna Vos (1859–1937) was an astronomer. She was born in Highbridge, "
+                    "the daughter "
+    "of a clockmaker.",
+    "dace_quillon.md": "# Dace Quillon\nDace Quillon (1911–1988) was a poet. He was born in Highbridge, "
+                       "the son of a "
+    "railway signalman.",
     "otters.md": "# Otters\nOtters are semi-aquatic mammals that eat fish.",
 }
 
@@ -38,7 +40,10 @@ def ask(small_index, monkeypatch, tmp_path):
 
 
 def test_json_and_report(ask, capsys, tmp_path):
-    assert ask("Which people were born in Highbridge?", "--json", "--out", str(tmp_path / "r" / "report.md")) == 0
+    assert (
+        ask("Which people were born in Highbridge?", "--json", "--out", str(tmp_path / "r" / "report.md"))
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["shape"] == "list" and len(out["items"]) == 2
     docs = {c["n"]: c["doc_id"] for c in out["citations"]}

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from tui.common import add_index_arg, add_lm_args, add_max_rounds_arg, add_min_confidence_arg, config_from_args
+from tui.common import (
+    add_index_arg,
+    add_lm_args,
+    add_max_rounds_arg,
+    add_min_confidence_arg,
+    config_from_args,
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -44,9 +50,11 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args, **({"agent.shape": args.shape} if getattr(args, "shape", None) else {}))
     check_prompt_budget(question, cfg)  # before the index and the LM are opened
     if cfg.agent.mode != "closed" and not cfg.index_dir:
-        raise ConfigError("no index given: pass --index DIR (or set index_dir in hopper.toml), or use --mode closed")
+        raise ConfigError("no index given: pass --index DIR (or set index_dir in hopper.toml), or use "
+                          "--mode closed")
     if getattr(args, "shape", None) not in (None, "auto", "factoid") and cfg.agent.mode != "agent":
-        raise ConfigError(f"--shape {args.shape} needs --mode agent (rag and closed answer with one short answer)")
+        raise ConfigError(f"--shape {args.shape} needs --mode agent (rag and closed answer with one "
+                          f"short answer)")
     if cfg.agent.mode == "closed":
         cfg.index_dir = ""
     session = Session(cfg)
@@ -72,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         out = result.to_dict(with_trace=True)
         print(json.dumps({"shape": out["shape"], "answer": out["answer"], "short_answer": out["short_answer"],
-                          "items": out["items"], "citations": out["citations"], "evidence": out["evidence"][:20],
+                          "items": out["items"], "citations": out["citations"],
+                          "evidence": out["evidence"][:20],
                           "sufficient": out["sufficient"], "confidence": out["confidence"],
                           "abstained": out["abstained"], "checks": out["checks"], "status": out["status"],
                           "trace": out["trace"]},
