@@ -40,7 +40,8 @@ MIN_COVERAGE = 0.5
 title) must hold."""
 SENTENCES_PER_DOC = {"list": 1, "explain": 2, "compare": 2}
 FRAME_WORDS = frozenset(
-    content_words("""which what who list name names enumerate compare comparison compared contrast differ differs
+    content_words("""which what who list name names enumerate compare comparison compared
+contrast differ differs
 difference differences distinguish similar similarity similarities common versus summarise
 summarize summary explain describe description outline discuss overview tell know known say says
 said mention mentions document documents doc docs note notes paper papers source sources file
