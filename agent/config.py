@@ -78,6 +78,9 @@ class AgentSettings:
     max_subquestions: int = 4
     evidence_k: int = 6
     """Chunks passed to the answer step."""
+    shape: Literal["auto", "factoid", "list", "compare", "explain"] = "auto"
+    """Answer shape: `auto` classifies each question (rules; a capable LM's opinion when no rule
+    fires); list/compare/explain get a cited synthesis (agent mode), factoid the research loop."""
     program: str = ""
     """Path of a compiled DSPy program (`hopper optimize`); empty = the shipped default."""
     read_passages: int = 6

@@ -3,7 +3,8 @@
 `render_report(results)` is what `hopper ask --out report.md` writes and what the TUI's export
 saves. Each answer keeps its text (a factoid answer, or a synthesis's overview and cited lines);
 its `[n]` markers are renumbered into one reference list shared by every answer in the report,
-so the same passage cited by two answers has one number. Each reference gives the document
+so the same passage cited by two answers has one number (two different recorded quotes of one
+passage stay two references). Each reference gives the document
 title, the file path, and the quoted sentence that supports the claim (`Citation.quote`, or,
 when a run did not record one, the passage sentence that best matches the answer).
 """
@@ -23,25 +24,47 @@ QUOTE_CHARS = 300
 SHAPE_LABEL = {"factoid": "short answer", "list": "list", "compare": "comparison", "explain": "summary"}
 
 
-def render_report(results: Sequence[Any], title: str = "Hopper research report", *,
-                  generated: float | None = None, index_dir: str | None = None) -> str:
+def render_report(
+    results: Sequence[Any],
+    title: str = "Hopper research report",
+    *,
+    generated: float | None = None,
+    index_dir: str | None = None,
+) -> str:
     """Markdown for `results` (AgentResult-like objects: question, answer, shape, citations)."""
-    refs: dict[tuple[str, str], int] = {}  # (chunk_id, quote) -> global number
+    refs: dict[tuple[str, str], int] = {}  # (chunk_id, recorded quote) -> global number
     entries: list[dict[str, str]] = []
-    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(generated if generated is not None else time.time()))
-    lines = [f"# {title}", "", f"_Generated {stamp}" + (f" from the index `{index_dir}`" if index_dir else "") + "._"]
+    stamp = time.strftime(
+        "%Y-%m-%d %H:%M UTC", time.gmtime(generated if generated is not None else time.time())
+    )
+    lines = [
+        f"# {title}",
+        "",
+        f"_Generated {stamp}" + (f" from the index `{index_dir}`" if index_dir else "") + "._",
+    ]
     for qn, result in enumerate(results, 1):
         local: dict[int, int] = {}
         for c in getattr(result, "citations", None) or []:
             quote = citation_quote(c, result.short_answer or result.answer)
-            key = (c.chunk_id, quote)
+            key = (c.chunk_id, " ".join((getattr(c, "quote", "") or "").split()))
             if key not in refs:
                 refs[key] = len(entries) + 1
-                entries.append({"title": c.title or c.doc_id, "source": c.source or c.doc_id, "doc_id": c.doc_id,
-                                "chunk_id": c.chunk_id, "quote": quote})
+                entries.append(
+                    {
+                        "title": c.title or c.doc_id,
+                        "source": c.source or c.doc_id,
+                        "doc_id": c.doc_id,
+                        "chunk_id": c.chunk_id,
+                        "quote": quote,
+                    }
+                )
             local[c.n] = refs[key]
         shape = getattr(result, "shape", "factoid") or "factoid"
-        heading = f"## {qn}. {_one_line(result.question)}" if len(results) > 1 else f"## {_one_line(result.question)}"
+        heading = (
+            f"## {qn}. {_one_line(result.question)}"
+            if len(results) > 1
+            else f"## {_one_line(result.question)}"
+        )
         lines += ["", heading, "", f"*{SHAPE_LABEL.get(shape, shape)}*"]
         if result.status not in ("ok", "", None):
             lines[-1] += f" · *run status: {result.status}*"
@@ -82,8 +105,9 @@ def citation_quote(citation: Any, answer: str = "") -> str:
     if not sentences:
         return ""
     words = {w for w in _WORD.findall(_MARK.sub("", answer).lower()) if len(w) > 2}
-    best = max(range(len(sentences)),
-               key=lambda i: (len(words & set(_WORD.findall(sentences[i].lower()))), -i))
+    best = max(
+        range(len(sentences)), key=lambda i: (len(words & set(_WORD.findall(sentences[i].lower()))), -i)
+    )
     return _cut(sentences[best])
 
 
@@ -92,7 +116,9 @@ def reference_lines(citations: Iterable[Any], answer: str = "") -> list[str]:
     out = []
     for c in citations:
         quote = citation_quote(c, answer)
-        out.append(f"[{c.n}] {c.title or c.doc_id} ({c.source or c.doc_id})" + (f': "{quote}"' if quote else ""))
+        out.append(
+            f"[{c.n}] {c.title or c.doc_id} ({c.source or c.doc_id})" + (f': "{quote}"' if quote else "")
+        )
     return out
 
 

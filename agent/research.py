@@ -92,7 +92,10 @@ class ResearchAgent(LoopSteps, dspy.Module):
                     if state.info.form == "yesno":
                         state.info.subjects = subjects(question, self._nlp())
                     state.ranker = SentenceRanker(index.embedder)
-                    result = self._rag(question, state) if mode == "rag" else self._agent(question, state)
+                    from agent.synthesis.route import answer_shaped  # list/compare/explain: a cited synthesis
+
+                    shaped = answer_shaped(self, question, state) if mode == "agent" else None
+                    result = shaped or (self._rag(question, state) if mode == "rag" else self._agent(question, state))
             status = run_status(trace, result.sufficient, state.stopped)
         except BudgetExceeded:  # the time budget ran out inside an LM call
             state.stopped = "seconds"

@@ -67,9 +67,11 @@ def load_beir(folder: Path, split: str = "test") -> Dataset:
     return Dataset(folder.name, "beir", [folder / "corpus.jsonl"], "jsonl", questions, qrels)
 
 
-def load_qa(folder: Path, split: str | None = None) -> Dataset:
-    """`corpus.jsonl` (or a `docs/` folder of files) + `questions.jsonl` (id, question, answers, supporting_ids)."""
-    qpath = folder / "questions.jsonl"
+def load_qa(folder: Path, split: str | None = None, questions_file: str = "questions.jsonl") -> Dataset:
+    """`corpus.jsonl` (or a `docs/` folder of files) + `questions.jsonl` (id, question, answers, supporting_ids;
+    optional `gold_items`: the names or document ids a list/compare/explain answer should give, each a string or
+    a list of alternative strings)."""
+    qpath = folder / questions_file
     questions = []
     for row in _read_jsonl(qpath):
         try:
@@ -89,7 +91,8 @@ def load_qa(folder: Path, split: str | None = None) -> Dataset:
     else:
         raise DataFormatError(f"{folder}: a QA dataset needs corpus.jsonl or a docs/ folder")
     qrels = {q.qid: {d: 1 for d in q.supporting_ids} for q in questions}
-    return Dataset(folder.name, "qa", paths, fmt, questions, qrels)
+    name = folder.name if questions_file == "questions.jsonl" else f"{folder.name}/{Path(questions_file).stem}"
+    return Dataset(name, "qa", paths, fmt, questions, qrels)
 
 
 def question_range(split: str | None, n: int) -> range:
@@ -135,7 +138,11 @@ def detect(path: Path) -> Kind:
 
 
 def load_dataset(path: str | Path, split: str | None = None) -> Dataset:
+    """A dataset folder, or a QA questions file (`.jsonl`) whose folder holds the corpus
+    (e.g. `examples/demo/open_questions.jsonl`)."""
     path = Path(path)
+    if path.is_file() and path.suffix == ".jsonl":
+        return load_qa(path.parent, split, path.name)
     if not path.is_dir():
         raise DataFormatError(f"{path}: no such dataset folder")
     kind = detect(path)

@@ -5,6 +5,10 @@ lower-cased, stripped of punctuation, of the articles a/an/the and of extra whit
 compared by exact match and token F1 (the maximum over the gold answers). As in HotpotQA, a
 yes/no/noanswer prediction earns F1 only when it matches the gold answer exactly.
 
+Questions with `gold_items` (list, compare and explain questions) also get item recall and item
+precision over the synthesis's lines (`item_scores`), and every synthesis sentence is checked
+against the quotes of the passages it cites (`support_counts`).
+
 Evidence recall is computed with ir-measures (through `agent.eval.retrieval`) from the ranked
 evidence chunk ids in a trace's `answer` event, mapped to documents (`doc_id#n` -> `doc_id`)
 and scored by their best chunk (MaxP).
@@ -110,6 +114,18 @@ class QuestionScore:
     abstained: bool = False
     cited_answer: bool | None = None
     """Whether a cited passage's quoted sentence states the short answer (None: no short answer)."""
+    shape: str = "factoid"
+    """The answer shape the run chose (its `shape` trace event)."""
+    item_recall: float | None = None
+    """Share of the gold items the synthesis gave (questions with `gold_items` only)."""
+    item_precision: float | None = None
+    """Share of the synthesis lines that give a gold item."""
+    sentences: int = 0
+    """Sentences of a synthesis (lines and overview) checked against their cited quotes."""
+    supported: int = 0
+    """Of those, the ones whose cited quotes support them (`agent.synthesis.support`)."""
+    dropped: int = 0
+    """Sentences the run dropped because no citation supported them."""
 
     def row(self) -> dict:
         out = {k: v for k, v in self.__dict__.items() if k not in ("recall", "gold")}
@@ -135,8 +151,56 @@ def stop_reason(trace: Trace) -> str:
     return "answered"
 
 
+def _norm_name(text: str) -> str:
+    return " " + " ".join(re.sub(r"[^\w&]+", " ", str(text).lower()).split()) + " "
+
+
+def _is_doc_id(item: str) -> bool:
+    return "/" in item and bool(re.search(r"\.\w{2,4}$", item))
+
+
+def item_matches(text: str, docs: set[str], gold) -> bool:
+    """Whether one synthesis line (its text and the documents it cites) gives a gold item: a
+    document id matches a citation of that document, a name matches the line's words."""
+    alternatives = [gold] if isinstance(gold, str) else list(gold)
+    line = _norm_name(text)
+    return any(alt in docs if _is_doc_id(alt) else _norm_name(alt) in line for alt in alternatives)
+
+
+def item_scores(items: list[dict], citations: list[dict], gold_items: list) -> tuple[float, float]:
+    """(item recall, item precision) of synthesis `items` ([{text, citations: [n]}]) against
+    `gold_items` (names or document ids, each a string or a list of alternatives)."""
+    doc_of = {int(c.get("n", 0)): c.get("doc_id", "") for c in citations}
+    lines = [(str(it.get("text", "")), {doc_of.get(int(n), "") for n in it.get("citations") or []}) for it in items]
+    if not gold_items:
+        return 0.0, 0.0
+    found = sum(any(item_matches(t, d, g) for t, d in lines) for g in gold_items)
+    right = sum(any(item_matches(t, d, g) for g in gold_items) for t, d in lines)
+    return found / len(gold_items), (right / len(lines) if lines else 0.0)
+
+
+def support_counts(sentences: list[dict], citations: list[dict]) -> tuple[int, int]:
+    """(sentences, supported): each sentence ({text, citations}) checked against the quotes of the
+    passages it cites, lexically (no embedding similarity: stricter than the run's own check)."""
+    from agent.synthesis.support import check_support
+
+    by_n = {int(c.get("n", 0)): c for c in citations}
+    total = ok = 0
+    for s in sentences:
+        cited = [by_n[int(n)] for n in s.get("citations") or [] if int(n) in by_n]
+        total += 1
+        if cited and any(check_support(s.get("text", ""), c.get("quote") or "", title=c.get("title", "")).ok
+                         for c in cited):
+            ok += 1
+        elif len(cited) > 1:
+            quotes = " ".join(c.get("quote") or "" for c in cited)
+            titles = ". ".join(c.get("title", "") for c in cited)
+            ok += check_support(s.get("text", ""), quotes, title=titles).ok
+    return total, ok
+
+
 def score_trace(trace: Trace, golds: list[str], recall: dict[str, float] | None = None,
-                hops: int | None = None) -> QuestionScore:
+                hops: int | None = None, gold_items: list | None = None) -> QuestionScore:
     """Score one finished trace against its gold answers (recall computed separately)."""
     final = trace.final
     end = trace.first("run_end")
@@ -147,7 +211,7 @@ def score_trace(trace: Trace, golds: list[str], recall: dict[str, float] | None 
         node = e.data.get("node")
         rounds_by_node[node] = max(rounds_by_node.get(node, 0), int(e.data.get("round") or 0))
     decomposed = trace.first("decompose")
-    return QuestionScore(
+    score = QuestionScore(
         qid=trace.run_id, question=trace.question, prediction=prediction, gold=list(golds),
         em=exact_match(prediction, golds) if golds else 0.0, f1=f1_score(prediction, golds),
         recall=recall or {}, status=trace.status, stop=stop_reason(trace),
@@ -158,6 +222,19 @@ def score_trace(trace: Trace, golds: list[str], recall: dict[str, float] | None 
         sufficient=bool(final.get("sufficient", False)), fallbacks=len(trace.of_type("fallback")),
         confidence=final.get("confidence"), abstained=bool(final.get("abstained", False)),
         cited_answer=_cited(prediction, final.get("citations") or []))
+    shape = trace.first("shape")
+    score.shape = str(shape.data.get("shape", "factoid")) if shape else "factoid"
+    synthesis = trace.first("synthesis")
+    items = list(synthesis.data.get("items") or []) if synthesis else []
+    citations = list(final.get("citations") or [])
+    if gold_items:
+        score.item_recall, score.item_precision = item_scores(items, citations, gold_items)
+    if synthesis:
+        overview = synthesis.data.get("overview") or {}
+        sentences = items + ([overview] if isinstance(overview, dict) and overview.get("text") else [])
+        score.sentences, score.supported = support_counts(sentences, citations)
+        score.dropped = len(synthesis.data.get("dropped") or [])
+    return score
 
 
 def _cited(short: str, citations: list[dict]) -> bool | None:
@@ -191,4 +268,4 @@ def score_traces(traces: Iterable[Trace], gold: dict[str, dict]) -> list[Questio
     qrels = {t.run_id: {d: 1 for d in gold[t.run_id].get("supporting_ids") or []} for t in traces}
     recalls = recall_at(qrels, run)
     return [score_trace(t, list(gold[t.run_id].get("answers") or []), recalls.get(t.run_id),
-                        gold[t.run_id].get("hops")) for t in traces]
+                        gold[t.run_id].get("hops"), gold[t.run_id].get("gold_items")) for t in traces]

@@ -15,7 +15,9 @@ from agent.trace import iter_traces
 
 CSV_FIELDS = ["qid", "question", "prediction", "gold", "em", "f1", *[f"recall@{k}" for k in RECALL_KS],
               "status", "stop", "seconds", "lm_calls", "tool_calls", "tokens", "hops", "rounds", "subquestions",
-              "sufficient", "fallbacks", "confidence", "abstained", "cited_answer"]
+              "sufficient", "fallbacks", "confidence", "abstained", "cited_answer", "shape", "item_recall",
+              "item_precision", "sentences", "supported", "dropped"]
+SYNTHESIS_KEYS = ("item_recall", "item_precision", "support_rate", "dropped_mean")
 CURVE = [round(0.05 * i, 2) for i in range(21)]
 
 
@@ -49,11 +51,21 @@ def aggregate(scores: list[QuestionScore], settings: dict[str, Any] | None = Non
         "tool_calls_mean": _mean([s.tool_calls for s in scores]),
         "tokens_mean": _mean([s.tokens for s in scores]),
         "sufficient_rate": _mean([float(s.sufficient) for s in scores]),
+        "shape": dict(Counter(s.shape for s in scores)),
         **_selective_metrics(scores, settings or {}),
         "status": dict(Counter(s.status for s in scores)),
         "stop": dict(Counter(s.stop for s in scores)),
         "settings": settings or {},
     })
+    itemized = [s for s in scores if s.item_recall is not None]
+    if itemized:
+        metrics["item_recall"] = _mean([s.item_recall for s in itemized])
+        metrics["item_precision"] = _mean([s.item_precision for s in itemized])
+    synthesized = [s for s in scores if s.sentences]
+    if synthesized:
+        metrics["support_rate"] = round(sum(s.supported for s in synthesized) /
+                                        sum(s.sentences for s in synthesized), 4)
+        metrics["dropped_mean"] = _mean([s.dropped for s in synthesized])
     return metrics
 
 
@@ -182,6 +194,11 @@ def render_markdown(scores: list[QuestionScore], metrics: dict[str, Any],
                 "selective_accuracy", "answers_not_in_cited_passage"):
         if key in metrics:
             lines.append(f"| {key} | {metrics.get(key)} |")
+    for key in SYNTHESIS_KEYS:
+        if key in metrics:
+            lines.append(f"| {key} | {metrics[key]} |")
+    if metrics.get("shape"):
+        lines.append("| shapes | " + ", ".join(f"{k} {v}" for k, v in sorted(metrics["shape"].items())) + " |")
     if metrics.get("curve"):
         lines += ["", f"## Coverage and accuracy by confidence threshold (right = F1 >= {SELECTIVE_F1})", "",
                   "| threshold | coverage | accuracy when answering |", "|---|---|---|"]

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from tui.common import add_index_arg, add_lm_args, add_max_rounds_arg, add_min_confidence_arg, config_from_args
+from tui.common import (
+    add_index_arg,
+    add_lm_args,
+    add_max_rounds_arg,
+    add_min_confidence_arg,
+    config_from_args,
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -19,7 +25,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--program", default=None, help="compiled program file from `hopper optimize`")
     p.add_argument("--trace", metavar="FILE", default=None, help="write the run's trace as JSONL")
     p.add_argument("--json", action="store_true",
-                   help="print {answer, citations, evidence, trace} as JSON")
+                   help="print {shape, answer, items, citations, evidence, trace} as JSON")
+    p.add_argument("--shape", choices=["auto", "factoid", "list", "compare", "explain"], default=None,
+                   help="answer shape (default auto: classified per question); list/compare/explain give a "
+                        "cited synthesis")
+    p.add_argument("--out", metavar="REPORT.md", default=None,
+                   help="also save the answer and its references as a Markdown report")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,10 +47,14 @@ def run(args: argparse.Namespace) -> int:
     from tui.live import LiveLine
 
     question = require_text(args.question, "question", 'hopper ask "Who designed the Verrin lighthouse?"')
-    cfg = config_from_args(args)
+    cfg = config_from_args(args, **({"agent.shape": args.shape} if getattr(args, "shape", None) else {}))
     check_prompt_budget(question, cfg)  # before the index and the LM are opened
     if cfg.agent.mode != "closed" and not cfg.index_dir:
-        raise ConfigError("no index given: pass --index DIR (or set index_dir in hopper.toml), or use --mode closed")
+        raise ConfigError("no index given: pass --index DIR (or set index_dir in hopper.toml), or use "
+                          "--mode closed")
+    if getattr(args, "shape", None) not in (None, "auto", "factoid") and cfg.agent.mode != "agent":
+        raise ConfigError(f"--shape {args.shape} needs --mode agent (rag and closed answer with one "
+                          f"short answer)")
     if cfg.agent.mode == "closed":
         cfg.index_dir = ""
     session = Session(cfg)
@@ -58,10 +73,15 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
     if args.trace:
         _save_trace(trace, args.trace)
+    if getattr(args, "out", None):
+        from agent.report import write_report
+
+        write_report([result], args.out, index_dir=cfg.index_dir or None)
     if args.json:
         out = result.to_dict(with_trace=True)
-        print(json.dumps({"answer": out["answer"], "short_answer": out["short_answer"],
-                          "citations": out["citations"], "evidence": out["evidence"][:20],
+        print(json.dumps({"shape": out["shape"], "answer": out["answer"], "short_answer": out["short_answer"],
+                          "items": out["items"], "citations": out["citations"],
+                          "evidence": out["evidence"][:20],
                           "sufficient": out["sufficient"], "confidence": out["confidence"],
                           "abstained": out["abstained"], "checks": out["checks"], "status": out["status"],
                           "trace": out["trace"]},
@@ -86,6 +106,18 @@ def print_answer(result) -> None:
     from rich.panel import Panel
 
     console = Console()
+    if result.items:  # a synthesis: the lines as Markdown, then the numbered references with their quotes
+        from rich.markup import escape
+
+        from agent.report import citation_quote
+
+        console.print(Panel(Markdown(result.answer), title=f"answer ({result.shape})", title_align="left"))
+        console.print("[bold]References[/]")
+        for c in result.citations:
+            console.print(f"[bold][{c.n}][/] {escape(c.title)} [dim]({escape(c.source or c.doc_id)})[/]")
+            console.print(f'    [italic]"{escape(citation_quote(c, result.answer))}"[/]')
+        _print_footer(console, result)
+        return
     title = f"answer: {result.short_answer}" if result.short_answer else "answer"
     console.print(Panel(Markdown(result.answer), title=title, title_align="left"))
     if result.confidence is not None and result.short_answer:
@@ -97,6 +129,10 @@ def print_answer(result) -> None:
         snippet = " ".join((c.quote or c.text).split())
         console.print(f"[bold][{c.n}][/] {c.title} [dim]({c.chunk_id} · {c.source})[/]")
         console.print(f"    [dim]{snippet[:240]}{'…' if len(snippet) > 240 else ''}[/]")
+    _print_footer(console, result)
+
+
+def _print_footer(console, result) -> None:
     end = result.trace.first("run_end")
     if end:
         d = end.data

@@ -1,0 +1,118 @@
+"""Where the research agent hands an open question to the synthesis.
+
+`answer_shaped(agent, question, state)` is called by `ResearchAgent.run` in agent mode. It
+classifies the question (trace event `shape`); for a factoid it returns None and the agent
+takes its usual path. Otherwise it runs the synthesis with the agent's own tool and LM
+accounting (every search is a `tool_call`, every LM call an `lm_call`, the run's budget holds),
+emits the `synthesis` and `answer` events and returns the `AgentResult`, with `shape`, `items`
+and each citation's `quote` filled in.
+
+It uses the agent's `_tool`, `_lm_step`, `_over_budget` and `_nlp` helpers (`agent.steps`) and
+the run state's `trace`, `tools` and `ranker`: the research loop's accounting, reused rather
+than copied. The LM is asked for the shape only when it is capable (`runtime.embedded` false).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from agent.result import INSUFFICIENT, AgentResult, Citation
+from agent.synthesis import classify_question, lm_is_capable, synthesize
+from agent.synthesis.modules import OverviewModule, ShapeModule, ShortenModule
+
+LABEL = "synthesis"
+
+
+def answer_shaped(agent, question: str, state) -> AgentResult | None:
+    """The synthesis's `AgentResult` for a list/compare/explain question; None for a factoid."""
+    import dspy
+
+    lm = agent.runtime.lm if agent.runtime.lm is not None else dspy.settings.lm
+    capable = lm_is_capable(lm) and not getattr(agent.runtime, "embedded", False)
+    ask = None
+    if capable:
+
+        def ask(q: str) -> str:
+            return agent._lm_step(state, "shape", ShapeModule(), question=q).shape
+
+    forced = getattr(agent.settings, "shape", "auto") or "auto"
+    try:
+        nlp = agent._nlp()
+    except Exception:  # noqa: BLE001 - no spaCy model: the suffix rule decides plurals
+        nlp = None
+    decision = classify_question(question, forced, ask_lm=ask, nlp=nlp)
+    state.trace.emit(
+        "shape",
+        shape=decision.shape,
+        source=decision.source,
+        cue=decision.cue,
+        sides=decision.sides,
+        topic=decision.topic,
+    )
+    if decision.shape == "factoid":
+        return None
+
+    def search(tool: str, **args):
+        return agent._tool(state, tool, None, LABEL, **args)
+
+    def shorten(q: str, sentence: str) -> str:
+        return agent._lm_step(
+            state, "shorten", ShortenModule(), light=True, question=q, sentence=sentence
+        ).short
+
+    def overview(q: str, lines: str) -> str:
+        return agent._lm_step(state, "overview", OverviewModule(), question=q, lines=lines).overview
+
+    syn = synthesize(
+        question,
+        decision,
+        search=search,
+        ranker=getattr(state, "ranker", None),
+        embedder=state.tools.index.embedder,
+        has_graph=state.tools.has_graph,
+        shorten=shorten,
+        overview=overview,
+        over_budget=lambda: agent._over_budget(state),
+    )
+    state.trace.emit("synthesis", **syn.event)
+    if not syn.items:
+        state.trace.emit(
+            "fallback",
+            step="synthesis",
+            node=None,
+            reason="no retrieved document bears on the question closely enough",
+        )
+    citations = [
+        Citation(n, hit.chunk_id, hit.doc_id, hit.title, hit.source, hit.text, quote)
+        for n, hit, quote in syn.cited
+    ]
+    answer = syn.answer if syn.items else INSUFFICIENT
+    ranked = syn.ranked or state.tools.evidence.ranked()
+    hits = state.tools.evidence.hits
+    docs = list(dict.fromkeys(hits[c].doc_id for c in ranked if c in hits))
+    state.trace.emit(
+        "answer",
+        answer=answer,
+        short_answer="",
+        sufficient=bool(syn.items),
+        citations=[{k: v for k, v in asdict(c).items() if k != "text"} for c in citations],
+        evidence=ranked[:50],
+        confidence=None,
+        abstained=False,
+        checks=[],
+        shape=decision.shape,
+        items=syn.items,
+    )
+    return AgentResult(
+        question,
+        answer,
+        "",
+        citations,
+        ranked,
+        docs,
+        bool(syn.items),
+        "ok",
+        state.trace,
+        shape=decision.shape,
+        items=syn.items,
+    )
