@@ -346,7 +346,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
         state.trace.emit("answer", answer=c.answer, short_answer=c.short, sufficient=c.sufficient,
                          citations=[{k: v for k, v in asdict(x).items() if k != "text"} for x in c.citations],
                          evidence=ranked[:50], confidence=c.confidence, abstained=c.abstained, checks=checks,
-                         shape="factoid", items=[])
+                         shape="factoid", items=[], form=state.info.form if state.info else "wh")
         return AgentResult(question, c.answer, c.short, c.citations, ranked, docs, c.sufficient, "ok",
                            state.trace, confidence=c.confidence, abstained=c.abstained, checks=checks)
 

@@ -113,7 +113,8 @@ class QuestionScore:
     confidence: float | None = None
     abstained: bool = False
     cited_answer: bool | None = None
-    """Whether a cited passage's quoted sentence states the short answer (None: no short answer)."""
+    """Whether a cited passage's quoted sentence states the short answer (None: no short answer, or
+    a yes/no or choice question, whose answer the question itself states)."""
     shape: str = "factoid"
     """The answer shape the run chose (its `shape` trace event)."""
     item_recall: float | None = None
@@ -221,7 +222,8 @@ def score_trace(trace: Trace, golds: list[str], recall: dict[str, float] | None 
         subquestions=len(decomposed.data.get("nodes") or []) if decomposed else 0,
         sufficient=bool(final.get("sufficient", False)), fallbacks=len(trace.of_type("fallback")),
         confidence=final.get("confidence"), abstained=bool(final.get("abstained", False)),
-        cited_answer=_cited(prediction, final.get("citations") or []))
+        cited_answer=_cited(prediction, final.get("citations") or [])
+        if final.get("form", "wh") == "wh" else None)
     shape = trace.first("shape")
     score.shape = str(shape.data.get("shape", "factoid")) if shape else "factoid"
     synthesis = trace.first("synthesis")
