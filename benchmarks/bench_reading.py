@@ -60,8 +60,9 @@ def main() -> int:
     p.add_argument("--reuse", action="store_true", help="score the finished run folders again, run nothing")
     p.add_argument("--from", dest="runs", default="", metavar="SET=DIR,...",
                    help="with --reuse: score these run folders (e.g. hotpotqa=runs/hp-test-abc1234)")
+    p.add_argument("--commit", default="", help="with --reuse: the commit the reused runs were measured at")
     args = p.parse_args()
-    rev = commit()
+    rev = args.commit or commit()
     rows = []
     for name in [n.strip() for n in args.only.split(",") if n.strip()]:
         if name not in SETS:
