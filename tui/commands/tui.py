@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from tui.common import add_index_arg, add_lm_args, add_max_rounds_arg, add_min_confidence_arg, config_from_args
+from tui.common import (
+    add_index_arg,
+    add_lm_args,
+    add_max_rounds_arg,
+    add_min_confidence_arg,
+    config_from_args,
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -193,9 +193,9 @@ class CorpusScreen(Screen):
     @work(thread=True, exclusive=True, group="index")
     def add_folder(self, path: Path | None) -> None:
         """Index `path` into the index, or (None) re-sync every folder it already holds."""
+        from agent.indexing import components_for
         from tools.errors import HopperError
         from tools.index import build_index
-        from agent.indexing import components_for
 
         cfg = self.app.config
         try:
