@@ -30,7 +30,9 @@ class HopperCommands(Provider):
             ("Sessions", "List, reopen and delete saved sessions", app.action_sessions, True),
             ("New session", "Start a new session (earlier turns are no longer context)",
              partial(app.open_session, None), True),
-            ("Corpus", "Add a folder to the index; documents, chunks and graph size", app.action_corpus, True),
+            ("Corpus", "Add a folder to the index; documents, chunks and graph size", app.action_corpus,
+             True),
+
             ("Settings", "LM, fast LM, retriever, mode and rounds budget", app.action_settings, True),
             ("Settings: change LM", f"Now: {app.config.lm.model}", partial(app.action_settings, "lm"), True),
             ("Help: every key", "All keys of every screen (F1)", app.main.action_help, True),
