@@ -206,7 +206,6 @@ class ResearchAgent(LoopSteps, dspy.Module):
                              answer=reading.answer, support=[q.chunk_id for q in reading.quotes],
                              missing="", next_tool="", next_query="", confidence=reading.confidence,
                              method=reading.method)
-
             if reading.ok:
                 node.answer, node.confidence, node.quotes = reading.answer, reading.confidence, reading.quotes
                 node.method = reading.method

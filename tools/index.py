@@ -64,7 +64,6 @@ def _writer_lock(index_dir: Path):
     if index_dir.exists() and not index_dir.is_dir():
         raise PathError(f"--index {index_dir} is a file, not a folder: "
                         f"name a folder (it is created if missing)")
-
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
         fh = (index_dir / ".lock").open("w")

@@ -354,6 +354,5 @@ class HopperApp(App):
 
 def make_app(config: HopperConfig, session: Any = None, store: SessionStore | None = None,
              **kwargs: Any) -> HopperApp:
-
     """The one factory for the CLI and the tests (see `HopperApp` for the keyword arguments)."""
     return HopperApp(config, session, store, **kwargs)

@@ -104,4 +104,3 @@ class LiveLine:
         node = f"{self.node} · " if self.node else ""
         return (f"[bold]{node}[/]{escape(self.doing)} [dim]· {self.tools} tool calls · "
                 f"{self.lm_calls} LM calls · {self.tokens:,} tokens · {elapsed:.1f}s[/]")
-

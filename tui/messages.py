@@ -32,7 +32,6 @@ class CitationSelected(Message):
 
     None clears the pane."""
 
-
     citation: dict[str, Any] | None
 
 

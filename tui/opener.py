@@ -90,7 +90,6 @@ def open_command(path: str | Path, passage: str = "", *, edit: bool = False,
         raise FileNotFoundError(f"{path} no longer exists; re-sync the corpus (F5 on the Corpus screen)")
     command = (env.get("EDITOR") or env.get("VISUAL") or "vi") if edit else (env.get("PAGER") or "less")
     program = shlex.split(command)
-
     if is_pdf(path):
         page = pdf_page(path, passage) or 1
         pages = pdf_pages(path)

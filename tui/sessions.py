@@ -205,7 +205,6 @@ class SessionStore:
             events = [json.loads(line) for line in trace.splitlines() if line.strip()]
             saved = json.loads(answer) if answer else {}
             out.append(Turn(tid, sid, question, status, saved, events, error, created))
-
         return out
 
     def history(self, session_id: int) -> list[tuple[str, str]]:

@@ -75,7 +75,6 @@ def set_in_text(text: str, values: dict[str, Any]) -> str:
             settings = [i for i in range(first, end)
                         if lines[i].strip() and not lines[i].lstrip().startswith("#")]
             last = max(settings, default=first - 1)
-
             lines.insert(last + 1, new)
     return "\n".join(lines) + "\n"
 

@@ -166,7 +166,6 @@ class HopperJSONAdapter(JSONAdapter):
                 raise
             out = {name: got.get(name, _empty(field.annotation))
                    for name, field in signature.output_fields.items()}
-
             return {**out, "salvaged": sorted(got)}
 
     @staticmethod

@@ -150,7 +150,6 @@ def echoes(answer: str, question: str) -> bool:
         and any(len(w) > 2 for w in key.split())
 
 
-
 def check_echo(answer: str, info: QuestionInfo) -> Verdict:
     if info.form == "choice" or not echoes(answer, info.text):
         return Verdict(True, "answer.echoes_question", "not a name the question already gives")

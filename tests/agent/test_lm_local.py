@@ -212,7 +212,6 @@ def test_fast_grammar_sampler_picks_exactly_the_tokens_of_llama_cpps_own():
                 "[2] It is 31 metres tall.\nQuestion: How tall is the lighthouse?")
     messages = [{"role": "system", "content": system}, {"role": "user", "content": passages}]
 
-
     def reply() -> str:
         llama.reset()
         out = llama.create_chat_completion(messages, max_tokens=48, temperature=0,

@@ -64,7 +64,6 @@ def test_bootstrap_compile_save_and_load_round_trip(cfg, dataset_dir, tmp_path):
     assert all(len(d["passages"]) <= 62 for d in demos["reader.extract"])  # cut to max_demo_chars
     path = save_program(compiled, tmp_path / "program.json", lm=cfg.lm.model, optimizer="bootstrap",
                         train="t")
-
     data = json.loads(path.read_text())
     assert data["hopper"]["lm"] == "local" and data["hopper"]["optimizer"] == "bootstrap"
     assert set(data["program"]) >= {"decompose.predict", "reader.extract"}

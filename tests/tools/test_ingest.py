@@ -108,7 +108,6 @@ def test_jsonl_and_hotpotqa_corpora(tmp_path):
                                                 "Heron": "Herons wade."}
 
 
-
 # ---- encodings: decode what is text in any common encoding, skip only real binary
 
 LEGACY = ("Café society in Zürich — naïve façades, “smart quotes” and the Ångström unit. "

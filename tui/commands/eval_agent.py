@@ -124,7 +124,6 @@ def _run_with_progress(session, dataset, args, settings):
 def _print_summary(metrics: dict, run_dir: Path) -> None:
     keys = ["em", "f1", "recall@2", "recall@5", "latency_p50_s", "lm_calls_mean", "tool_calls_mean",
             "tokens_mean"]
-
     print(f"{metrics['settings'].get('mode', '?'):<7} questions={metrics['questions']} " +
           " ".join(f"{k}={metrics[k]}" for k in keys))
     print(f"wrote {run_dir}/metrics.json, results.csv, traces.jsonl, report.md")

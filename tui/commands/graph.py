@@ -145,6 +145,5 @@ def run(args: argparse.Namespace) -> int:
         export_graph(kg.graph, out, args.format)
         console.print(f"wrote {kg.graph.number_of_nodes()} nodes and {kg.graph.number_of_edges()} edges "
                       f"to {out}", highlight=False)
-
         return 0
     raise ValueError(f"unknown graph action {action!r}")

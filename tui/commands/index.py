@@ -61,5 +61,4 @@ def run(args: argparse.Namespace) -> int:
           f"generation {summary['generation']}: {result.added_docs} added, {result.changed_docs} changed, "
           f"{result.removed_docs} removed, {result.unchanged_docs} unchanged, "
           f"{len(result.report.skipped)} skipped in {result.seconds:.1f}s")
-
     return 0

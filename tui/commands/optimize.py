@@ -28,7 +28,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="comma-separated predictors that keep no demos, e.g. respond")
     p.add_argument("--mode", choices=["agent", "rag"], default="agent",
                    help="agent mode the program is compiled in")
-
     p.add_argument("--no-graph", action="store_true", help="do not build the knowledge graph for the corpus")
     add_max_rounds_arg(p)
     add_index_arg(p)

@@ -240,7 +240,6 @@ def diff(args: argparse.Namespace) -> int:
             gold = " | ".join(sb.gold)
             console.print(f"  {qid}: {sa.prediction!r} → {sb.prediction!r}  [dim]gold {gold!r}[/]",
                           highlight=False)
-
         if len(rows) > 25:
             console.print(f"  … and {len(rows) - 25} more")
     for label, only in (("only in A", result["only_a"]), ("only in B", result["only_b"])):

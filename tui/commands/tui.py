@@ -18,7 +18,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_lm_args(p)
     p.add_argument("--mode", choices=["agent", "rag", "closed"], default=None,
                    help="how questions are answered")
-
     add_max_rounds_arg(p)
     add_min_confidence_arg(p)
     p.add_argument("--session", type=int, default=None, metavar="ID", help="reopen a saved session")

@@ -223,7 +223,6 @@ class CorpusScreen(Screen):
             summary = (f"{result.added_docs} added, {result.changed_docs} changed, "
                        f"{result.removed_docs} removed, {len(result.report.skipped)} skipped "
                        f"in {result.seconds:.1f}s")
-
             self.post_message(IndexFinished(dict(result.manifest.counts), summary))
 
     @on(IndexProgress)

@@ -18,6 +18,7 @@ from tui.screens.keys import help_tables
 if TYPE_CHECKING:
     from tui.app import HopperApp
 
+
 class HelpScreen(ModalScreen[None]):
     """Every key of every screen (built from the screens' bindings, so it cannot drift)."""
 

@@ -260,7 +260,6 @@ class MainScreen(Screen):
             self.app.notify("The run stopped at its budget; the answer uses what was found.",
                             severity="warning")
 
-
     # -- actions ------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":

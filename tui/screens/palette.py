@@ -32,7 +32,6 @@ class HopperCommands(Provider):
              partial(app.open_session, None), True),
             ("Corpus", "Add a folder to the index; documents, chunks and graph size", app.action_corpus,
              True),
-
             ("Settings", "LM, fast LM, retriever, mode and rounds budget", app.action_settings, True),
             ("Settings: change LM", f"Now: {app.config.lm.model}", partial(app.action_settings, "lm"), True),
             ("Help: every key", "All keys of every screen (F1)", app.main.action_help, True),

@@ -100,7 +100,6 @@ class SessionsScreen(Screen):
         self.app.push_screen(ConfirmScreen(question, yes="Delete"),
                              lambda yes: self._delete(session_id) if yes else None)
 
-
     def _delete(self, session_id: int) -> None:
         try:
             saved = self.app.store.delete_session(session_id)

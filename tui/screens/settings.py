@@ -84,7 +84,6 @@ class SettingsScreen(ModalScreen[bool]):
     def on_mount(self) -> None:
         target = {"lm": "#set-lm", "fast_lm": "#set-fast-lm", "retriever": "#set-retriever",
                   "mode": "#set-mode", "rounds": "#set-rounds"}.get(self.initial_focus, "#set-lm")
-
         self.query_one(target).focus()
 
     def values(self) -> dict[str, Any]:

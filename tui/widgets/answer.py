@@ -35,7 +35,6 @@ class CitationList(OptionList):
                                        border-top: solid $primary 40%; padding: 0 1; background: $surface;
                                        text-wrap: nowrap; text-overflow: ellipsis;
                                        border-title-color: $text-muted; }
-
     CitationList:focus { background-tint: $foreground 8%; border-title-color: $accent; }
     """
 

@@ -150,7 +150,6 @@ class EvidencePane(VerticalScroll):
                       if k not in ("kind", "label", "turn") and v not in (None, "")]
             self.show_text(str(kind), "\n".join(fields))
 
-
     def _scroll_to_offset(self, text: str, offset: int) -> None:
         """Scroll so the line holding character `offset` of the passage is in view."""
         body = self.query_one("#evidence-text", Static)

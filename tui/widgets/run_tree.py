@@ -255,7 +255,6 @@ class RunTree(Tree[dict]):
         label = Text(f"budget reached: {d.get('reason', '')}", style="yellow")
         self._sub(turn, d.get("node")).add_leaf(label, data={"kind": "budget", **d})
 
-
     def _ev_answer(self, turn: _TurnNodes, d: dict) -> None:
         label = Text("answer: ", style="bold")
         label.append(_short(d.get("short_answer") or d.get("answer"), 50), style="bold green")

@@ -105,7 +105,6 @@ class StatusBar(Static):
             doing = self.doing if len(self.doing) <= room else self.doing[: room - 1] + "…"
             head.append(" " + doing, style="bold")
 
-
         def line(kept) -> Text:
             text = head.copy()
             if kept:

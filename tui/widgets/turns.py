@@ -97,7 +97,6 @@ def renumber(turn: TurnView) -> None:
         item["text"] = CITE.sub(sub, str(item.get("text") or ""))
         item["citations"] = [new[int(n)] for n in item.get("citations") or []
                              if str(n).isdigit() and int(n) in new]
-
     cites = []
     for old in order:
         c = dict(by_n[old])
