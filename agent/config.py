@@ -46,6 +46,17 @@ class LMSettings:
     engine: Literal["auto", "litellm", "lm15"] = "auto"
     """DSPy engine for remote models: `auto` (DSPy's native client where it can, else LiteLLM),
     `litellm` (always LiteLLM), `lm15` (native only)."""
+    n_batch: int = 512
+    """Embedded models: prompt tokens llama.cpp evaluates per batch."""
+    prefix_cache_mb: int = 256
+    """Embedded models: memory for the saved KV state of prompt prefixes (each predictor's
+    instructions and demos), so a call evaluates only what differs; 0 turns prefix reuse off."""
+    fast_grammar: bool = True
+    """Embedded models: greedy JSON decoding checks the best token against the grammar first
+    (same tokens as llama.cpp's grammar sampler, without scanning the whole vocabulary)."""
+    extra_buffers: Literal["auto", "on", "off"] = "auto"
+    """Embedded models: llama.cpp's extra CPU buffer types (weight repacking); `auto` turns them
+    off only on CPUs that advertise AMX, which may trap inside VMs."""
 
 
 @dataclass
@@ -254,7 +265,7 @@ RANGES: dict[str, Range] = {
     # lm
     "lm.temperature": Range(0, 2), "lm.max_tokens": Range(1, 1_000_000), "lm.n_ctx": Range(512, 10_000_000),
     "lm.n_threads": Range(0, 1024), "lm.timeout_s": Range(0, 86_400, open_low=True),
-    "lm.retries": Range(0, 20),
+    "lm.retries": Range(0, 20), "lm.n_batch": Range(1, 65_536), "lm.prefix_cache_mb": Range(0, 1_048_576),
     # agent
     "agent.k": Range(1, 1000), "agent.max_rounds": Range(1, 50), "agent.max_tool_calls": Range(1, 100_000),
     "agent.max_tokens": Range(1), "agent.max_seconds": Range(0, 7 * 86_400, open_low=True),

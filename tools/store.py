@@ -23,9 +23,10 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from tools.errors import IndexCorruptError, IndexNotFoundError
 from tools.jsonfile import REBUILD, iter_jsonl, read_versioned
@@ -96,35 +97,93 @@ def read_chunks(path: Path) -> list[Chunk]:
     return [chunk for _, chunk in iter_jsonl(path, Chunk.from_dict, fix=REBUILD)]
 
 
-class ChunkStore:
-    """All chunks of one generation, addressable by row and by chunk id."""
+class LazyChunks(Sequence[Chunk]):
+    """The rows of a `chunks.jsonl`, each parsed on first access.
 
-    def __init__(self, chunks: list[Chunk], docs: dict[str, dict[str, Any]]):
+    Reading the file is one bulk read and a split into lines; a query that returns k hits parses
+    k rows instead of the whole store, which is what a cold `hopper search` used to spend on a
+    large index. A damaged row raises `IndexCorruptError` when it is reached.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            lines = path.read_bytes().split(b"\n")
+        except OSError as exc:
+            raise IndexCorruptError(f"{path}: cannot read ({exc.strerror or exc}); {REBUILD}") from exc
+        if lines and not lines[-1].strip():
+            lines.pop()
+        self._lines: list[bytes | None] = lines
+        self._chunks: list[Chunk | None] = [None] * len(lines)
+
+    def __len__(self) -> int:
+        return len(self._chunks)
+
+    @overload
+    def __getitem__(self, row: int) -> Chunk: ...
+
+    @overload
+    def __getitem__(self, row: slice) -> list[Chunk]: ...
+
+    def __getitem__(self, row):
+        if isinstance(row, slice):
+            return [self[i] for i in range(*row.indices(len(self)))]
+        chunk = self._chunks[row]
+        if chunk is None:
+            line = self._lines[row]
+            try:
+                chunk = Chunk.from_dict(json.loads(line))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:  # as tools.jsonfile.iter_jsonl
+                number = row + 1 if row >= 0 else len(self) + row + 1
+                raise IndexCorruptError(
+                    f"{self.path}:{number}: malformed JSON line ({exc}); {REBUILD}") from exc
+            self._chunks[row], self._lines[row] = chunk, None
+        return chunk
+
+    def __iter__(self) -> Iterator[Chunk]:
+        for i in range(len(self)):
+            yield self[i]
+
+
+class ChunkStore:
+    """All chunks of one generation, addressable by row and by chunk id; rows parse lazily."""
+
+    def __init__(self, chunks: Sequence[Chunk], docs: dict[str, dict[str, Any]] | Path):
         self.chunks = chunks
-        self.docs = docs
-        self._row = {c.chunk_id: i for i, c in enumerate(chunks)}
+        self._docs = docs
+        self._row: dict[str, int] | None = None
 
     @classmethod
     def load(cls, gen_dir: Path) -> ChunkStore:
-        chunks = read_chunks(gen_dir / "chunks.jsonl")
-        try:
-            docs = json.loads((gen_dir / "docs.json").read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise IndexCorruptError(f"{gen_dir / 'docs.json'} is unreadable ({exc}); "
-                                    "rebuild the index") from exc
-        return cls(chunks, docs)
+        return cls(LazyChunks(gen_dir / "chunks.jsonl"), gen_dir / "docs.json")
+
+    @property
+    def docs(self) -> dict[str, dict[str, Any]]:
+        if isinstance(self._docs, Path):
+            try:
+                self._docs = json.loads(self._docs.read_text())
+            except (OSError, json.JSONDecodeError) as exc:
+                raise IndexCorruptError(f"{self._docs} is unreadable ({exc}); rebuild the index") from exc
+        return self._docs
+
+    @property
+    def rows(self) -> dict[str, int]:
+        """chunk id -> row (parses every row the first time it is needed)."""
+        if self._row is None:
+            self._row = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        return self._row
 
     def __len__(self) -> int:
         return len(self.chunks)
 
     def __contains__(self, chunk_id: str) -> bool:
-        return chunk_id in self._row
+        return chunk_id in self.rows
 
     def get(self, chunk_id: str) -> Chunk:
-        return self.chunks[self._row[chunk_id]]
+        return self.chunks[self.rows[chunk_id]]
 
     def row(self, chunk_id: str) -> int:
-        return self._row[chunk_id]
+        return self.rows[chunk_id]
 
 
 class GenerationWriter:

@@ -22,6 +22,36 @@ from agent.lm.salvage import salvage
 logger = logging.getLogger(__name__)
 
 
+class _TruncationToInfo(logging.Filter):
+    """DSPy's "LM response was truncated" warning, as an INFO record (shown with `-v`).
+
+    Hopper handles a cut-off reply itself (the adapter keeps or refuses it, the trace records
+    the finish reason), so the warning is not news for the user and must not break progress bars.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and record.getMessage().startswith("LM response was truncated"):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            return logging.getLogger(record.name).isEnabledFor(logging.INFO)
+        return True
+
+
+def route_dspy_logs() -> None:
+    """Send DSPy's log records through Hopper's logging configuration instead of DSPy's own stderr handler."""
+    dspy_logger = logging.getLogger("dspy")
+    for handler in list(dspy_logger.handlers):
+        if getattr(handler, "name", None) == "dspy_handler":
+            dspy_logger.removeHandler(handler)
+    dspy_logger.propagate = True
+    dspy_logger.setLevel(logging.NOTSET)
+    lm_logger = logging.getLogger("dspy.clients.lm")
+    if not any(isinstance(f, _TruncationToInfo) for f in lm_logger.filters):
+        lm_logger.addFilter(_TruncationToInfo())
+
+
+route_dspy_logs()
+
+
 class HopperLM(dspy.LM):
     """`dspy.LM` whose failures surface as one-line `ModelError`s that name the fix.
 
@@ -215,10 +245,13 @@ def get_lm(settings: LMSettings, *, fast: bool = False) -> HopperLM:
     common: dict[str, Any] = {"temperature": settings.temperature, "max_tokens": settings.max_tokens,
                               "num_retries": max(0, int(settings.retries)), "cache": bool(settings.cache)}
     if is_local(model):
-        from agent.lm.local import LlamaEngine
+        from agent.lm.local import LlamaEngine, LlamaOptions
 
         spec = select_local(model)
-        engine = LlamaEngine(spec.name, spec.model_id, n_ctx=settings.n_ctx, n_threads=settings.n_threads)
+        options = LlamaOptions(n_ctx=settings.n_ctx, n_threads=settings.n_threads, n_batch=settings.n_batch,
+                               fast_grammar=settings.fast_grammar, extra_buffers=settings.extra_buffers,
+                               prefix_cache_mb=settings.prefix_cache_mb)
+        engine = LlamaEngine(spec.name, spec.model_id, options=options)
         return HopperLM(spec.model_id, hopper_name=model, engine=engine, **common)
     same_provider = not fast or not settings.fast_model or provider_of(settings.fast_model) == provider_of(
         settings.model)

@@ -34,6 +34,7 @@ class GreedyGrammarSampler:
         if not self._grammar:
             raise ValueError("llama.cpp could not compile the grammar")
         self._data = (llama_cpp.llama_token_data * self._n_vocab)()
+        self._view = np.ctypeslib.as_array(self._data)  # the same memory as a (id, logit, p) record array
         self._array = llama_cpp.llama_token_data_array(data=self._data, size=0, selected=-1, sorted=False)
 
     def sample(self, ctx, idx: int = -1) -> int:
@@ -55,18 +56,17 @@ class GreedyGrammarSampler:
         raise RuntimeError("no token is allowed by the grammar")
 
     def _best_allowed(self, ids: np.ndarray, logits: np.ndarray) -> int | None:
+        """The best of `ids` the grammar allows (None if none is); numpy fills llama.cpp's array."""
         n = len(ids)
-        for i, tok in enumerate(ids):
-            self._data[i].id = int(tok)
-            self._data[i].logit = float(logits[tok])
-            self._data[i].p = 0.0
+        view = self._view[:n]
+        view["id"] = ids
+        view["logit"] = logits[ids]
+        view["p"] = 0.0
         self._array.size, self._array.selected, self._array.sorted = n, -1, False
         self._capi.llama_sampler_apply(self._grammar, ctypes.byref(self._array))
-        best, best_logit = None, -np.inf
-        for i in range(n):
-            if self._data[i].logit > best_logit:
-                best, best_logit = int(self._data[i].id), self._data[i].logit
-        return best
+        masked = view["logit"]  # rejected tokens now have -inf; llama.cpp keeps the order
+        best = int(np.argmax(masked))
+        return int(view["id"][best]) if masked[best] > -np.inf else None
 
     def accept(self, token: int) -> None:
         self._capi.llama_sampler_accept(self._grammar, token)

@@ -217,9 +217,9 @@ def check_type(answer: str, info: QuestionInfo) -> Verdict:
     elif t == "number":
         ok = _is_number(answer)
         why = why if ok else "a 'how many' question answered without a number"
-    elif t in ("person", "place"):
+    elif t in ("person", "place", "thing"):
         ok = not _only_quantity(answer) and normalize(answer) not in _PRONOUNS
-        why = why if ok else f"a {t} question answered with a number or date"
+        why = why if ok else f"a {t} question answered with a number, a date or a pronoun"
     return Verdict(ok, "answer.type_mismatch", why)
 
 

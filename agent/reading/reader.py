@@ -23,12 +23,13 @@ from agent import signatures as sig
 from agent.reading.adapter import PlainAdapter
 from agent.reading.candidates import Candidate, candidates
 from agent.reading.checks import Verdict, answer_checks, failed, find_span, match_option, normalize
+from agent.reading.compare import by_years
 from agent.reading.evidence import Sentence, render
 from agent.reading.question import QuestionInfo
 
 log = logging.getLogger(__name__)
 
-BASE_CONFIDENCE = {"free": 0.6, "option": 0.5, "yesno": 0.45, "choice": 0.3, "candidate": 0.3}
+BASE_CONFIDENCE = {"free": 0.6, "option": 0.5, "yesno": 0.45, "choice": 0.3, "candidate": 0.3, "years": 0.7}
 """Starting confidence by how the answer was found. On the tuning questions (demo train, HotpotQA
 1-50) the reader's own checked reply was right about half the time, a constrained choice among
 spans about one time in ten."""
@@ -206,6 +207,9 @@ class ReaderModule(dspy.Module):
         )
 
     def _option(self, raw, passages, question, info, sentences, fallback) -> Reading:
+        dated = by_years(question, info.options, sentences)
+        if dated is not None:  # the years in the evidence settle it, whatever the LM said
+            return Reading(dated[0], dated[1], BASE_CONFIDENCE["years"], "years", raw, [], fallback=fallback)
         answer, method = match_option(raw, info.options) or "", "option"
         if not answer:
             answer, method = self._choose(passages, question, info.options), "choice"

@@ -265,3 +265,81 @@ def test_prompt_longer_than_the_context_is_a_clear_error():
     settings = LMSettings(model="local:smollm2", cache=False, max_tokens=4, n_ctx=128, retries=0)
     with pytest.raises(ModelError, match="context window: raise lm.n_ctx"), lm_context(settings) as lm:
         lm("word " * 400)
+
+
+class Rewrite(dspy.Signature):
+    """Rewrite the question as a short search query of keywords."""
+
+    question: str = dspy.InputField()
+    query: str = dspy.OutputField()
+
+
+REUSE_CALLS = [
+    (Judge, {"question": "Where was Marie Curie born?",
+             "evidence": "Marie Curie was born in Warsaw in 1867."}),
+    (Rewrite, {"question": "Which engineer designed the Vellmark lighthouse, and when?"}),
+    (Judge, {"question": "Where was Alan Turing born?",
+             "evidence": "Alan Turing was born in Maida Vale, London."}),
+    (Rewrite, {"question": "On which river lies the birthplace of Niels Bohr?"}),
+    (Rewrite, {"question": "Who founded the university where Grace Hopper studied?"}),
+]
+
+
+def _run_calls(prefix_cache_mb: int) -> tuple[list[dict], list[int], list[int]]:
+    settings = LMSettings(cache=False, max_tokens=40, prefix_cache_mb=prefix_cache_mb)
+    lm = get_lm(settings)
+    loaded = lm.engine.model()  # shared with the other tests: start from no stored prefix
+    loaded.prefixes(prefix_cache_mb).clear()
+    loaded.llama.reset()
+    replies, evaluated, prompts = [], [], []
+    with lm_context(settings, lm=lm):
+        for sig, inputs in REUSE_CALLS:
+            replies.append(dict(dspy.Predict(sig)(**inputs)))
+            timing = lm.engine.last_timing
+            evaluated.append(int(timing["prompt_eval_tokens"]))  # llama.cpp's own counter (n_p_eval)
+            prompts.append(int(timing["prompt_tokens"]))
+    return replies, evaluated, prompts
+
+
+@pytest.mark.slow
+def test_prefix_reuse_gives_identical_replies_and_skips_the_static_prefix():
+    off, off_evaluated, prompts = _run_calls(0)
+    on, on_evaluated, _ = _run_calls(256)
+    assert on == off  # greedy replies are bit-identical with and without reuse
+    assert off_evaluated == prompts  # without reuse every prompt token is evaluated
+    # with reuse the first call of each predictor evaluates its whole prompt...
+    assert on_evaluated[:2] == prompts[:2]
+    # ...and later calls only what follows the predictor's instructions: restored from the store
+    # after another predictor ran (calls 3 and 4), kept in the context after the same one (call 5)
+    for i in (2, 3, 4):
+        assert on_evaluated[i] < prompts[i] // 2, (i, on_evaluated, prompts)
+
+
+@pytest.mark.slow
+def test_prefix_states_stay_within_their_bound():
+    from agent.lm.local import load_model
+
+    # 3 MiB holds one predictor's prefix (~200 tokens x 12 KiB) but not two: each evicts the other
+    replies, evaluated, prompts = _run_calls(3)
+    store = load_model(gguf.ensure_qwen_gguf()).prefixes(3)
+    assert len(store) == 1 and 0 < store.bytes <= store.capacity_bytes == 3 * 1024 * 1024
+    assert evaluated[2] == prompts[2]  # Judge's prefix was evicted by Rewrite's
+    assert evaluated[4] < prompts[4] // 2  # Rewrite right after Rewrite: kept in the context
+    assert replies == _run_calls(0)[0]
+
+
+def test_dspy_truncation_warning_goes_to_the_log_not_to_the_terminal(caplog):
+    import logging
+
+    import agent.lm.factory  # noqa: F401 - routes DSPy's loggers through Hopper's logging
+
+    truncated = "LM response was truncated; increase max_tokens or inspect history."
+    with caplog.at_level(logging.WARNING):  # hopper's default: warnings and errors only
+        logging.getLogger("dspy.clients.lm").warning(truncated)
+        logging.getLogger("dspy.clients.lm").warning("a real problem")
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [("WARNING", "a real problem")]
+    caplog.clear()
+    with caplog.at_level(logging.INFO):  # hopper -v
+        logging.getLogger("dspy.clients.lm").warning(truncated)
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [("INFO", truncated)]
+    assert not logging.getLogger("dspy").handlers  # DSPy's own stderr handler is gone

@@ -153,6 +153,10 @@ YESNO = analyse("Was Oska Tamm born in Lowbridge?")
         ("type: who given a year", check_type("1871", WHO), False, "answer.type_mismatch"),
         ("type: who given a pronoun", check_type("he", WHO), False, "answer.type_mismatch"),
         ("type: place given a place", check_type("the Sarn river", RIVER), True, "answer.type_mismatch"),
+        ("type: what-thing given bare dates", check_type("1861–1944", analyse("What is the lighthouse kept by Brask?")),
+         False, "answer.type_mismatch"),
+        ("type: what-thing given a name with a number", check_type("Route 66", analyse("What road is it?")), True,
+         "answer.type_mismatch"),
         (
             "type: a copied sentence is not a short answer",
             check_type("Lowbridge is a market town that lies on the Sarn river near the old ford", RIVER),
@@ -266,3 +270,28 @@ def test_candidates_are_typed_spans_of_the_evidence(nlp):
     people = candidates(analyse("Who designed the Verrin Lighthouse?"), sentences, nlp)
     assert "Oska Tamm" in [c.text for c in people]
     assert all("Verrin Lighthouse" not in c.text for c in people)  # never a name the question gives
+
+
+def test_comparisons_in_time_are_settled_by_the_years_in_the_evidence():
+    from agent.reading.compare import by_years, direction
+    from agent.reading.evidence import Sentence
+
+    def sent(title, text):
+        return Sentence(title.lower(), title.lower(), title, text, 0, 0, len(text), 0.8)
+
+    evidence = [sent("The Exies", "The Exies were an American rock band formed in 1997 in Los Angeles."),
+                sent("Circus Diablo", "Circus Diablo is a rock band founded in 2004 by Billy Duffy."),
+                sent("Sid Haig", "Sid Haig (born July 14, 1939) is an American actor."),
+                sent("Vic Darchinyan", "Vic Darchinyan (born 7 January 1976) is a boxer.")]
+    assert by_years("Which band was formed first, The Exies or Circus Diablo?", ["The Exies", "Circus Diablo"],
+                    evidence)[0] == "The Exies"
+    assert by_years("Which band was formed more recently, The Exies or Circus Diablo?",
+                    ["The Exies", "Circus Diablo"], evidence)[0] == "Circus Diablo"
+    picked, sentence = by_years("Who is older, Sid Haig or Vic Darchinyan?", ["Sid Haig", "Vic Darchinyan"],
+                                evidence)
+    assert picked == "Sid Haig" and "1939" in sentence.text
+    # not a comparison in time, or a side without a year: left to the reader
+    assert by_years("Which band is louder, The Exies or Circus Diablo?", ["The Exies", "Circus Diablo"],
+                    evidence) is None
+    assert by_years("Who is older, Sid Haig or Mark King?", ["Sid Haig", "Mark King"], evidence) is None
+    assert direction("Which came first?") == "earlier" and direction("Who is the youngest?") == "later"

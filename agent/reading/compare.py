@@ -1,0 +1,47 @@
+"""Comparisons that code can settle: "Which was founded first, A or B?", "Who is older, A or B?".
+
+When the question compares the options in time and the evidence gives a year for each, the
+earlier (or later) year decides; the LM is not asked. Anything else is left to the reader.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from agent.reading.checks import normalize
+from agent.reading.evidence import Sentence
+
+_EARLIER = re.compile(r"\b(first|earlier|earliest|older|oldest|before|sooner|longer ago|elder)\b", re.I)
+_LATER = re.compile(r"\b(last|later|latest|younger|youngest|more recent(ly)?|most recent(ly)?|newer|newest)\b", re.I)
+_YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
+
+
+def direction(question: str) -> str:
+    """"earlier", "later" or "" for a question that does not compare in time."""
+    earlier, later = bool(_EARLIER.search(question)), bool(_LATER.search(question))
+    return "earlier" if earlier and not later else "later" if later and not earlier else ""
+
+
+def year_of(option: str, sentences: Sequence[Sentence]) -> tuple[int, Sentence] | None:
+    """The first year stated in the best sentence about `option` (its title or text names it)."""
+    key = normalize(option)
+    for s in sentences:
+        if key and (key in normalize(s.title) or key in normalize(s.text)):
+            m = _YEAR.search(s.text)
+            if m:
+                return int(m.group(1)), s
+    return None
+
+
+def by_years(question: str, options: Sequence[str], sentences: Sequence[Sentence]) -> tuple[str, Sentence] | None:
+    """(the option the years pick, the sentence that dates it), or None when code cannot tell."""
+    way = direction(question)
+    if not way or len(options) != 2:
+        return None
+    dated = [year_of(o, sentences) for o in options]
+    if any(d is None for d in dated) or dated[0][0] == dated[1][0]:
+        return None
+    pick = min if way == "earlier" else max
+    year, sentence = pick(dated, key=lambda d: d[0])
+    return options[dated.index((year, sentence))], sentence
