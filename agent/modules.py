@@ -114,7 +114,7 @@ def clean_decomposition(question: str, subs, max_nodes: int) -> dict:
         deps = sorted({int(d) for d in REF.findall(text) if 0 < int(d) < i})
         bad = [d for d in REF.findall(text) if not 0 < int(d) < i]
         if bad:  # a reference to itself or a later node cannot be resolved
-            text = REF.sub(lambda m: "it" if m.group(1) in bad else m.group(0), text)
+            text = REF.sub(lambda m, bad=bad: "it" if m.group(1) in bad else m.group(0), text)
         nodes.append(Node(i, text, deps))
     return {"nodes": nodes, "fallback": None}
 

@@ -206,8 +206,9 @@ class ResearchAgent(LoopSteps, dspy.Module):
             read.update(h.chunk_id for h in pool)
             reading = self._read(state, node.id, node.resolved, info, pool)
             state.trace.emit("judge", node=node.id, round=round_no, answerable=reading.ok,
-                             answer=reading.answer, support=[q.chunk_id for q in reading.quotes], missing="",
-                             next_tool="", next_query="", confidence=reading.confidence, method=reading.method)
+                             answer=reading.answer, support=[q.chunk_id for q in reading.quotes],
+                             missing="", next_tool="", next_query="", confidence=reading.confidence,
+                             method=reading.method)
             if reading.ok:
                 node.answer, node.confidence, node.quotes = reading.answer, reading.confidence, reading.quotes
                 node.method = reading.method

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dspy
 
+
 class Decompose(dspy.Signature):
     """Break a question into the simplest sub-questions needed to answer it, in order.
     A later sub-question may refer to the answer of an earlier one as #1, #2, ...

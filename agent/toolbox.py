@@ -73,8 +73,8 @@ class ToolBox:
         self._graph_tools = None
         self._scrubbed: dict[str, tuple[str, str, list[str]]] = {}
         self.tools: dict[str, Callable[..., list[Hit]]] = {
-            "bm25_search": self.bm25_search, "dense_search": self.dense_search, "hybrid_search": self.hybrid_search,
-            "follow_links": self.follow_links,
+            "bm25_search": self.bm25_search, "dense_search": self.dense_search,
+            "hybrid_search": self.hybrid_search, "follow_links": self.follow_links,
         }
         if self.has_graph:
             self.tools |= {"hybrid_graph_search": self.hybrid_graph_search, "graph_search": self.graph_search,

@@ -62,7 +62,8 @@ def _writer_lock(index_dir: Path):
     The folder is checked for writing before any work starts (not after hours of embedding).
     """
     if index_dir.exists() and not index_dir.is_dir():
-        raise PathError(f"--index {index_dir} is a file, not a folder: name a folder (it is created if missing)")
+        raise PathError(f"--index {index_dir} is a file, not a folder: "
+                        f"name a folder (it is created if missing)")
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
         fh = (index_dir / ".lock").open("w")

@@ -143,9 +143,11 @@ class HopperApp(App):
         except Exception:  # a damaged manifest: the session error says what is wrong
             has_index = True
         if not has_index:
-            where = f"No index in {short_path(index_dir)} yet." if index_dir else "No index folder is configured."
+            where = (f"No index in {short_path(index_dir)} yet." if index_dir
+                     else "No index folder is configured.")
             text = (f"{where} Hopper answers from the documents you index. Open the Corpus screen and add a "
-                    f"folder of notes, Markdown, text, HTML or PDF files; questions work as soon as it is built.")
+                    f"folder of notes, Markdown, text, HTML or PDF files; questions work as soon as it is "
+                    f"built.")
             if not index_dir:
                 text = f"{where} Start Hopper with --index DIR (or set index_dir in hopper.toml)."
                 return ("Nothing to search yet", text, "Open Settings (ctrl+t)", "app.settings")
@@ -210,7 +212,8 @@ class HopperApp(App):
             for t in ([turn] if turn else []) + turns:
                 cite = next((c for c in t.citations if c.get("chunk_id") == chunk_id), None)
                 if cite is not None:
-                    found = {k: cite[k] for k in ("chunk_id", "doc_id", "title", "source", "text") if k in cite}
+                    keys = ("chunk_id", "doc_id", "title", "source", "text")
+                    found = {k: cite[k] for k in keys if k in cite}
                     break
         if found is not None:
             for t in [turn] if turn else turns:
@@ -349,6 +352,7 @@ class HopperApp(App):
             self.push_screen(SettingsScreen(focus=focus))
 
 
-def make_app(config: HopperConfig, session: Any = None, store: SessionStore | None = None, **kwargs: Any) -> HopperApp:
+def make_app(config: HopperConfig, session: Any = None, store: SessionStore | None = None,
+             **kwargs: Any) -> HopperApp:
     """The one factory for the CLI and the tests (see `HopperApp` for the keyword arguments)."""
     return HopperApp(config, session, store, **kwargs)

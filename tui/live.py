@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 STEP_WORDS = {"decompose": "splitting the question", "rewrite": "writing search queries", "judge": "judging",
-              "answer": "writing the answer", "read": "reading the passages", "shape": "choosing the answer's shape",
-              "synthesis": "writing the synthesis"}
+              "answer": "writing the answer", "read": "reading the passages",
+              "shape": "choosing the answer's shape", "synthesis": "writing the synthesis"}
 
 
 def _step_text(d: dict[str, Any]) -> str:
@@ -21,41 +22,41 @@ def _step_text(d: dict[str, Any]) -> str:
     return text if text.endswith("…") else text + "…"
 
 
+def _tool_call_text(d: dict[str, Any]) -> str:
+    args = d.get("args") or {}
+    arg = args.get("query") or args.get("entity") or args.get("source") or ""
+    if d.get("error"):
+        return f"{d.get('tool')} failed: {d['error']}"
+    return f"{d.get('tool')} {str(arg)[:50]!r} → {len(d.get('hits') or [])} hits"
+
+
+def _judge_text(d: dict[str, Any]) -> str:
+    verdict = f"answer {d.get('answer')!r}" if d.get("answerable") else "not yet"
+    return f"judge #{d.get('node')} round {d.get('round')}: {verdict}"
+
+
+# One describer per event kind; a kind not listed is not worth a status line.
+_DESCRIBERS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "step": _step_text,
+    "run_start": lambda d: "starting…",
+    "tool_call": _tool_call_text,
+    "lm_call": lambda d: f"LM {d.get('step')} done",
+    "decompose": lambda d: f"{len(d.get('nodes') or [])} sub-question(s)",
+    "rewrite": lambda d: f"#{d.get('node')}: {len(d.get('queries') or [])} queries",
+    "judge": _judge_text,
+    "check": lambda d: f"check {d.get('code')}: {'passed' if d.get('ok') else 'failed'}",
+    "fallback": lambda d: f"fallback ({d.get('step')}): {d.get('reason')}",
+    "injection": lambda d: f"ignored instructions in {d.get('title') or d.get('chunk_id')}",
+    "budget": lambda d: f"budget reached ({d.get('reason')})",
+    "answer": lambda d: "answered",
+    "run_end": lambda d: "",
+}
+
+
 def describe_event(kind: str, d: dict[str, Any]) -> str | None:
     """One line saying what an event means for the run (None: nothing worth saying)."""
-    if kind == "step":
-        return _step_text(d)
-    if kind == "run_start":
-        return "starting…"
-    if kind == "tool_call":
-        args = d.get("args") or {}
-        arg = args.get("query") or args.get("entity") or args.get("source") or ""
-        if d.get("error"):
-            return f"{d.get('tool')} failed: {d['error']}"
-        return f"{d.get('tool')} {str(arg)[:50]!r} → {len(d.get('hits') or [])} hits"
-    if kind == "lm_call":
-        return f"LM {d.get('step')} done"
-    if kind == "decompose":
-        return f"{len(d.get('nodes') or [])} sub-question(s)"
-    if kind == "rewrite":
-        return f"#{d.get('node')}: {len(d.get('queries') or [])} queries"
-    if kind == "judge":
-        answer = d.get("answer")
-        return f"judge #{d.get('node')} round {d.get('round')}: " + (f"answer {answer!r}" if d.get("answerable")
-                                                                      else "not yet")
-    if kind == "check":
-        return f"check {d.get('code')}: {'passed' if d.get('ok') else 'failed'}"
-    if kind == "fallback":
-        return f"fallback ({d.get('step')}): {d.get('reason')}"
-    if kind == "injection":
-        return f"ignored instructions in {d.get('title') or d.get('chunk_id')}"
-    if kind == "budget":
-        return f"budget reached ({d.get('reason')})"
-    if kind == "answer":
-        return "answered"
-    if kind == "run_end":
-        return ""
-    return None
+    describe = _DESCRIBERS.get(kind)
+    return describe(d) if describe is not None else None
 
 
 class LiveLine:
@@ -101,5 +102,5 @@ class LiveLine:
 
         elapsed = time.perf_counter() - self.t0
         node = f"{self.node} · " if self.node else ""
-        return (f"[bold]{node}[/]{escape(self.doing)} [dim]· {self.tools} tool calls · {self.lm_calls} LM calls · "
-                f"{self.tokens:,} tokens · {elapsed:.1f}s[/]")
+        return (f"[bold]{node}[/]{escape(self.doing)} [dim]· {self.tools} tool calls · "
+                f"{self.lm_calls} LM calls · {self.tokens:,} tokens · {elapsed:.1f}s[/]")

@@ -28,7 +28,9 @@ class RunFinished(Message):
 
 @dataclass
 class CitationSelected(Message):
-    """A citation was chosen (key, list or link in the answer); the evidence pane shows it (None: clears it)."""
+    """A citation was chosen (key, list or link in the answer); the evidence pane shows it.
+
+    None clears the pane."""
 
     citation: dict[str, Any] | None
 

@@ -33,7 +33,8 @@ def passage_line(path: str | Path, passage: str) -> int:
         text = Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return 1
-    stream = [(m.group().lower(), n) for n, line in enumerate(text.splitlines(), 1) for m in _WORD.finditer(line)]
+    stream = [(m.group().lower(), n) for n, line in enumerate(text.splitlines(), 1)
+              for m in _WORD.finditer(line)]
     words = [w for w, _ in stream]
     wanted = _words(passage)
     for start in (0, 8, 16, 32):
@@ -87,7 +88,8 @@ def open_command(path: str | Path, passage: str = "", *, edit: bool = False,
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} no longer exists; re-sync the corpus (F5 on the Corpus screen)")
-    program = shlex.split((env.get("EDITOR") or env.get("VISUAL") or "vi") if edit else (env.get("PAGER") or "less"))
+    command = (env.get("EDITOR") or env.get("VISUAL") or "vi") if edit else (env.get("PAGER") or "less")
+    program = shlex.split(command)
     if is_pdf(path):
         page = pdf_page(path, passage) or 1
         pages = pdf_pages(path)

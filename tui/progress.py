@@ -14,8 +14,16 @@ class RichProgress:
 
     def __init__(self, enabled: bool | None = None, *, lines: bool = True, interval: float | None = None):
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskProgressColumn,
-                                   TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         enabled = sys.stderr.isatty() if enabled is None else enabled
         self._lines = None

@@ -131,7 +131,8 @@ class SessionStore:
     def list_sessions(self) -> list[SessionInfo]:
         rows = self._exec(
             "SELECT s.id, s.title, s.index_dir, s.created, s.updated, COUNT(t.id) FROM sessions s "
-            "LEFT JOIN turns t ON t.session_id = s.id GROUP BY s.id ORDER BY s.updated DESC, s.id DESC").fetchall()
+            "LEFT JOIN turns t ON t.session_id = s.id GROUP BY s.id "
+            "ORDER BY s.updated DESC, s.id DESC").fetchall()
         return [SessionInfo(*row) for row in rows]
 
     def get_session(self, session_id: int) -> SessionInfo | None:
@@ -153,10 +154,11 @@ class SessionStore:
         with self._lock:
             self._db.execute("BEGIN")
             try:
-                self._db.execute("INSERT INTO sessions (id, title, index_dir, created, updated) VALUES (?, ?, ?, ?, ?)",
-                                 tuple(saved["session"]))
+                self._db.execute("INSERT INTO sessions (id, title, index_dir, created, updated) "
+                                 "VALUES (?, ?, ?, ?, ?)", tuple(saved["session"]))
                 self._db.executemany(f"INSERT INTO turns ({', '.join(_TURN_COLUMNS)}) VALUES "
-                                     f"({', '.join('?' * len(_TURN_COLUMNS))})", [tuple(t) for t in saved["turns"]])
+                                     f"({', '.join('?' * len(_TURN_COLUMNS))})",
+                                     [tuple(t) for t in saved["turns"]])
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -176,9 +178,10 @@ class SessionStore:
     def start_turn(self, session_id: int, question: str) -> int:
         now = time.time()
         with self._lock:
-            cur = self._db.execute("INSERT INTO turns (session_id, question, created, updated) VALUES (?, ?, ?, ?)",
-                                   (session_id, question, now, now))
-            self._db.execute("UPDATE sessions SET updated = ?, title = CASE WHEN title = '' THEN ? ELSE title END "
+            cur = self._db.execute("INSERT INTO turns (session_id, question, created, updated) "
+                                   "VALUES (?, ?, ?, ?)", (session_id, question, now, now))
+            self._db.execute("UPDATE sessions SET updated = ?, "
+                             "title = CASE WHEN title = '' THEN ? ELSE title END "
                              "WHERE id = ?", (now, question, session_id))
         return int(cur.lastrowid)
 
@@ -188,7 +191,8 @@ class SessionStore:
         self._exec("UPDATE turns SET trace = trace || ?, updated = ? WHERE id = ?",
                    (line.rstrip("\n") + "\n", time.time(), turn_id))
 
-    def finish_turn(self, turn_id: int, status: str, answer: dict[str, Any] | None = None, error: str = "") -> None:
+    def finish_turn(self, turn_id: int, status: str, answer: dict[str, Any] | None = None,
+                    error: str = "") -> None:
         payload = json.dumps(answer, ensure_ascii=False, default=str) if answer is not None else ""
         self._exec("UPDATE turns SET status = ?, answer = ?, error = ?, updated = ? WHERE id = ?",
                    (status, payload, error, time.time(), turn_id))
@@ -199,7 +203,8 @@ class SessionStore:
         out = []
         for tid, sid, question, status, answer, trace, error, created in rows:
             events = [json.loads(line) for line in trace.splitlines() if line.strip()]
-            out.append(Turn(tid, sid, question, status, json.loads(answer) if answer else {}, events, error, created))
+            saved = json.loads(answer) if answer else {}
+            out.append(Turn(tid, sid, question, status, saved, events, error, created))
         return out
 
     def history(self, session_id: int) -> list[tuple[str, str]]:

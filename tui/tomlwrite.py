@@ -72,8 +72,9 @@ def set_in_text(text: str, values: dict[str, Any]) -> str:
             if not _holds(lines[at], key, value):  # an unchanged line keeps its comment
                 lines[at] = new
         else:
-            last = max([i for i in range(first, end) if lines[i].strip() and not lines[i].lstrip().startswith("#")],
-                       default=first - 1)
+            settings = [i for i in range(first, end)
+                        if lines[i].strip() and not lines[i].lstrip().startswith("#")]
+            last = max(settings, default=first - 1)
             lines.insert(last + 1, new)
     return "\n".join(lines) + "\n"
 

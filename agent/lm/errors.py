@@ -77,34 +77,17 @@ _UNREACHABLE = ("connection error", "connection refused", "connecterror", "faile
                 "name or service not known", "all connection attempts failed")
 
 
-def to_model_error(exc: BaseException, *, model: str = "", api_base: str = "", timeout_s: float | None = None,
-                   retries: int | None = None, secrets: tuple[str, ...] = ()) -> HopperError | None:
+def to_model_error(exc: BaseException, *, model: str = "", api_base: str = "",
+                   timeout_s: float | None = None, retries: int | None = None,
+                   secrets: tuple[str, ...] = ()) -> HopperError | None:
     """The user-facing error for an LM failure, or None when `exc` is not an LM failure."""
-    from dspy.utils.exceptions import (
-        AdapterParseError,
-        ContextWindowExceededError,
-        LMAuthError,
-        LMBillingError,
-        LMConfigurationError,
-        LMError,
-        LMInvalidRequestError,
-        LMProviderError,
-        LMRateLimitError,
-        LMServerError,
-        LMTimeoutError,
-        LMTransportError,
-        LMUnsupportedModelError,
-    )
+    from dspy.utils.exceptions import AdapterParseError, ContextWindowExceededError, LMError
 
     if isinstance(exc, HopperError):
         return exc
     cause = exc.__cause__
     if isinstance(cause, HopperError):  # raised inside our own engine
         return cause
-    where = f"at {api_base}" if api_base else f"for {model}" if model else ""
-    tries = f" after {retries + 1} attempts" if retries else ""
-    fallback = "or pass --lm local" if model and not model.startswith("local") else "or try another model"
-    detail = _short(exc, secrets)
     if isinstance(exc, AdapterParseError):
         return LMOutputError(f"the LM's reply did not fit the expected fields ({_short(exc, secrets, 100)}): "
                              f"use a larger model (--lm) or the JSON adapter (lm.adapter = \"json\")")
@@ -113,10 +96,23 @@ def to_model_error(exc: BaseException, *, model: str = "", api_base: str = "", t
                           f"(embedded models), lower agent.evidence_k, or use a model with a longer context")
     if not isinstance(exc, LMError):
         return None
+    where = f"at {api_base}" if api_base else f"for {model}" if model else ""
+    tries = f" after {retries + 1} attempts" if retries else ""
+    fallback = "or pass --lm local" if model and not model.startswith("local") else "or try another model"
+    return (_transport_error(exc, where, tries, fallback, timeout_s)
+            or _provider_error(exc, model, where, tries, fallback, _short(exc, secrets)))
+
+
+def _transport_error(exc: BaseException, where: str, tries: str, fallback: str,
+                     timeout_s: float | None) -> HopperError | None:
+    """The error for a reply that never came or was not a chat completion; None for provider errors."""
+    from dspy.utils.exceptions import LMTimeoutError, LMTransportError
+
     chain = _chain_text(exc)
     if any(marker in chain for marker in _MALFORMED):
-        return ModelError(f"the LM server {where} sent a reply that is not an OpenAI chat completion: check "
-                          f"that --api-base / lm.api_base points at an OpenAI-compatible /v1 endpoint, {fallback}")
+        return ModelError(f"the LM server {where} sent a reply that is not an OpenAI chat completion: "
+                          f"check that --api-base / lm.api_base points at an OpenAI-compatible /v1 "
+                          f"endpoint, {fallback}")
     if not isinstance(exc, LMTimeoutError) and any(marker in chain for marker in _UNREACHABLE):
         return LMUnavailableError(f"cannot reach LM server {where} ({_reason(exc)}){tries}: start it, "
                                   f"check --api-base / lm.api_base, {fallback}")
@@ -127,22 +123,40 @@ def to_model_error(exc: BaseException, *, model: str = "", api_base: str = "", t
     if isinstance(exc, LMTransportError):
         return LMUnavailableError(f"cannot reach LM server {where} ({_reason(exc)}){tries}: start it, "
                                   f"check --api-base / lm.api_base, {fallback}")
+    return None
+
+
+def _provider_error(exc: BaseException, model: str, where: str, tries: str, fallback: str,
+                    detail: str) -> HopperError:
+    """The error for a request the LM provider answered with a refusal or a failure."""
+    from dspy.utils.exceptions import (
+        LMAuthError,
+        LMBillingError,
+        LMConfigurationError,
+        LMInvalidRequestError,
+        LMProviderError,
+        LMRateLimitError,
+        LMServerError,
+        LMUnsupportedModelError,
+    )
+
     if isinstance(exc, LMRateLimitError):
-        return LMRateLimitedError(f"rate-limited by the LM provider {where}{tries}: wait and re-run (finished "
-                                  f"calls are cached), or raise lm.retries")
+        return LMRateLimitedError(f"rate-limited by the LM provider {where}{tries}: wait and re-run "
+                                  f"(finished calls are cached), or raise lm.retries")
     if isinstance(exc, LMBillingError):
         return LMUnavailableError(f"the LM provider {where} refused the request for billing or quota "
                                   f"reasons: check your account, {fallback}")
     if isinstance(exc, (LMAuthError, LMConfigurationError)):
         return LMUnavailableError(f"the LM provider {where} needs a valid API key ({detail}): set lm.api_key "
-                                  f"in ~/.config/hopper/config.toml, HOPPER_LM_API_KEY, or the provider's variable "
-                                  f"(e.g. OPENAI_API_KEY), {fallback}")
+                                  f"in ~/.config/hopper/config.toml, HOPPER_LM_API_KEY, or the provider's "
+                                  f"variable (e.g. OPENAI_API_KEY), {fallback}")
     if isinstance(exc, LMUnsupportedModelError):
         return ModelError(f"model {model!r} is not served {where} ({detail}): check the --lm name")
     if isinstance(exc, LMServerError):
         return LMUnavailableError(f"the LM server {where} failed{tries} ({detail}): retry later, {fallback}")
     if isinstance(exc, LMInvalidRequestError):
-        return ModelError(f"the LM server {where} rejected the request ({detail}): check --lm and lm settings")
+        return ModelError(f"the LM server {where} rejected the request ({detail}): "
+                          f"check --lm and lm settings")
     if isinstance(exc, LMProviderError):
         return ModelError(f"the LM server {where} returned an error ({detail}): check that it is "
                           f"OpenAI-compatible, {fallback}")

@@ -194,7 +194,8 @@ class HopperJSONAdapter(JSONAdapter):
             got = {k: v for k, v in salvage(str(completion or "")).items() if k in signature.output_fields}
             if not got:
                 raise
-            out = {name: got.get(name, _empty(field.annotation)) for name, field in signature.output_fields.items()}
+            out = {name: got.get(name, _empty(field.annotation))
+                   for name, field in signature.output_fields.items()}
             return {**out, "salvaged": sorted(got)}
 
     @staticmethod

@@ -48,8 +48,8 @@ def compose(
     for s in quotes:
         if s.chunk_id in hits and all(c.chunk_id != s.chunk_id for c in citations):
             h = hits[s.chunk_id]
-            citations.append(Citation(len(citations) + 1, h.chunk_id, h.doc_id, h.title, h.source, h.text, s.text,
-                                      s.context))
+            citations.append(Citation(len(citations) + 1, h.chunk_id, h.doc_id, h.title, h.source, h.text,
+                                      s.text, s.context))
     cited_texts = [f"{c.title}. {c.text}" for c in citations]
     checks = answer_checks(short, info, cited_texts) if info.form == "wh" else answer_checks(short, info, [])
     if info.form == "wh":

@@ -145,7 +145,8 @@ def echoes(answer: str, question: str) -> bool:
     if f" {key} " in f" {normalize(question)} ":
         return True
     words = normalize(question).split()
-    return all(any(q.startswith(w) and len(q) - len(w) <= 2 for q in words) for w in key.split() if len(w) > 2) \
+    long_words = [w for w in key.split() if len(w) > 2]
+    return all(any(q.startswith(w) and len(q) - len(w) <= 2 for q in words) for w in long_words) \
         and any(len(w) > 2 for w in key.split())
 
 

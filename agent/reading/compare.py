@@ -13,7 +13,8 @@ from agent.reading.checks import normalize
 from agent.reading.evidence import Sentence
 
 _EARLIER = re.compile(r"\b(first|earlier|earliest|older|oldest|before|sooner|longer ago|elder)\b", re.I)
-_LATER = re.compile(r"\b(last|later|latest|younger|youngest|more recent(ly)?|most recent(ly)?|newer|newest)\b", re.I)
+_LATER = re.compile(r"\b(last|later|latest|younger|youngest|more recent(ly)?|most recent(ly)?"
+                    r"|newer|newest)\b", re.I)
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
 
 
@@ -34,7 +35,8 @@ def year_of(option: str, sentences: Sequence[Sentence]) -> tuple[int, Sentence] 
     return None
 
 
-def by_years(question: str, options: Sequence[str], sentences: Sequence[Sentence]) -> tuple[str, Sentence] | None:
+def by_years(question: str, options: Sequence[str],
+             sentences: Sequence[Sentence]) -> tuple[str, Sentence] | None:
     """(the option the years pick, the sentence that dates it), or None when code cannot tell."""
     way = direction(question)
     if not way or len(options) != 2:

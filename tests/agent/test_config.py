@@ -44,7 +44,8 @@ def test_precedence_default_user_project_env_flag(home):
 
 
 def test_lm_settings_are_typed_and_checked(home):
-    cfg = load_config(env={"HOPPER_LM_CACHE": "off", "HOPPER_LM_ADAPTER": "chat", "HOPPER_LM_TIMEOUT_S": "7.5"})
+    cfg = load_config(env={"HOPPER_LM_CACHE": "off", "HOPPER_LM_ADAPTER": "chat",
+                           "HOPPER_LM_TIMEOUT_S": "7.5"})
     assert cfg.lm.cache is False and cfg.lm.adapter == "chat" and cfg.lm.timeout_s == 7.5
     with pytest.raises(ConfigError, match="lm.adapter must be one of json, chat"):
         load_config(env={"HOPPER_LM_ADAPTER": "xml"})

@@ -143,7 +143,8 @@ def test_truncated_unparsable_json_is_not_retried():
 
 
 def test_truncated_reply_that_parses_is_kept():
-    lm, engine = _scripted_lm([('{"sufficient": true, "names": ["Marie Curie", "Marie Curie", "Ma', "length")])
+    cut = '{"sufficient": true, "names": ["Marie Curie", "Marie Curie", "Ma'
+    lm, engine = _scripted_lm([(cut, "length")])
     with lm_context(LMSettings(cache=False, retries=2), lm=lm):
         pred = dspy.Predict(Judge)(question="q", evidence="e")
     assert pred.names[0] == "Marie Curie" and engine.max_tokens == [16]
@@ -203,12 +204,13 @@ def test_fast_grammar_sampler_picks_exactly_the_tokens_of_llama_cpps_own():
     from agent.lm.sampling import GreedyGrammarSampler, install
 
     llama = load_model(gguf.ensure_qwen_gguf(), n_ctx=1024, n_threads=2).llama
-    schema = {"type": "object", "properties": {"answerable": {"type": "boolean"}, "answer": {"type": "string"},
-                                               "support": {"type": "array", "items": {"type": "integer"}}},
-              "required": ["answerable", "answer", "support"]}
-    messages = [{"role": "system", "content": "Reply in JSON: answerable, answer, support (passage numbers)."},
-                {"role": "user", "content": "[1] The Vellmark lighthouse was designed by Ada Thorsen in 1871. "
-                                            "[2] It is 31 metres tall.\nQuestion: How tall is the lighthouse?"}]
+    properties = {"answerable": {"type": "boolean"}, "answer": {"type": "string"},
+                  "support": {"type": "array", "items": {"type": "integer"}}}
+    schema = {"type": "object", "properties": properties, "required": ["answerable", "answer", "support"]}
+    system = "Reply in JSON: answerable, answer, support (passage numbers)."
+    passages = ("[1] The Vellmark lighthouse was designed by Ada Thorsen in 1871. "
+                "[2] It is 31 metres tall.\nQuestion: How tall is the lighthouse?")
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": passages}]
 
     def reply() -> str:
         llama.reset()

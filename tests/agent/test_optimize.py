@@ -1,4 +1,5 @@
-"""`hopper optimize`: the metric, BootstrapFewShot on a real index with a scripted LM, the program file round trip."""
+"""`hopper optimize`: the metric, BootstrapFewShot on a real index with a scripted LM, and the program
+file round trip."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ from tools.errors import DataFormatError
 
 def test_metric_combines_f1_and_recall():
     metric = make_metric(answer_weight=0.7)
-    ex = dspy.Example(question="q", answers=["Oller Boatworks"], supporting_ids=["a", "b"]).with_inputs("question")
+    ex = dspy.Example(question="q", answers=["Oller Boatworks"],
+                      supporting_ids=["a", "b"]).with_inputs("question")
     perfect = dspy.Prediction(answer="the Oller Boatworks", evidence_docs=["a", "b", "c"])
     assert metric(ex, perfect) == pytest.approx(1.0)
     half = dspy.Prediction(answer="Oller Boatworks company", evidence_docs=["x", "a"])  # F1 0.8, recall 0.5
@@ -60,7 +62,8 @@ def test_bootstrap_compile_save_and_load_round_trip(cfg, dataset_dir, tmp_path):
     assert demos["closed_book.predict"] == []  # not used in agent mode
     assert demos["reader.extract"][0]["question"] == trainset[0].question
     assert all(len(d["passages"]) <= 62 for d in demos["reader.extract"])  # cut to max_demo_chars
-    path = save_program(compiled, tmp_path / "program.json", lm=cfg.lm.model, optimizer="bootstrap", train="t")
+    path = save_program(compiled, tmp_path / "program.json", lm=cfg.lm.model, optimizer="bootstrap",
+                        train="t")
     data = json.loads(path.read_text())
     assert data["hopper"]["lm"] == "local" and data["hopper"]["optimizer"] == "bootstrap"
     assert set(data["program"]) >= {"decompose.predict", "reader.extract"}

@@ -104,7 +104,8 @@ def test_jsonl_and_hotpotqa_corpora(tmp_path):
     hotpot = tmp_path / "corpus.json"
     hotpot.write_text(json.dumps({"Otter": ["Otters swim.", " They eat fish."], "Heron": ["Herons wade."]}))
     docs = list(iter_documents([hotpot], "hotpotqa"))
-    assert {d.doc_id: d.text for d in docs} == {"Otter": "Otters swim. They eat fish.", "Heron": "Herons wade."}
+    assert {d.doc_id: d.text for d in docs} == {"Otter": "Otters swim. They eat fish.",
+                                                "Heron": "Herons wade."}
 
 
 # ---- encodings: decode what is text in any common encoding, skip only real binary

@@ -54,7 +54,8 @@ async def test_ask_shows_answer_citations_and_tree(make, replay, store):
         await pilot.press(str(first["n"]))
         await pilot.pause()
         assert main.evidence.citation["chunk_id"] == first["chunk_id"]
-        assert first["title"] in main.evidence.text and "docs/things/verrin_lighthouse.md" in main.evidence.text
+        assert first["title"] in main.evidence.text
+        assert "docs/things/verrin_lighthouse.md" in main.evidence.text
         assert first["text"][:80] in main.evidence.text
         # saved as it happened: the turn, its answer and its full trace
         turns = store.turns(app.session_id)
@@ -124,7 +125,8 @@ async def test_follow_up_sees_history_and_session_reopens(make, replay, store, c
         await ask(app, pilot, "Where was that person born?")
         session_id = app.session_id
         assert replay.calls[0]["history"] == []
-        assert replay.calls[1]["history"] == [("Who designed the Verrin lighthouse?", replay.result["answer"])]
+        first_turn = ("Who designed the Verrin lighthouse?", replay.result["answer"])
+        assert replay.calls[1]["history"] == [first_turn]
         assert replay.calls[1]["mode"] == config.agent.mode
 
     # a new app reopens the saved session from the sessions screen

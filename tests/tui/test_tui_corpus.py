@@ -20,7 +20,8 @@ async def test_add_folder_and_see_counts(make, config, tmp_path, replay, monkeyp
     monkeypatch.setenv("PAGER", str(pager))
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "a.md").write_text("# Kestrel Bridge\n\nThe Kestrel Bridge in Lowbridge was designed by Oska Tamm.\n")
+    (docs / "a.md").write_text("# Kestrel Bridge\n\n"
+                               "The Kestrel Bridge in Lowbridge was designed by Oska Tamm.\n")
     (docs / "b.txt").write_text("Lowbridge is a town on the river Sarn.\n")
     config.index_dir = str(tmp_path / "idx")
     config.index.graph = False
@@ -45,7 +46,8 @@ async def test_add_folder_and_see_counts(make, config, tmp_path, replay, monkeyp
         await settle(app, pilot)
         assert "1 added, 0 changed, 1 removed" in str(screen.query_one("#corpus-task", Static).render())
         table = screen.query_one("#corpus-docs", DataTable)
-        assert table.row_count == 2 and "2 documents" in str(screen.query_one("#corpus-stats", Static).render())
+        assert table.row_count == 2
+        assert "2 documents" in str(screen.query_one("#corpus-stats", Static).render())
         # Enter on a document opens it
         table.focus()
         await pilot.press("down", "enter")

@@ -34,18 +34,19 @@ def recorder(tmp_path, name: str):
     """An executable that appends its arguments (and the first line of its last one) to a log."""
     log = tmp_path / f"{name}.log"
     script = tmp_path / name
-    script.write_text(f'#!/bin/sh\necho "$@" >> {log}\nfor a; do last="$a"; done\nhead -n 1 "$last" >> {log}\n')
+    script.write_text(f'#!/bin/sh\necho "$@" >> {log}\n'
+                      f'for a; do last="$a"; done\nhead -n 1 "$last" >> {log}\n')
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return str(script), log
 
 
 async def test_run_tree_heading_whole_query_and_hit_passage(make):
-    query = "Who designed the lighthouse on Gannet Point at the entrance of Verrin harbour, and in which years " \
-            "was it built according to the harbour authority's annual reports?"
+    query = ("Who designed the lighthouse on Gannet Point at the entrance of Verrin harbour, and in which "
+             "years was it built according to the harbour authority's annual reports?")
     hit = {"chunk_id": "the_verrin_lighthouse.md#0", "doc_id": "the_verrin_lighthouse.md",
            "title": "The Verrin Lighthouse", "score": 0.9}
-    events = [("tool_call", {"node": None, "tool": "hybrid_search", "args": {"query": query, "k": 5}, "hits": [hit],
-                             "new": [hit["chunk_id"]], "seconds": 0.1, "error": None})]
+    events = [("tool_call", {"node": None, "tool": "hybrid_search", "args": {"query": query, "k": 5},
+                             "hits": [hit], "new": [hit["chunk_id"]], "seconds": 0.1, "error": None})]
     app = make(ScriptedSession(events, answered()))
     async with app.run_test(size=(200, 50)) as pilot:
         await ask(pilot, "Who designed it?")
@@ -115,7 +116,8 @@ async def test_copy_answer_and_export_the_session(make, tmp_path):
         await ask(pilot, "Who designed the Verrin lighthouse?")
         await pilot.press("ctrl+y")
         assert app.clipboard.startswith("Oska Tamm [1].")
-        assert f'[1] The Verrin Lighthouse (/home/me/notes/docs/the_verrin_lighthouse.md): "{QUOTE}"' in app.clipboard
+        reference = f'[1] The Verrin Lighthouse (/home/me/notes/docs/the_verrin_lighthouse.md): "{QUOTE}"'
+        assert reference in app.clipboard
         await pilot.press("ctrl+s")  # save = export on the main screen
         assert app.screen.__class__.__name__ == "PathScreen"
         assert app.screen.query_one(Input).value.endswith(f"hopper-session-{app.session_id}.md")
@@ -139,9 +141,9 @@ async def test_evidence_short_path_page_and_open_in_pager(make, tmp_path, monkey
     editor, elog = recorder(tmp_path, "editor")
     monkeypatch.setenv("PAGER", pager)
     monkeypatch.setenv("EDITOR", editor)
+    report = "The tower was built of pale granite from Skarra. It was glazed with glass from Caskwell."
     citations = [cite(1, "The Verrin Lighthouse", LIGHT, doc_id="things/light.md", source=str(md)),
-                 cite(2, "Harbour report", "The tower was built of pale granite from Skarra. It was glazed with "
-                      "glass from Caskwell.", doc_id="report.pdf", source=str(pdf))]
+                 cite(2, "Harbour report", report, doc_id="report.pdf", source=str(pdf))]
     app = make(ScriptedSession([], answered(citations, answer="Oska Tamm [1][2].")))
     async with app.run_test(size=(80, 24)) as pilot:
         await ask(pilot, "Who designed the Verrin lighthouse?")

@@ -24,9 +24,11 @@ def test_renumber_follows_the_answer_and_drops_unknown_markers():
 
 def test_renumber_items_of_a_synthesis():
     answer = {"answer": "", "shape": "compare", "citations": [cite(3, "C", "c"), cite(8, "H", "h")],
-              "items": [{"text": "H is older [8]", "citations": [8]}, {"text": "C is taller", "citations": [3, 5]}]}
+              "items": [{"text": "H is older [8]", "citations": [8]},
+                        {"text": "C is taller", "citations": [3, 5]}]}
     turn = TurnView.from_saved(7, "q?", answer, "ok")
-    assert turn.items == [{"text": "H is older [1]", "citations": [1]}, {"text": "C is taller", "citations": [2]}]
+    assert turn.items == [{"text": "H is older [1]", "citations": [1]},
+                          {"text": "C is taller", "citations": [2]}]
     md = turn_markdown(turn)
     assert md.endswith("- H is older [\\[1\\]](cite:7:1)\n- C is taller [\\[2\\]](cite:7:2)")
     assert answer_text(turn).startswith("- H is older [1]\n- C is taller [2]\n\n[1] H (")
@@ -35,13 +37,16 @@ def test_renumber_items_of_a_synthesis():
 def test_trust_lines():
     bare = TurnView(1, "q", "a", "ok")
     assert trust_lines(bare) == []
-    events = [{"type": "fallback", "data": {"step": "judge", "reason": "invented passage number 6", "node": 1}},
-              {"type": "fallback", "data": {"step": "answer", "reason": "answer had no citation", "node": None}}]
-    turn = TurnView.from_saved(1, "q", {"answer": "a", "confidence": 0.6, "abstained": False,
-                                        "checks": [{"code": "x.ok", "ok": True}, {"code": "y.bad", "ok": False,
-                                                                                 "reason": "why"}]}, "ok", events)
+    events = [{"type": "fallback",
+               "data": {"step": "judge", "reason": "invented passage number 6", "node": 1}},
+              {"type": "fallback",
+               "data": {"step": "answer", "reason": "answer had no citation", "node": None}}]
+    checks = [{"code": "x.ok", "ok": True}, {"code": "y.bad", "ok": False, "reason": "why"}]
+    answer = {"answer": "a", "confidence": 0.6, "abstained": False, "checks": checks}
+    turn = TurnView.from_saved(1, "q", answer, "ok", events)
     assert trust_lines(turn) == [
-        "⚠ **Answered after 2 fallback(s)**: judge: invented passage number 6; answer: answer had no citation",
+        "⚠ **Answered after 2 fallback(s)**: judge: invented passage number 6; "
+        "answer: answer had no citation",
         "confidence **60%** (medium) · checks 1/2 passed · ✗ `y.bad` why"]
     assert TurnView.from_saved(1, "q", {"answer": "a", "confidence": "n/a"}, "ok").confidence is None
     # a fallback in planning the search is not a warning about the answer
@@ -66,13 +71,14 @@ def test_find_span_ignores_case_and_line_breaks():
 
 def test_toml_update_keeps_comments_and_adds_tables(tmp_path):
     text = "# top\nindex_dir = \"idx\"\n\n[lm]\nmodel = \"local\"  # the embedded one\n"
-    out = set_in_text(text, {"lm.model": "local", "lm.fast_model": "x", "agent.max_rounds": 3, "index_dir": "i2"})
-    assert out == ("# top\nindex_dir = \"i2\"\n\n[lm]\nmodel = \"local\"  # the embedded one\nfast_model = \"x\"\n"
-                   "\n[agent]\nmax_rounds = 3\n")
+    out = set_in_text(text, {"lm.model": "local", "lm.fast_model": "x", "agent.max_rounds": 3,
+                             "index_dir": "i2"})
+    assert out == ("# top\nindex_dir = \"i2\"\n\n[lm]\nmodel = \"local\"  # the embedded one\n"
+                   "fast_model = \"x\"\n\n[agent]\nmax_rounds = 3\n")
     path = tmp_path / "hopper.toml"
     update_toml(path, {"lm.model": 'say "hi"', "agent.k": 4, "lm.cache": False, "lm.temperature": 0.5})
-    assert tomllib.loads(path.read_text()) == {"lm": {"model": 'say "hi"', "cache": False, "temperature": 0.5},
-                                               "agent": {"k": 4}}
+    assert tomllib.loads(path.read_text()) == {
+        "lm": {"model": 'say "hi"', "cache": False, "temperature": 0.5}, "agent": {"k": 4}}
     path.write_text("lm = { model = \"local\" }\n")  # an inline table cannot be updated line by line
     with pytest.raises(ValueError, match="edit it by hand"):
         update_toml(path, {"lm.model": "x"})
@@ -84,7 +90,8 @@ def test_toml_update_keeps_comments_and_adds_tables(tmp_path):
 
 def test_passage_line_and_open_command(tmp_path):
     doc = tmp_path / "a.md"
-    doc.write_text("# Title\n\nFirst paragraph here.\n\nThe Verrin lighthouse was designed by Oska Tamm\nin 1866.\n")
+    doc.write_text("# Title\n\nFirst paragraph here.\n\n"
+                   "The Verrin lighthouse was designed by Oska Tamm\nin 1866.\n")
     assert passage_line(doc, "The Verrin lighthouse was designed by Oska Tamm in 1866.") == 5
     assert passage_line(doc, "First paragraph here. The Verrin lighthouse") == 3  # across a blank line
     assert passage_line(doc, "# Title\n\nFirst paragraph here.") == 1
@@ -116,17 +123,18 @@ def test_what_is_happening_now_in_words():
     from agent.trace import Trace
     from tui.live import LiveLine, describe_event
 
-    assert describe_event("step", {"kind": "lm", "step": "judge", "node": 2, "text": "judge #2 with the LM"}) == \
-        "judging #2 with the LM…"
+    judge_step = {"kind": "lm", "step": "judge", "node": 2, "text": "judge #2 with the LM"}
+    assert describe_event("step", judge_step) == "judging #2 with the LM…"
     assert describe_event("step", {"kind": "tool", "step": "bm25_search", "text": "bm25_search Verrin"}) == \
         "bm25_search Verrin…"
     assert describe_event("fallback", {"step": "judge", "reason": "invented passage number 6"}) == \
         "fallback (judge): invented passage number 6"
-    assert describe_event("lm_call", {"step": "read"}) == "LM read done" and describe_event("read", {}) is None
+    assert describe_event("lm_call", {"step": "read"}) == "LM read done"
+    assert describe_event("read", {}) is None
     live = LiveLine(enabled=False)  # `hopper ask`'s status line uses the same words
     trace = Trace(subscribers=[live])
     trace.emit("step", kind="lm", step="decompose", node=None, text="decompose with the LM")
     assert live.doing == "splitting the question with the LM…"
-    trace.emit("tool_call", node=1, tool="bm25_search", args={"query": "[b] Verrin"}, hits=[], new=[], seconds=0.1,
-               error=None)
+    trace.emit("tool_call", node=1, tool="bm25_search", args={"query": "[b] Verrin"}, hits=[], new=[],
+               seconds=0.1, error=None)
     assert live.tools == 1 and "\\[b] Verrin" in live._text()  # markup in a query is shown, not parsed

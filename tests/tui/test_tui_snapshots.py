@@ -47,12 +47,13 @@ def test_trust_signals_and_quote(snap_compare, make):
 
     text = ("The Verrin lighthouse stands on Gannet Point, the rocky headland north of the harbour entrance. "
             "It was designed by the engineer Oska Tamm and built between 1866 and 1871.")
-    result = {"answer": "Oska Tamm [2][4].", "short_answer": "Oska Tamm", "confidence": 0.48, "abstained": True,
-              "checks": [{"code": "answer.cited", "ok": True, "reason": ""},
-                         {"code": "answer.in_every_citation", "ok": False, "reason": "[2] does not mention it"}],
-              "citations": [cite(2, "The Verrin Lighthouse", text, quote="It was designed by the engineer Oska "
-                                 "Tamm and built between 1866 and 1871.", doc_id="things/verrin_lighthouse.md"),
-                            cite(4, "Verrin", "Verrin is a port town on Cald Bay.", doc_id="places/verrin.md")]}
+    quote = "It was designed by the engineer Oska Tamm and built between 1866 and 1871."
+    checks = [{"code": "answer.cited", "ok": True, "reason": ""},
+              {"code": "answer.in_every_citation", "ok": False, "reason": "[2] does not mention it"}]
+    citations = [cite(2, "The Verrin Lighthouse", text, quote=quote, doc_id="things/verrin_lighthouse.md"),
+                 cite(4, "Verrin", "Verrin is a port town on Cald Bay.", doc_id="places/verrin.md")]
+    result = {"answer": "Oska Tamm [2][4].", "short_answer": "Oska Tamm", "confidence": 0.48,
+              "abstained": True, "checks": checks, "citations": citations}
     events = [("fallback", {"step": "judge", "reason": "invented passage number 6", "node": 1})]
 
     async def run(pilot) -> None:

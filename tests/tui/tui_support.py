@@ -60,8 +60,8 @@ class ReplaySession:
         r = self.result
         cites = [Citation(**c) for c in r["citations"]]
         assert end["status"] in ("ok", "budget")
-        return AgentResult(question, r["answer"], r["short_answer"], cites, r["evidence"], [], r["sufficient"],
-                           r["status"], trace)
+        return AgentResult(question, r["answer"], r["short_answer"], cites, r["evidence"], [],
+                           r["sufficient"], r["status"], trace)
 
 
 def passage_store(citations: list[dict]):
@@ -148,11 +148,12 @@ def screen_text(app) -> str:
 
 def write_pdf(path: Path, pages: list[list[str]]) -> Path:
     """A small valid PDF with one text line per string on each page (Helvetica), for page-number tests."""
-    objects = ["<< /Type /Catalog /Pages 2 0 R >>", "", "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>", "",
+               "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
     kids = []
     for lines in pages:
-        ops = "BT /F1 11 Tf 14 TL 50 750 Td " + " ".join(
-            "(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") Tj T*" for line in lines)
+        escaped = [line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") for line in lines]
+        ops = "BT /F1 11 Tf 14 TL 50 750 Td " + " ".join(f"({line}) Tj T*" for line in escaped)
         stream = ops + " ET"
         objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream")
         content = len(objects)

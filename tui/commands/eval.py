@@ -14,7 +14,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--retriever", "-r", default=None,
                    help="bm25|dense|hybrid|graph|hybrid+graph (retrieval mode; default hybrid)")
     p.add_argument("--out", metavar="RUN_DIR", default=None, help="where metrics.json (and traces) go")
-    p.add_argument("--split", default=None, help="dataset split: BEIR qrels file, QA `split` field, or a HotpotQA question range such as 51-100")
+    p.add_argument("--split", default=None,
+                   help="dataset split: BEIR qrels file, QA `split` field, or a HotpotQA question range "
+                        "such as 51-100")
     p.add_argument("--limit", type=int, default=None, help="only the first N questions")
     p.add_argument("--depth", type=int, default=100, help="documents ranked per query (retrieval mode)")
     p.add_argument("--no-graph", action="store_true", help="do not build the knowledge graph for the corpus")

@@ -12,12 +12,15 @@ from tui.common import add_max_rounds_arg, add_min_confidence_arg
 def add_agent_arguments(p: argparse.ArgumentParser) -> None:
     """Flags only the answer-level evaluation uses (called from `tui.commands.eval`)."""
     p.add_argument("--workers", type=int, default=1,
-                   help="questions run concurrently (helps remote LMs; the embedded model runs one call at a time)")
+                   help="questions run concurrently (helps remote LMs; the embedded model runs one call "
+                        "at a time)")
     p.add_argument("--program", default=None, help="compiled program file from `hopper optimize`")
-    p.add_argument("--no-program", action="store_true", help="run the uncompiled agent (ignore the shipped program)")
+    p.add_argument("--no-program", action="store_true",
+                   help="run the uncompiled agent (ignore the shipped program)")
     add_max_rounds_arg(p)
     add_min_confidence_arg(p)
-    p.add_argument("--retry-errors", action="store_true", help="on resume, run again the questions that failed")
+    p.add_argument("--retry-errors", action="store_true",
+                   help="on resume, run again the questions that failed")
     p.add_argument("--no-plots", action="store_true", help="write report.md without PNG plots")
 
 
@@ -31,8 +34,9 @@ def run_settings(args, cfg, index_dir: str | None, program: Path | None) -> dict
     return {
         "dataset": str(Path(args.data).resolve()), "split": args.split, "mode": args.mode,
         "lm": cfg.lm.model, "fast_lm": cfg.lm.fast_model or None, "temperature": cfg.lm.temperature,
-        "adapter": cfg.lm.adapter, "program": str(program) if program else None, "program_hash": file_hash(program),
-        "index": str(index_dir) if index_dir else None, "index_settings": cfg.index.fingerprint() if index_dir else None,
+        "adapter": cfg.lm.adapter, "program": str(program) if program else None,
+        "program_hash": file_hash(program), "index": str(index_dir) if index_dir else None,
+        "index_settings": cfg.index.fingerprint() if index_dir else None,
         "agent": agent,
     }
 
@@ -45,7 +49,8 @@ def run_agent_eval(args: argparse.Namespace) -> int:
     from tui.common import config_from_args
 
     if not args.out:
-        raise ConfigError("--out RUN_DIR is required with --mode agent|rag|closed (traces and metrics go there)")
+        raise ConfigError("--out RUN_DIR is required with --mode agent|rag|closed "
+                          "(traces and metrics go there)")
     if getattr(args, "workers", 1) < 1:
         raise ConfigError("--workers must be at least 1")
     cfg = config_from_args(args)
@@ -99,7 +104,8 @@ def _run_with_progress(session, dataset, args, settings):
         nonlocal task
         if progress.done:
             console.print(f"resuming: {progress.done}/{progress.total} questions already done")
-        task = bar.add_task("eval", total=progress.total, completed=progress.done, em=progress.em, f1=progress.f1)
+        task = bar.add_task("eval", total=progress.total, completed=progress.done, em=progress.em,
+                            f1=progress.f1)
         bar.reset(task, total=progress.total, completed=progress.done)  # ETA from this session's pace only
 
     def on_done(q, trace, progress):
@@ -110,13 +116,16 @@ def _run_with_progress(session, dataset, args, settings):
 
     with bar:
         return run_questions(session, dataset, args.out, mode=args.mode, settings=settings, limit=args.limit,
-                             workers=getattr(args, "workers", 1), retry_errors=getattr(args, "retry_errors", False),
+                             workers=getattr(args, "workers", 1),
+                             retry_errors=getattr(args, "retry_errors", False),
                              on_start=on_start, on_done=on_done)
 
 
 def _print_summary(metrics: dict, run_dir: Path) -> None:
-    keys = ["em", "f1", "recall@2", "recall@5", "latency_p50_s", "lm_calls_mean", "tool_calls_mean", "tokens_mean"]
+    keys = ["em", "f1", "recall@2", "recall@5", "latency_p50_s", "lm_calls_mean", "tool_calls_mean",
+            "tokens_mean", "coverage", "selective_accuracy"]
     keys += [k for k in ("item_recall", "item_precision", "support_rate", "dropped_mean") if k in metrics]
+    keys = [k for k in keys if k in metrics]
     print(f"{metrics['settings'].get('mode', '?'):<7} questions={metrics['questions']} " +
           " ".join(f"{k}={metrics[k]}" for k in keys))
     print(f"wrote {run_dir}/metrics.json, results.csv, traces.jsonl, report.md")

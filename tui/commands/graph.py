@@ -15,7 +15,8 @@ from tui.common import add_index_arg
 def _graph_arg(p: argparse.ArgumentParser) -> None:
     add_index_arg(p)
     p.add_argument("--graph", metavar="NAME|DIR", default=None,
-                   help="an imported graph (name under INDEX/graphs/ or a folder); default: the index's graph")
+                   help="an imported graph (name under INDEX/graphs/ or a folder); "
+                        "default: the index's graph")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +62,8 @@ def _folder(args: argparse.Namespace):
         return folder
     _, gen_dir = current_generation_dir(index_dir)
     if not (gen_dir / "graph").is_dir():
-        raise RetrieverUnavailableError(f"{index_dir} has no knowledge graph; re-index with the graph enabled")
+        raise RetrieverUnavailableError(f"{index_dir} has no knowledge graph; "
+                                        f"re-index with the graph enabled")
     return gen_dir / "graph"
 
 
@@ -95,7 +97,8 @@ def _stats(args, console) -> int:
     console.print(f"[bold]{stats['nodes']}[/] nodes, [bold]{stats['edges']}[/] edges over "
                   f"{stats['chunks']} passages")
     for title, data in (("node labels", stats["node_labels"]), ("edge kinds", stats["edge_kinds"]),
-                        ("top relations", stats["top_relations"]), ("most connected", stats["most_connected"])):
+                        ("top relations", stats["top_relations"]),
+                        ("most connected", stats["most_connected"])):
         table = Table(title=title, title_justify="left")
         table.add_column("name")
         table.add_column("count", justify="right")
@@ -118,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
         console.print(_tools(args).neighbors(args.entity, args.relation), highlight=False, markup=False)
         return 0
     if action == "path":
-        console.print(_tools(args).paths(args.source, args.target, args.max_hops), highlight=False, markup=False)
+        console.print(_tools(args).paths(args.source, args.target, args.max_hops), highlight=False,
+                      markup=False)
         return 0
     if action == "import":
         from graphs.tsv import import_tsv
@@ -127,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
         if args.out:
             folder = Path(args.out)
         else:
-            folder = Path(require_index(config_from_args(args))) / "graphs" / (args.name or Path(args.tsv).stem)
+            graphs = Path(require_index(config_from_args(args))) / "graphs"
+            folder = graphs / (args.name or Path(args.tsv).stem)
         report = import_tsv(args.tsv, folder)
         console.print(report.summary(), highlight=False, markup=False)
         console.print(f"graph written to {folder}", highlight=False)
@@ -138,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         kg = _tools(args).kg
         out = Path(args.out or f"graph.{args.format}")
         export_graph(kg.graph, out, args.format)
-        console.print(f"wrote {kg.graph.number_of_nodes()} nodes and {kg.graph.number_of_edges()} edges to {out}",
-                      highlight=False)
+        console.print(f"wrote {kg.graph.number_of_nodes()} nodes and {kg.graph.number_of_edges()} edges "
+                      f"to {out}", highlight=False)
         return 0
     raise ValueError(f"unknown graph action {action!r}")

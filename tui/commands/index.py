@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
                              rebuild=args.rebuild, components=components_for(cfg), progress=progress)
     summary = {
         "index": str(index_dir), "generation": result.manifest.generation,
-        "documents": result.manifest.counts.get("documents", 0), "chunks": result.manifest.counts.get("chunks", 0),
+        "documents": result.manifest.counts.get("documents", 0),
+        "chunks": result.manifest.counts.get("chunks", 0),
         "added": result.added_docs, "changed": result.changed_docs, "removed": result.removed_docs,
         "unchanged": result.unchanged_docs, "embedded_chunks": result.embedded_chunks,
         "skipped": [{"path": s.path, "reason": s.reason} for s in result.report.skipped],
@@ -53,10 +54,11 @@ def run(args: argparse.Namespace) -> int:
     for s in result.report.skipped:
         print(f"skipped {s.path}: {s.reason}")
     graph = ""
-    if "graph_nodes" in result.manifest.counts:
-        graph = f", graph {result.manifest.counts['graph_nodes']} nodes / {result.manifest.counts.get('graph_edges', 0)} edges"
+    counts = result.manifest.counts
+    if "graph_nodes" in counts:
+        graph = f", graph {counts['graph_nodes']} nodes / {counts.get('graph_edges', 0)} edges"
     print(f"indexed {summary['documents']} documents ({summary['chunks']} chunks{graph}) into {index_dir} "
           f"generation {summary['generation']}: {result.added_docs} added, {result.changed_docs} changed, "
-          f"{result.removed_docs} removed, {result.unchanged_docs} unchanged, {len(result.report.skipped)} skipped "
-          f"in {result.seconds:.1f}s")
+          f"{result.removed_docs} removed, {result.unchanged_docs} unchanged, "
+          f"{len(result.report.skipped)} skipped in {result.seconds:.1f}s")
     return 0

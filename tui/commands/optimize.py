@@ -8,20 +8,26 @@ from tui.common import add_index_arg, add_lm_args, add_max_rounds_arg
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--train", metavar="DATA", required=True, help="dataset folder (QA, HotpotQA or BEIR) to train on")
+    p.add_argument("--train", metavar="DATA", required=True,
+                   help="dataset folder (QA, HotpotQA or BEIR) to train on")
     p.add_argument("--out", metavar="FILE", required=True, help="where to write the compiled program (JSON)")
     p.add_argument("--optimizer", choices=["bootstrap", "mipro"], default="bootstrap",
-                   help="bootstrap: BootstrapFewShot demos (cheap); mipro: MIPROv2 auto=light (instructions too)")
+                   help="bootstrap: BootstrapFewShot demos (cheap); "
+                        "mipro: MIPROv2 auto=light (instructions too)")
     p.add_argument("--split", default="train", help="dataset split to train on (default: train)")
     p.add_argument("--limit", type=int, default=None, help="only the first N training questions")
-    p.add_argument("--max-demos", type=int, default=2, help="bootstrapped demonstrations per predictor (default 2)")
+    p.add_argument("--max-demos", type=int, default=2,
+                   help="bootstrapped demonstrations per predictor (default 2)")
     p.add_argument("--threshold", type=float, default=0.5,
                    help="metric a run must reach for its calls to become demos (default 0.5)")
     p.add_argument("--answer-weight", type=float, default=0.7,
                    help="metric = w * answer F1 + (1 - w) * evidence recall@5 (default 0.7)")
-    p.add_argument("--max-demo-chars", type=int, default=1200, help="cut long demo inputs (passages) to N characters")
-    p.add_argument("--skip-demos", default="", help="comma-separated predictors that keep no demos, e.g. respond")
-    p.add_argument("--mode", choices=["agent", "rag"], default="agent", help="agent mode the program is compiled in")
+    p.add_argument("--max-demo-chars", type=int, default=1200,
+                   help="cut long demo inputs (passages) to N characters")
+    p.add_argument("--skip-demos", default="",
+                   help="comma-separated predictors that keep no demos, e.g. respond")
+    p.add_argument("--mode", choices=["agent", "rag"], default="agent",
+                   help="agent mode the program is compiled in")
     p.add_argument("--no-graph", action="store_true", help="do not build the knowledge graph for the corpus")
     add_max_rounds_arg(p)
     add_index_arg(p)

@@ -8,8 +8,10 @@ from pathlib import Path
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="trace_command", metavar="ACTION", required=True)
-    show = sub.add_parser("show", help="render a trace as a tree (a trace file, or a run folder's traces.jsonl)")
-    show.add_argument("file", metavar="FILE", help="trace JSONL file (hopper ask --trace) or an eval run folder")
+    show = sub.add_parser("show",
+                          help="render a trace as a tree (a trace file, or a run folder's traces.jsonl)")
+    show.add_argument("file", metavar="FILE",
+                      help="trace JSONL file (hopper ask --trace) or an eval run folder")
     show.add_argument("--question", "-q", metavar="ID", default=None,
                       help="question id (eval runs) or run id; default: the first trace")
     show.add_argument("--list", action="store_true", help="list the traces in the file instead")
@@ -67,90 +69,120 @@ def show(args: argparse.Namespace) -> int:
 
 def render_tree(trace):
     """A Rich Tree of one run: question, decomposition, each sub-question's searches and verdicts, answer."""
-    from rich.markup import escape
     from rich.tree import Tree
 
     start = trace.first("run_start")
     sd = start.data if start else {}
-    root = Tree(f"[bold]{escape(trace.question or trace.run_id)}[/]  [dim]{trace.run_id} · {sd.get('mode', '?')} · "
-                f"{escape(str(sd.get('lm', '')))}[/]")
-    nodes: dict = {}
-    top_tools = root
-
-    def node_branch(n):
-        if n is None:
-            return top_tools
-        if n not in nodes:
-            nodes[n] = root.add(f"[bold cyan]#{n}[/]")
-        return nodes[n]
-
-    current = None  # the sub-question being researched: lm_call events carry no node
+    root = Tree(f"[bold]{_esc(trace.question or trace.run_id)}[/]  [dim]{trace.run_id} · "
+                f"{sd.get('mode', '?')} · {_esc(str(sd.get('lm', '')))}[/]")
+    tree = _TraceTree(root)
     for e in trace.events:
-        d = e.data
-        if d.get("node") is not None:
-            current = d["node"]
-        t = f"[dim]{e.t:6.2f}s[/] "
-        if e.type == "decompose":
-            fb = f" [yellow](fallback: {escape(str(d['fallback']))})[/]" if d.get("fallback") else ""
-            br = root.add(f"{t}[magenta]decompose[/] → {len(d.get('nodes') or [])} sub-question(s){fb}")
-            for n in d.get("nodes") or []:
-                dep = f" [dim](uses {', '.join('#' + str(x) for x in n.get('depends_on') or [])})[/]" \
-                    if n.get("depends_on") else ""
-                br.add(f"#{n['id']} {escape(n['text'])}{dep}")
-                nodes[n["id"]] = root.add(f"[bold cyan]#{n['id']}[/] {escape(n['text'])}")
-        elif e.type == "rewrite":
-            queries = "; ".join(f"{q['tool']}: {q['query'][:60]}" for q in d.get("queries") or [])
-            node_branch(d.get("node")).add(f"{t}[magenta]rewrite[/] {escape(queries)}")
-        elif e.type == "tool_call":
-            args = d.get("args") or {}
-            arg = args.get("query") or args.get("entity") or \
-                " → ".join(str(args.get(k, "")) for k in ("source", "target") if args.get(k))
-            err = f" [red]error: {escape(str(d['error']))}[/]" if d.get("error") else ""
-            br = node_branch(d.get("node")).add(
-                f"{t}[green]{d.get('tool')}[/] {escape(repr(str(arg)[:70]))} → {len(d.get('hits') or [])} hits, "
-                f"{len(d.get('new') or [])} new [dim]{d.get('seconds', 0):.2f}s[/]{err}")
-            for h in (d.get("hits") or [])[:3]:
-                br.add(f"[dim]{escape(str(h.get('chunk_id')))} {escape(str(h.get('title', ''))[:50])} "
-                       f"{float(h.get('score') or 0):.3f}[/]")
-        elif e.type == "lm_call":
-            target = root if d.get("step") in ("decompose", "answer") or current is None else node_branch(current)
-            target.add(f"{t}[blue]LM {d.get('step')}[/] [dim]{escape(str(d.get('model')))} "
-                                 f"{d.get('prompt_tokens', 0)}+{d.get('completion_tokens', 0)} tok "
-                                 f"{d.get('seconds', 0):.1f}s{' cached' if d.get('cached') else ''}[/]")
-        elif e.type == "judge":
-            verdict = f"[green]answer {escape(repr(d.get('answer')))}[/] support {d.get('support')}" \
-                if d.get("answerable") else f"[yellow]not yet[/]: missing {escape(repr(d.get('missing')))}" + \
-                (f", next {escape(repr(d.get('next_query')))}" if d.get("next_query") else "")
-            node_branch(d.get("node")).add(f"{t}[magenta]judge[/] round {d.get('round')}: {verdict}")
-        elif e.type == "node_answer":
-            colour = "green" if d.get("status") == "answered" else "red"
-            node_branch(d.get("node")).add(f"{t}[{colour}]{d.get('status')}[/] → {escape(repr(d.get('answer')))} "
-                                           f"[dim]{', '.join(d.get('chunk_ids') or [])}[/]")
-            current = d.get("node", 0) + 1 if d.get("node", 0) + 1 in nodes else None
-        elif e.type == "fallback":
-            node_branch(d.get("node")).add(f"{t}[yellow]fallback[/] {d.get('step')}: {escape(str(d.get('reason')))}")
-        elif e.type == "budget":
-            node_branch(d.get("node")).add(f"{t}[red]budget[/] {d.get('reason')}")
-        elif e.type == "answer":
-            br = root.add(f"{t}[bold green]answer[/] {escape(repr(d.get('short_answer')))} "
-                          f"[dim](sufficient={d.get('sufficient')})[/]")
-            if d.get("answer"):
-                br.add(escape(str(d["answer"])[:400]))
-            for c in d.get("citations") or []:
-                br.add(f"[{c.get('n')}] {escape(str(c.get('title')))} [dim]{escape(str(c.get('chunk_id')))}[/]")
-            if d.get("evidence"):
-                br.add(f"[dim]evidence: {escape(', '.join(d['evidence'][:8]))}"
-                       f"{' …' if len(d['evidence']) > 8 else ''}[/]")
-        elif e.type == "run_end":
-            err = f" [red]{escape(str(d.get('error')))}[/]" if d.get("error") else ""
-            root.add(f"{t}[bold]{d.get('status')}[/] · {d.get('seconds', 0):.1f}s · {d.get('lm_calls')} LM calls · "
-                     f"{d.get('tool_calls')} tool calls · {int(d.get('tokens') or 0):,} tokens{err}")
+        tree.add(e)
     return root
 
 
+def _esc(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+class _TraceTree:
+    """Grows the tree one event at a time: a branch per sub-question, its searches and verdicts under it."""
+
+    def __init__(self, root):
+        self.root = root
+        self.nodes: dict = {}
+        self.current = None  # the sub-question being researched: lm_call events carry no node
+
+    def branch(self, n):
+        if n is None:
+            return self.root
+        if n not in self.nodes:
+            self.nodes[n] = self.root.add(f"[bold cyan]#{n}[/]")
+        return self.nodes[n]
+
+    def add(self, e) -> None:
+        d = e.data
+        if d.get("node") is not None:
+            self.current = d["node"]
+        handler = getattr(self, f"_on_{e.type}", None)
+        if handler is not None:
+            handler(d, f"[dim]{e.t:6.2f}s[/] ")
+
+    def _on_decompose(self, d, t) -> None:
+        fb = f" [yellow](fallback: {_esc(str(d['fallback']))})[/]" if d.get("fallback") else ""
+        br = self.root.add(f"{t}[magenta]decompose[/] → {len(d.get('nodes') or [])} sub-question(s){fb}")
+        for n in d.get("nodes") or []:
+            uses = ", ".join("#" + str(x) for x in n.get("depends_on") or [])
+            dep = f" [dim](uses {uses})[/]" if n.get("depends_on") else ""
+            br.add(f"#{n['id']} {_esc(n['text'])}{dep}")
+            self.nodes[n["id"]] = self.root.add(f"[bold cyan]#{n['id']}[/] {_esc(n['text'])}")
+
+    def _on_rewrite(self, d, t) -> None:
+        queries = "; ".join(f"{q['tool']}: {q['query'][:60]}" for q in d.get("queries") or [])
+        self.branch(d.get("node")).add(f"{t}[magenta]rewrite[/] {_esc(queries)}")
+
+    def _on_tool_call(self, d, t) -> None:
+        args = d.get("args") or {}
+        arg = args.get("query") or args.get("entity") or \
+            " → ".join(str(args.get(k, "")) for k in ("source", "target") if args.get(k))
+        err = f" [red]error: {_esc(str(d['error']))}[/]" if d.get("error") else ""
+        br = self.branch(d.get("node")).add(
+            f"{t}[green]{d.get('tool')}[/] {_esc(repr(str(arg)[:70]))} → {len(d.get('hits') or [])} hits, "
+            f"{len(d.get('new') or [])} new [dim]{d.get('seconds', 0):.2f}s[/]{err}")
+        for h in (d.get("hits") or [])[:3]:
+            br.add(f"[dim]{_esc(str(h.get('chunk_id')))} {_esc(str(h.get('title', ''))[:50])} "
+                   f"{float(h.get('score') or 0):.3f}[/]")
+
+    def _on_lm_call(self, d, t) -> None:
+        top = d.get("step") in ("decompose", "answer") or self.current is None
+        target = self.root if top else self.branch(self.current)
+        target.add(f"{t}[blue]LM {d.get('step')}[/] [dim]{_esc(str(d.get('model')))} "
+                   f"{d.get('prompt_tokens', 0)}+{d.get('completion_tokens', 0)} tok "
+                   f"{d.get('seconds', 0):.1f}s{' cached' if d.get('cached') else ''}[/]")
+
+    def _on_judge(self, d, t) -> None:
+        if d.get("answerable"):
+            verdict = f"[green]answer {_esc(repr(d.get('answer')))}[/] support {d.get('support')}"
+        else:
+            verdict = f"[yellow]not yet[/]: missing {_esc(repr(d.get('missing')))}" + \
+                (f", next {_esc(repr(d.get('next_query')))}" if d.get("next_query") else "")
+        self.branch(d.get("node")).add(f"{t}[magenta]judge[/] round {d.get('round')}: {verdict}")
+
+    def _on_node_answer(self, d, t) -> None:
+        colour = "green" if d.get("status") == "answered" else "red"
+        self.branch(d.get("node")).add(f"{t}[{colour}]{d.get('status')}[/] → {_esc(repr(d.get('answer')))} "
+                                       f"[dim]{', '.join(d.get('chunk_ids') or [])}[/]")
+        self.current = d.get("node", 0) + 1 if d.get("node", 0) + 1 in self.nodes else None
+
+    def _on_fallback(self, d, t) -> None:
+        reason = _esc(str(d.get("reason")))
+        self.branch(d.get("node")).add(f"{t}[yellow]fallback[/] {d.get('step')}: {reason}")
+
+    def _on_budget(self, d, t) -> None:
+        self.branch(d.get("node")).add(f"{t}[red]budget[/] {d.get('reason')}")
+
+    def _on_answer(self, d, t) -> None:
+        br = self.root.add(f"{t}[bold green]answer[/] {_esc(repr(d.get('short_answer')))} "
+                           f"[dim](sufficient={d.get('sufficient')})[/]")
+        if d.get("answer"):
+            br.add(_esc(str(d["answer"])[:400]))
+        for c in d.get("citations") or []:
+            br.add(f"[{c.get('n')}] {_esc(str(c.get('title')))} [dim]{_esc(str(c.get('chunk_id')))}[/]")
+        if d.get("evidence"):
+            br.add(f"[dim]evidence: {_esc(', '.join(d['evidence'][:8]))}"
+                   f"{' …' if len(d['evidence']) > 8 else ''}[/]")
+
+    def _on_run_end(self, d, t) -> None:
+        err = f" [red]{_esc(str(d.get('error')))}[/]" if d.get("error") else ""
+        self.root.add(f"{t}[bold]{d.get('status')}[/] · {d.get('seconds', 0):.1f}s · {d.get('lm_calls')} LM "
+                      f"calls · {d.get('tool_calls')} tool calls · {int(d.get('tokens') or 0):,} tokens{err}")
+
+
 # -- diff -------------------------------------------------------------------------------------------
-DIFF_KEYS = ("questions", "em", "f1", "recall@2", "recall@5", "latency_p50_s", "lm_calls_mean", "tool_calls_mean",
-             "tokens_mean")
+DIFF_KEYS = ("questions", "em", "f1", "recall@2", "recall@5", "latency_p50_s", "lm_calls_mean",
+             "tool_calls_mean", "tokens_mean")
 
 
 def compare_runs(run_a: Path, run_b: Path, by: str = "f1") -> dict:
@@ -183,7 +215,8 @@ def diff(args: argparse.Namespace) -> int:
 
     for run_dir in (args.run_a, args.run_b):
         if not (Path(run_dir) / "run.json").exists():
-            raise ConfigError(f"{run_dir}: not an eval run folder (no run.json); make one with `hopper eval --out`")
+            raise ConfigError(f"{run_dir}: not an eval run folder (no run.json); "
+                              f"make one with `hopper eval --out`")
     result = compare_runs(Path(args.run_a), Path(args.run_b), args.by)
     console = Console()
     console.print(f"A = {args.run_a}\nB = {args.run_b}\n{len(result['common'])} question(s) in both runs",
@@ -198,12 +231,14 @@ def diff(args: argparse.Namespace) -> int:
         d = result["delta"][k]
         good = (d < 0) if k in lower_better else (d > 0)
         colour = "" if d == 0 or k == "questions" else ("green" if good else "red")
-        table.add_row(k, f"{result['a'][k]}", f"{result['b'][k]}", f"[{colour}]{d:+}[/]" if colour else f"{d:+}")
+        shown = f"[{colour}]{d:+}[/]" if colour else f"{d:+}"
+        table.add_row(k, f"{result['a'][k]}", f"{result['b'][k]}", shown)
     console.print(table)
     for title, rows, colour in (("B wins", result["wins"], "green"), ("B loses", result["losses"], "red")):
         console.print(f"[bold {colour}]{title}[/] ({len(rows)} question(s), by {result['by']})")
         for qid, sa, sb in rows[:25]:
-            console.print(f"  {qid}: {sa.prediction!r} → {sb.prediction!r}  [dim]gold {' | '.join(sb.gold)!r}[/]",
+            gold = " | ".join(sb.gold)
+            console.print(f"  {qid}: {sa.prediction!r} → {sb.prediction!r}  [dim]gold {gold!r}[/]",
                           highlight=False)
         if len(rows) > 25:
             console.print(f"  … and {len(rows) - 25} more")

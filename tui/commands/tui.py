@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import argparse
 
-from tui.common import add_index_arg, add_lm_args, add_max_rounds_arg, add_min_confidence_arg, config_from_args
+from tui.common import (
+    add_index_arg,
+    add_lm_args,
+    add_max_rounds_arg,
+    add_min_confidence_arg,
+    config_from_args,
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_index_arg(p)
     add_lm_args(p)
-    p.add_argument("--mode", choices=["agent", "rag", "closed"], default=None, help="how questions are answered")
+    p.add_argument("--mode", choices=["agent", "rag", "closed"], default=None,
+                   help="how questions are answered")
     add_max_rounds_arg(p)
     add_min_confidence_arg(p)
     p.add_argument("--session", type=int, default=None, metavar="ID", help="reopen a saved session")

@@ -41,11 +41,14 @@ class UIProgress:
 
     def finish(self, task: str) -> None:
         total = self.totals.get(task)
-        self.screen.post_message(IndexProgress(task, total or self.done.get(task, 0), total or self.done.get(task, 0)))
+        done = total or self.done.get(task, 0)
+        self.screen.post_message(IndexProgress(task, done, done))
 
 
 def index_summary(index_dir: str, settings) -> tuple[dict[str, int], list[tuple[str, str, int, str]]]:
-    """(manifest counts, [(title, shown source, chunks, full source)]) of the index; empty when there is none."""
+    """(manifest counts, [(title, shown source, chunks, full source)]) of the index.
+
+    Both are empty when there is no index."""
     from tools.errors import IndexNotFoundError
     from tools.index import Index
 
@@ -73,7 +76,8 @@ class CorpusScreen(Screen):
     app: HopperApp
 
     BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("f5", "resync", "Re-sync folders"),
-                Binding("ctrl+r", "refresh", "Refresh counts"), Binding("o", "open_doc", "Open document", show=False)]
+                Binding("ctrl+r", "refresh", "Refresh counts"),
+                Binding("o", "open_doc", "Open document", show=False)]
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -119,8 +123,9 @@ class CorpusScreen(Screen):
         elif not counts:
             stats.update(f"Index {where}: empty. Add a folder below to build it.")
         else:
-            graph = (f" · graph {counts.get('graph_nodes', 0):,} nodes / {counts.get('graph_edges', 0):,} edges"
-                     if "graph_nodes" in counts else " · no graph")
+            nodes, edges = counts.get("graph_nodes", 0), counts.get("graph_edges", 0)
+            has_graph = "graph_nodes" in counts
+            graph = f" · graph {nodes:,} nodes / {edges:,} edges" if has_graph else " · no graph"
             stats.update(f"Index {where}: {counts.get('documents', 0):,} documents · "
                          f"{counts.get('chunks', 0):,} chunks{graph}")
         table = self.query_one("#corpus-docs", DataTable)
@@ -145,7 +150,8 @@ class CorpusScreen(Screen):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         source = self.sources.get(str(key), "")
         if not source:
-            self.app.notify("This document has no file to open (it came from a corpus file).", severity="warning")
+            self.app.notify("This document has no file to open (it came from a corpus file).",
+                            severity="warning")
             return
         self.app.open_source(source)
 
@@ -158,7 +164,7 @@ class CorpusScreen(Screen):
             self.app.notify("Type a folder or file path first.", severity="warning")
             return
         if not self.app.config.index_dir:
-            self.app.notify("No index folder: start Hopper with --index DIR.", title="Index", severity="error")
+            self._no_index_folder()
             return
         path = Path(raw).expanduser()
         if not path.exists():
@@ -170,13 +176,16 @@ class CorpusScreen(Screen):
     def action_resync(self) -> None:
         """Index again every folder already in the index: new, changed and removed files."""
         if not self.app.config.index_dir:
-            self.app.notify("No index folder: start Hopper with --index DIR.", title="Index", severity="error")
+            self._no_index_folder()
             return
         if not self.query_one("#corpus-docs", DataTable).row_count:
             self.app.notify("Nothing to re-sync yet: add a folder first.", title="Index", severity="warning")
             return
         if self._start("Re-syncing the indexed folders…"):
             self.add_folder(None)
+
+    def _no_index_folder(self) -> None:
+        self.app.notify("No index folder: start Hopper with --index DIR.", title="Index", severity="error")
 
     def _start(self, what: str) -> bool:
         if self.indexing:
@@ -193,9 +202,9 @@ class CorpusScreen(Screen):
     @work(thread=True, exclusive=True, group="index")
     def add_folder(self, path: Path | None) -> None:
         """Index `path` into the index, or (None) re-sync every folder it already holds."""
+        from agent.indexing import components_for
         from tools.errors import HopperError
         from tools.index import build_index
-        from agent.indexing import components_for
 
         cfg = self.app.config
         try:
@@ -211,8 +220,9 @@ class CorpusScreen(Screen):
             log.exception("indexing failed")
             self.post_message(IndexFinished({}, error=f"{type(exc).__name__}: {exc}"))
         else:
-            summary = (f"{result.added_docs} added, {result.changed_docs} changed, {result.removed_docs} removed, "
-                       f"{len(result.report.skipped)} skipped in {result.seconds:.1f}s")
+            summary = (f"{result.added_docs} added, {result.changed_docs} changed, "
+                       f"{result.removed_docs} removed, {len(result.report.skipped)} skipped "
+                       f"in {result.seconds:.1f}s")
             self.post_message(IndexFinished(dict(result.manifest.counts), summary))
 
     @on(IndexProgress)

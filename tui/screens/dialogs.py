@@ -13,56 +13,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from tui.screens.keys import help_tables
+
 if TYPE_CHECKING:
     from tui.app import HopperApp
-
-# Keys that belong to widgets rather than screen bindings (so they are not found by walking BINDINGS).
-WIDGET_KEYS = {
-    "Main": [("tab / shift+tab", "Move between the input, the citations, the evidence and the run tree"),
-             ("up / down (input)", "Earlier / later questions you asked"),
-             ("? (empty input)", "This help"),
-             ("up / down (citations)", "Move between citations; the evidence pane follows"),
-             ("enter (run tree)", "Open a node: a query in full, a hit's passage, a citation"),
-             ("left / right (run tree)", "Collapse / expand a node")],
-    "Sessions": [("up / down", "Move between sessions")],
-    "Corpus": [("enter (path)", "Add the folder or file typed"), ("enter (documents)", "Open the document")],
-}
-
-
-def _key_name(key: str) -> str:
-    return {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}.get(key, key)
-
-
-def _rows(screen_cls: type) -> list[tuple[str, str]]:
-    """(keys, description) of a screen's bindings, numbered keys folded into one row."""
-    rows: dict[str, list[str]] = {}
-    for b in screen_cls.BINDINGS:
-        binding = b if not isinstance(b, tuple) else Binding(*b)
-        desc = binding.tooltip or binding.description or binding.action
-        if desc.startswith("Citation "):
-            desc = "Open citation n of the current answer (outside the input)"
-        rows.setdefault(desc, []).extend(_key_name(k.strip()) for k in binding.key.split(","))
-    out = []
-    for desc, keys in rows.items():
-        keys = list(dict.fromkeys(keys))
-        shown = f"{keys[0]}-{keys[-1]}" if len(keys) > 3 and all(k.isdigit() for k in keys) else " / ".join(keys)
-        out.append((shown, desc))
-    return out
-
-
-def help_tables() -> list[tuple[str, list[tuple[str, str]]]]:
-    from tui.screens.corpus import CorpusScreen
-    from tui.screens.main import MainScreen
-    from tui.screens.sessions import SessionsScreen
-    from tui.screens.settings import SettingsScreen
-
-    out = []
-    for name, cls in (("Main", MainScreen), ("Sessions", SessionsScreen), ("Corpus", CorpusScreen),
-                      ("Settings", SettingsScreen)):
-        out.append((name, _rows(cls) + WIDGET_KEYS.get(name, [])))
-    out.append(("Everywhere", [("ctrl+p", "Command palette (settings, sessions, corpus, keys)"),
-                               ("ctrl+q", "Quit")]))
-    return out
 
 
 class HelpScreen(ModalScreen[None]):

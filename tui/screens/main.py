@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static, Tree
 from textual.worker import get_current_worker
 
 from tui.messages import CitationSelected, RunFinished, TraceArrived
+from tui.screens.keys import MAIN_BINDINGS
 from tui.widgets import AnswerView, EvidencePane, RunTree, StatusBar
 from tui.widgets.question import EmptyState, QuestionInput
 from tui.widgets.run_tree import event_parts
@@ -31,25 +31,7 @@ class MainScreen(Screen):
 
     app: HopperApp
 
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel run", priority=True, tooltip="Cancel the run; close the keys panel"),
-        Binding("f1", "help", "Help"),
-        Binding("question_mark", "help", "Help", show=False),
-        Binding("ctrl+n", "new_session", "New", tooltip="Start a new session"),
-        Binding("ctrl+r", "app.sessions", "Sessions", tooltip="Saved sessions: reopen, delete, undo"),
-        Binding("ctrl+o", "app.corpus", "Corpus", tooltip="Index: add or re-sync folders, open documents"),
-        Binding("ctrl+t", "app.settings", "Settings", tooltip="LM, retriever, mode, rounds; save to hopper.toml"),
-        Binding("ctrl+y", "copy_answer", "Copy", tooltip="Copy the current answer with its references (OSC 52)"),
-        Binding("ctrl+s", "export", "Export", tooltip="Save the session as a Markdown report with references"),
-        Binding("ctrl+l", "focus_input", "Ask", show=False, tooltip="Back to the question input"),
-        Binding("left_square_bracket", "other_answer(-1)", "Previous answer", show=False, tooltip="Previous answer (outside the input): its citations become the list"),
-        Binding("right_square_bracket", "other_answer(1)", "Next answer", show=False, tooltip="Next answer (outside the input)"),
-        Binding("o", "open_source(False)", "Open source in $PAGER", show=False, tooltip="Open the shown passage's file in $PAGER at the passage"),
-        Binding("e", "open_source(True)", "Open source in $EDITOR", show=False, tooltip="Open the shown passage's file in $EDITOR at the passage"),
-        Binding("pageup", "scroll_answer(-1)", "Scroll answers", show=False),
-        Binding("pagedown", "scroll_answer(1)", "Scroll answers", show=False),
-        *[Binding(str(n), f"cite({n})", f"Citation {n}", show=False) for n in range(1, 10)],
-    ]
+    BINDINGS = MAIN_BINDINGS
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -210,8 +192,8 @@ class MainScreen(Screen):
                 self.post_message(TraceArrived(turn_id, event))
 
         try:
-            result = app.session.ask(question, mode=app.config.agent.mode, subscribers=[on_event], cancel=cancel,
-                                     history=history)
+            result = app.session.ask(question, mode=app.config.agent.mode, subscribers=[on_event],
+                                     cancel=cancel, history=history)
         except HopperError as exc:
             message, title = str(exc), type(exc).__name__
         except OSError as exc:  # a path the user named: one line, the path and the fix
@@ -262,7 +244,8 @@ class MainScreen(Screen):
 
     def _show_result(self, message: RunFinished) -> None:
         if message.error:
-            self.answer_view.update_turn(TurnView(message.turn_id, self.running_question, message.error, "error"))
+            failed = TurnView(message.turn_id, self.running_question, message.error, "error")
+            self.answer_view.update_turn(failed)
             self.status.stop_run("error")
             self.app.notify(message.error, title=message.title or "Error", severity="error", timeout=10)
             return
@@ -274,7 +257,8 @@ class MainScreen(Screen):
         if result.status == "cancelled":
             self.app.notify("The run was cancelled.", title="Cancelled", severity="warning")
         elif result.status == "budget":
-            self.app.notify("The run stopped at its budget; the answer uses what was found.", severity="warning")
+            self.app.notify("The run stopped at its budget; the answer uses what was found.",
+                            severity="warning")
 
     # -- actions ------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -61,7 +61,8 @@ class SessionsScreen(Screen):
             sessions = []
         for s in sessions:
             marker = " ●" if s.id == self.app.session_id else ""
-            table.add_row(f"{s.id}{marker}", (s.title or "(empty)")[:70], str(s.turns), _when(s.updated), key=str(s.id))
+            table.add_row(f"{s.id}{marker}", (s.title or "(empty)")[:70], str(s.turns), _when(s.updated),
+                          key=str(s.id))
         self.query_one("#sessions-empty", Static).update(
             "" if sessions else "No saved sessions yet: questions you ask are saved here automatically.")
 
@@ -94,9 +95,9 @@ class SessionsScreen(Screen):
             self.app.notify("Cancel the run before deleting its session.", severity="warning")
             return
         title = str(self.table.get_row(str(session_id))[1])
-        self.app.push_screen(ConfirmScreen(f"Delete session {session_id} ({title})?\n"
-                                           f"Its questions, answers and traces go; u on this screen undoes it.",
-                                           yes="Delete"),
+        question = (f"Delete session {session_id} ({title})?\n"
+                    f"Its questions, answers and traces go; u on this screen undoes it.")
+        self.app.push_screen(ConfirmScreen(question, yes="Delete"),
                              lambda yes: self._delete(session_id) if yes else None)
 
     def _delete(self, session_id: int) -> None:

@@ -55,20 +55,21 @@ class SettingsScreen(ModalScreen[bool]):
                 yield Label("Fast LM", classes="setting-label")
                 yield Input(cfg.lm.fast_model, placeholder="empty: same as LM", id="set-fast-lm")
                 yield Label("Retriever", classes="setting-label")
-                yield Select([(r, r) for r in retrievers],
-                             value=cfg.agent.retriever if cfg.agent.retriever in retrievers else retrievers[0],
-                             allow_blank=False, id="set-retriever")
+                retriever = cfg.agent.retriever if cfg.agent.retriever in retrievers else retrievers[0]
+                yield Select([(r, r) for r in retrievers], value=retriever, allow_blank=False,
+                             id="set-retriever")
                 yield Label("Mode", classes="setting-label")
                 yield Select([(m, m) for m in MODES], value=cfg.agent.mode, allow_blank=False, id="set-mode")
                 yield Label("Rounds budget", classes="setting-label")
-                yield Input(str(cfg.agent.max_rounds), type="integer", placeholder="search rounds per sub-question",
-                            id="set-rounds")
+                yield Input(str(cfg.agent.max_rounds), type="integer",
+                            placeholder="search rounds per sub-question", id="set-rounds")
             yield Static(self._index_note(), classes="hint", id="settings-index")
             with Horizontal(id="settings-buttons"):
                 yield Button("Apply", variant="primary", id="set-apply")
                 yield Button("Save to hopper.toml", id="set-save")
                 yield Button("Cancel", id="set-cancel")
-            yield Static("Enter in a field or Apply: this run only · ctrl+s: also save to ./hopper.toml", classes="hint")
+            yield Static("Enter in a field or Apply: this run only · ctrl+s: also save to ./hopper.toml",
+                         classes="hint")
         yield Footer()
 
     def _index_note(self) -> str:
@@ -76,12 +77,13 @@ class SettingsScreen(ModalScreen[bool]):
         components = getattr(getattr(index, "manifest", None), "components", None)
         if not components:
             return ""
-        graph = "" if "graph" in components else " (no graph: graph retrievers need `hopper index` with the graph)"
+        graph = ("" if "graph" in components
+                 else " (no graph: graph retrievers need `hopper index` with the graph)")
         return f"Index components: {', '.join(components)}{graph}"
 
     def on_mount(self) -> None:
-        target = {"lm": "#set-lm", "fast_lm": "#set-fast-lm", "retriever": "#set-retriever", "mode": "#set-mode",
-                  "rounds": "#set-rounds"}.get(self.initial_focus, "#set-lm")
+        target = {"lm": "#set-lm", "fast_lm": "#set-fast-lm", "retriever": "#set-retriever",
+                  "mode": "#set-mode", "rounds": "#set-rounds"}.get(self.initial_focus, "#set-lm")
         self.query_one(target).focus()
 
     def values(self) -> dict[str, Any]:

@@ -31,9 +31,10 @@ class CitationList(OptionList):
     """The cited passages of the current turn; highlighting one shows it in the evidence pane."""
 
     DEFAULT_CSS = """
-    CitationList, CitationList:focus { height: auto; max-height: 7; border: none; border-top: solid $primary 40%;
-                                       padding: 0 1; background: $surface; text-wrap: nowrap;
-                                       text-overflow: ellipsis; border-title-color: $text-muted; }
+    CitationList, CitationList:focus { height: auto; max-height: 7; border: none;
+                                       border-top: solid $primary 40%; padding: 0 1; background: $surface;
+                                       text-wrap: nowrap; text-overflow: ellipsis;
+                                       border-title-color: $text-muted; }
     CitationList:focus { background-tint: $foreground 8%; border-title-color: $accent; }
     """
 

@@ -72,9 +72,10 @@ class RunTree(Tree[dict]):
         kind, d = event_parts(event)
         turn = self._turns.get(turn_id)
         if turn is None:
-            turn = self._turns[turn_id] = _TurnNodes(self.root.add(self._turn_label(d.get("question", "?"), "running"),
-                                                                   data={"kind": "turn", "turn": turn_id},
-                                                                   expand=True), d.get("question", "?"))
+            question = d.get("question", "?")
+            node = self.root.add(self._turn_label(question, "running"),
+                                 data={"kind": "turn", "turn": turn_id}, expand=True)
+            turn = self._turns[turn_id] = _TurnNodes(node, question)
         handler = getattr(self, f"_ev_{kind}", None)
         if handler is not None:
             handler(turn, d)
@@ -149,7 +150,8 @@ class RunTree(Tree[dict]):
         for q in d.get("queries", []):
             key = (d.get("node"), q["tool"], q["query"])
             if key not in turn.queries:
-                turn.queries[key] = sub.add(self._query_label(q["tool"], q["query"]), data={"kind": "query", **q})
+                turn.queries[key] = sub.add(self._query_label(q["tool"], q["query"]),
+                                            data={"kind": "query", **q})
 
     @staticmethod
     def _query_label(tool: str, query: str, hits: int | None = None, error: str = "") -> Text:
@@ -205,7 +207,8 @@ class RunTree(Tree[dict]):
 
     def _ev_injection(self, turn: _TurnNodes, d: dict) -> None:
         n = len(d.get("sentences") or [])
-        label = Text(f"⚠ instructions in {_short(d.get('title') or d.get('chunk_id'), 40)}: ", style="bold red")
+        where = _short(d.get("title") or d.get("chunk_id"), 40)
+        label = Text(f"⚠ instructions in {where}: ", style="bold red")
         label.append(f"{n} sentence(s) ignored", style="dim")
         turn.root.add_leaf(label, data={"kind": "injection", "turn": self._turn_id(turn), **d})
 
@@ -229,8 +232,8 @@ class RunTree(Tree[dict]):
             if isinstance(d.get("confidence"), (int, float)):
                 label.append(f"  {float(d['confidence']):.0%}", style="dim")
         else:
-            label.append(", ".join(_short(c.get("text"), 30) for c in cands[:3]) or "no answer in the sentences",
-                         style="dim")
+            shown = ", ".join(_short(c.get("text"), 30) for c in cands[:3])
+            label.append(shown or "no answer in the sentences", style="dim")
         self._sub(turn, d.get("node")).add_leaf(label, data={"kind": "read", **d})
 
     def _ev_node_answer(self, turn: _TurnNodes, d: dict) -> None:
@@ -249,8 +252,8 @@ class RunTree(Tree[dict]):
         self._sub(turn, d.get("node")).add_leaf(label, data={"kind": "fallback", **d})
 
     def _ev_budget(self, turn: _TurnNodes, d: dict) -> None:
-        self._sub(turn, d.get("node")).add_leaf(Text(f"budget reached: {d.get('reason', '')}", style="yellow"),
-                                                data={"kind": "budget", **d})
+        label = Text(f"budget reached: {d.get('reason', '')}", style="yellow")
+        self._sub(turn, d.get("node")).add_leaf(label, data={"kind": "budget", **d})
 
     def _ev_answer(self, turn: _TurnNodes, d: dict) -> None:
         label = Text("answer: ", style="bold")

@@ -86,9 +86,12 @@ class StatusBar(Static):
             self.elapsed = time.perf_counter() - self._t0
 
     def render(self) -> Text:
-        """State, what is happening, then the counts; parts that do not fit are left out, least useful first."""
+        """State, what is happening, then the counts.
+
+        Parts that do not fit are left out, least useful first."""
         style = {"running": "bold cyan", "cancelling": "bold yellow", "loading": "bold yellow",
-                 "indexing": "bold yellow", "error": "bold red", "no agent": "bold red"}.get(self.state, "bold green")
+                 "indexing": "bold yellow", "error": "bold red",
+                 "no agent": "bold red"}.get(self.state, "bold green")
         width = max(self.size.width - 2, 10)
         rounds = f"round {self.round}/{self.max_rounds or '-'}"
         elapsed = f"{self.elapsed:.1f}s" if self.elapsed is not None else ""
@@ -99,7 +102,8 @@ class StatusBar(Static):
         head = Text(f"● {self.state}", style=style)
         if self.doing:
             room = max(20, width // 2)
-            head.append(" " + (self.doing if len(self.doing) <= room else self.doing[: room - 1] + "…"), style="bold")
+            doing = self.doing if len(self.doing) <= room else self.doing[: room - 1] + "…"
+            head.append(" " + doing, style="bold")
 
         def line(kept) -> Text:
             text = head.copy()

@@ -53,7 +53,8 @@ class TurnView:
                 turn.fallbacks.append({"step": d.get("step", ""), "reason": d.get("reason", ""),
                                        "node": d.get("node")})
             elif kind == "injection" and d.get("chunk_id"):
-                turn.injections.setdefault(str(d["chunk_id"]), []).extend(str(s) for s in d.get("sentences") or [])
+                sentences = [str(s) for s in d.get("sentences") or []]
+                turn.injections.setdefault(str(d["chunk_id"]), []).extend(sentences)
         renumber(turn)
         for c in turn.citations:
             if c.get("chunk_id") in turn.injections:
@@ -94,7 +95,8 @@ def renumber(turn: TurnView) -> None:
     turn.answer = CITE.sub(sub, turn.answer)
     for item in turn.items:
         item["text"] = CITE.sub(sub, str(item.get("text") or ""))
-        item["citations"] = [new[int(n)] for n in item.get("citations") or [] if str(n).isdigit() and int(n) in new]
+        item["citations"] = [new[int(n)] for n in item.get("citations") or []
+                             if str(n).isdigit() and int(n) in new]
     cites = []
     for old in order:
         c = dict(by_n[old])
