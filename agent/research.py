@@ -95,7 +95,8 @@ class ResearchAgent(LoopSteps, dspy.Module):
                     from agent.synthesis.route import answer_shaped  # list/compare/explain: a cited synthesis
 
                     shaped = answer_shaped(self, question, state) if mode == "agent" else None
-                    result = shaped or (self._rag(question, state) if mode == "rag" else self._agent(question, state))
+                    run_mode = self._rag if mode == "rag" else self._agent
+                    result = shaped or run_mode(question, state)
             status = run_status(trace, result.sufficient, state.stopped)
         except BudgetExceeded:  # the time budget ran out inside an LM call
             state.stopped = "seconds"

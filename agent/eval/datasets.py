@@ -68,9 +68,9 @@ def load_beir(folder: Path, split: str = "test") -> Dataset:
 
 
 def load_qa(folder: Path, split: str | None = None, questions_file: str = "questions.jsonl") -> Dataset:
-    """`corpus.jsonl` (or a `docs/` folder of files) + `questions.jsonl` (id, question, answers, supporting_ids;
-    optional `gold_items`: the names or document ids a list/compare/explain answer should give, each a string or
-    a list of alternative strings)."""
+    """`corpus.jsonl` (or a `docs/` folder of files) + `questions.jsonl` (id, question, answers,
+    supporting_ids; optional `gold_items`: the names or document ids a list/compare/explain answer
+    should give, each a string or a list of alternative strings)."""
     qpath = folder / questions_file
     questions = []
     for row in _read_jsonl(qpath):
@@ -91,7 +91,8 @@ def load_qa(folder: Path, split: str | None = None, questions_file: str = "quest
     else:
         raise DataFormatError(f"{folder}: a QA dataset needs corpus.jsonl or a docs/ folder")
     qrels = {q.qid: {d: 1 for d in q.supporting_ids} for q in questions}
-    name = folder.name if questions_file == "questions.jsonl" else f"{folder.name}/{Path(questions_file).stem}"
+    stem = Path(questions_file).stem
+    name = folder.name if questions_file == "questions.jsonl" else f"{folder.name}/{stem}"
     return Dataset(name, "qa", paths, fmt, questions, qrels)
 
 

@@ -172,7 +172,8 @@ def item_scores(items: list[dict], citations: list[dict], gold_items: list) -> t
     """(item recall, item precision) of synthesis `items` ([{text, citations: [n]}]) against
     `gold_items` (names or document ids, each a string or a list of alternatives)."""
     doc_of = {int(c.get("n", 0)): c.get("doc_id", "") for c in citations}
-    lines = [(str(it.get("text", "")), {doc_of.get(int(n), "") for n in it.get("citations") or []}) for it in items]
+    lines = [(str(it.get("text", "")), {doc_of.get(int(n), "") for n in it.get("citations") or []})
+             for it in items]
     if not gold_items:
         return 0.0, 0.0
     found = sum(any(item_matches(t, d, g) for t, d in lines) for g in gold_items)
@@ -244,8 +245,11 @@ def _cited(short: str, citations: list[dict]) -> bool | None:
     key = " ".join(re.sub(r"[^\w]+", " ", short.lower()).split())
     if not key or key in ("yes", "no"):
         return None
-    quotes = [" ".join(re.sub(r"[^\w]+", " ", f'{c.get("title") or ""} {c.get("context") or ""} {c.get("quote") or ""}'.lower()).split())
-              for c in citations]
+    def plain(c: dict) -> str:
+        text = f'{c.get("title") or ""} {c.get("context") or ""} {c.get("quote") or ""}'
+        return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
+
+    quotes = [plain(c) for c in citations]
     return any(f" {key} " in f" {q} " for q in quotes)
 
 

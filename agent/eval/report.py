@@ -14,7 +14,8 @@ from agent.eval.runner import read_gold
 from agent.trace import iter_traces
 
 CSV_FIELDS = ["qid", "question", "prediction", "gold", "em", "f1", *[f"recall@{k}" for k in RECALL_KS],
-              "status", "stop", "seconds", "lm_calls", "tool_calls", "tokens", "hops", "rounds", "subquestions",
+              "status", "stop", "seconds", "lm_calls", "tool_calls", "tokens", "hops", "rounds",
+              "subquestions",
               "sufficient", "fallbacks", "confidence", "abstained", "cited_answer", "shape", "item_recall",
               "item_precision", "sentences", "supported", "dropped"]
 SYNTHESIS_KEYS = ("item_recall", "item_precision", "support_rate", "dropped_mean")
@@ -71,16 +72,21 @@ def aggregate(scores: list[QuestionScore], settings: dict[str, Any] | None = Non
 
 def _selective_metrics(scores: list[QuestionScore], settings: dict[str, Any]) -> dict[str, Any]:
     """Coverage and selective accuracy at the run's threshold, the curve, and uncited answers."""
-    threshold = float((settings.get("agent") or {}).get("min_confidence", settings.get("min_confidence", 0.8)))
+    agent = settings.get("agent") or {}
+    threshold = float(agent.get("min_confidence", settings.get("min_confidence", 0.8)))
     measured = [s for s in scores if s.confidence is not None]
     if not measured:
         return {}
     coverage, accuracy = selective(scores, threshold)
     cited = [s.cited_answer for s in scores if s.cited_answer is not None]
     return {"threshold": threshold, "coverage": coverage, "selective_accuracy": accuracy,
-            "curve": [{"threshold": t, **dict(zip(("coverage", "accuracy"), selective(scores, t), strict=True))}
-                      for t in CURVE],
+            "curve": [_point(scores, t) for t in CURVE],
             "answers_not_in_cited_passage": sum(not c for c in cited)}
+
+
+def _point(scores: list[QuestionScore], threshold: float) -> dict[str, float]:
+    coverage, accuracy = selective(scores, threshold)
+    return {"threshold": threshold, "coverage": coverage, "accuracy": accuracy}
 
 
 def score_run(run_dir: str | Path) -> tuple[list[QuestionScore], dict[str, Any]]:
@@ -180,52 +186,69 @@ STOP_MEANING = {
 }
 
 
+METRIC_KEYS = ("questions", "em", "f1", *[f"recall@{k}" for k in RECALL_KS], "latency_p50_s", "latency_p95_s",
+               "lm_calls_mean", "tool_calls_mean", "tokens_mean", "sufficient_rate", "threshold", "coverage",
+               "selective_accuracy", "answers_not_in_cited_passage")
+
+
 def render_markdown(scores: list[QuestionScore], metrics: dict[str, Any],
                     figures: list[tuple[str, str]]) -> str:
     st = metrics.get("settings", {})
     lines = [f"# Evaluation report: {st.get('dataset', '?')} ({st.get('mode', '?')})", ""]
     lines += ["| setting | value |", "|---|---|"]
-    for key in ("dataset", "split", "mode", "lm", "fast_lm", "program", "index"):
-        if key in st:
-            lines.append(f"| {key} | `{st[key]}` |")
-    lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
-    for key in ("questions", "em", "f1", *[f"recall@{k}" for k in RECALL_KS], "latency_p50_s", "latency_p95_s",
-                "lm_calls_mean", "tool_calls_mean", "tokens_mean", "sufficient_rate", "threshold", "coverage",
-                "selective_accuracy", "answers_not_in_cited_passage"):
-        if key in metrics:
-            lines.append(f"| {key} | {metrics.get(key)} |")
-    for key in SYNTHESIS_KEYS:
-        if key in metrics:
-            lines.append(f"| {key} | {metrics[key]} |")
+    shown = ("dataset", "split", "mode", "lm", "fast_lm", "program", "index")
+    lines += [f"| {key} | `{st[key]}` |" for key in shown if key in st]
+    lines += _metric_lines(metrics) + _stop_lines(metrics) + _hop_lines(scores)
+    for title, name in figures:
+        lines += ["", f"### {title}", "", f"![{title}]({name})"]
+    lines += _miss_lines(scores)
+    return "\n".join(lines) + "\n"
+
+
+def _metric_lines(metrics: dict[str, Any]) -> list[str]:
+    lines = ["", "## Metrics", "", "| metric | value |", "|---|---|"]
+    lines += [f"| {key} | {metrics[key]} |" for key in (*METRIC_KEYS, *SYNTHESIS_KEYS) if key in metrics]
     if metrics.get("shape"):
-        lines.append("| shapes | " + ", ".join(f"{k} {v}" for k, v in sorted(metrics["shape"].items())) + " |")
+        shapes = ", ".join(f"{k} {v}" for k, v in sorted(metrics["shape"].items()))
+        lines.append(f"| shapes | {shapes} |")
     if metrics.get("curve"):
         lines += ["", f"## Coverage and accuracy by confidence threshold (right = F1 >= {SELECTIVE_F1})", "",
                   "| threshold | coverage | accuracy when answering |", "|---|---|---|"]
         lines += [f"| {c['threshold']:.2f} | {c['coverage']:.2f} | {c['accuracy']:.2f} |"
                   for c in metrics["curve"] if c["coverage"] > 0]
-    lines += ["", "## Where the agent stopped", "", "| stop | questions | meaning |", "|---|---|---|"]
+    return lines
+
+
+def _stop_lines(metrics: dict[str, Any]) -> list[str]:
+    lines = ["", "## Where the agent stopped", "", "| stop | questions | meaning |", "|---|---|---|"]
     for name, n in sorted(metrics.get("stop", {}).items(), key=lambda kv: -kv[1]):
-        meaning = STOP_MEANING.get(name, "a budget ran out: " + name.split(":", 1)[-1] if name.startswith("budget")
-                                   else "")
-        lines.append(f"| {name} | {n} | {meaning} |")
+        budget = "a budget ran out: " + name.split(":", 1)[-1] if name.startswith("budget") else ""
+        lines.append(f"| {name} | {n} | {STOP_MEANING.get(name, budget)} |")
+    return lines
+
+
+def _hop_lines(scores: list[QuestionScore]) -> list[str]:
     hops = {k: v for k, v in _by(scores, lambda s: s.hops).items() if k is not None}
-    if hops:
-        lines += ["", "## By number of hops", "",
-                  "| hops | n | EM | F1 | " + " | ".join(f"recall@{k}" for k in RECALL_KS) + " |",
-                  "|---|---|---|---|" + "---|" * len(RECALL_KS)]
-        for h, g in hops.items():
-            recalls = [str(_mean([s.recall.get(f"recall@{k}", 0.0) for s in g])) for k in RECALL_KS]
-            lines.append(f"| {h} | {len(g)} | {_mean([s.em for s in g])} | {_mean([s.f1 for s in g])} | "
-                         + " | ".join(recalls) + " |")
-    for title, name in figures:
-        lines += ["", f"### {title}", "", f"![{title}]({name})"]
+    if not hops:
+        return []
+    lines = ["", "## By number of hops", "",
+             "| hops | n | EM | F1 | " + " | ".join(f"recall@{k}" for k in RECALL_KS) + " |",
+             "|---|---|---|---|" + "---|" * len(RECALL_KS)]
+    for h, g in hops.items():
+        recalls = [str(_mean([s.recall.get(f"recall@{k}", 0.0) for s in g])) for k in RECALL_KS]
+        lines.append(f"| {h} | {len(g)} | {_mean([s.em for s in g])} | {_mean([s.f1 for s in g])} | "
+                     + " | ".join(recalls) + " |")
+    return lines
+
+
+def _miss_lines(scores: list[QuestionScore]) -> list[str]:
     wrong = [s for s in scores if s.f1 < 1.0][:15]
-    if wrong:
-        lines += ["", "## Misses (first 15)", "", "| id | prediction | gold | F1 | stop |",
-                  "|---|---|---|---|---|"]
-        for s in wrong:
-            pred = (s.prediction or "—").replace("|", "\\|")[:60]
-            gold = " / ".join(s.gold).replace("|", "\\|")[:60]
-            lines.append(f"| {s.qid} | {pred} | {gold} | {s.f1:.2f} | {s.stop} |")
-    return "\n".join(lines) + "\n"
+    if not wrong:
+        return []
+    lines = ["", "## Misses (first 15)", "", "| id | prediction | gold | F1 | stop |",
+             "|---|---|---|---|---|"]
+    for s in wrong:
+        pred = (s.prediction or "—").replace("|", "\\|")[:60]
+        gold = " / ".join(s.gold).replace("|", "\\|")[:60]
+        lines.append(f"| {s.qid} | {pred} | {gold} | {s.f1:.2f} | {s.stop} |")
+    return lines

@@ -153,10 +153,11 @@ YESNO = analyse("Was Oska Tamm born in Lowbridge?")
         ("type: who given a year", check_type("1871", WHO), False, "answer.type_mismatch"),
         ("type: who given a pronoun", check_type("he", WHO), False, "answer.type_mismatch"),
         ("type: place given a place", check_type("the Sarn river", RIVER), True, "answer.type_mismatch"),
-        ("type: what-thing given bare dates", check_type("1861–1944", analyse("What is the lighthouse kept by Brask?")),
-         False, "answer.type_mismatch"),
-        ("type: what-thing given a name with a number", check_type("Route 66", analyse("What road is it?")), True,
+        ("type: what-thing given bare dates",
+         check_type("1861–1944", analyse("What is the lighthouse kept by Brask?")), False,
          "answer.type_mismatch"),
+        ("type: what-thing given a name with a number",
+         check_type("Route 66", analyse("What road is it?")), True, "answer.type_mismatch"),
         (
             "type: a copied sentence is not a short answer",
             check_type("Lowbridge is a market town that lies on the Sarn river near the old ford", RIVER),
@@ -283,8 +284,9 @@ def test_comparisons_in_time_are_settled_by_the_years_in_the_evidence():
                 sent("Circus Diablo", "Circus Diablo is a rock band founded in 2004 by Billy Duffy."),
                 sent("Sid Haig", "Sid Haig (born July 14, 1939) is an American actor."),
                 sent("Vic Darchinyan", "Vic Darchinyan (born 7 January 1976) is a boxer.")]
-    assert by_years("Which band was formed first, The Exies or Circus Diablo?", ["The Exies", "Circus Diablo"],
-                    evidence)[0] == "The Exies"
+    bands = ["The Exies", "Circus Diablo"]
+    first = by_years("Which band was formed first, The Exies or Circus Diablo?", bands, evidence)
+    assert first[0] == "The Exies"
     assert by_years("Which band was formed more recently, The Exies or Circus Diablo?",
                     ["The Exies", "Circus Diablo"], evidence)[0] == "Circus Diablo"
     picked, sentence = by_years("Who is older, Sid Haig or Vic Darchinyan?", ["Sid Haig", "Vic Darchinyan"],
