@@ -147,21 +147,7 @@ def _wh_type(q: str) -> tuple[str, str]:
             if base in _PERSON_NOUNS:
                 return "person", base
         word = head[0]
-        if word not in (
-            "is",
-            "was",
-            "are",
-            "were",
-            "did",
-            "does",
-            "do",
-            "has",
-            "had",
-            "of",
-            "the",
-            "a",
-            "an",
-        ):
+        if word not in _NOT_A_NOUN:
             return "thing", word
     if re.search(
         r"^(who|whom)\b|\b(who|whom)\s+(is|was|were|are|did|does|had|has|wrote|directed|founded)\b", low
@@ -200,6 +186,8 @@ _RELATION_NOUNS = tuple(
 )
 _RELATIONAL_DEPS = {"nsubj", "nsubjpass", "dobj", "pobj", "attr", "dative", "oprd", "appos", "npadvmod"}
 _MODIFIER_DEPS = {"relcl", "acl"}
+_NOT_A_NOUN = frozenset("is was are were did does do has had of the a an".split())
+"""Words that can follow "what"/"which" without naming what is asked for."""
 _WH_WORDS = ("who", "whom", "whose", "what", "which", "when", "where", "how")
 
 
