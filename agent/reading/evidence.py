@@ -39,6 +39,8 @@ STOPWORDS = frozenset(
 LEXICAL_WEIGHT = 0.04
 """Bonus per shared content word (capped at 4 words): names matter more than cosine shows."""
 MAX_SENTENCE_CHARS = 400
+QUERY_BATCH = 16
+"""Sentences embedded per call: the size the embedder runs without torch (tools.embed.NUMPY_MAX_TEXTS)."""
 
 
 @dataclass(frozen=True)
@@ -123,8 +125,10 @@ class SentenceRanker:
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            for t, v in zip(missing, self.embedder.encode(list(missing)), strict=True):
+        # Small batches stay on the embedder's query path (numpy, no torch import: a fast cold start).
+        for start in range(0, len(missing), QUERY_BATCH):
+            part = missing[start:start + QUERY_BATCH]
+            for t, v in zip(part, self.embedder.encode(part), strict=True):
                 self._cache[t] = v
         if not texts:
             return np.zeros((0, 1), dtype=np.float32)

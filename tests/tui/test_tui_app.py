@@ -78,6 +78,8 @@ async def test_citation_selected_with_the_mouse(make, replay):
         # click a [n] marker in the answer Markdown (a cite: link)
         first = replay.result["citations"][0]
         marker = f"[{first['n']}]"
+        main.answer_view.transcript.scroll_end(animate=False)  # the markers close the (long) answer
+        await pilot.pause()
         width = main.answer_view.region.right
         for y, line in enumerate(screen_text(app).splitlines()):
             x = line.find(marker)

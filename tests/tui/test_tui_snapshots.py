@@ -15,6 +15,8 @@ async def answered(pilot) -> None:
     await settle(app, pilot)
     await pilot.press("tab", "3")  # focus the citations, open [3] in the evidence pane
     await pilot.pause()
+    await pilot.wait_for_scheduled_animations()  # scrolling settles before the screen is compared
+    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])

@@ -182,10 +182,9 @@ class AnswerView(Vertical):
         md = self.markdown_of(turn_id)
         if md is None:
             return
-        if self.turns and turn_id == self.turns[-1].turn_id:
-            self.transcript.scroll_end(animate=False)
-        else:
-            self.transcript.scroll_to_widget(md, animate=False, top=True)
+        # The top of the answer (its question first): a position that does not depend on how far
+        # the Markdown has rendered, unlike the end of a long answer.
+        self.transcript.scroll_to_widget(md, animate=False, top=True)
 
     def scroll_page(self, direction: int) -> None:
         t = self.transcript
