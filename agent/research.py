@@ -279,8 +279,6 @@ class ResearchAgent(LoopSteps, dspy.Module):
         for v in reading.checks:
             if not v.ok:
                 state.trace.emit("check", node=node, target=reading.raw, **v.as_dict())
-        if not reading.raw:
-            state.unusable += 1
         return reading
 
     # -- final answer -----------------------------------------------------------------------------

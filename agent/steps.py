@@ -47,7 +47,6 @@ class _RunState:
     ranker: SentenceRanker | None = None
     tokens: int = 0
     lm_calls: int = 0
-    unusable: int = 0
     stopped: str = ""
     context: str = ""
     nodes: list[Node] = field(default_factory=list)

@@ -51,7 +51,7 @@ def compose(
             citations.append(Citation(len(citations) + 1, h.chunk_id, h.doc_id, h.title, h.source, h.text,
                                       s.text, s.context))
     cited_texts = [f"{c.title}. {c.text}" for c in citations]
-    checks = answer_checks(short, info, cited_texts) if info.form == "wh" else answer_checks(short, info, [])
+    checks = answer_checks(short, info, cited_texts)
     if info.form == "wh":
         checks.append(check_citation(short, cited_texts))
     if any(not v.ok for v in checks):

@@ -160,14 +160,10 @@ class SentenceRanker:
         passage, best first. Sentences whose text is in `exclude` (e.g. hidden instructions) are skipped."""
         hits = list(hits)
         skip = set(exclude)
-        pool = [
-            s for h in hits for s in passage_sentences(h) if s.text not in skip and not _heading(s, h.title)
-        ]
+        readable = {h.chunk_id: [s for s in passage_sentences(h) if not _heading(s, h.title)] for h in hits}
+        pool = [s for sentences in readable.values() for s in sentences if s.text not in skip]
         ranked = sorted(self.score(question, pool), key=lambda s: -s.score)
-        first = {
-            h.chunk_id: next((x for x in passage_sentences(h) if not _heading(x, h.title)), None)
-            for h in hits
-        }
+        first = {cid: sentences[0] if sentences else None for cid, sentences in readable.items()}
         taken: dict[str, int] = {}
         out: list[Sentence] = []
         seen: set[str] = set()

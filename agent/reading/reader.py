@@ -100,7 +100,7 @@ class ReaderModule(dspy.Module):
         raw, fallback = self._ask(passages, question)
         texts = [s.render() for s in sentences]
         if info.form == "yesno":
-            return self._yes_no(raw, passages, question, sentences, fallback)
+            return self._yes_no(raw, passages, question, fallback)
         if info.form == "choice":
             return self._option(raw, passages, question, info, sentences, fallback)
         verdicts = answer_checks(raw, info, texts)
@@ -189,22 +189,13 @@ class ReaderModule(dspy.Module):
         return answer if answer in options else (match_option(answer, options) or "")
 
     # -- yes/no and choice questions --------------------------------------------------------------
-    def _yes_no(self, raw, passages, question, sentences, fallback) -> Reading:
+    def _yes_no(self, raw, passages, question, fallback) -> Reading:
         word = normalize(raw).split()[:1]
         answer = word[0] if word and word[0] in ("yes", "no") else ""
         method = "yesno"
         if not answer:
             answer, method = self._choose(passages, question, ["yes", "no"]), "choice"
-        conf = BASE_CONFIDENCE["yesno"] if method == "yesno" else BASE_CONFIDENCE["choice"]
-        return Reading(
-            answer,
-            None,
-            conf if answer else 0.0,
-            method if answer else "none",
-            raw,
-            [],
-            fallback=fallback if answer else f"reply {raw!r} is neither yes nor no",
-        )
+        return _picked(answer, None, method, raw, fallback, f"reply {raw!r} is neither yes nor no")
 
     def _option(self, raw, passages, question, info, sentences, fallback) -> Reading:
         dated = by_years(question, info.options, sentences)
@@ -214,16 +205,15 @@ class ReaderModule(dspy.Module):
         if not answer:
             answer, method = self._choose(passages, question, info.options), "choice"
         sentence = next((s for s in sentences if answer and normalize(answer) in normalize(s.render())), None)
-        conf = BASE_CONFIDENCE["option"] if method == "option" else BASE_CONFIDENCE["choice"]
-        return Reading(
-            answer,
-            sentence,
-            conf if answer else 0.0,
-            method if answer else "none",
-            raw,
-            [],
-            fallback=fallback if answer else f"reply {raw!r} names none of {info.options}",
-        )
+        return _picked(answer, sentence, method, raw, fallback, f"reply {raw!r} names none of {info.options}")
+
+
+def _picked(answer: str, sentence: Sentence | None, method: str, raw: str, fallback: str | None,
+            why_none: str) -> Reading:
+    """The reading of a yes/no or choice question: `answer` found by `method`, or none (`why_none`)."""
+    if not answer:
+        return Reading("", sentence, 0.0, "none", raw, [], fallback=why_none)
+    return Reading(answer, sentence, BASE_CONFIDENCE[method], method, raw, [], fallback=fallback)
 
 
 def _confidence(method: str, sentence: Sentence, sentences: Sequence[Sentence]) -> float:
