@@ -137,9 +137,11 @@ def _wh_type(q: str) -> tuple[str, str]:
         and re.search(r"\bwhat\b", low)
     ):
         return "number", ""
-    m = re.search(r"\b(?:which|what)\s+((?:[a-z-]+\s+){0,2}?[a-z-]+)\b", low)
+    m = re.search(r"\b(?:which|what)\s+((?:[a-z-]+\s+){0,2}[a-z-]+)\b", low)
     if m:
         head = m.group(1).split()
+        # the noun phrase after the wh-word ends before "is", "the", "did" ...
+        head = head[: next((i for i, w in enumerate(head) if i and w in _NOT_A_NOUN), len(head))]
         for noun in head[::-1]:
             base = noun[:-1] if noun.endswith("s") and noun[:-1] in _PLACE_NOUNS + _PERSON_NOUNS else noun
             if base in _PLACE_NOUNS:
@@ -151,7 +153,7 @@ def _wh_type(q: str) -> tuple[str, str]:
             return "thing", word
     if re.search(
         r"^(who|whom)\b|\b(who|whom)\s+(is|was|were|are|did|does|had|has|wrote|directed|founded)\b", low
-    ) or re.match(r"^who\b", low):
+    ) or re.match(r"^who\b", low) or re.search(r"\b(who|whom)\s*\??$", low):
         return "person", ""
     if re.search(r"^where\b|\bwhere\s+(is|was|were|are|did|does)\b", low):
         return "place", ""
@@ -199,7 +201,73 @@ def decompose(question: str, nlp, max_nodes: int = 4) -> list[tuple[str, list[in
     [("Who is the designer of the Verrin lighthouse?", []), ("What is the birthplace of #1?", [1]),
      ("On which river lies #2?", [2])]
     """
-    return _Chain(nlp(" ".join(question.split())), max_nodes).plan()
+    text = " ".join(question.split())
+    chain = _Chain(nlp(text), max_nodes).plan()
+    if chain:
+        return chain
+    split = _bridge(nlp(text))
+    if split is None:
+        return []
+    outer, inner = split
+    nodes = _Chain(nlp(outer), max_nodes - 1).plan() or [(outer, [])]
+    return [*nodes, (inner.replace("#1", f"#{len(nodes)}"), [len(nodes)])]
+
+
+_LOW_ATTACH_PREPS = frozenset("from of in at with for on".split())
+
+
+def _bridge(doc) -> tuple[str, str] | None:
+    """("... which <noun>?", "#1 <rest>?") when the wh-word sits inside a modifier of a noun phrase
+    of the main clause: the noun phrase's referent is found first, then the modifier is asked of it.
+
+    "Drew Fuller starred in a series that originally broadcast on what station?" ->
+    ("Drew Fuller starred in which series?", "#1 originally broadcast on what station?")
+    """
+    wh = next((t for t in doc if t.lower_ in _WH_WORDS and t.i > 0), None)
+    if wh is None or any(t.lower_ in _WH_WORDS for t in doc[: wh.i]):
+        return None
+    tok = wh
+    while tok.head.i != tok.i:
+        mod, tok = tok, tok.head
+        if mod.dep_ in ("relcl", "acl") and _bridgeable(tok, wh):
+            return _bridge_split(doc, tok, mod)
+        if mod.dep_ == "prep" and mod.lower_ in _LOW_ATTACH_PREPS and tok.pos_ in ("NOUN", "PROPN"):
+            # A small parser often hangs "from what state" too high: take the nearest noun before it.
+            noun = next((t for t in reversed(doc[: mod.i]) if t.pos_ in ("NOUN", "PROPN")), tok)
+            if noun.i == mod.i - 1 and _bridgeable(noun, wh):
+                return _bridge_split(doc, noun, mod)
+    return None
+
+
+def _bridgeable(noun, wh) -> bool:
+    """A common noun introduced by an article ("a series", "the Adelaide team"), not the wh's own."""
+    return (
+        noun.pos_ == "NOUN"
+        and noun.dep_ != "attr"  # "X is a consultant who ...": the noun is X itself
+        and noun.i != wh.head.i
+        and any(c.dep_ == "det" and c.lower_ in ("a", "an", "the") for c in noun.children)
+        and not any(c.dep_ == "poss" for c in noun.children)
+    )
+
+
+def _bridge_split(doc, noun, mod) -> tuple[str, str] | None:
+    det = next(c for c in noun.children if c.dep_ == "det")
+    lo, hi = mod.left_edge.i, mod.right_edge.i
+    outer = doc[: det.i].text_with_ws + "which " + doc[det.i + 1 : lo].text_with_ws.rstrip(" ,")
+    outer += " " + doc[hi + 1 :].text_with_ws if doc[hi + 1 :].text.strip(" ?.") else ""
+    outer = outer.strip().rstrip(" ,.?") + "?"
+    words = doc[lo : hi + 1]
+    if mod.dep_ == "prep":
+        inner = f"#1 is {doc[det.i : noun.i + 1].text} {words.text}"
+    elif words[0].lower_ in ("that", "who", "which"):
+        inner = "#1 " + doc[lo + 1 : hi + 1].text
+    elif words[0].lower_ == "whose":
+        inner = "#1's " + doc[lo + 1 : hi + 1].text
+    else:
+        inner = "#1 " + words.text
+    inner = inner.rstrip(" ,.?") + "?"
+    searchable = any(t.pos_ == "PROPN" or t.ent_type_ for t in doc[: lo])
+    return (outer, inner) if searchable and len(inner.split()) > 2 else None
 
 
 class _Chain:
