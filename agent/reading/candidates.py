@@ -72,3 +72,35 @@ def candidates(
                 fit += 0.5
             found[key] = Candidate(text, i, label, round(s.score + 0.2 * fit - 0.02 * i, 4))
     return sorted(found.values(), key=lambda c: -c.score)[:limit]
+
+
+_EDGE_WORDS = frozenset(
+    "a an the of in on at by for to from with and or is was are were who which that".split()
+)
+
+
+def from_reply(reply: str, info: QuestionInfo, texts: Sequence[str]) -> str:
+    """The longest part of a reply that failed the checks which is itself an answer: a span of
+    `texts` that passes every check ("The actress who starred in "Mad About You"" -> "Mad About
+    You"). "" when no part of the reply is one."""
+    from agent.reading.checks import answer_checks, failed
+
+    words = reply.replace('"', " ").replace("\u201c", " ").replace("\u201d", " ").split()
+    if len(words) < 4 or len(words) > 40:
+        return ""
+    asked = set(normalize(info.text).split()) | _EDGE_WORDS
+    parts = sorted(
+        ((i, j) for i in range(len(words)) for j in range(i + 1, min(len(words), i + 12) + 1)),
+        key=lambda ij: ij[0] - ij[1],
+    )
+    for i, j in parts:
+        part = " ".join(words[i:j]).strip(" ,.;:'()")
+        if (
+            j - i < len(words)
+            and part
+            and normalize(words[i]) not in asked
+            and normalize(words[j - 1]) not in asked
+            and not failed(answer_checks(part, info, texts))
+        ):
+            return part
+    return ""

@@ -21,7 +21,7 @@ import dspy
 
 from agent import signatures as sig
 from agent.reading.adapter import PlainAdapter
-from agent.reading.candidates import Candidate, candidates
+from agent.reading.candidates import Candidate, candidates, from_reply
 from agent.reading.checks import Verdict, answer_checks, failed, find_span, match_option, normalize
 from agent.reading.compare import by_years
 from agent.reading.evidence import Sentence, render
@@ -29,7 +29,8 @@ from agent.reading.question import QuestionInfo
 
 log = logging.getLogger(__name__)
 
-BASE_CONFIDENCE = {"free": 0.6, "option": 0.5, "yesno": 0.45, "choice": 0.3, "candidate": 0.3, "years": 0.7}
+BASE_CONFIDENCE = {"free": 0.6, "part": 0.45, "option": 0.5, "yesno": 0.45, "choice": 0.3, "candidate": 0.3,
+                   "years": 0.7}
 """Starting confidence by how the answer was found. On the tuning questions (demo train, HotpotQA
 1-50) the reader's own checked reply was right about half the time, a constrained choice among
 spans about one time in ten."""
@@ -50,7 +51,7 @@ class Reading:
     """The sentence that states the answer (None for yes/no answers drawn from several)."""
     confidence: float = 0.0
     method: str = ""
-    """free | option | yesno | choice | candidate | none."""
+    """free | part | option | yesno | choice | candidate | none."""
     raw: str = ""
     """The LM's own reply, before checks."""
     checks: list[Verdict] = field(default_factory=list)
@@ -118,6 +119,12 @@ class ReaderModule(dspy.Module):
                 verdicts,
                 fallback=fallback,
             )
+        part = from_reply(raw, info, texts)
+        if part and normalize(part) not in refused:  # a part of the reply is an answer
+            span = find_span(part, texts)
+            sentence = sentences[span.index]
+            return Reading(_trim(span.text, sentence), sentence, _confidence("part", sentence, sentences),
+                           "part", raw, verdicts, fallback=f"reply {raw!r} cut to {part!r}")
         # The reply failed a check: choose among the spans that could answer instead.
         cands = (
             [c for c in candidates(info, sentences, nlp) if normalize(c.text) not in refused] if nlp else []
