@@ -20,6 +20,7 @@ from typing import Literal
 import dspy
 
 from agent import signatures as sig
+from agent.reading import predicate
 from agent.reading.adapter import PlainAdapter
 from agent.reading.candidates import Candidate, candidates, from_reply
 from agent.reading.checks import Verdict, answer_checks, failed, find_span, match_option, normalize
@@ -30,7 +31,7 @@ from agent.reading.question import QuestionInfo
 log = logging.getLogger(__name__)
 
 BASE_CONFIDENCE = {"free": 0.6, "part": 0.45, "option": 0.5, "yesno": 0.45, "choice": 0.3, "candidate": 0.3,
-                   "years": 0.7}
+                   "years": 0.7, "predicate": 0.5}
 """Starting confidence by how the answer was found. On the tuning questions (demo train, HotpotQA
 1-50) the reader's own checked reply was right about half the time, a constrained choice among
 spans about one time in ten."""
@@ -51,7 +52,7 @@ class Reading:
     """The sentence that states the answer (None for yes/no answers drawn from several)."""
     confidence: float = 0.0
     method: str = ""
-    """free | part | option | yesno | choice | candidate | none."""
+    """free | part | option | predicate | yesno | choice | candidate | none."""
     raw: str = ""
     """The LM's own reply, before checks."""
     checks: list[Verdict] = field(default_factory=list)
@@ -101,9 +102,9 @@ class ReaderModule(dspy.Module):
         raw, fallback = self._ask(passages, question)
         texts = [s.render() for s in sentences]
         if info.form == "yesno":
-            return self._yes_no(raw, passages, question, fallback)
+            return self._yes_no(raw, passages, question, info, sentences, fallback)
         if info.form == "choice":
-            return self._option(raw, passages, question, info, sentences, fallback)
+            return self._option(raw, passages, question, info, sentences, fallback, nlp)
         verdicts = answer_checks(raw, info, texts)
         refused = {normalize(x) for x in exclude}
         if not failed(verdicts) and normalize(raw) not in refused:
@@ -196,19 +197,24 @@ class ReaderModule(dspy.Module):
         return answer if answer in options else (match_option(answer, options) or "")
 
     # -- yes/no and choice questions --------------------------------------------------------------
-    def _yes_no(self, raw, passages, question, fallback) -> Reading:
+    def _yes_no(self, raw, passages, question, info, sentences, fallback) -> Reading:
         word = normalize(raw).split()[:1]
         answer = word[0] if word and word[0] in ("yes", "no") else ""
         method = "yesno"
+        stated = predicate.yes_no(question, info.subjects, sentences)
+        if stated:  # what the evidence states of each name settles it, whatever the LM said
+            answer, method = stated, "predicate"
         if not answer:
             answer, method = self._choose(passages, question, ["yes", "no"]), "choice"
         return _picked(answer, None, method, raw, fallback, f"reply {raw!r} is neither yes nor no")
 
-    def _option(self, raw, passages, question, info, sentences, fallback) -> Reading:
+    def _option(self, raw, passages, question, info, sentences, fallback, nlp) -> Reading:
         dated = by_years(question, info.options, sentences)
         if dated is not None:  # the years in the evidence settle it, whatever the LM said
             return Reading(dated[0], dated[1], BASE_CONFIDENCE["years"], "years", raw, [], fallback=fallback)
-        answer, method = match_option(raw, info.options) or "", "option"
+        answer, method = predicate.option_by_predicate(question, info.options, sentences, nlp), "predicate"
+        if not answer:
+            answer, method = match_option(raw, info.options) or "", "option"
         if not answer:
             answer, method = self._choose(passages, question, info.options), "choice"
         sentence = next((s for s in sentences if answer and normalize(answer) in normalize(s.render())), None)

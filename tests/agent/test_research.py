@@ -185,12 +185,16 @@ def test_yes_no_and_choice_questions_get_their_own_answers(index):
     pick = run(
         index, [read("the town of Lowbridge")], question="Which lies on the Sarn, Lowbridge or Caskwell?"
     )
-    assert pick.short_answer == "Lowbridge" and pick.trace.first("read").data["method"] == "option"
+    # The evidence says which option lies on the Sarn: code decides, not the LM's reply.
+    assert pick.short_answer == "Lowbridge" and pick.trace.first("read").data["method"] == "predicate"
+    # A comparison on a scale is not a predicate of the words: the LM's reply names the option.
+    scale = run(index, [read("Caskwell, I think")], question="Which is bigger, Lowbridge or Caskwell?")
+    assert scale.short_answer == "Caskwell" and scale.trace.first("read").data["method"] == "option"
     # An unusable reply to a choice is settled by a constrained choice between the options.
     forced = run(
         index,
         [read("rivers are long"), {"answer": "Caskwell"}],
-        question="Which lies on the Oller estuary, Lowbridge or Caskwell?",
+        question="Which is the busier port, Lowbridge or Caskwell?",
     )
     assert forced.short_answer == "Caskwell" and forced.trace.first("read").data["method"] == "choice"
 

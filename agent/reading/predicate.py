@@ -1,0 +1,93 @@
+"""Yes/no and choice questions that code can settle from what the evidence says of each name.
+
+"Are A and B both film directors?" and "Which singer is American, A or B?" ask whether a
+predicate ("film directors", "American singer") holds of each name. The embedded model answers
+"yes" to nearly every such question and tends to pick the first option, so code compares the
+predicate's words (stemmed) with the sentences read about each name instead:
+
+- both/also questions: "yes" when every name's sentences state the same predicate words, "no"
+  when one name's sentences state words that another's lack;
+- choice questions without a comparison ("larger", "older", ...): the option whose sentences
+  state more of the predicate's words.
+
+When there is no signal (no sentence about a name, no predicate word found, a tie, or a "same"
+question that compares values) nothing is decided here and the reader asks the LM.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from agent.reading.checks import normalize
+from agent.reading.evidence import STOPWORDS, Sentence
+
+_FRAME = frozenset(
+    "both also either neither one ones too each which who whom what is are was were do does did has have "
+    "had be been being same different".split()
+)
+"""Words that frame a yes/no or choice question rather than state its predicate."""
+_COMPARES = frozenset("JJR JJS RBR RBS".split())
+_COMPARE_WORDS = re.compile(r"\b(first|last|earlier|later|before|after|more|most|less|least)\b", re.I)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def _stems(text: str) -> set[str]:
+    words = [w for w in normalize(text).split() if len(w) > 1 and w not in STOPWORDS]
+    return set(_stemmer().stemWords(words))
+
+
+def predicate_terms(question: str, names: Sequence[str]) -> set[str]:
+    """Stems of the question's content words that are not the names and do not frame it."""
+    named = set().union(*(_stems(n) for n in names)) if names else set()
+    words = [w for w in normalize(question).split() if w not in _FRAME]
+    return _stems(" ".join(words)) - named
+
+
+def stated(name: str, sentences: Sequence[Sentence], terms: set[str]) -> set[str] | None:
+    """The predicate stems that the sentences about `name` state; None when none is about it."""
+    key = normalize(name)
+    about = [s for s in sentences if key and key in normalize(f"{s.title} {s.text}")]
+    if not about:
+        return None
+    return terms & set().union(*(_stems(f"{s.title} {s.text}") for s in about))
+
+
+def yes_no(question: str, names: Sequence[str], sentences: Sequence[Sentence]) -> str:
+    """"yes"/"no" for a question about two or more names, or "" when the evidence gives no signal."""
+    words = set(normalize(question).split())
+    if len(names) < 2 or words & {"same", "different", "than"}:
+        return ""
+    terms = predicate_terms(question, names)
+    found = [stated(n, sentences, terms) for n in names]
+    if not terms or any(f is None for f in found) or not any(found):
+        return ""
+    return "yes" if all(f == found[0] for f in found) else "no"
+
+
+def comparative(question: str, nlp=None) -> bool:
+    """The question compares the options on a scale ("larger", "first", "most") rather than asking
+    which of them a predicate fits."""
+    if _COMPARE_WORDS.search(question):
+        return True
+    return nlp is not None and any(t.tag_ in _COMPARES for t in nlp(question))
+
+
+def option_by_predicate(question: str, options: Sequence[str], sentences: Sequence[Sentence],
+                        nlp=None) -> str:
+    """The option whose sentences state most of the predicate ("" on a tie, no signal, or a comparison)."""
+    if len(options) < 2 or comparative(question, nlp):
+        return ""
+    terms = predicate_terms(question, options)
+    counts = [len(stated(o, sentences, terms) or ()) for o in options]
+    best = max(counts)
+    if not terms or best == 0 or counts.count(best) > 1:
+        return ""
+    return options[counts.index(best)]
