@@ -74,6 +74,7 @@ def candidates(
     return sorted(found.values(), key=lambda c: -c.score)[:limit]
 
 
+MAX_PART_WORDS = 6
 _EDGE_WORDS = frozenset(
     "a an the of in on at by for to from with and or is was are were who which that".split()
 )
@@ -81,8 +82,9 @@ _EDGE_WORDS = frozenset(
 
 def from_reply(reply: str, info: QuestionInfo, texts: Sequence[str]) -> str:
     """The longest part of a reply that failed the checks which is itself an answer: a span of
-    `texts` that passes every check ("The actress who starred in "Mad About You"" -> "Mad About
-    You"). "" when no part of the reply is one."""
+    `texts` of at most MAX_PART_WORDS words that names something (a capital or a digit), adds only
+    words the question does not have, and passes every check ("The actress who starred in "Mad
+    About You"" -> "Mad About You"). "" when no part of the reply is one."""
     from agent.reading.checks import answer_checks, failed
 
     words = reply.replace('"', " ").replace("\u201c", " ").replace("\u201d", " ").split()
@@ -90,7 +92,7 @@ def from_reply(reply: str, info: QuestionInfo, texts: Sequence[str]) -> str:
         return ""
     asked = set(normalize(info.text).split()) | _EDGE_WORDS
     parts = sorted(
-        ((i, j) for i in range(len(words)) for j in range(i + 1, min(len(words), i + 12) + 1)),
+        ((i, j) for i in range(len(words)) for j in range(i + 1, min(len(words), i + MAX_PART_WORDS) + 1)),
         key=lambda ij: ij[0] - ij[1],
     )
     for i, j in parts:
@@ -98,8 +100,9 @@ def from_reply(reply: str, info: QuestionInfo, texts: Sequence[str]) -> str:
         if (
             j - i < len(words)
             and part
-            and normalize(words[i]) not in asked
-            and normalize(words[j - 1]) not in asked
+            and not any(normalize(w) in asked for w in (words[i], words[j - 1]))
+            and not set(normalize(part).split()) & (asked - _EDGE_WORDS)  # new words only
+            and any(w[:1].isupper() or w[:1].isdigit() for w in words[i:j])  # a name, number or date
             and not failed(answer_checks(part, info, texts))
         ):
             return part

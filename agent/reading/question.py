@@ -229,13 +229,16 @@ def _bridge(doc) -> tuple[str, str] | None:
     tok = wh
     while tok.head.i != tok.i:
         mod, tok = tok, tok.head
+        split = None
         if mod.dep_ in ("relcl", "acl") and _bridgeable(tok, wh):
-            return _bridge_split(doc, tok, mod)
-        if mod.dep_ == "prep" and mod.lower_ in _LOW_ATTACH_PREPS and tok.pos_ in ("NOUN", "PROPN"):
+            split = _bridge_split(doc, tok, mod, wh)
+        elif mod.dep_ == "prep" and mod.lower_ in _LOW_ATTACH_PREPS and tok.pos_ in ("NOUN", "PROPN"):
             # A small parser often hangs "from what state" too high: take the nearest noun before it.
             noun = next((t for t in reversed(doc[: mod.i]) if t.pos_ in ("NOUN", "PROPN")), tok)
             if noun.i == mod.i - 1 and _bridgeable(noun, wh):
-                return _bridge_split(doc, noun, mod)
+                split = _bridge_split(doc, noun, mod, wh)
+        if split:
+            return split
     return None
 
 
@@ -250,9 +253,12 @@ def _bridgeable(noun, wh) -> bool:
     )
 
 
-def _bridge_split(doc, noun, mod) -> tuple[str, str] | None:
+def _bridge_split(doc, noun, mod, wh) -> tuple[str, str] | None:
     det = next(c for c in noun.children if c.dep_ == "det")
     lo, hi = mod.left_edge.i, mod.right_edge.i
+    after = doc[wh.i + 1] if wh.i + 1 < len(doc) else wh
+    if after.pos_ in ("NOUN", "PROPN", "ADJ") and not lo <= after.i <= hi:
+        return None  # the parse split the wh-phrase ("on which | river"): not this modifier
     outer = doc[: det.i].text_with_ws + "which " + doc[det.i + 1 : lo].text_with_ws.rstrip(" ,")
     outer += " " + doc[hi + 1 :].text_with_ws if doc[hi + 1 :].text.strip(" ?.") else ""
     outer = outer.strip().rstrip(" ,.?") + "?"

@@ -96,6 +96,20 @@ def test_choice_options_are_the_named_alternatives():
             "Who directed the film that was shot in Kessan in 1974?",
             ["What is the film that was shot in Kessan in 1974?", "Who directed #1?"],
         ),
+        # a wh-word inside a modifier of a noun phrase: find the noun's referent, then ask the modifier
+        (
+            "Oska Tamm designed a lighthouse that stands on what headland?",
+            ["Oska Tamm designed which lighthouse?", "#1 stands on what headland?"],
+        ),
+        (
+            "Bertil Anhalt founded a shipyard whose first ship was launched in what year?",
+            ["Bertil Anhalt founded which shipyard?", "#1's first ship was launched in what year?"],
+        ),
+        (
+            "The Grey Petrel was built by a boatworks in a town on which river?",
+            ["The Grey Petrel was built by a boatworks in which town?", "#1 on which river?"],
+        ),
+        ("Oska Tamm is an engineer who designed what lighthouse?", []),  # the noun is Oska Tamm itself
         # one-hop questions, and names that contain "of", stay whole
         ("In what year was the University of Caskwell founded?", []),
         ("Which firm built the river steamer Grey Petrel?", []),
@@ -297,3 +311,49 @@ def test_comparisons_in_time_are_settled_by_the_years_in_the_evidence():
                     evidence) is None
     assert by_years("Who is older, Sid Haig or Mark King?", ["Sid Haig", "Mark King"], evidence) is None
     assert direction("Which came first?") == "earlier" and direction("Who is the youngest?") == "later"
+
+
+@pytest.mark.parametrize(
+    ("reply", "question", "part"),
+    [
+        ('The keeper who kept "Verrin Light" for ten years', "Linnea Brask kept what for ten years?",
+         "Verrin Light"),
+        ("The answer is Oska Tamm.", "Who designed the Verrin lighthouse?", "Oska Tamm"),
+        # nothing new, a phrase without a name, or too short to cut: no part
+        ("The lighthouse kept by Linnea Brask was kept throughout the year",
+         "What is the lighthouse kept by Linnea Brask?", ""),
+        ("Oska Tamm", "Who designed the Verrin lighthouse?", ""),
+    ],
+)
+def test_a_reply_is_cut_to_its_part_that_answers(reply, question, part):
+    from agent.reading.candidates import from_reply
+
+    texts = ["(Verrin Lighthouse) The light, known as Verrin Light, was kept throughout the year by Mrs "
+             "Linnea Brask for ten years.",
+             "(Verrin Lighthouse) It was designed by the engineer Oska Tamm."]
+    assert from_reply(reply, analyse(question), texts) == part
+
+
+def test_yes_no_and_choice_predicates_are_read_from_each_names_sentences(nlp):
+    from agent.reading.evidence import Sentence
+    from agent.reading.predicate import option_by_predicate, yes_no
+
+    def sent(title, text):
+        return Sentence(title.lower(), title.lower(), title, text, 0, 0, len(text), 0.8)
+
+    evidence = [sent("Oska Tamm", "Oska Tamm was a Caskwell engineer and bridge designer."),
+                sent("Sølve Brenna", "Sølve Brenna was a merchant and the founder of Caskwell."),
+                sent("Agnes Pryor", "Agnes Pryor was an engineer who designed the Greywater Bridge.")]
+    assert yes_no("Were Oska Tamm and Agnes Pryor both engineers?", ["Oska Tamm", "Agnes Pryor"],
+                  evidence) == "yes"
+    assert yes_no("Were Oska Tamm and Sølve Brenna both engineers?", ["Oska Tamm", "Sølve Brenna"],
+                  evidence) == "no"
+    # a comparison of values, or a name the evidence says nothing of: no signal, the LM is asked
+    assert yes_no("Were Oska Tamm and Agnes Pryor born in the same town?", ["Oska Tamm", "Agnes Pryor"],
+                  evidence) == ""
+    assert yes_no("Were Oska Tamm and Dace Quillon both engineers?", ["Oska Tamm", "Dace Quillon"],
+                  evidence) == ""
+    assert option_by_predicate("Who was a merchant, Oska Tamm or Sølve Brenna?",
+                               ["Oska Tamm", "Sølve Brenna"], evidence, nlp) == "Sølve Brenna"
+    assert option_by_predicate("Who was born earlier, Oska Tamm or Sølve Brenna?",
+                               ["Oska Tamm", "Sølve Brenna"], evidence, nlp) == ""
