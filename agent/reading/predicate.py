@@ -63,6 +63,8 @@ def stated(name: str, sentences: Sequence[Sentence], terms: set[str]) -> set[str
 def yes_no(question: str, names: Sequence[str], sentences: Sequence[Sentence]) -> str:
     """"yes"/"no" for a question about two or more names, or "" when the evidence gives no signal."""
     words = set(normalize(question).split())
+    titled = [n for n in names if any(normalize(n) in normalize(s.title) for s in sentences)]
+    names = titled if len(titled) >= 2 else names  # "A has an OBE. Does B?": OBE is not a subject
     if len(names) < 2 or words & {"same", "different", "than"}:
         return ""
     terms = predicate_terms(question, names)

@@ -160,8 +160,18 @@ def _wh_type(q: str) -> tuple[str, str]:
     return "thing", ""
 
 
+_NAME = r"[A-Z][\w'’.&!-]*(?:\s+(?:of|the|de|la|von|van|[A-Z0-9][\w'’.&!-]*))*"
+_PAIR = re.compile(rf"({_NAME})\s*,?\s+and\s+(?:the\s+)?({_NAME})")
+
+
 def subjects(question: str, nlp, limit: int = 3) -> list[str]:
-    """The named things a question is about (entities, else proper-noun phrases), in order."""
+    """The named things a question is about, in order: a coordinated pair of names ("A and B"),
+    else its entities or proper-noun phrases."""
+    pair = _PAIR.search(question)
+    if pair:
+        names = [_AUX.sub("", n).strip() for n in pair.groups()]
+        if all(names):
+            return names
     doc = nlp(" ".join(question.split()))
     names = [e.text for e in doc.ents if e.label_ not in ("CARDINAL", "ORDINAL", "DATE", "TIME", "QUANTITY")]
     if len(names) < 2:
