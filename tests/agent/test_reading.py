@@ -343,7 +343,8 @@ def test_yes_no_and_choice_predicates_are_read_from_each_names_sentences(nlp):
 
     from agent.reading.question import subjects
 
-    assert subjects("Were both men, Oska Tamm and Agnes Pryor, engineers?", nlp) == ["Oska Tamm", "Agnes Pryor"]
+    pair = subjects("Were both men, Oska Tamm and Agnes Pryor, engineers?", nlp)
+    assert pair == ["Oska Tamm", "Agnes Pryor"]
     evidence = [sent("Oska Tamm", "Oska Tamm was a Caskwell engineer and bridge designer."),
                 sent("Sølve Brenna", "Sølve Brenna was a merchant and the founder of Caskwell."),
                 sent("Agnes Pryor", "Agnes Pryor was an engineer who designed the Greywater Bridge.")]
