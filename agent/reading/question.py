@@ -233,8 +233,8 @@ def _bridge(doc) -> tuple[str, str] | None:
     "Drew Fuller starred in a series that originally broadcast on what station?" ->
     ("Drew Fuller starred in which series?", "#1 originally broadcast on what station?")
     """
-    wh = next((t for t in doc if t.lower_ in _WH_WORDS and t.i > 0), None)
-    if wh is None or any(t.lower_ in _WH_WORDS for t in doc[: wh.i]):
+    wh = next((t for t in doc if t.lower_ in _WH_WORDS and t.i > 0 and not _relative(t)), None)
+    if wh is None or any(t.lower_ in _WH_WORDS and not _relative(t) for t in doc[: wh.i]):
         return None
     tok = wh
     while tok.head.i != tok.i:
@@ -292,7 +292,7 @@ class _Chain:
     def __init__(self, doc, max_nodes: int):
         self.doc = doc
         self.max_nodes = max_nodes
-        self.wh = [t.i for t in doc if t.lower_ in _WH_WORDS]
+        self.wh = [t.i for t in doc if t.lower_ in _WH_WORDS and not _relative(t)]
         self.nodes: list[tuple[str, list[int]]] = []
         self.end = self._predicate_start()
 
@@ -312,6 +312,8 @@ class _Chain:
 
     def plan(self) -> list[tuple[str, list[int]]]:
         last = len(self.doc) - 1
+        if not self.wh:
+            return []  # no question word but relative pronouns: nothing to ask of a chain
         swaps = self._plan(0, last)
         if not self.nodes:
             return []
@@ -320,6 +322,8 @@ class _Chain:
         deps = _refs(final)
         if not deps or re.fullmatch(r"#\d+\??", final.strip()):
             return []
+        if re.search(r"(?i)\b(do|does|did)\s+#\d+\s*\??$", final):
+            return []  # "At which college did #1?": the parse swallowed the verb
         if re.fullmatch(r"(?i)(what|who) (is|was|are|were) (the (full |real )?name of )?#\d+\s*\??", final):
             return self.nodes if len(self.nodes) > 1 else []  # "What is the name of #2?": #2 answers it
         return [*self.nodes, (final, deps)]
@@ -383,6 +387,11 @@ class _Chain:
             swaps[(a, b)] = f"#{len(self.nodes)}"
             i = b + 1
         return swaps
+
+
+def _relative(tok) -> bool:
+    """A relative pronoun ("the chancellor *who* presented ..."), not a question word."""
+    return any(a.dep_ in _MODIFIER_DEPS and a.left_edge.i == tok.i for a in tok.ancestors)
 
 
 def _refs(text: str) -> list[int]:
