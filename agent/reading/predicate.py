@@ -93,3 +93,29 @@ def option_by_predicate(question: str, options: Sequence[str], sentences: Sequen
     if not terms or best == 0 or counts.count(best) > 1:
         return ""
     return options[counts.index(best)]
+
+
+_SAME = re.compile(r"\b(?:the\s+)?same\s+([a-z]+)", re.I)
+
+
+def same_attribute(question: str) -> str:
+    """"state" for "Are A and B in the same state?": the attribute whose values are compared."""
+    m = _SAME.search(question)
+    return m.group(1).lower() if m and m.group(1).lower() not in STOPWORDS else ""
+
+
+def about(name: str, sentences: Sequence[Sentence]) -> list[Sentence]:
+    """The sentences whose title or text names `name`."""
+    key = normalize(name)
+    return [s for s in sentences if key and key in normalize(f"{s.title} {s.text}")]
+
+
+def same_value(a: str, b: str) -> bool:
+    """Two answers name the same thing: one contains the other, or they share most words."""
+    x, y = normalize(a), normalize(b)
+    if not x or not y:
+        return False
+    if f" {x} " in f" {y} " or f" {y} " in f" {x} ":
+        return True
+    wx, wy = set(x.split()), set(y.split())
+    return len(wx & wy) * 2 >= min(len(wx), len(wy)) + 1

@@ -26,12 +26,12 @@ from agent.reading.candidates import Candidate, candidates, from_reply
 from agent.reading.checks import Verdict, answer_checks, failed, find_span, match_option, normalize
 from agent.reading.compare import by_years
 from agent.reading.evidence import Sentence, render
-from agent.reading.question import QuestionInfo
+from agent.reading.question import QuestionInfo, analyse
 
 log = logging.getLogger(__name__)
 
 BASE_CONFIDENCE = {"free": 0.6, "part": 0.45, "option": 0.5, "yesno": 0.45, "choice": 0.3, "candidate": 0.3,
-                   "years": 0.7, "predicate": 0.5}
+                   "years": 0.7, "predicate": 0.5, "values": 0.5}
 """Starting confidence by how the answer was found. On the tuning questions (demo train, HotpotQA
 1-50) the reader's own checked reply was right about half the time, a constrained choice among
 spans about one time in ten."""
@@ -52,7 +52,7 @@ class Reading:
     """The sentence that states the answer (None for yes/no answers drawn from several)."""
     confidence: float = 0.0
     method: str = ""
-    """free | part | option | predicate | yesno | choice | candidate | none."""
+    """free | part | option | predicate | values | yesno | choice | candidate | none."""
     raw: str = ""
     """The LM's own reply, before checks."""
     checks: list[Verdict] = field(default_factory=list)
@@ -204,9 +204,30 @@ class ReaderModule(dspy.Module):
         stated = predicate.yes_no(question, info.subjects, sentences)
         if stated:  # what the evidence states of each name settles it, whatever the LM said
             answer, method = stated, "predicate"
+        compared = self._same(question, info, sentences)
+        if compared:  # "in the same state?": each name's state, read one at a time, compared by code
+            answer, method = compared, "values"
         if not answer:
             answer, method = self._choose(passages, question, ["yes", "no"]), "choice"
         return _picked(answer, None, method, raw, fallback, f"reply {raw!r} is neither yes nor no")
+
+    def _same(self, question: str, info: QuestionInfo, sentences: Sequence[Sentence]) -> str:
+        """"yes"/"no" for "Are A and B in the same X?" from each name's X; "" when one is not found."""
+        attr = predicate.same_attribute(question)
+        if not attr or len(info.subjects) < 2:
+            return ""
+        values = []
+        for name in info.subjects[:2]:
+            own = predicate.about(name, sentences)
+            if not own:
+                return ""
+            asked = analyse(f"What is the {attr} of {name}?")
+            reply, _ = self._ask(render(own), asked.text)
+            texts = [s.render() for s in own]
+            if failed(answer_checks(reply, asked, texts)):
+                return ""
+            values.append(find_span(reply, texts).text)
+        return "yes" if predicate.same_value(*values) else "no"
 
     def _option(self, raw, passages, question, info, sentences, fallback, nlp) -> Reading:
         dated = by_years(question, info.options, sentences)

@@ -199,6 +199,19 @@ def test_yes_no_and_choice_questions_get_their_own_answers(index):
     assert forced.short_answer == "Caskwell" and forced.trace.first("read").data["method"] == "choice"
 
 
+def test_a_same_question_compares_each_names_value_read_one_at_a_time(index):
+    # "yes" from the LM's first reply is overruled: each city's water, read separately, differs.
+    result = run(index, [read("Yes"), read("the Sarn river"), read("the Oller estuary")],
+                 question="Are Lowbridge and Caskwell on the same river?", min_confidence=0)
+    reading = result.trace.first("read").data
+    assert steps(result) == ["read"] and len(result.lm.history) == 3  # one read step, three LM calls
+    assert result.short_answer == "no" and reading["method"] == "values"
+    # A value the evidence does not state leaves the LM's own yes/no in place.
+    kept = run(index, [read("Yes"), read("the Thames"), read("the Oller estuary")],
+               question="Are Lowbridge and Caskwell on the same river?", min_confidence=0)
+    assert kept.short_answer == "yes" and kept.trace.first("read").data["method"] == "yesno"
+
+
 def test_a_question_the_parse_cannot_split_asks_the_lm_for_a_query_tree(index):
     result = run(
         index,
