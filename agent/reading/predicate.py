@@ -67,6 +67,9 @@ def yes_no(question: str, names: Sequence[str], sentences: Sequence[Sentence]) -
     names = titled if len(titled) >= 2 else names  # "A has an OBE. Does B?": OBE is not a subject
     if len(names) < 2 or words & {"same", "different", "than"}:
         return ""
+    joined = normalize(f"{names[0]} and {names[1]}") in normalize(question)
+    if not joined and not words & {"both", "also", "too", "either", "neither"}:
+        return ""  # "Was X designed by Y?" asks a relation between the names, not a shared predicate
     terms = predicate_terms(question, names)
     found = [stated(n, sentences, terms) for n in names]
     if not terms or any(f is None for f in found) or not any(found):
