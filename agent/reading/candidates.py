@@ -59,7 +59,8 @@ def candidates(
         if info.answer_type == "number":
             spans += [(t.text, "NUM") for t in doc if t.like_num]
         for text, label in spans:
-            text = " ".join(text.split()).strip(" ,.;:'\"#")
+            # no stray quotes or backslashes: an option must also compile into a llama.cpp grammar
+            text = " ".join(text.replace('"', " ").replace("\\", " ").split()).strip(" ,.;:'#")
             key = normalize(text)
             if not key or key in found or not check_type(text, info).ok or not check_echo(text, info).ok:
                 continue

@@ -193,19 +193,22 @@ class ReaderModule(dspy.Module):
         """One of `options`, by a grammar-constrained choice; "" when the LM's reply is unusable."""
         from agent.modules import parse_errors
 
-        options = list(dict.fromkeys(o for o in options if o))
-        if not options:
+        # Quotes and backslashes would break the grammar llama.cpp compiles from the options.
+        plain = {" ".join(o.replace('"', " ").replace("\\", " ").split()): o for o in options if o}
+        plain.pop("", None)
+        if not plain:
             return ""
         # The same predictor (so optimizers see one step), with the answer typed as the options:
         # the JSON adapter turns the Literal into an enum, which llama.cpp's grammar enforces.
-        signature = self.choose.signature.with_updated_fields("answer", type_=Literal[tuple(options)])
+        signature = self.choose.signature.with_updated_fields("answer", type_=Literal[tuple(plain)])
         try:
             pred = self.choose(passages=passages, question=question, signature=signature)
         except parse_errors() as exc:
             log.info("choice reply did not parse: %s", exc)
             return ""
         answer = str(pred.answer or "")
-        return answer if answer in options else (match_option(answer, options) or "")
+        answer = plain.get(answer) or match_option(answer, list(plain.values())) or ""
+        return answer
 
     # -- yes/no and choice questions --------------------------------------------------------------
     def _yes_no(self, raw, passages, question, info, sentences, fallback) -> Reading:
