@@ -103,8 +103,15 @@ def from_reply(reply: str, info: QuestionInfo, texts: Sequence[str]) -> str:
             and part
             and not any(normalize(w) in asked for w in (words[i], words[j - 1]))
             and not set(normalize(part).split()) & (asked - _EDGE_WORDS)  # new words only
-            and any(w[:1].isupper() or w[:1].isdigit() for w in words[i:j])  # a name, number or date
+            and _named(words[i:j])  # a name, number or date
             and not failed(answer_checks(part, info, texts))
         ):
             return part
     return ""
+
+
+def _named(words: Sequence[str]) -> bool:
+    """The words open (after an article) with a capital or a digit: "the Sarn", "1846", not "the
+    long race around Holm Isle"."""
+    first = words[1] if len(words) > 1 and words[0].lower() in ("a", "an", "the") else words[0]
+    return first[:1].isupper() or first[:1].isdigit()
