@@ -90,9 +90,6 @@ class AgentSettings:
     min_confidence: float = 0.8
     """Below this confidence the answer is shown as a best guess ("not sure"); 0 never abstains.
     0.8 kept 0.78 of answers right (F1 >= 0.8) at 32% coverage on the tuning questions."""
-    confirm: bool = True
-    """An answer at or above `min_confidence` is read once more over its sentences in reverse
-    order; when the second reply names something else it loses confidence (one more LM call)."""
     reader: Literal["auto", "narrow", "free"] = "auto"
     """`narrow`: code writes the answer text from the checked short answer; `free`: the LM phrases
     it (checked the same way); `auto`: narrow for the embedded models, free for any other LM."""

@@ -43,9 +43,6 @@ __all__ = ["INSUFFICIENT", "AgentResult", "Citation", "ResearchAgent", "RunCance
 CHAIN_BONUS = 0.15
 """Hops that each read their answer from the evidence agree: on the tuning questions a chain of
 two or more such hops was right 82% of the time, a single read 29%."""
-CONFIRM_PENALTY = 0.25
-"""Taken off an answer's confidence when a second read over the same sentences in reverse order
-names something else."""
 LINK_SOURCES = 3
 """How many top passages of a search have their title links followed."""
 FIRST_TOOL = {"bm25": "bm25_search", "dense": "dense_search", "hybrid": "hybrid_search",
@@ -215,7 +212,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
                              method=reading.method)
             if reading.ok:
                 node.answer, node.confidence, node.quotes = reading.answer, reading.confidence, reading.quotes
-                node.method, node.read = reading.method, reading.read
+                node.method = reading.method
                 node.chunk_ids = [q.chunk_id for q in node.quotes]
                 state.tools.evidence.support(node.chunk_ids)
                 node.status = "answered"
@@ -296,7 +293,6 @@ class ResearchAgent(LoopSteps, dspy.Module):
             confidence = last.confidence  # the final hop's reading, as calibrated on the tuning questions
             if len(state.nodes) > 1 and all(n.method == "free" for n in state.nodes):
                 confidence = min(1.0, confidence + CHAIN_BONUS)
-            confidence = self._confirm(state, last, confidence)
             for n in reversed(state.nodes):
                 quotes += n.quotes
         else:
@@ -322,18 +318,6 @@ class ResearchAgent(LoopSteps, dspy.Module):
         if composed.sufficient and self._free_form():
             self._phrase(question, state, composed)
         return self._result(question, state, composed, ranked)
-
-    def _confirm(self, state: _RunState, last: Node, confidence: float) -> float:
-        """An answer about to be given reads its sentences once more in another order: a reply that
-        names something else lowers its confidence (the small model was guessing)."""
-        info = analyse(last.resolved) if len(state.nodes) > 1 else state.info
-        if (confidence < self.settings.min_confidence or info.form != "wh" or not self.settings.confirm
-                or self._over_budget(state)):
-            return confidence
-        agrees = self._lm_step(state, "confirm", self.reader.agrees, light=True, node=last.id,
-                               question=last.resolved, sentences=last.read, answer=last.answer)
-        state.trace.emit("confirm", node=last.id, answer=last.answer, agrees=agrees)
-        return round(max(0.0, confidence - CONFIRM_PENALTY), 3) if agrees is False else confidence
 
     def _free_form(self) -> bool:
         reader = self.settings.reader

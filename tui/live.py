@@ -10,7 +10,6 @@ from typing import Any
 
 STEP_WORDS = {"decompose": "splitting the question", "rewrite": "writing search queries", "judge": "judging",
               "answer": "writing the answer", "read": "reading the passages",
-              "confirm": "reading the answer's sentences again",
               "shape": "choosing the answer's shape", "synthesis": "writing the synthesis"}
 
 
@@ -46,7 +45,6 @@ _DESCRIBERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "rewrite": lambda d: f"#{d.get('node')}: {len(d.get('queries') or [])} queries",
     "judge": _judge_text,
     "check": lambda d: f"check {d.get('code')}: {'passed' if d.get('ok') else 'failed'}",
-    "confirm": lambda d: f"second read {'agrees' if d.get('agrees') else 'disagrees'} on {d.get('answer')!r}",
     "fallback": lambda d: f"fallback ({d.get('step')}): {d.get('reason')}",
     "injection": lambda d: f"ignored instructions in {d.get('title') or d.get('chunk_id')}",
     "budget": lambda d: f"budget reached ({d.get('reason')})",

@@ -168,17 +168,6 @@ class ReaderModule(dspy.Module):
             fallback=f"reply {raw!r} refused ({reason}): chose {chosen.text!r} among {len(cands)} spans",
         )
 
-    def agrees(self, question: str, sentences: Sequence[Sentence], answer: str) -> bool | None:
-        """Ask again over the same sentences in reverse order: does the reply name `answer` again?
-        None when the second reply is unusable (no evidence either way)."""
-        if not sentences or not answer:
-            return None
-        again = list(reversed(sentences))
-        raw, _ = self._ask(render(again), question)
-        if not normalize(raw):
-            return None
-        return predicate.same_value(raw, answer) or normalize(answer) in normalize(raw)
-
     # -- the LM calls ---------------------------------------------------------------------------
     def _ask(self, passages: str, question: str) -> tuple[str, str | None]:
         from agent.modules import parse_errors
