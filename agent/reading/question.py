@@ -368,6 +368,24 @@ class _Chain:
             i = span[1] + 1
         return "".join(parts).strip()
 
+    def _ask_of(self, tok, a: int, b: int, swaps: dict[tuple[int, int], str]) -> str:
+        """The sub-question for the phrase a..b headed by `tok`: "Which shipyard built X?" for "the
+        shipyard that built X", "X founded which shipyard?" for "the shipyard that X founded",
+        else "What is <phrase>?" / "Who is <phrase>?"."""
+        rel = next((c for c in tok.children if c.dep_ == "relcl" and a <= c.left_edge.i <= b), None)
+        pron = self.doc[rel.left_edge.i] if rel is not None else None
+        det = next((c for c in tok.children if c.dep_ == "det" and c.i == a), None)
+        if pron is None or det is None or pron.lower_ not in ("that", "which", "who") or pron.i <= tok.i:
+            pron = None
+        if pron is None or pron.dep_ not in ("nsubj", "nsubjpass", "dobj"):
+            return f"{'Who' if is_person_noun(tok.text) else 'What'} is {self._render(a, b, swaps)}?"
+        noun = self._render(a + 1, pron.i - 1, swaps).rstrip(" ,")
+        rest = self._render(pron.i + 1, min(rel.right_edge.i, b), swaps)
+        if pron.dep_ in ("nsubj", "nsubjpass"):  # the noun does what the clause says
+            who = "Who" if tok.lower_ in ("man", "woman", "person", "people") else f"Which {noun}"
+            return f"{who} {rest}?"
+        return f"{rest} which {noun}?"  # "the shipyard that X founded": the clause does it to the noun
+
     def _plan(self, lo: int, hi: int, exclude_root: int | None = None) -> dict[tuple[int, int], str]:
         """Sub-questions for the relational phrases inside tokens lo..hi (outermost found first,
         innermost planned first); returns the spans to replace with `#n`."""
@@ -382,8 +400,8 @@ class _Chain:
             inner = self._plan(a, b, exclude_root=tok.i)
             if len(self.nodes) >= self.max_nodes - 1:
                 return swaps
-            text = self._render(a, b, inner)
-            self.nodes.append((f"{'Who' if is_person_noun(tok.text) else 'What'} is {text}?", _refs(text)))
+            text = self._ask_of(tok, a, b, inner)
+            self.nodes.append((text, _refs(text)))
             swaps[(a, b)] = f"#{len(self.nodes)}"
             i = b + 1
         return swaps

@@ -86,15 +86,19 @@ def test_choice_options_are_the_named_alternatives():
         ),
         (
             "Who founded the shipyard that built the paddle steamer Sarn Heron?",
-            ["What is the shipyard that built the paddle steamer Sarn Heron?", "Who founded #1?"],
+            ["Which shipyard built the paddle steamer Sarn Heron?", "Who founded #1?"],
         ),
         (
             "In which mountain range does the river that flows through Caskwell rise?",
-            ["What is the river that flows through Caskwell?", "In which mountain range does #1 rise?"],
+            ["Which river flows through Caskwell?", "In which mountain range does #1 rise?"],
         ),
         (
             "Who directed the film that was shot in Kessan in 1974?",
-            ["What is the film that was shot in Kessan in 1974?", "Who directed #1?"],
+            ["Which film was shot in Kessan in 1974?", "Who directed #1?"],
+        ),
+        (
+            "In what year was the shipyard that Bertil Anhalt founded closed?",
+            ["Bertil Anhalt founded which shipyard?", "In what year was #1 closed?"],
         ),
         # a wh-word inside a modifier of a noun phrase: find the noun's referent, then ask the modifier
         (
