@@ -61,13 +61,15 @@ class Reading:
     fallback: str | None = None
     read: list[Sentence] = field(default_factory=list)
     """The sentences the reader was shown."""
+    support: list[Sentence] = field(default_factory=list)
+    """For a yes/no answer: the best sentence about each name it is about."""
 
     @property
     def quotes(self) -> list[Sentence]:
         """The sentences that support the answer: its own, or for yes/no the best one per subject."""
         if self.sentence is not None:
             return [self.sentence]
-        return self.read[:2] if self.answer else []
+        return (self.support or self.read[:2]) if self.answer else []
 
     @property
     def ok(self) -> bool:
@@ -212,7 +214,9 @@ class ReaderModule(dspy.Module):
             answer, method = compared, "values"
         if not answer:
             answer, method = self._choose(passages, question, ["yes", "no"]), "choice"
-        return _picked(answer, None, method, raw, fallback, f"reply {raw!r} is neither yes nor no")
+        reading = _picked(answer, None, method, raw, fallback, f"reply {raw!r} is neither yes nor no")
+        reading.support = [own[0] for own in (predicate.about(n, sentences) for n in info.subjects) if own]
+        return reading
 
     def _same(self, question: str, info: QuestionInfo, sentences: Sequence[Sentence]) -> str:
         """"yes"/"no" for "Are A and B in the same X?" from each name's X; "" when one is not found."""

@@ -182,6 +182,8 @@ def test_yes_no_and_choice_questions_get_their_own_answers(index):
     yes = run(index, [read("Yes, he was.")], question="Was Oska Tamm born in Lowbridge?", min_confidence=0)
     assert yes.short_answer == "yes" and yes.answer.startswith("Yes") and yes.citations
     assert yes.trace.first("read").data["answer_type"] == "yesno"
+    # A yes/no answer cites a sentence about each name it is about.
+    assert {"tamm.md", "lowbridge.md"} <= {c.doc_id for c in yes.citations}
     pick = run(
         index, [read("the town of Lowbridge")], question="Which lies on the Sarn, Lowbridge or Caskwell?"
     )
