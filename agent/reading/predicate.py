@@ -108,9 +108,10 @@ def same_attribute(question: str) -> str:
 
 
 def about(name: str, sentences: Sequence[Sentence]) -> list[Sentence]:
-    """The sentences whose title or text names `name`."""
+    """The sentences whose title or text names `name`, those of its own passage (title) first."""
     key = normalize(name)
-    return [s for s in sentences if key and key in normalize(f"{s.title} {s.text}")]
+    found = [s for s in sentences if key and key in normalize(f"{s.title} {s.text}")]
+    return sorted(found, key=lambda s: key not in normalize(s.title))
 
 
 def same_value(a: str, b: str) -> bool:
