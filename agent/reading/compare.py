@@ -47,3 +47,28 @@ def by_years(question: str, options: Sequence[str],
     pick = min if way == "earlier" else max
     year, sentence = pick(dated, key=lambda d: d[0])
     return options[dated.index((year, sentence))], sentence
+
+
+_LIFE = re.compile(r"\b(born|birth|die|died|death)\b", re.I)
+_OPENING_PARENS = re.compile(r"^[^()]{0,80}?\(([^()]{4,80})\)")
+
+
+def life_year(question: str, sentences: Sequence[Sentence]) -> tuple[str, Sentence] | None:
+    """For "In what year was X born?" ("died"): the year in the parentheses that open a sentence of
+    X's own passage ("X (1824–1899) was ..."), first for a birth, last for a death; None otherwise."""
+    m = _LIFE.search(question)
+    if not m:
+        return None
+    asked = normalize(question)
+    for s in sentences:
+        title = normalize(s.title)
+        if not title or f" {title} " not in f" {asked} ":
+            continue
+        opening = _OPENING_PARENS.search(s.text)
+        years = _YEAR.findall(opening.group(1)) if opening else []
+        if years:
+            birth = m.group(1).lower() in ("born", "birth")
+            if not birth and len(years) < 2:
+                continue  # "(born 1924)": no death year stated
+            return (years[0] if birth else years[-1]), s
+    return None

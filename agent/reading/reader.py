@@ -24,7 +24,7 @@ from agent.reading import predicate
 from agent.reading.adapter import PlainAdapter
 from agent.reading.candidates import Candidate, candidates, from_reply
 from agent.reading.checks import Verdict, answer_checks, failed, find_span, match_option, normalize
-from agent.reading.compare import by_years
+from agent.reading.compare import by_years, life_year
 from agent.reading.evidence import Sentence, render
 from agent.reading.question import QuestionInfo, analyse
 
@@ -107,6 +107,9 @@ class ReaderModule(dspy.Module):
             return self._yes_no(raw, passages, question, info, sentences, fallback)
         if info.form == "choice":
             return self._option(raw, passages, question, info, sentences, fallback, nlp)
+        lived = life_year(question, sentences) if info.answer_type == "year" else None
+        if lived is not None and normalize(raw) != lived[0]:  # "X (1824–1899) was ...": code reads it
+            return Reading(lived[0], lived[1], BASE_CONFIDENCE["years"], "years", raw, [], fallback=fallback)
         verdicts = answer_checks(raw, info, texts)
         refused = {normalize(x) for x in exclude}
         if not failed(verdicts) and normalize(raw) not in refused:

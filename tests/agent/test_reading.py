@@ -365,3 +365,19 @@ def test_yes_no_and_choice_predicates_are_read_from_each_names_sentences(nlp):
                                ["Oska Tamm", "Sølve Brenna"], evidence, nlp) == "Sølve Brenna"
     assert option_by_predicate("Who was born earlier, Oska Tamm or Sølve Brenna?",
                                ["Oska Tamm", "Sølve Brenna"], evidence, nlp) == ""
+
+
+def test_a_birth_or_death_year_is_read_from_the_parentheses_that_open_a_life():
+    from agent.reading.compare import life_year
+    from agent.reading.evidence import Sentence
+
+    def sent(title, text):
+        return Sentence(title.lower(), title.lower(), title, text, 0, 0, len(text), 0.8)
+
+    evidence = [sent("Harbour Authority", "Tamm joined the Harbour Authority in 1881."),
+                sent("Oska Tamm", "Oska Tamm (1829–1903) was a Vellmark civil engineer.")]
+    assert life_year("In what year was Oska Tamm born?", evidence)[0] == "1829"
+    assert life_year("In what year did Oska Tamm die?", evidence)[0] == "1903"
+    # not a question about a life, or no passage of the person's own: left to the reader
+    assert life_year("In what year did Oska Tamm join the Harbour Authority?", evidence) is None
+    assert life_year("In what year was Agnes Pryor born?", evidence) is None
