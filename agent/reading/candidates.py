@@ -59,8 +59,7 @@ def candidates(
         if info.answer_type == "number":
             spans += [(t.text, "NUM") for t in doc if t.like_num]
         for text, label in spans:
-            # no stray quotes or backslashes: an option must also compile into a llama.cpp grammar
-            text = " ".join(text.replace('"', " ").replace("\\", " ").split()).strip(" ,.;:'#")
+            text = grammar_safe(text).strip(" ,.;:'#")
             key = normalize(text)
             if not key or key in found or not check_type(text, info).ok or not check_echo(text, info).ok:
                 continue
@@ -73,6 +72,12 @@ def candidates(
                 fit += 0.5
             found[key] = Candidate(text, i, label, round(s.score + 0.2 * fit - 0.02 * i, 4))
     return sorted(found.values(), key=lambda c: -c.score)[:limit]
+
+
+def grammar_safe(text: str) -> str:
+    """`text` without quotes or backslashes, spaces collapsed: a choice option must compile into the
+    JSON grammar llama.cpp builds from the options."""
+    return " ".join(text.replace('"', " ").replace("\\", " ").split())
 
 
 MAX_PART_WORDS = 6

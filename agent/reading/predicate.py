@@ -53,11 +53,10 @@ def predicate_terms(question: str, names: Sequence[str]) -> set[str]:
 
 def stated(name: str, sentences: Sequence[Sentence], terms: set[str]) -> set[str] | None:
     """The predicate stems that the sentences about `name` state; None when none is about it."""
-    key = normalize(name)
-    about = [s for s in sentences if key and key in normalize(f"{s.title} {s.text}")]
-    if not about:
+    own = about(name, sentences)
+    if not own:
         return None
-    return terms & set().union(*(_stems(f"{s.title} {s.text}") for s in about))
+    return terms & set().union(*(_stems(f"{s.title} {s.text}") for s in own))
 
 
 def yes_no(question: str, names: Sequence[str], sentences: Sequence[Sentence]) -> str:

@@ -22,7 +22,7 @@ import dspy
 from agent import signatures as sig
 from agent.reading import predicate
 from agent.reading.adapter import PlainAdapter
-from agent.reading.candidates import Candidate, candidates, from_reply
+from agent.reading.candidates import Candidate, candidates, from_reply, grammar_safe
 from agent.reading.checks import Verdict, answer_checks, failed, find_span, match_option, normalize
 from agent.reading.compare import by_years, life_year
 from agent.reading.evidence import Sentence, render
@@ -187,8 +187,7 @@ class ReaderModule(dspy.Module):
         """One of `options`, by a grammar-constrained choice; "" when the LM's reply is unusable."""
         from agent.modules import parse_errors
 
-        # Quotes and backslashes would break the grammar llama.cpp compiles from the options.
-        plain = {" ".join(o.replace('"', " ").replace("\\", " ").split()): o for o in options if o}
+        plain = {grammar_safe(o): o for o in options if o}
         plain.pop("", None)
         if not plain:
             return ""
