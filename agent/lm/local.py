@@ -30,7 +30,7 @@ from agent.lm.loader import (
     load_model,
     unload_all,
 )
-from agent.lm.prefix import PrefixStats
+from agent.lm.prefix import PrefixStats, common_prefix
 
 __all__ = ["LlamaEngine", "LlamaOptions", "LoadedModel", "default_threads", "grammar_format", "load_model",
            "to_chat_messages", "unload_all"]
@@ -225,6 +225,30 @@ class LlamaEngine:
                            _one_line(exc))
             return loaded.llama.create_chat_completion(messages=messages,
                                                        response_format={"type": "json_object"}, **kwargs)
+
+    def score(self, messages: list[dict[str, str]], replies: list[str]) -> list[float] | None:
+        """The log-probability of each of `replies` as the model's whole reply to `messages`
+        (`agent.lm.scoring`); None when the model's chat template is not one Hopper renders."""
+        from agent.lm.scoring import score_replies
+
+        loaded = self.model()
+        if loaded.formatter is None:
+            return None
+        llama = loaded.llama
+        mb = self.options.prefix_cache_mb
+        with loaded.lock:
+            rendered = loaded.formatter(messages=messages)
+            prompt = llama.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special,
+                                    special=True)
+            if len(prompt) + 32 > self.n_ctx:
+                return None
+            prefix = prefix_tokens(llama, loaded.formatter, messages[:-1]) if len(messages) > 1 else []
+            start = time.perf_counter()
+            scores = score_replies(llama, prompt, replies, prefix_len=common_prefix(prompt, prefix),
+                                   store=loaded.prefixes(mb) if mb > 0 else None)
+        self.totals["score_calls"] = self.totals.get("score_calls", 0) + 1
+        self.totals["score_seconds"] = self.totals.get("score_seconds", 0) + time.perf_counter() - start
+        return scores
 
     def stream(self, request: Any):
         from dspy.lm15 import response_to_events

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import dspy
+import numpy as np
 
 from agent import signatures as sig
 from agent.reading import predicate
@@ -31,7 +32,7 @@ from agent.reading.question import QuestionInfo, analyse
 log = logging.getLogger(__name__)
 
 BASE_CONFIDENCE = {"free": 0.6, "part": 0.45, "option": 0.5, "yesno": 0.45, "choice": 0.3, "candidate": 0.3,
-                   "years": 0.7, "predicate": 0.5, "values": 0.5}
+                   "years": 0.7, "predicate": 0.5, "values": 0.5, "scored": 0.3}
 """Starting confidence by how the answer was found. On the tuning questions (demo train, HotpotQA
 1-50) the reader's own checked reply was right about half the time, a constrained choice among
 spans about one time in ten."""
@@ -52,7 +53,7 @@ class Reading:
     """The sentence that states the answer (None for yes/no answers drawn from several)."""
     confidence: float = 0.0
     method: str = ""
-    """free | part | option | predicate | values | yesno | choice | candidate | none."""
+    """free | part | option | predicate | values | yesno | scored | choice | candidate | none."""
     raw: str = ""
     """The LM's own reply, before checks."""
     checks: list[Verdict] = field(default_factory=list)
@@ -157,9 +158,9 @@ class ReaderModule(dspy.Module):
         elif len(cands) == 1:
             chosen, method = cands[0], "candidate"
         else:
-            picked = self._choose(passages, question, [c.text for c in cands])
+            picked, method = self._choose(passages, question, [c.text for c in cands])
             chosen = next((c for c in cands if c.text == picked), cands[0])
-            method = "choice" if picked else "candidate"
+            method = method if picked else "candidate"
         sentence = sentences[chosen.sentence]
         conf = _confidence(method, sentence, sentences) + (0.08 if chosen is cands[0] else 0.0)
         return Reading(
@@ -183,14 +184,19 @@ class ReaderModule(dspy.Module):
         except parse_errors() as exc:
             return "", f"unusable reply ({exc.__class__.__name__})"
 
-    def _choose(self, passages: str, question: str, options: list[str]) -> str:
-        """One of `options`, by a grammar-constrained choice; "" when the LM's reply is unusable."""
+    def _choose(self, passages: str, question: str, options: list[str]) -> tuple[str, str]:
+        """One of `options` and how it was chosen: "scored" (the option the embedded model finds
+        likeliest as its reply, `agent.lm.scoring`) or "choice" (a grammar-constrained choice, for
+        LMs that give no scores); ("", "choice") when the LM's reply is unusable."""
         from agent.modules import parse_errors
 
+        scores = self._scores(passages, question, options)
+        if scores:
+            return max(zip(options, scores, strict=True), key=lambda os: os[1])[0], "scored"
         plain = {grammar_safe(o): o for o in options if o}
         plain.pop("", None)
         if not plain:
-            return ""
+            return "", "choice"
         # The same predictor (so optimizers see one step), with the answer typed as the options:
         # the JSON adapter turns the Literal into an enum, which llama.cpp's grammar enforces.
         signature = self.choose.signature.with_updated_fields("answer", type_=Literal[tuple(plain)])
@@ -198,10 +204,32 @@ class ReaderModule(dspy.Module):
             pred = self.choose(passages=passages, question=question, signature=signature)
         except parse_errors() as exc:
             log.info("choice reply did not parse: %s", exc)
-            return ""
+            return "", "choice"
         answer = str(pred.answer or "")
         answer = plain.get(answer) or match_option(answer, list(plain.values())) or ""
-        return answer
+        return answer, "choice"
+
+    def _scores(self, passages: str, question: str, options: list[str]) -> list[float] | None:
+        """Each option's log-probability as the reader's whole reply (the reader's own prompt; an
+        option counts in lower case and capitalised), or None when the LM gives no scores."""
+        engine = getattr(self.extract.lm or dspy.settings.lm, "engine", None)
+        if not options or not callable(getattr(engine, "score", None)):
+            return None
+        messages = PlainAdapter().format(self.extract.signature, self.extract.demos,
+                                         {"passages": passages, "question": question})
+        variants = [sorted({o, o[:1].upper() + o[1:]}) for o in options]
+        try:
+            flat = engine.score(messages, [v for vs in variants for v in vs])
+        except (RuntimeError, ValueError, OSError) as exc:
+            log.info("scoring the options failed: %s", exc)
+            return None
+        if not flat:
+            return None
+        scores, i = [], 0
+        for vs in variants:
+            scores.append(float(np.logaddexp.reduce(flat[i : i + len(vs)])))
+            i += len(vs)
+        return scores
 
     # -- yes/no and choice questions --------------------------------------------------------------
     def _yes_no(self, raw, passages, question, info, sentences, fallback) -> Reading:
@@ -215,7 +243,7 @@ class ReaderModule(dspy.Module):
         if compared:  # "in the same state?": each name's state, read one at a time, compared by code
             answer, method = compared, "values"
         if not answer:
-            answer, method = self._choose(passages, question, ["yes", "no"]), "choice"
+            answer, method = self._choose(passages, question, ["yes", "no"])
         reading = _picked(answer, None, method, raw, fallback, f"reply {raw!r} is neither yes nor no")
         reading.support = [own[0] for own in (predicate.about(n, sentences) for n in info.subjects) if own]
         return reading
@@ -246,7 +274,7 @@ class ReaderModule(dspy.Module):
         if not answer:
             answer, method = match_option(raw, info.options) or "", "option"
         if not answer:
-            answer, method = self._choose(passages, question, info.options), "choice"
+            answer, method = self._choose(passages, question, info.options)
         sentence = next((s for s in sentences if answer and normalize(answer) in normalize(s.render())), None)
         return _picked(answer, sentence, method, raw, fallback, f"reply {raw!r} names none of {info.options}")
 

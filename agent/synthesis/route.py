@@ -19,6 +19,7 @@ from dataclasses import asdict
 from agent.result import INSUFFICIENT, AgentResult, Citation
 from agent.synthesis import classify_question, lm_is_capable, synthesize
 from agent.synthesis.modules import OverviewModule, ShapeModule, ShortenModule
+from agent.synthesis.shape import ShapeDecision, plural_wh_noun
 
 LABEL = "synthesis"
 
@@ -41,6 +42,11 @@ def answer_shaped(agent, question: str, state) -> AgentResult | None:
     except Exception:  # noqa: BLE001 - no spaCy model: the suffix rule decides plurals
         nlp = None
     decision = classify_question(question, forced, ask_lm=ask, nlp=nlp)
+    if decision.shape == "list" and decision.source == "rules" and _bridged(question, nlp, decision.cue):
+        # "X hit a state named after which tribes?": the plural asks about the far end of a hop,
+        # which the list synthesis (one search, no hops) cannot reach; the research loop can.
+        decision = ShapeDecision("factoid", "rules", f"{decision.cue} inside a clause about another thing: "
+                                 "the research loop hops to it")
     state.trace.emit(
         "shape",
         shape=decision.shape,
@@ -116,3 +122,14 @@ def answer_shaped(agent, question: str, state) -> AgentResult | None:
         shape=decision.shape,
         items=syn.items,
     )
+
+
+def _bridged(question: str, nlp, cue: str) -> bool:
+    """The list cue is a plural wh-noun (not an explicit "list ..." request) that sits inside a
+    modifier of another noun phrase: the parse's bridge split (`agent.reading.bridge`)."""
+    from agent.reading.bridge import bridge
+
+    if nlp is None:
+        return False
+    text = " ".join(question.split())
+    return cue == plural_wh_noun(text, nlp) and bridge(nlp(text)) is not None

@@ -343,3 +343,34 @@ def test_dspy_truncation_warning_goes_to_the_log_not_to_the_terminal(caplog):
         logging.getLogger("dspy.clients.lm").warning(truncated)
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [("INFO", truncated)]
     assert not logging.getLogger("dspy").handlers  # DSPy's own stderr handler is gone
+
+
+SCORE_MESSAGES = [
+    {"role": "system", "content": "Answer the question with a short phrase copied from the passages."},
+    {"role": "user", "content": "Passages:\n[1] (Lowbridge) Lowbridge is a market town on the Sarn river. "
+                                "It is the birthplace of the engineer Oska Tamm.\n\n"
+                                "Question: On which river lies Lowbridge?\n\nAnswer:"},
+]
+
+
+@pytest.mark.slow
+def test_scores_rank_the_greedy_reply_first_and_change_no_later_reply():
+    settings = LMSettings(cache=False, max_tokens=40, prefix_cache_mb=256)  # as `_run_calls`
+    lm = get_lm(settings)
+    greedy = lm(messages=SCORE_MESSAGES)[0].strip().splitlines()[0]
+    others = ["Oska Tamm", "Lowbridge", "market town", f"{greedy} in Lowbridge"]
+    scores = lm.engine.score(SCORE_MESSAGES, [greedy, *others])
+    assert len(scores) == 5 and all(-60 < s < 0 for s in scores), scores
+    assert scores[0] == max(scores) and scores[0] > scores[-1], (greedy, scores)
+    # the same numbers again, and without the prefix store (the prefix is evaluated the same way)
+    assert lm.engine.score(SCORE_MESSAGES, [greedy, *others]) == scores
+    plain = get_lm(LMSettings(cache=False, max_tokens=40, prefix_cache_mb=0))
+    assert plain.engine.score(SCORE_MESSAGES, [greedy, *others]) == pytest.approx(scores, abs=1e-6)
+    # scoring in between leaves the KV state later completions reuse as it was: same replies
+    baseline = _run_calls(256)[0]
+    with lm_context(settings, lm=lm):
+        replies = []
+        for sig, inputs in REUSE_CALLS:
+            replies.append(dict(dspy.Predict(sig)(**inputs)))
+            lm.engine.score(SCORE_MESSAGES, others[:2])
+    assert replies == baseline

@@ -50,3 +50,31 @@ def test_the_embedded_model_answers_multi_hop_demo_questions_with_citations(sess
     assert all(c["ok"] for c in result.checks)
     reads = result.trace.of_type("read")
     assert reads and all(len(r.data["sentences"]) <= session.cfg.agent.read_sentences for r in reads)
+
+
+def test_the_embedded_model_chooses_among_spans_by_their_likelihood_as_its_reply():
+    import dspy
+
+    from agent.config import LMSettings
+    from agent.lm import get_lm
+    from agent.reading.evidence import Sentence
+    from agent.reading.reader import ReaderModule
+
+    question, options = "On which river lies Lowbridge?", ["glassworks", "Sarn"]
+    sentences = [Sentence("c1", "lowbridge.md", "Lowbridge", "Lowbridge is a market town on the Sarn river, "
+                          "known for its glassworks.", 0, 0, 70, 0.9)]
+    from agent.reading.evidence import render
+
+    reader = ReaderModule()
+    lm = get_lm(LMSettings(cache=False))
+    with dspy.context(lm=lm):
+        scores = reader._scores(render(sentences), question, options)
+        picked = reader._choose(render(sentences), question, options)
+    assert scores is not None and scores[1] > scores[0]
+    assert picked == ("Sarn", "scored")
+    # an LM without scores (DSPy's DummyLM) gets the grammar-constrained choice instead
+    from dspy.utils import DummyLM
+
+    with dspy.context(lm=DummyLM([{"answer": "Sarn"}]), adapter=dspy.ChatAdapter()):
+        assert reader._scores(render(sentences), question, options) is None
+        assert reader._choose(render(sentences), question, options) == ("Sarn", "choice")

@@ -125,6 +125,22 @@ def test_factoid_takes_the_research_loop(index):
     assert lm_steps(result)[:2] == ["shape", "read"] and "Oller Boatworks" in result.short_answer
 
 
+def test_a_plural_wh_noun_at_the_far_end_of_a_hop_takes_the_research_loop(index):
+    # "which brothers" would make a list question, but it asks about the firm that built the ship:
+    # the list synthesis cannot hop there, the research loop's parse tree can.
+    result = run(
+        index,
+        [{"answer": "the Oller Boatworks"}, {"answer": "two brothers"}],
+        "The Grey Petrel was built by a firm that was founded by which brothers?",
+        lm_name="local",
+    )
+    shape = result.trace.first("shape").data
+    assert (shape["shape"], shape["source"]) == ("factoid", "rules") and "which brothers" in shape["cue"]
+    assert result.trace.first("synthesis") is None
+    assert [n["text"] for n in result.trace.first("decompose").data["nodes"]] == [
+        "The Grey Petrel was built by which firm?", "#1 was founded by which brothers?"]
+
+
 def test_lm_opinion_only_from_a_capable_lm(index):
     q = "Renna Vos and her work?"  # no rule fires
     result = run(index, [{"shape": "explain"}, {"overview": ""}], q)
