@@ -146,8 +146,9 @@ def echoes(answer: str, question: str) -> bool:
         return True
     words = normalize(question).split()
     long_words = [w for w in key.split() if len(w) > 2]
-    if len(long_words) >= 4 and 2 * sum(w in words for w in long_words) >= len(long_words):
-        return True  # "the station originally broadcast on ...": the question restated
+    if len(long_words) >= 4 and 2 * sum(w in words for w in long_words) > len(long_words):
+        return True  # "the station originally broadcast on ...": the question restated (not "the
+        # Verrin shipyard Anhalt & Sons" for "which shipyard did Anhalt found": half is new)
     return all(any(q.startswith(w) and len(q) - len(w) <= 2 for q in words) for w in long_words) \
         and any(len(w) > 2 for w in key.split())
 

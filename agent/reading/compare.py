@@ -72,3 +72,21 @@ def life_year(question: str, sentences: Sequence[Sentence]) -> tuple[str, Senten
                 continue  # "(born 1924)": no death year stated
             return (years[0] if birth else years[-1]), s
     return None
+
+
+_HOW_MANY_TIMES = re.compile(r"\bhow many times\b", re.I)
+_TIMES = re.compile(
+    r"\b(once|twice|thrice|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,2})"
+    r"(?:-time\b| times\b| occasions\b))", re.I)
+
+
+def times(question: str, sentences: Sequence[Sentence]) -> tuple[str, Sentence] | None:
+    """For "How many times was X ...?": the count of occurrences the best sentence that states one
+    gives ("twice", "a two-time Pro Bowl selection" -> "two-time", "three times"); None otherwise."""
+    if not _HOW_MANY_TIMES.search(question):
+        return None
+    for s in sentences:
+        m = _TIMES.search(s.text)
+        if m:
+            return m.group(1), s
+    return None

@@ -38,6 +38,8 @@ STOPWORDS = frozenset(
 )
 LEXICAL_WEIGHT = 0.04
 """Bonus per shared content word (capped at 4 words): names matter more than cosine shows."""
+BEYOND_TITLE_WORDS = 2
+"""The bonus also counts up to this many shared words that the sentence has and its title has not."""
 MAX_SENTENCE_CHARS = 400
 QUERY_BATCH = 16
 """Sentences embedded per call: the size the embedder runs without torch (tools.embed.NUMPY_MAX_TEXTS)."""
@@ -144,8 +146,13 @@ class SentenceRanker:
         qwords = content_words(question)
         out = []
         for s, sim in zip(sentences, sims, strict=True):
-            shared = len(qwords & content_words(f"{s.title} {s.text}"))
-            out.append(replace(s, score=round(float(sim) + LEXICAL_WEIGHT * min(shared, 4), 4)))
+            own = content_words(s.text)
+            shared = len(qwords & (own | content_words(s.title)))
+            # Words the sentence itself adds beyond its title ("built" in "She was built in 1897 by
+            # ..." under the title "Sarn Heron (paddle steamer)") tell apart sentences of one passage.
+            beyond = len((qwords & own) - content_words(s.title))
+            bonus = LEXICAL_WEIGHT * (min(shared, 4) + min(beyond, BEYOND_TITLE_WORDS))
+            out.append(replace(s, score=round(float(sim) + bonus, 4)))
         return out
 
     def select(

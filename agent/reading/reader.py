@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -25,14 +26,14 @@ from agent.reading import predicate
 from agent.reading.adapter import PlainAdapter
 from agent.reading.candidates import Candidate, candidates, from_reply, grammar_safe
 from agent.reading.checks import Verdict, answer_checks, failed, find_span, match_option, normalize
-from agent.reading.compare import by_years, life_year
+from agent.reading.compare import by_years, life_year, times
 from agent.reading.evidence import Sentence, render
 from agent.reading.question import QuestionInfo, analyse
 
 log = logging.getLogger(__name__)
 
 BASE_CONFIDENCE = {"free": 0.6, "part": 0.45, "option": 0.5, "yesno": 0.45, "choice": 0.3, "candidate": 0.3,
-                   "years": 0.7, "predicate": 0.5, "values": 0.5, "scored": 0.3}
+                   "years": 0.7, "predicate": 0.5, "values": 0.5, "scored": 0.3, "times": 0.6}
 """Starting confidence by how the answer was found. On the tuning questions (demo train, HotpotQA
 1-50) the reader's own checked reply was right about half the time, a constrained choice among
 spans about one time in ten."""
@@ -53,7 +54,8 @@ class Reading:
     """The sentence that states the answer (None for yes/no answers drawn from several)."""
     confidence: float = 0.0
     method: str = ""
-    """free | part | option | predicate | values | yesno | scored | choice | candidate | none."""
+    """free | part | years | times | option | predicate | values | yesno | scored | choice | candidate
+    | none."""
     raw: str = ""
     """The LM's own reply, before checks."""
     checks: list[Verdict] = field(default_factory=list)
@@ -111,6 +113,10 @@ class ReaderModule(dspy.Module):
         lived = life_year(question, sentences) if info.answer_type == "year" else None
         if lived is not None and normalize(raw) != lived[0]:  # "X (1824–1899) was ...": code reads it
             return Reading(lived[0], lived[1], BASE_CONFIDENCE["years"], "years", raw, [], fallback=fallback)
+        counted = times(question, sentences) if info.answer_type == "number" else None
+        if counted is not None and normalize(counted[0]) not in normalize(raw):  # "twice", "two-time"
+            return Reading(counted[0], counted[1], BASE_CONFIDENCE["times"], "times", raw, [],
+                           fallback=f"reply {raw!r} is no count of times; the evidence states {counted[0]!r}")
         verdicts = answer_checks(raw, info, texts)
         refused = {normalize(x) for x in exclude}
         if not failed(verdicts) and normalize(raw) not in refused:
@@ -298,6 +304,13 @@ def _confidence(method: str, sentence: Sentence, sentences: Sequence[Sentence]) 
     return round(min(conf, 1.0), 3)
 
 
+_TITLED = re.compile(r'(?:(?:the|a|an)\s+)?[a-z][a-z -]{0,30}?\s*["\u201c]([^"\u201c\u201d]{2,})["\u201d]')
+"""A lower-case kind before a quoted title: 'the sitcom "Mad About You"'."""
+
+
 def _trim(span: str, sentence: Sentence) -> str:
-    """The span without a trailing full stop or surrounding punctuation."""
-    return span.strip().strip(",;:").rstrip(".").strip() or span
+    """The span without a trailing full stop or surrounding punctuation; a quoted title without
+    the kind of thing it is ('the sitcom "Mad About You"' -> 'Mad About You')."""
+    span = span.strip().strip(",;:").rstrip(".").strip() or span
+    titled = _TITLED.fullmatch(span)
+    return titled.group(1).strip() if titled else span

@@ -138,6 +138,7 @@ WHO = analyse("Who designed the Verrin lighthouse?")
 HOW_MANY = analyse("How tall is the Verrin lighthouse, in metres?")
 CHOICE = analyse("Which is older, Lowbridge or Caskwell?")
 YESNO = analyse("Was Oska Tamm born in Lowbridge?")
+FOUNDED = analyse("Bertil Anhalt founded which shipyard?")
 
 
 @pytest.mark.parametrize(
@@ -159,6 +160,10 @@ YESNO = analyse("Was Oska Tamm born in Lowbridge?")
         ("echo: a new name", check_echo("Sarn", RIVER), True, "answer.echoes_question"),
         ("echo: whole words only", check_echo("Low", RIVER), True, "answer.echoes_question"),
         ("echo: options may be answers", check_echo("Caskwell", CHOICE), True, "answer.echoes_question"),
+        ("echo: half the words new", check_echo("Verrin shipyard Anhalt & Sons", FOUNDED), True,
+         "answer.echoes_question"),
+        ("echo: the question restated", check_echo("Bertil Anhalt founded the Verrin shipyard", FOUNDED),
+         False, "answer.echoes_question"),
         ("type: year given a year", check_type("1702", YEAR), True, "answer.type_mismatch"),
         ("type: year given a name", check_type("Sølve Brenna", YEAR), False, "answer.type_mismatch"),
         (
@@ -381,3 +386,54 @@ def test_a_birth_or_death_year_is_read_from_the_parentheses_that_open_a_life():
     # not a question about a life, or no passage of the person's own: left to the reader
     assert life_year("In what year did Oska Tamm join the Harbour Authority?", evidence) is None
     assert life_year("In what year was Agnes Pryor born?", evidence) is None
+
+
+def test_a_how_many_times_question_is_answered_by_a_stated_count_of_times():
+    from agent.reading.compare import times
+    from agent.reading.evidence import Sentence
+
+    def sent(title, text):
+        return Sentence(title.lower(), title.lower(), title, text, 0, 0, len(text), 0.8)
+
+    evidence = [sent("Renna Vos", "Renna Vos served the observatory for nine seasons."),
+                sent("Renna Vos", "She was a two-time winner of the Corvane Medal."),
+                sent("Dace Quillon", "Quillon won it three times.")]
+    assert times("How many times did Renna Vos win the Corvane Medal?", evidence) == ("two-time", evidence[1])
+    later = [sent("Oska Tamm", "Tamm was elected mayor of Lowbridge twice, in 1870 and in 1881.")]
+    assert times("How many times was Oska Tamm elected mayor?", later)[0] == "twice"
+    # "nine seasons" is no count of times; another kind of "how many" is left to the reader
+    assert times("How many times did Renna Vos win?", evidence[:1]) is None
+    assert times("How many seasons did Renna Vos serve?", evidence) is None
+
+
+def test_a_reply_that_is_no_count_of_times_gives_way_to_the_stated_count():
+    import dspy
+    from dspy.utils import DummyLM
+
+    from agent.reading.evidence import Sentence
+    from agent.reading.reader import ReaderModule
+
+    text = "Tamm was elected mayor of Lowbridge twice, in 1870 and in 1881."
+    sentences = [Sentence("c", "d", "Oska Tamm", text, 0, 0, len(text), 0.9)]
+    question = "How many times was Oska Tamm elected mayor?"
+    with dspy.context(lm=DummyLM([{"answer": "1870"}]), adapter=dspy.ChatAdapter()):
+        reading = ReaderModule()(question, analyse(question), sentences)
+    assert (reading.answer, reading.method, reading.raw) == ("twice", "times", "1870")
+
+
+def test_a_quoted_title_is_answered_without_the_kind_of_thing_before_it():
+    import dspy
+    from dspy.utils import DummyLM
+
+    from agent.reading.evidence import Sentence
+    from agent.reading.reader import ReaderModule
+
+    text = 'Agnes Pryor starred for seven years in the sitcom "Harbour Lights" on Vellmark radio.'
+    sentences = [Sentence("c", "d", "Agnes Pryor", text, 0, 0, len(text), 0.9)]
+    question = "Agnes Pryor starred in what for seven years?"
+    replies = [{"answer": 'the sitcom "Harbour Lights"'}, {"answer": '"Harbour Lights" on Vellmark radio'}]
+    with dspy.context(lm=DummyLM(replies), adapter=dspy.ChatAdapter()):
+        first = ReaderModule()(question, analyse(question), sentences)
+        second = ReaderModule()(question, analyse(question), sentences)
+    assert (first.answer, first.method) == ("Harbour Lights", "free")
+    assert second.answer == '"Harbour Lights" on Vellmark radio'  # no kind before the title: kept whole
