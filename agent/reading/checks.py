@@ -145,7 +145,10 @@ def echoes(answer: str, question: str) -> bool:
     if f" {key} " in f" {normalize(question)} ":
         return True
     words = normalize(question).split()
-    long_words = [w for w in key.split() if len(w) > 2]
+    parts = key.split()
+    if len(parts) >= 3 and f" {parts[0]} {parts[-1]} " in f" {normalize(question)} ":
+        return True  # "Audrey Mae Sheppard Williams" for "Audrey Williams": the same name in full
+    long_words = [w for w in parts if len(w) > 2]
     if len(long_words) >= 4 and 2 * sum(w in words for w in long_words) > len(long_words):
         return True  # "the station originally broadcast on ...": the question restated (not "the
         # Verrin shipyard Anhalt & Sons" for "which shipyard did Anhalt found": half is new)
@@ -189,6 +192,10 @@ def _only_quantity(text: str) -> bool:
     return bool(words) and not rest
 
 
+_CLAUSE = re.compile(r"^\S.*?\s(?:is|was|are|were)\s+(?:a|an|the)\s")
+"""'Heinkel HD 23 was a carrier-borne fighter', 'Scott Howell is a consultant who ...'."""
+
+
 def check_type(answer: str, info: QuestionInfo) -> Verdict:
     """Does the answer have the kind of value the question asks for?"""
     t = info.answer_type
@@ -223,6 +230,8 @@ def check_type(answer: str, info: QuestionInfo) -> Verdict:
     elif t in ("person", "place", "thing"):
         ok = not _only_quantity(answer) and normalize(answer) not in _PRONOUNS
         why = why if ok else f"a {t} question answered with a number, a date or a pronoun"
+        if ok and _CLAUSE.search(answer):
+            ok, why = False, "a statement about something ('X was a ...'), not its name"
     return Verdict(ok, "answer.type_mismatch", why)
 
 
