@@ -245,6 +245,8 @@ class _Chain:
         while end > 0 and doc[end].pos_ in ("ADP", "PART", "ADV"):  # "born in?", "come from?"
             end -= 1
         do_support = any(t.lower_ in ("do", "does", "did") for t in doc[:end])
+        if _own_clause(doc[end]):
+            return end  # "the town where X was born?": the verb ends a relative clause, not the question
         if doc[end].pos_ in ("VERB", "AUX") or (do_support and doc[end].pos_ in ("NOUN", "ADJ")):
             end -= 1  # "... born?", "did the bridge ... open?"
         return end
@@ -309,11 +311,16 @@ class _Chain:
 
     def _ask_of(self, tok, a: int, b: int, swaps: dict[tuple[int, int], str]) -> str:
         """The sub-question for the phrase a..b headed by `tok`: "Which shipyard built X?" for "the
-        shipyard that built X", "X founded which shipyard?" for "the shipyard that X founded",
-        else "What is <phrase>?" / "Who is <phrase>?"."""
+        shipyard that built X", "X founded which shipyard?" for "the shipyard that X founded", "X was
+        born in which town?" for "the town where X was born", else "What is <phrase>?" / "Who is
+        <phrase>?"."""
         rel = next((c for c in tok.children if c.dep_ == "relcl" and a <= c.left_edge.i <= b), None)
         pron = self.doc[rel.left_edge.i] if rel is not None else None
         det = next((c for c in tok.children if c.dep_ == "det" and c.i == a), None)
+        if pron is not None and det is not None and pron.lower_ in ("where", "when") and pron.i > tok.i:
+            noun = self._render(a + 1, pron.i - 1, swaps).rstrip(" ,")
+            rest = self._render(pron.i + 1, min(rel.right_edge.i, b), swaps)
+            return f"{rest} in which {noun}?"  # "the town where X was born": "X was born in which town?"
         if pron is None or det is None or pron.lower_ not in ("that", "which", "who") or pron.i <= tok.i:
             pron = None
         if pron is None or pron.dep_ not in ("nsubj", "nsubjpass", "dobj"):
@@ -344,6 +351,13 @@ class _Chain:
             swaps[(a, b)] = f"#{len(self.nodes)}"
             i = b + 1
         return swaps
+
+
+def _own_clause(tok) -> bool:
+    """`tok` heads a relative clause with a relative word and a subject of its own ("the town
+    *where* X was born"), not the question's predicate that the parser hung on a noun phrase."""
+    return (tok.dep_ in ("relcl", "acl") and tok.left_edge.lower_ in ("where", "when", "that", "which", "who")
+            and any(c.dep_ in ("nsubj", "nsubjpass") for c in tok.children))
 
 
 def _relative(tok) -> bool:

@@ -100,6 +100,15 @@ def test_choice_options_are_the_named_alternatives():
             "In what year was the shipyard that Bertil Anhalt founded closed?",
             ["Bertil Anhalt founded which shipyard?", "In what year was #1 closed?"],
         ),
+        (
+            "What river flows through the town where Dace Quillon was born?",
+            ["Dace Quillon was born in which town?", "What river flows through #1?"],
+        ),
+        (
+            "Which festival is held in the town where the designer of the Verrin lighthouse was born?",
+            ["Who is the designer of the Verrin lighthouse?", "#1 was born in which town?",
+             "Which festival is held in #2?"],
+        ),
         # a wh-word inside a modifier of a noun phrase: find the noun's referent, then ask the modifier
         (
             "Oska Tamm designed a lighthouse that stands on what headland?",
