@@ -4,8 +4,10 @@
 2. Code checks it (`agent.reading.checks`): a span of the evidence, of the expected type, not a
    name the question already gives, not an injected instruction.
 3. If it fails, the answer is chosen instead: among the question's own options (choice and yes/no
-   questions) or among the candidate spans of the sentences (`agent.reading.candidates`), with
-   a grammar-constrained choice (a `Literal` field that the JSON adapter turns into an enum).
+   questions) or among the candidate spans of the sentences (`agent.reading.candidates`). The
+   embedded model *scores* them: each option's log-probability as its whole reply to the same
+   prompt (`agent.lm.scoring`, llama.cpp logits; nothing is generated). An LM that gives no
+   scores makes a grammar-constrained choice (a `Literal` field the JSON adapter turns into an enum).
 4. The answer is snapped to the exact characters of the sentence that states it, and carries a
    confidence built from how it was found and how well its sentence matches the question.
 """
@@ -37,6 +39,8 @@ BASE_CONFIDENCE = {"free": 0.6, "part": 0.45, "option": 0.5, "yesno": 0.45, "cho
 """Starting confidence by how the answer was found. On the tuning questions (demo train, HotpotQA
 1-50) the reader's own checked reply was right about half the time, a constrained choice among
 spans about one time in ten."""
+MIN_SCORING_SECONDS = 3.0
+"""Scoring is not started with less of the run's time budget (`agent.max_seconds`) left."""
 TOP_SENTENCE_BONUS = 0.12
 """The answer is in the sentence that matches the question best (right 58% of the time vs 30%)."""
 STRONG_MATCH = 0.8
@@ -218,9 +222,14 @@ class ReaderModule(dspy.Module):
     def _scores(self, passages: str, question: str, options: list[str]) -> list[float] | None:
         """Each option's log-probability as the reader's whole reply (the reader's own prompt; an
         option counts in lower case and capitalised), or None when the LM gives no scores."""
+        from agent.lm.deadline import time_left
+
         engine = getattr(self.extract.lm or dspy.settings.lm, "engine", None)
         if not options or not callable(getattr(engine, "score", None)):
             return None
+        left = time_left()
+        if left is not None and left < MIN_SCORING_SECONDS:
+            return None  # the run's time budget is nearly spent: the choice call says so
         messages = PlainAdapter().format(self.extract.signature, self.extract.demos,
                                          {"passages": passages, "question": question})
         variants = [sorted({o, o[:1].upper() + o[1:]}) for o in options]
