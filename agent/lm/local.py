@@ -71,7 +71,8 @@ def to_chat_messages(request: Any) -> list[dict[str, str]]:
 
 
 def prefix_tokens(llama: Any, formatter: Any, messages: list[dict[str, str]]) -> list[int]:
-    """The tokens of `messages` rendered as the start of a prompt (the static prefix of a call)."""
+    """The tokens of `messages` rendered by the chat template: a whole prompt to score, or the
+    static prefix of a call (everything before its last message)."""
     rendered = formatter(messages=messages)
     return llama.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
 
@@ -237,9 +238,7 @@ class LlamaEngine:
         llama = loaded.llama
         mb = self.options.prefix_cache_mb
         with loaded.lock:
-            rendered = loaded.formatter(messages=messages)
-            prompt = llama.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special,
-                                    special=True)
+            prompt = prefix_tokens(llama, loaded.formatter, messages)
             if len(prompt) + 32 > self.n_ctx:
                 return None
             prefix = prefix_tokens(llama, loaded.formatter, messages[:-1]) if len(messages) > 1 else []
