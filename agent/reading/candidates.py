@@ -106,13 +106,19 @@ def from_reply(reply: str, info: QuestionInfo, texts: Sequence[str]) -> str:
         if (
             j - i < len(words)
             and part
-            and not any(normalize(w) in asked for w in (words[i], words[j - 1]))
+            and not any(_edge(w, asked) for w in (words[i], words[j - 1]))
             and not set(normalize(part).split()) & (asked - _EDGE_WORDS)  # new words only
             and _named(words[i:j])  # a name, number or date
             and not failed(answer_checks(part, info, texts))
         ):
             return part
     return ""
+
+
+def _edge(word: str, asked: set[str]) -> bool:
+    """A part may not start or end with a word of the question or a function word ("Jonas Vellam
+    for the": `normalize` drops articles, so they are looked up as written)."""
+    return normalize(word) in asked or word.lower().strip(",.;:'()") in _EDGE_WORDS
 
 
 def _named(words: Sequence[str]) -> bool:

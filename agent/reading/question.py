@@ -160,6 +160,38 @@ def _wh_type(q: str) -> tuple[str, str]:
     return "thing", ""
 
 
+def wh_head(question: str, nlp=None) -> str:
+    """The noun a "which/what" asks about ("killer" in "which American contract killer did ..."), from
+    its part-of-speech tags when `nlp` is given, else by rule; "" when the
+    wh-word names no noun ("what was ...", "starred in what for seven years")."""
+    if nlp is None:
+        return _wh_head(question)
+    doc = nlp(" ".join(question.split()))
+    for tok in doc:
+        if tok.lower_ not in ("which", "what"):
+            continue
+        head = ""  # the last noun of the adjectives and nouns that follow (the tags, not the parse:
+        for nxt in doc[tok.i + 1 :]:  # a small parser often hangs "which" on a preposition)
+            if nxt.pos_ not in ("ADJ", "NOUN", "PROPN") and nxt.text != "-":
+                break
+            head = nxt.lower_ if nxt.pos_ == "NOUN" else head
+        return head
+    return ""
+
+
+def _wh_head(q: str) -> str:
+    """By rule: the last word of up to three after "which/what", before a verb-like or function word."""
+    m = re.search(r"\b(?:which|what)\s+((?:[a-z-]+\s+){0,2}[a-z-]+)\b", q.lower())
+    if not m:
+        return ""
+    words = m.group(1).split()
+    words = words[: next((i for i, w in enumerate(words) if w in _NOT_A_NOUN or w in _FUNCTION), len(words))]
+    return words[-1] if words else ""
+
+
+_FUNCTION = frozenset("for in on at by with to from as into than that who which when where if".split())
+
+
 _NAME = r"[A-Z][\w'’.&!-]*(?:\s+(?:of|the|de|la|von|van|[A-Z0-9][\w'’.&!-]*))*"
 _PAIR = re.compile(rf"({_NAME})\s*,?\s+and\s+(?:the\s+)?({_NAME})")
 

@@ -30,7 +30,7 @@ from agent.reading.candidates import Candidate, candidates, from_reply, grammar_
 from agent.reading.checks import Verdict, answer_checks, failed, find_span, match_option, normalize
 from agent.reading.compare import by_years, life_year, times
 from agent.reading.evidence import Sentence, render
-from agent.reading.question import QuestionInfo, analyse
+from agent.reading.question import QuestionInfo, analyse, wh_head
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,10 @@ MIN_SCORING_SECONDS = 3.0
 """Scoring is not started with less of the run's time budget (`agent.max_seconds`) left."""
 TOP_SENTENCE_BONUS = 0.12
 """The answer is in the sentence that matches the question best (right 58% of the time vs 30%)."""
+NARROW_MARGIN = 0.2
+"""A checked reply whose sentence scores this much below the best ones is asked again over those
+alone: the small model is drawn to a weak sentence that repeats the question's words ("was born
+in New York City" for "born in which city?", beside "She was born in Young")."""
 STRONG_MATCH = 0.8
 STRONG_MATCH_BONUS = 0.1
 """Its sentence scores at least STRONG_MATCH (cosine + word bonus) against the question."""
@@ -127,9 +131,14 @@ class ReaderModule(dspy.Module):
         if not failed(verdicts) and normalize(raw) not in refused:
             span = find_span(raw, texts)
             sentence = sentences[span.index]
-            answer = _trim(span.text, sentence)
+            narrowed = self._narrow(question, info, sentences, sentence, span.text, refused, nlp)
+            if narrowed is not None:  # the best sentences, read alone, answer otherwise
+                raw2, sentence, text = narrowed
+                return Reading(_trim(text, sentence), sentence, _confidence("free", sentence, sentences),
+                               "free", raw, verdicts, fallback=f"reply {raw!r} came from a weak sentence: "
+                               f"the best ones, read alone, say {raw2!r}")
             return Reading(
-                answer,
+                _trim(span.text, sentence),
                 sentence,
                 _confidence("free", sentence, sentences),
                 "free",
@@ -175,7 +184,7 @@ class ReaderModule(dspy.Module):
         sentence = sentences[chosen.sentence]
         conf = _confidence(method, sentence, sentences) + (0.08 if chosen is cands[0] else 0.0)
         return Reading(
-            chosen.text,
+            _trim(chosen.text, sentence),
             sentence,
             round(min(conf, 1.0), 3),
             method,
@@ -184,6 +193,32 @@ class ReaderModule(dspy.Module):
             cands,
             fallback=f"reply {raw!r} refused ({reason}): chose {chosen.text!r} among {len(cands)} spans",
         )
+
+    def _narrow(self, question: str, info: QuestionInfo, sentences: list[Sentence], sentence: Sentence,
+                span: str, refused: set[str], nlp) -> tuple[str, Sentence, str] | None:
+        """Ask again over better sentences alone when no sentence calls the reply what the question
+        asks for (`wh_head`: "X is an American actress") and other sentences match the question
+        NARROW_MARGIN better or call something by that name ('the series "Charmed"'). Names only:
+        for a year or a number, the sentence that repeats the question's verb is the one that counts.
+        (reply, its sentence, its span) when that reply passes every check, else None."""
+        if info.answer_type not in ("person", "place", "thing"):
+            return None  # a year or a number: the sentence that states the question's verb holds it
+        head = wh_head(question, nlp)
+        key = normalize(span)
+        if head and any(key in normalize(s.render()) and re.search(rf"\b{re.escape(head)}",
+                                                                   normalize(s.render()).replace(key, " "))
+                        for s in sentences):
+            return None  # (a sentence's context counts: "She starred ..." after "X is an American actress")
+        better = [s for s in sentences if s is not sentence
+                  and (s.score - sentence.score >= NARROW_MARGIN or (head and _names_a(head, s.text)))]
+        if not better:
+            return None
+        raw, _ = self._ask(render(better), question)
+        texts = [s.render() for s in better]
+        if failed(answer_checks(raw, info, texts)) or normalize(raw) in refused:
+            return None
+        found = find_span(raw, texts)
+        return raw, better[found.index], found.text
 
     # -- the LM calls ---------------------------------------------------------------------------
     def _ask(self, passages: str, question: str) -> tuple[str, str | None]:
@@ -295,6 +330,14 @@ class ReaderModule(dspy.Module):
         return _picked(answer, sentence, method, raw, fallback, f"reply {raw!r} names none of {info.options}")
 
 
+def _names_a(noun: str, text: str) -> bool:
+    """`text` calls something by name a `noun`: 'the television series "Charmed"', 'Holm is a
+    fishing town', 'Anhalt & Sons, a shipyard'."""
+    n = re.escape(noun)
+    return bool(re.search(rf"\b{n}(?:s|es)?\s+[\"\u201c]?[A-Z]", text)
+                or re.search(rf"(?:\b(?:is|was|are|were)|,)\s+(?:an?|the)\s+(?:[\w-]+\s+){{0,3}}{n}\b", text))
+
+
 def _picked(answer: str, sentence: Sentence | None, method: str, raw: str, fallback: str | None,
             why_none: str) -> Reading:
     """The reading of a yes/no or choice question: `answer` found by `method`, or none (`why_none`)."""
@@ -318,9 +361,18 @@ _TITLED = re.compile(r'(?:(?:the|a|an)\s+)?[a-z][a-z -]{0,30}?\s*["\u201c]([^"\u
 """A lower-case kind before a quoted title: 'the sitcom "Mad About You"'."""
 
 
+_SUFFIX = re.compile(r",?\s+(?:Jr|Sr)\.?|,?\s+(?:II|III|IV)\b")
+"""A generational suffix that belongs to the name before it ("Hank Williams, Jr.")."""
+
+
 def _trim(span: str, sentence: Sentence) -> str:
     """The span without a trailing full stop or surrounding punctuation; a quoted title without
-    the kind of thing it is ('the sitcom "Mad About You"' -> 'Mad About You')."""
+    the kind of thing it is ('the sitcom "Mad About You"' -> 'Mad About You'); a name with the
+    generational suffix the sentence gives it ("Hank Williams" -> "Hank Williams, Jr.")."""
     span = span.strip().strip(",;:").rstrip(".").strip() or span
     titled = _TITLED.fullmatch(span)
-    return titled.group(1).strip() if titled else span
+    if titled:
+        return titled.group(1).strip()
+    at = sentence.text.find(span)
+    suffix = _SUFFIX.match(sentence.text, at + len(span)) if at >= 0 and span[-1:].isalpha() else None
+    return span + suffix.group(0) if suffix else span
