@@ -244,17 +244,50 @@ def decompose(question: str, nlp, max_nodes: int = 4) -> list[tuple[str, list[in
      ("On which river lies #2?", [2])]
     """
     text = " ".join(question.split())
-    chain = _Chain(nlp(text), max_nodes).plan()
+    chain = _Chain(parse_titles(nlp, text), max_nodes).plan()
     if chain:
         return chain
     from agent.reading.bridge import bridge  # it reuses this module's word lists
 
-    split = bridge(nlp(text))
+    split = bridge(parse_titles(nlp, text))
     if split is None:
         return []
     outer, inner = split
-    nodes = _Chain(nlp(outer), max_nodes - 1).plan() or [(outer, [])]
+    nodes = _Chain(parse_titles(nlp, outer), max_nodes - 1).plan() or [(outer, [])]
     return [*nodes, (inner.replace("#1", f"#{len(nodes)}"), [len(nodes)])]
+
+
+_QUOTES = frozenset('"“”„')
+
+
+def parse_titles(nlp, text: str):
+    """`text` parsed, with each quoted title of two or more tokens merged into one proper-noun token
+    ("Act of War; Direct Action"): the parse neither splits a question at a title's own punctuation
+    nor finds "the X of Y" phrases inside it. The merged token keeps the place in the tree of the
+    title's first word that hangs outside it."""
+    doc = nlp(text)
+    spans, opened = [], None
+    for tok in doc:
+        if tok.text not in _QUOTES:
+            continue
+        if opened is None:
+            opened = tok.i
+            continue
+        if tok.i - opened > 2:
+            spans.append((opened, tok.i))
+        opened = None
+    if not spans:
+        return doc
+    for a, b in spans:
+        outside = [t for t in doc[a + 1 : b] if not t.is_punct and not a <= t.head.i <= b]
+        root = outside[0] if outside else doc[a + 1]
+        for tok in doc[a : b + 1]:
+            if tok.i != root.i:
+                tok.head = root  # the span's root is the token the merge keeps the head of
+    with doc.retokenize() as retok:
+        for a, b in spans:
+            retok.merge(doc[a : b + 1], attrs={"POS": "PROPN", "TAG": "NNP"})
+    return doc
 
 
 class _Chain:

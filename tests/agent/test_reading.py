@@ -127,6 +127,16 @@ def test_choice_options_are_the_named_alternatives():
         ("In what year was the University of Caskwell founded?", []),
         ("Which firm built the river steamer Grey Petrel?", []),
         ("How tall is the Verrin lighthouse, in metres?", []),
+        # a quoted title is one name: its own punctuation and "of" phrases split nothing
+        (
+            "Who founded the press that printed \"Tides; A Keeper's Log\"?",
+            ["Which press printed \"Tides; A Keeper's Log\"?", "Who founded #1?"],
+        ),
+        (
+            'Where was the author of "The Daughter of the Lamp-Maker" born?',
+            ['Who is the author of "The Daughter of the Lamp-Maker"?', "Where was #1 born?"],
+        ),
+        ('Who wrote "The Keeper of the Verrin Light"?', []),
     ],
 )
 def test_compositional_questions_are_decomposed_from_the_parse(nlp, question, chain):
