@@ -37,7 +37,17 @@ _PERSON_NOUNS = tuple(
     "comedian novelist rapper drummer guitarist footballer athlete journalist host presenter "
     "character philosopher emperor general officer senator minister governor premier chef cook "
     "biographer photographer dancer model monk bishop pope saint explorer pilot astronaut godfather "
-    "master chief head commander receiver holder champion nominee laureate candidate heir widow"
+    "master chief head commander receiver holder champion nominee laureate candidate heir widow "
+    "killer murderer assassin criminal victim spy detective soldier sailor warrior knight hero "
+    "villain protagonist narrator lawyer judge doctor physician surgeon nurse teacher professor "
+    "student scholar historian economist physicist chemist mathematician theologian entrepreneur "
+    "businessman businesswoman investor executive chairman chairwoman diplomat ambassador prince "
+    "princess duke duchess earl countess baron lord lady monarch ruler dictator sultan tsar "
+    "pharaoh priest rabbi imam cardinal missionary prophet nun abbot wrestler boxer swimmer cyclist "
+    "skier golfer jockey pitcher quarterback goalkeeper striker midfielder cricketer batsman "
+    "vocalist bassist pianist violinist cellist conductor lyricist songwriter screenwriter playwright "
+    "illustrator cartoonist sculptor filmmaker showrunner broadcaster anchor reporter columnist "
+    "critic activist statesman stateswoman colonel lieutenant sergeant admiral marshal"
     .split()
 )
 _COMPARATIVES = (
