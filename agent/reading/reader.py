@@ -35,7 +35,8 @@ from agent.reading.question import QuestionInfo, analyse, wh_head
 log = logging.getLogger(__name__)
 
 BASE_CONFIDENCE = {"free": 0.6, "part": 0.45, "option": 0.5, "yesno": 0.45, "choice": 0.3, "candidate": 0.3,
-                   "years": 0.7, "predicate": 0.5, "values": 0.5, "scored": 0.3, "times": 0.6}
+                   "years": 0.7, "predicate": 0.5, "values": 0.5, "scored": 0.3, "times": 0.6,
+                   "alone": 0.45}
 """Starting confidence by how the answer was found. On the tuning questions (demo train, HotpotQA
 1-50) the reader's own checked reply was right about half the time when these were set (40 of 49
 final answers at c2ec7b7: kept, as the held-out HotpotQA answers are right less often), a choice
@@ -48,6 +49,9 @@ NARROW_MARGIN = 0.2
 """A checked reply whose sentence scores this much below the best ones is asked again over those
 alone: the small model is drawn to a weak sentence that repeats the question's words ("was born
 in New York City" for "born in which city?", beside "She was born in Young")."""
+ALONE_SENTENCES = 2
+"""After a refused reply, this many of the best sentences are read one at a time before the
+candidate spans are scored."""
 STRONG_MATCH = 0.8
 STRONG_MATCH_BONUS = 0.1
 """Its sentence scores at least STRONG_MATCH (cosine + word bonus) against the question."""
@@ -64,7 +68,7 @@ class Reading:
     confidence: float = 0.0
     method: str = ""
     """free | part | years | times | option | predicate | values | yesno | scored | choice | candidate
-    | none."""
+    | alone | none."""
     raw: str = ""
     """The LM's own reply, before checks."""
     checks: list[Verdict] = field(default_factory=list)
@@ -152,6 +156,13 @@ class ReaderModule(dspy.Module):
             sentence = sentences[span.index]
             return Reading(_trim(span.text, sentence), sentence, _confidence("part", sentence, sentences),
                            "part", raw, verdicts, fallback=f"reply {raw!r} cut to {part!r}")
+        alone = self._alone(question, info, sentences, refused | {normalize(raw)})
+        if alone is not None:  # one of the best sentences, read by itself, answers
+            raw2, sentence, text = alone
+            return Reading(_trim(text, sentence), sentence, _confidence("alone", sentence, sentences),
+                           "alone", raw, verdicts, fallback=f"reply {raw!r} refused "
+                           f"({'; '.join(v.reason for v in failed(verdicts)) or 'answered before'}): "
+                           f"the sentence {sentence.chunk_id!r}, read alone, says {raw2!r}")
         # The reply failed a check: choose among the spans that could answer instead.
         cands = (
             [c for c in candidates(info, sentences, nlp) if normalize(c.text) not in refused] if nlp else []
@@ -219,6 +230,18 @@ class ReaderModule(dspy.Module):
             return None
         found = find_span(raw, texts)
         return raw, better[found.index], found.text
+
+    def _alone(self, question: str, info: QuestionInfo, sentences: list[Sentence],
+               refused: set[str]) -> tuple[str, Sentence, str] | None:
+        """After a refused reply, ask again over each of the best ALONE_SENTENCES sentences by
+        itself: one sentence leaves the small model fewer words to echo. (reply, its sentence, its
+        span) for the first reply that passes every check, else None."""
+        for sentence in sentences[:ALONE_SENTENCES]:
+            raw, _ = self._ask(render([sentence]), question)
+            texts = [sentence.render()]
+            if raw and not failed(answer_checks(raw, info, texts)) and normalize(raw) not in refused:
+                return raw, sentence, find_span(raw, texts).text
+        return None
 
     # -- the LM calls ---------------------------------------------------------------------------
     def _ask(self, passages: str, question: str) -> tuple[str, str | None]:

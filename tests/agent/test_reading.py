@@ -564,3 +564,19 @@ def test_a_reply_some_sentence_calls_what_is_asked_for_is_not_asked_again():
     opened = _sent("Greywater Bridge", "It was designed by Jonas Vellam and opened in 1880.", 0.51)
     opening = "In what year did the Greywater Bridge open?"
     assert _dummy_read(opening, [life, opened], ["1880"]).answer == "1880"
+
+
+def test_a_refused_reply_is_asked_again_over_each_best_sentence_alone():
+    pregnant = _sent("Ada Lusk", "At the recording Ada Lusk was six months pregnant with Hank Lusk.", 0.9)
+    duet = _sent("Dear Brother", '"Dear Brother" is a duet by Ada Lusk and Tam Lusk.', 0.8)
+    question = "Who was Ada Lusk pregnant with during the recording?"
+    # "Ada Lusk" only repeats the question: the best sentence, read by itself, answers
+    reading = _dummy_read(question, [pregnant, duet], ["Ada Lusk", "Hank Lusk"])
+    assert (reading.answer, reading.sentence, reading.method) == ("Hank Lusk", pregnant, "alone")
+    assert "read alone" in reading.fallback
+    # the first sentence's reply is refused again: the second one is read, and its answer kept
+    second = _dummy_read(question, [pregnant, duet], ["Ada Lusk", "Ada Lusk", "Tam Lusk"])
+    assert (second.answer, second.sentence) == ("Tam Lusk", duet)
+    # every reply refused: nothing is made up (no spans to choose among without a parser)
+    none = _dummy_read(question, [pregnant, duet], ["Ada Lusk", "Ada Lusk", "Ada Lusk"])
+    assert (none.answer, none.method) == ("", "none")
