@@ -63,6 +63,8 @@ def candidates(
             key = normalize(text)
             if not key or key in found or not check_type(text, info).ok or not check_echo(text, info).ok:
                 continue
+            if info.answer_type in ("person", "place") and not any(c.isupper() for c in text):
+                continue  # "six months", "the time": a person or a place is named with a capital
             if normalize(text) in normalize(s.title) and info.answer_type not in ("year", "date", "number"):
                 fit = 0.5  # the passage's own subject is seldom the answer to a question that led to it
             else:

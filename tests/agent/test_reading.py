@@ -322,6 +322,9 @@ def test_candidates_are_typed_spans_of_the_evidence(nlp):
     people = candidates(analyse("Who designed the Verrin Lighthouse?"), sentences, nlp)
     assert "Oska Tamm" in [c.text for c in people]
     assert all("Verrin Lighthouse" not in c.text for c in people)  # never a name the question gives
+    assert all(any(ch.isupper() for ch in c.text) for c in people)  # a person is named with a capital
+    assert any(not any(ch.isupper() for ch in c.text)
+               for c in candidates(analyse("What did Oska Tamm design?"), sentences, nlp))
 
 
 def test_comparisons_in_time_are_settled_by_the_years_in_the_evidence():
