@@ -163,7 +163,10 @@ class ReaderModule(dspy.Module):
                            "alone", raw, verdicts, fallback=f"reply {raw!r} refused "
                            f"({'; '.join(v.reason for v in failed(verdicts)) or 'answered before'}): "
                            f"the sentence {sentence.chunk_id!r}, read alone, says {raw2!r}")
-        # The reply failed a check: choose among the spans that could answer instead.
+        return self._spans(raw, passages, question, info, sentences, nlp, verdicts, refused)
+
+    def _spans(self, raw, passages, question, info, sentences, nlp, verdicts, refused) -> Reading:
+        """The reply failed a check: choose among the spans that could answer instead."""
         cands = (
             [c for c in candidates(info, sentences, nlp) if normalize(c.text) not in refused] if nlp else []
         )
