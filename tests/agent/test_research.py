@@ -78,17 +78,21 @@ def test_compositional_question_is_decomposed_from_the_parse_and_answered_hop_by
 def test_an_answer_not_in_the_evidence_is_rejected_and_chosen_among_its_spans(index):
     result = run(
         index,
-        [read("Gustave Eiffel"), {"answer": "Oska Tamm"}],
+        # the refused reply, then the same reply over each of the two best sentences alone
+        [read("Gustave Eiffel")] * 3 + [{"answer": "Oska Tamm"}],
         question="Who designed the Verrin lighthouse?",
         decompose="parse",
     )
     refused = [e.data for e in result.trace.of_type("check") if not e.data["ok"]]
     assert refused[0]["code"] == "answer.not_in_evidence" and refused[0]["target"] == "Gustave Eiffel"
     assert result.short_answer == "Oska Tamm" and result.citations[0].doc_id == "lighthouse.md"
-    assert result.trace.first("read").data["method"] == "choice"
-    # The choice offered the LM only spans of the sentences it read.
-    prompt = result.lm.history[-1]["messages"][-1]["content"]
-    assert "Oska Tamm" in prompt and "Gustave Eiffel" not in prompt
+    # The only capitalised span of the sentences read that is no name of the question: chosen
+    # without another LM call (a person is named with a capital; "the engineer" is no answer).
+    assert result.trace.first("read").data["method"] == "candidate"
+    assert "among 1 spans" in result.trace.first("fallback").data["reason"]
+    prompts = [h["messages"][-1]["content"] for h in result.lm.history]
+    assert len(prompts) == 3 and "Oska Tamm" in prompts[1]  # the reply, then each best sentence alone
+    assert not any("Gustave Eiffel" in p for p in prompts)
 
 
 def test_an_answer_that_repeats_the_question_is_not_taken(index):
@@ -152,6 +156,8 @@ def test_a_failed_read_searches_again_and_reads_unread_passages_first(index, mon
     result = run(
         index,
         [
+            read(""),
+            read(""),  # the two best sentences, each read alone, give nothing either
             read(""),
             {
                 "keywords": "Oska Tamm birthplace town",
