@@ -225,14 +225,7 @@ class ReaderModule(dspy.Module):
             return None  # (a sentence's context counts: "She starred ..." after "X is an American actress")
         better = [s for s in sentences if s is not sentence
                   and (s.score - sentence.score >= NARROW_MARGIN or (head and _names_a(head, s.text)))]
-        if not better:
-            return None
-        raw, _ = self._ask(render(better), question)
-        texts = [s.render() for s in better]
-        if failed(answer_checks(raw, info, texts)) or normalize(raw) in refused:
-            return None
-        found = find_span(raw, texts)
-        return raw, better[found.index], found.text
+        return self._checked(question, info, better, refused) if better else None
 
     def _alone(self, question: str, info: QuestionInfo, sentences: list[Sentence],
                refused: set[str]) -> tuple[str, Sentence, str] | None:
@@ -240,11 +233,21 @@ class ReaderModule(dspy.Module):
         itself: one sentence leaves the small model fewer words to echo. (reply, its sentence, its
         span) for the first reply that passes every check, else None."""
         for sentence in sentences[:ALONE_SENTENCES]:
-            raw, _ = self._ask(render([sentence]), question)
-            texts = [sentence.render()]
-            if raw and not failed(answer_checks(raw, info, texts)) and normalize(raw) not in refused:
-                return raw, sentence, find_span(raw, texts).text
+            found = self._checked(question, info, [sentence], refused)
+            if found is not None:
+                return found
         return None
+
+    def _checked(self, question: str, info: QuestionInfo, sentences: list[Sentence],
+                 refused: set[str]) -> tuple[str, Sentence, str] | None:
+        """The LM's reply over `sentences` alone, with its sentence and span, when it passes every
+        check and was not refused before; else None."""
+        raw, _ = self._ask(render(sentences), question)
+        texts = [s.render() for s in sentences]
+        if not raw or failed(answer_checks(raw, info, texts)) or normalize(raw) in refused:
+            return None
+        found = find_span(raw, texts)
+        return raw, sentences[found.index], found.text
 
     # -- the LM calls ---------------------------------------------------------------------------
     def _ask(self, passages: str, question: str) -> tuple[str, str | None]:
