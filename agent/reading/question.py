@@ -147,9 +147,8 @@ def _wh_type(q: str) -> tuple[str, str]:
         and re.search(r"\bwhat\b", low)
     ):
         return "number", ""
-    m = re.search(r"\b(?:which|what)\s+((?:[a-z-]+\s+){0,2}[a-z-]+)\b", low)
-    if m:
-        head = m.group(1).split()
+    head = _wh_words(low)
+    if head:
         # the noun phrase after the wh-word ends before "is", "the", "did" ...
         head = head[: next((i for i, w in enumerate(head) if i and w in _NOT_A_NOUN), len(head))]
         for noun in head[::-1]:
@@ -191,12 +190,15 @@ def wh_head(question: str, nlp=None) -> str:
 
 def _wh_head(q: str) -> str:
     """By rule: the last word of up to three after "which/what", before a verb-like or function word."""
-    m = re.search(r"\b(?:which|what)\s+((?:[a-z-]+\s+){0,2}[a-z-]+)\b", q.lower())
-    if not m:
-        return ""
-    words = m.group(1).split()
+    words = _wh_words(q.lower())
     words = words[: next((i for i, w in enumerate(words) if w in _NOT_A_NOUN or w in _FUNCTION), len(words))]
     return words[-1] if words else ""
+
+
+def _wh_words(low: str) -> list[str]:
+    """Up to three words after the first "which"/"what" of a lower-cased question."""
+    m = re.search(r"\b(?:which|what)\s+((?:[a-z-]+\s+){0,2}[a-z-]+)\b", low)
+    return m.group(1).split() if m else []
 
 
 _FUNCTION = frozenset("for in on at by with to from as into than that who which when where if".split())
