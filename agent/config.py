@@ -87,6 +87,9 @@ class AgentSettings:
     """Passages whose sentences compete for the reader's attention on each read."""
     read_sentences: int = 4
     """Sentences the reader sees per question (at most 2 from one passage)."""
+    read_follow: int = 1
+    """Of those, places kept for the passages the best sentences name by title (the next hop:
+    "... the painter Jeffrey Smart" -> the passage "Jeffrey Smart"); 0 = by similarity alone."""
     min_confidence: float = 0.8
     """Below this confidence the answer is shown as a best guess ("not sure"); 0 never abstains.
     0.8 kept 0.78 of answers right (F1 >= 0.8) at 32% coverage on the tuning questions."""
@@ -274,6 +277,7 @@ RANGES: dict[str, Range] = {
     "agent.max_tokens": Range(1), "agent.max_seconds": Range(0, 7 * 86_400, open_low=True),
     "agent.max_subquestions": Range(1, 50), "agent.evidence_k": Range(1, 1000),
     "agent.read_passages": Range(1, 1000), "agent.read_sentences": Range(1, 1000),
+    "agent.read_follow": Range(0, 1000),
     "agent.min_confidence": _UNIT,
     # index
     "index.chunk.size": Range(16, 1_000_000), "index.chunk.overlap": _NONNEG, "index.chunk.max_file_mb": _POS,

@@ -267,7 +267,8 @@ class ResearchAgent(LoopSteps, dspy.Module):
                 sentences += state.ranker.select(question, about, limit=2, per_passage=1)
             sentences = list({x.text: x for x in sentences}.values())
         else:
-            sentences = state.ranker.select(question, hits, limit=self.settings.read_sentences, per_passage=2)
+            sentences = state.ranker.select(question, hits, limit=self.settings.read_sentences, per_passage=2,
+                                            follow=self.settings.read_follow)
         reading = self._lm_step(state, "read", self.reader, light=True, node=node, question=question,
                                 info=info, sentences=sentences, nlp=self._nlp(), exclude=exclude)
         state.trace.emit("read", node=node, question=question, answer_type=info.answer_type,

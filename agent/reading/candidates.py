@@ -111,6 +111,7 @@ def from_reply(reply: str, info: QuestionInfo, texts: Sequence[str]) -> str:
             and not any(_edge(w, asked) for w in (words[i], words[j - 1]))
             and not set(normalize(part).split()) & (asked - _EDGE_WORDS)  # new words only
             and _named(words[i:j])  # a name, number or date
+            and not _splits_name(words, i, j)
             and not failed(answer_checks(part, info, texts))
         ):
             return part
@@ -121,6 +122,15 @@ def _edge(word: str, asked: set[str]) -> bool:
     """A part may not start or end with a word of the question or a function word ("Jonas Vellam
     for the": `normalize` drops articles, so they are looked up as written)."""
     return normalize(word) in asked or word.lower().strip(",.;:'()") in _EDGE_WORDS
+
+
+def _splits_name(words: Sequence[str], i: int, j: int) -> bool:
+    """words[i:j] cuts a run of capitalised words ("Mae Sheppard" out of "Audrey Mae Sheppard
+    Williams"): a piece of a name is not a name. An article before a name is not part of it."""
+    def cap(w: str) -> bool:
+        return w[:1].isupper() and w.lower() not in ("a", "an", "the")
+    return (i > 0 and cap(words[i - 1]) and cap(words[i])) or (j < len(words) and cap(words[j - 1])
+                                                              and cap(words[j]))
 
 
 def _named(words: Sequence[str]) -> bool:

@@ -193,6 +193,11 @@ def _only_quantity(text: str) -> bool:
 
 
 _CLAUSE = re.compile(r"^\S.*?\s(?:is|was|are|were)\s+(?:a|an|the)\s")
+_PLACE_HEADS = frozenset(
+    "district county city town village state province region river lake island mountain valley "
+    "street road avenue square park country borough parish municipality".split()
+)
+"""A phrase whose last word is one of these names a place: never the answer to "who"."""
 """'Heinkel HD 23 was a carrier-borne fighter', 'Scott Howell is a consultant who ...'."""
 
 
@@ -232,6 +237,8 @@ def check_type(answer: str, info: QuestionInfo) -> Verdict:
         why = why if ok else f"a {t} question answered with a number, a date or a pronoun"
         if ok and _CLAUSE.search(answer):
             ok, why = False, "a statement about something ('X was a ...'), not its name"
+        elif ok and t == "person" and words and words[-1].lower().strip(".,;:") in _PLACE_HEADS:
+            ok, why = False, f"a 'who' question answered with a place ({words[-1]!r})"
     return Verdict(ok, "answer.type_mismatch", why)
 
 

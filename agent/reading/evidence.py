@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from agent.reading.checks import normalize
 from tools.types import Hit
 
 _SPLIT = re.compile(
@@ -163,9 +164,13 @@ class SentenceRanker:
         limit: int = 4,
         per_passage: int = 2,
         exclude: Iterable[str] = (),
+        follow: int = 0,
     ) -> list[Sentence]:
         """The `limit` best sentences of `hits` for `question`, at most `per_passage` from one
-        passage, best first. Sentences whose text is in `exclude` (e.g. hidden instructions) are skipped."""
+        passage, best first. Sentences whose text is in `exclude` (e.g. hidden instructions) are skipped.
+        `follow`: up to this many of the `limit` places go to the best sentence of each passage
+        that a chosen sentence names by its title and that no chosen sentence comes from (the
+        next hop: "... the painter Jeffrey Smart" -> the passage "Jeffrey Smart"), after the others."""
         hits = list(hits)
         skip = set(exclude)
         readable = {h.chunk_id: [s for s in passage_sentences(h) if not _heading(s, h.title)] for h in hits}
@@ -197,7 +202,40 @@ class SentenceRanker:
             out.append(s)
             if len(out) >= limit:
                 break
-        return out
+        return self._follow(out, ranked, follow) if follow and len(out) > follow else out
+
+    @staticmethod
+    def _follow(chosen: list[Sentence], ranked: list[Sentence], follow: int) -> list[Sentence]:
+        """`chosen` with its last `follow` places given to the best sentences of the passages the
+        others name by title (one per passage; `chosen` unchanged when they name none)."""
+        kept = chosen[: len(chosen) - follow]
+        have = {s.chunk_id for s in kept}
+        linked: list[Sentence] = []
+        for s in ranked:  # best first
+            title = bare_title(s.title)
+            if (s.chunk_id in have or any(x.chunk_id == s.chunk_id for x in linked)
+                    or len(title) < MIN_TITLE_CHARS or not any(mentions(k.text, title) for k in kept)):
+                continue
+            linked.append(s)
+            if len(linked) >= follow:
+                break
+        rest = [s for s in chosen[len(kept):] if s not in linked]
+        return kept + linked + rest[: follow - len(linked)]
+
+
+MIN_TITLE_CHARS = 4
+"""A shorter title ("Io", "Up") is too common a word to follow as a link."""
+
+
+def bare_title(title: str) -> str:
+    """A passage title without its disambiguation: "Charmed (TV series)" -> "Charmed"."""
+    return re.sub(r"\s*\([^)]*\)\s*$", "", title).strip()
+
+
+def mentions(text: str, name: str) -> bool:
+    """`text` mentions `name`: its normalised words, whole, in order."""
+    key = normalize(name)
+    return bool(key) and re.search(rf"(?:^|\s){re.escape(key)}(?:\s|$)", normalize(text)) is not None
 
 
 def _heading(s: Sentence, title: str) -> bool:

@@ -26,11 +26,12 @@ import numpy as np
 from agent import signatures as sig
 from agent.reading import predicate
 from agent.reading.adapter import PlainAdapter
+from agent.reading.anchor import anchored, leads_to
 from agent.reading.candidates import Candidate, candidates, from_reply, grammar_safe
 from agent.reading.checks import Verdict, answer_checks, failed, find_span, match_option, normalize
 from agent.reading.compare import by_years, life_year, times
 from agent.reading.evidence import Sentence, render
-from agent.reading.question import QuestionInfo, analyse, wh_head
+from agent.reading.question import QuestionInfo, analyse, subjects, wh_head
 
 log = logging.getLogger(__name__)
 
@@ -135,12 +136,12 @@ class ReaderModule(dspy.Module):
         if not failed(verdicts) and normalize(raw) not in refused:
             span = find_span(raw, texts)
             sentence = sentences[span.index]
-            narrowed = self._narrow(question, info, sentences, sentence, span.text, refused, nlp)
-            if narrowed is not None:  # the best sentences, read alone, answer otherwise
-                raw2, sentence, text = narrowed
+            second = self._reconsider(question, info, sentences, sentence, span.text, refused, nlp)
+            if second is not None:  # other sentences, read alone, answer otherwise
+                raw2, sentence, text, why = second
                 return Reading(_trim(text, sentence), sentence, _confidence("free", sentence, sentences),
-                               "free", raw, verdicts, fallback=f"reply {raw!r} came from a weak sentence: "
-                               f"the best ones, read alone, say {raw2!r}")
+                               "free", raw, verdicts, fallback=f"reply {raw!r} came from {why}: "
+                               f"the better sentences, read alone, say {raw2!r}")
             return Reading(
                 _trim(span.text, sentence),
                 sentence,
@@ -178,11 +179,12 @@ class ReaderModule(dspy.Module):
                 checks=verdicts,
                 fallback=f"reply {raw!r} refused ({reason}) and no candidate span fits",
             )
+        echoed = any(v.code == "answer.echoes_question" for v in failed(verdicts))
         near = next(
             (
                 c
                 for c in cands
-                if normalize(raw)
+                if normalize(raw) and not echoed  # a span around an echo of the question is one too
                 and (normalize(c.text) in normalize(raw) or normalize(raw) in normalize(c.text))
             ),
             None,
@@ -208,22 +210,42 @@ class ReaderModule(dspy.Module):
             fallback=f"reply {raw!r} refused ({reason}): chose {chosen.text!r} among {len(cands)} spans",
         )
 
-    def _narrow(self, question: str, info: QuestionInfo, sentences: list[Sentence], sentence: Sentence,
-                span: str, refused: set[str], nlp) -> tuple[str, Sentence, str] | None:
-        """Ask again over better sentences alone when no sentence calls the reply what the question
-        asks for (`wh_head`: "X is an American actress") and other sentences match the question
-        NARROW_MARGIN better or call something by that name ('the series "Charmed"'). Names only:
-        for a year or a number, the sentence that repeats the question's verb is the one that counts.
-        (reply, its sentence, its span) when that reply passes every check, else None."""
-        if info.answer_type not in ("person", "place", "thing"):
-            return None  # a year or a number: the sentence that states the question's verb holds it
-        head = wh_head(question, nlp)
+    def _reconsider(self, question: str, info: QuestionInfo, sentences: list[Sentence], sentence: Sentence,
+                    span: str, refused: set[str], nlp) -> tuple[str, Sentence, str, str] | None:
+        """A checked reply read again over other sentences, unless some sentence calls it what the
+        question asks for (`wh_head`: "X is an American actress"; a sentence's context counts):
+        over the sentences about the question's subjects when its own sentence is about none of
+        them (`agent.reading.anchor`) and matches the question less than STRONG_MATCH (a sentence
+        that close is about the question whatever it names: "a song written by J. after a luau in
+        Laie" for "a luau in the Koolauloa District"); else over the better matching ones
+        (`_narrow`). (reply, sentence, span, why) when the second reply passes every check, else None."""
+        head = wh_head(question, nlp) if info.answer_type in ("person", "place", "thing") else ""
         key = normalize(span)
         if head and any(key in normalize(s.render()) and re.search(rf"\b{re.escape(head)}",
                                                                    normalize(s.render()).replace(key, " "))
                         for s in sentences):
-            return None  # (a sentence's context counts: "She starred ..." after "X is an American actress")
-        better = [s for s in sentences if s is not sentence
+            return None
+        names = subjects(question, nlp) if nlp is not None and sentence.score < STRONG_MATCH else []
+        about = anchored(sentences, names)
+        own = next(i for i, s in enumerate(sentences) if s is sentence)
+        if names and not about[own] and any(about):
+            found = self._checked(question, info, [s for s, a in zip(sentences, about, strict=True) if a],
+                                  refused)
+            if found is not None:
+                return *found, f"a passage about none of {names}"
+        found = self._narrow(question, info, sentences, sentence, head, refused)
+        return (*found, "a weak sentence") if found is not None else None
+
+    def _narrow(self, question: str, info: QuestionInfo, sentences: list[Sentence], sentence: Sentence,
+                head: str, refused: set[str]) -> tuple[str, Sentence, str] | None:
+        """Ask again over the sentences that match the question NARROW_MARGIN better than the
+        reply's own or call something a `head` ('the series "Charmed"'), leaving out those that
+        lead to the reply's passage (`agent.reading.anchor.leads_to`: a bridge into it). Names
+        only: for a year or a number, the sentence that repeats the question's verb is the one
+        that counts. (reply, its sentence, its span) when that reply passes every check, else None."""
+        if info.answer_type not in ("person", "place", "thing"):
+            return None  # a year or a number: the sentence that states the question's verb holds it
+        better = [s for s in sentences if s is not sentence and not leads_to(s, sentence)
                   and (s.score - sentence.score >= NARROW_MARGIN or (head and _names_a(head, s.text)))]
         return self._checked(question, info, better, refused) if better else None
 

@@ -204,6 +204,9 @@ FOUNDED = analyse("Bertil Anhalt founded which shipyard?")
         ("type: who given a year", check_type("1871", WHO), False, "answer.type_mismatch"),
         ("type: who given a pronoun", check_type("he", WHO), False, "answer.type_mismatch"),
         ("type: place given a place", check_type("the Sarn river", RIVER), True, "answer.type_mismatch"),
+        ("type: who given a district", check_type("Vellmark's 2nd rural district", WHO), False,
+         "answer.type_mismatch"),
+        ("type: who given a company", check_type("Anhalt & Sons", WHO), True, "answer.type_mismatch"),
         ("type: what-thing given bare dates",
          check_type("1861–1944", analyse("What is the lighthouse kept by Brask?")), False,
          "answer.type_mismatch"),
@@ -366,6 +369,8 @@ def test_comparisons_in_time_are_settled_by_the_years_in_the_evidence():
         ("The lighthouse kept by Linnea Brask was kept throughout the year",
          "What is the lighthouse kept by Linnea Brask?", ""),
         ("Oska Tamm", "Who designed the Verrin lighthouse?", ""),
+        # a piece of a name is not a name ("Linnea" out of "Mrs Linnea Brask")
+        ("Verrin Light keeper Mrs Linnea Brask", "Who did Mrs Brask work for at Verrin Light?", ""),
     ],
 )
 def test_a_reply_is_cut_to_its_part_that_answers(reply, question, part):
@@ -491,14 +496,14 @@ def test_the_wh_phrase_head_noun_is_the_kind_of_thing_asked_for(nlp, question, h
     assert wh_head(question, nlp) == head
 
 
-def _dummy_read(question, sentences, replies):
+def _dummy_read(question, sentences, replies, nlp=None):
     import dspy
     from dspy.utils import DummyLM
 
     from agent.reading.reader import ReaderModule
 
     with dspy.context(lm=DummyLM([{"answer": r} for r in replies]), adapter=dspy.ChatAdapter()):
-        return ReaderModule()(question, analyse(question), sentences)
+        return ReaderModule()(question, analyse(question), sentences, nlp=nlp)
 
 
 def _sent(title, text, score):
@@ -583,3 +588,79 @@ def test_a_refused_reply_is_asked_again_over_each_best_sentence_alone():
     # every reply refused: nothing is made up (no spans to choose among without a parser)
     none = _dummy_read(question, [pregnant, duet], ["Ada Lusk", "Ada Lusk", "Ada Lusk"])
     assert (none.answer, none.method) == ("", "none")
+
+
+def test_sentences_are_anchored_to_what_the_question_names_or_one_hop_from_it():
+    from agent.reading.anchor import anchored, leads_to
+
+    actor = _sent("Ilse Marr", 'Ilse Marr is best known as Ada Lusk in the series "Harbour Lights".', 0.6)
+    series = _sent("Harbour Lights (radio series)", "The series was broadcast by Tidewave Radio.", 0.5)
+    other = _sent("The Ilse Show", "The Ilse Show was broadcast on the Kestrel Network.", 0.7)
+    context = _sent("Ilse Marr", "She was born in Holm.", 0.4)
+    from dataclasses import replace
+
+    she = replace(context, context="Ilse Marr (born 1980) is an actress.")
+    assert anchored([other, actor, series, she], ["Ilse Marr"]) == [False, True, True, True]
+    # a passage is not its own bridge; names too short to tell apart anchor nothing
+    assert anchored([other, series], ["Ilse Marr"]) == [False, False]
+    assert anchored([other, series], ["Ilm"]) == [True, True]
+    assert anchored([other], []) == [True]
+    assert leads_to(actor, series) and not leads_to(series, actor) and not leads_to(actor, actor)
+
+
+def test_a_reply_from_a_passage_about_none_of_the_questions_names_is_asked_again_over_those_that_are(nlp):
+    other = _sent("The Ilse Show", "The Ilse Show was broadcast on the Kestrel Network.", 0.75)
+    actor = _sent("Ilse Marr", 'Ilse Marr is best known as Ada Lusk in the series "Harbour Lights".', 0.62)
+    series = _sent("Harbour Lights (radio series)", "The series was broadcast by Tidewave Radio.", 0.6)
+    question = "Ilse Marr starred in a series that was broadcast by what network?"
+    reading = _dummy_read(question, [other, actor, series], ["Kestrel Network", "Tidewave Radio"], nlp)
+    assert (reading.answer, reading.sentence, reading.raw) == ("Tidewave Radio", series, "Kestrel Network")
+    assert "a passage about none of" in reading.fallback
+    # a reply from a passage the question's own passage leads to stands (one reply is all there is)
+    assert _dummy_read(question, [actor, series], ["Tidewave Radio"], nlp).answer == "Tidewave Radio"
+    # the second reply fails a check (not in those sentences): the first one stands
+    kept = _dummy_read(question, [other, actor, series], ["Kestrel Network", "Gannet FM"], nlp)
+    assert (kept.answer, kept.sentence) == ("Kestrel Network", other)
+
+
+def test_a_sentence_that_leads_to_the_replys_passage_does_not_overrule_it():
+    bridge = _sent("Kettle Hall", "Notable speakers at Kettle Hall included the painter Ivo Marr.", 0.95)
+    painter = _sent("Ivo Marr", "Ivo Marr was a painter known for his depictions of harbour towns.", 0.6)
+    question = "A painter who spoke at Kettle Hall is known for his depictions of what?"
+    # one reply only: the better-matching sentence is the bridge into the painter's passage
+    reading = _dummy_read(question, [bridge, painter], ["harbour towns"])
+    assert (reading.answer, reading.sentence) == ("harbour towns", painter)
+
+
+def test_a_span_around_a_refused_echo_is_not_taken_for_the_answer(nlp):
+    remake = _sent("The Quiet Tide (1998 film)", "The Quiet Tide is a remake first shown on 4 May 1998.", 0.9)
+    original = _sent("Harbour Lights (film)", "Harbour Lights is a film released in 1975.", 0.8)
+    question = "The Quiet Tide, a 1998 film, is a remake of a film released in which year?"
+    # "1998" repeats the question, alone too; "4 May 1998" only wraps it: the LM chooses instead
+    reading = _dummy_read(question, [remake, original], ["1998", "1998", "1998", "1975"], nlp)
+    assert (reading.answer, reading.method) == ("1975", "choice")
+    assert "4 May 1998" in [c.text for c in reading.candidates]
+
+
+def test_a_place_among_the_sentences_goes_to_the_passage_the_best_ones_name():
+    from agent.reading.evidence import SentenceRanker
+    from tools.embed import Embedder
+
+    hits = [
+        _hit("hall.md#0", "Kettle Hall", "Kettle Hall is a lecture hall in Holm. Notable speakers at Kettle "
+             "Hall included the mayor of Holm and the painter Ivo Marr. Kettle Hall seats 300 people."),
+        _hit("marr.md#0", "Ivo Marr (painter)", "Ivo Marr (1921–2013) was known for his harbour scenes. "
+             "He lived in Caskwell."),
+        _hit("hall2.md#0", "Brine Hall", "Brine Hall in Caskwell is a hall like Kettle Hall. Its speakers "
+             "were the finest painters of their day."),
+    ]
+    ranker = SentenceRanker(Embedder())
+    question = "A painter who spoke at Kettle Hall is known for his depictions of what?"
+    plain = ranker.select(question, hits, limit=3)
+    followed = ranker.select(question, hits, limit=3, follow=1)
+    assert len(followed) == 3 and followed[:2] == plain[:2]
+    assert any("Ivo Marr" in s.text for s in followed[:2])  # the best sentences name the painter ...
+    assert plain[2].chunk_id != "marr.md#0"  # (by similarity alone his passage is not read)
+    assert followed[2].chunk_id == "marr.md#0"  # ... so the last place goes to his passage
+    # a passage already among the best ones, or none named: the choice by similarity stands
+    assert ranker.select(question, hits[:1], limit=3, follow=1) == ranker.select(question, hits[:1], limit=3)

@@ -1,0 +1,44 @@
+"""Anchoring: which evidence sentences are about what the question names.
+
+A multi-hop question names its starting point ("Drew Fuller starred in a series that broadcast
+on what station?"); its answer lies in a passage about that name or in a passage the name's own
+passage leads to (Drew Fuller's passage names "Charmed"; Charmed's passage names the station).
+A sentence of a passage that neither names the question's subjects nor is named by a passage
+that does ("The Drew Pearson Show was broadcast on ... DuMont") shares words with the question
+but is about something else, and the small reader is easily drawn to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from agent.reading.evidence import MIN_TITLE_CHARS, Sentence, bare_title, mentions
+
+MIN_NAME_CHARS = MIN_TITLE_CHARS
+"""Shorter names ("US", "BBC" excepted by their capitals) are too common to anchor by."""
+
+
+def anchored(sentences: Sequence[Sentence], names: Sequence[str]) -> list[bool]:
+    """For each sentence: is it about one of `names` (its passage title, context or text names
+    one, or its title is one), or is its passage named by a sentence that is (one hop)?"""
+    names = [n for n in names if len(n) >= MIN_NAME_CHARS or n.isupper()]
+    if not names:
+        return [True] * len(sentences)
+    own = [any(mentions(f"{s.title} . {s.context} . {s.text}", n) or mentions(n, bare_title(s.title))
+               for n in names) for s in sentences]
+    linked = list(own)
+    for j, s in enumerate(sentences):
+        title = bare_title(s.title)
+        if linked[j] or len(title) < MIN_NAME_CHARS:
+            continue
+        linked[j] = any(own[i] and sentences[i].chunk_id != s.chunk_id and mentions(sentences[i].text, title)
+                        for i in range(len(sentences)))
+    return linked
+
+
+def leads_to(sentence: Sentence, target: Sentence) -> bool:
+    """`sentence` names the passage `target` comes from: it is the bridge into it ("Notable
+    speakers included ... the painter Jeffrey Smart" leads to a sentence of "Jeffrey Smart")."""
+    title = bare_title(target.title)
+    return (sentence.chunk_id != target.chunk_id and len(title) >= MIN_NAME_CHARS
+            and mentions(sentence.text, title))
