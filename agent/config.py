@@ -89,7 +89,8 @@ class AgentSettings:
     """Sentences the reader sees per question (at most 2 from one passage)."""
     read_follow: int = 1
     """Of those, places kept for the passages the best sentences name by title (the next hop:
-    "... the painter Jeffrey Smart" -> the passage "Jeffrey Smart"); 0 = by similarity alone."""
+    "... the painter Jeffrey Smart" -> the passage "Jeffrey Smart") when the question is read
+    whole (no query tree: a tree's hops find the next passage themselves); 0 = by similarity alone."""
     min_confidence: float = 0.8
     """Below this confidence the answer is shown as a best guess ("not sure"); 0 never abstains.
     0.8 kept 0.78 of answers right (F1 >= 0.8) at 32% coverage on the tuning questions."""

@@ -205,7 +205,8 @@ class ResearchAgent(LoopSteps, dspy.Module):
             if not pool or state.stopped:
                 break
             read.update(h.chunk_id for h in pool)
-            reading = self._read(state, node.id, node.resolved, info, pool)
+            reading = self._read(state, node.id, node.resolved, info, pool,
+                                 follow=s.read_follow if single else 0)
             state.trace.emit("judge", node=node.id, round=round_no, answerable=reading.ok,
                              answer=reading.answer, support=[q.chunk_id for q in reading.quotes],
                              missing="", next_tool="", next_query="", confidence=reading.confidence,
@@ -255,8 +256,10 @@ class ResearchAgent(LoopSteps, dspy.Module):
         return queries
 
     def _read(self, state: _RunState, node: int | None, question: str, info: QuestionInfo, hits: list[Hit],
-              exclude=()) -> Reading:
-        """Choose the sentences of `hits` that bear on `question` and ask the reader about them."""
+              exclude=(), follow: int = 0) -> Reading:
+        """Choose the sentences of `hits` that bear on `question` and ask the reader about them;
+        `follow` places go to the passages the best sentences name (a question read whole, whose
+        next hop no query tree takes)."""
         self._check_cancel(state)
         names = info.options or info.subjects
         state.trace.emit("step", kind="embed", step="select", node=node, text="choosing evidence sentences")
@@ -268,7 +271,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
             sentences = list({x.text: x for x in sentences}.values())
         else:
             sentences = state.ranker.select(question, hits, limit=self.settings.read_sentences, per_passage=2,
-                                            follow=self.settings.read_follow)
+                                            follow=follow)
         reading = self._lm_step(state, "read", self.reader, light=True, node=node, question=question,
                                 info=info, sentences=sentences, nlp=self._nlp(), exclude=exclude)
         state.trace.emit("read", node=node, question=question, answer_type=info.answer_type,
@@ -304,7 +307,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
             if not top:
                 state.trace.emit("fallback", step="answer", node=None, reason="no evidence retrieved")
                 return self._result(question, state, Composed(INSUFFICIENT, ""), ranked)
-            reading = self._read(state, None, question, state.info, top)
+            reading = self._read(state, None, question, state.info, top, follow=s.read_follow)
             short, confidence = reading.answer, reading.confidence
             quotes = reading.quotes
             if reading.ok:
