@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agent.reading.evidence import MIN_TITLE_CHARS, Sentence, bare_title, mentions
+from agent.reading.evidence import MIN_TITLE_CHARS, Sentence, leads_to, mentions
+from tools.links import title_key
 
 MIN_NAME_CHARS = MIN_TITLE_CHARS
 """Shorter names ("US", "BBC" excepted by their capitals) are too common to anchor by."""
@@ -20,25 +21,11 @@ MIN_NAME_CHARS = MIN_TITLE_CHARS
 
 def anchored(sentences: Sequence[Sentence], names: Sequence[str]) -> list[bool]:
     """For each sentence: is it about one of `names` (its passage title, context or text names
-    one, or its title is one), or is its passage named by a sentence that is (one hop)?"""
+    one, or its title is one), or is its passage named by a sentence that is (one hop, `leads_to`)?"""
     names = [n for n in names if len(n) >= MIN_NAME_CHARS or n.isupper()]
     if not names:
         return [True] * len(sentences)
-    own = [any(mentions(f"{s.title} . {s.context} . {s.text}", n) or mentions(n, bare_title(s.title))
+    own = [any(mentions(f"{s.title} . {s.context} . {s.text}", n) or mentions(n, title_key(s.title))
                for n in names) for s in sentences]
-    linked = list(own)
-    for j, s in enumerate(sentences):
-        title = bare_title(s.title)
-        if linked[j] or len(title) < MIN_NAME_CHARS:
-            continue
-        linked[j] = any(own[i] and sentences[i].chunk_id != s.chunk_id and mentions(sentences[i].text, title)
-                        for i in range(len(sentences)))
-    return linked
-
-
-def leads_to(sentence: Sentence, target: Sentence) -> bool:
-    """`sentence` names the passage `target` comes from: it is the bridge into it ("Notable
-    speakers included ... the painter Jeffrey Smart" leads to a sentence of "Jeffrey Smart")."""
-    title = bare_title(target.title)
-    return (sentence.chunk_id != target.chunk_id and len(title) >= MIN_NAME_CHARS
-            and mentions(sentence.text, title))
+    return [mine or any(o and leads_to(t, s) for o, t in zip(own, sentences, strict=True))
+            for mine, s in zip(own, sentences, strict=True)]

@@ -193,12 +193,12 @@ def _only_quantity(text: str) -> bool:
 
 
 _CLAUSE = re.compile(r"^\S.*?\s(?:is|was|are|were)\s+(?:a|an|the)\s")
+"""'Heinkel HD 23 was a carrier-borne fighter', 'Scott Howell is a consultant who ...'."""
 _PLACE_HEADS = frozenset(
     "district county city town village state province region river lake island mountain valley "
     "street road avenue square park country borough parish municipality".split()
 )
 """A phrase whose last word is one of these names a place: never the answer to "who"."""
-"""'Heinkel HD 23 was a carrier-borne fighter', 'Scott Howell is a consultant who ...'."""
 
 
 def check_type(answer: str, info: QuestionInfo) -> Verdict:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from agent.reading.checks import normalize
+from tools.links import title_key
 from tools.types import Hit
 
 _SPLIT = re.compile(
@@ -212,9 +213,8 @@ class SentenceRanker:
         have = {s.chunk_id for s in kept}
         linked: list[Sentence] = []
         for s in ranked:  # best first
-            title = bare_title(s.title)
             if (s.chunk_id in have or any(x.chunk_id == s.chunk_id for x in linked)
-                    or len(title) < MIN_TITLE_CHARS or not any(mentions(k.text, title) for k in kept)):
+                    or not any(leads_to(k, s) for k in kept)):
                 continue
             linked.append(s)
             if len(linked) >= follow:
@@ -227,15 +227,19 @@ MIN_TITLE_CHARS = 4
 """A shorter title ("Io", "Up") is too common a word to follow as a link."""
 
 
-def bare_title(title: str) -> str:
-    """A passage title without its disambiguation: "Charmed (TV series)" -> "Charmed"."""
-    return re.sub(r"\s*\([^)]*\)\s*$", "", title).strip()
-
-
 def mentions(text: str, name: str) -> bool:
     """`text` mentions `name`: its normalised words, whole, in order."""
     key = normalize(name)
     return bool(key) and re.search(rf"(?:^|\s){re.escape(key)}(?:\s|$)", normalize(text)) is not None
+
+
+def leads_to(sentence: Sentence, target: Sentence) -> bool:
+    """`sentence` names the passage `target` comes from by its title (`tools.links.title_key`:
+    without its disambiguation): it is the bridge into it ("Notable speakers included ... the
+    painter Jeffrey Smart" leads to a sentence of "Jeffrey Smart (painter)")."""
+    title = title_key(target.title)
+    return (sentence.chunk_id != target.chunk_id and len(title) >= MIN_TITLE_CHARS
+            and mentions(sentence.text, title))
 
 
 def _heading(s: Sentence, title: str) -> bool:

@@ -26,11 +26,11 @@ import numpy as np
 from agent import signatures as sig
 from agent.reading import predicate
 from agent.reading.adapter import PlainAdapter
-from agent.reading.anchor import anchored, leads_to
+from agent.reading.anchor import anchored
 from agent.reading.candidates import Candidate, candidates, from_reply, grammar_safe
 from agent.reading.checks import Verdict, answer_checks, failed, find_span, match_option, normalize
 from agent.reading.compare import by_years, life_year, times
-from agent.reading.evidence import Sentence, render
+from agent.reading.evidence import Sentence, leads_to, render
 from agent.reading.question import QuestionInfo, analyse, subjects, wh_head
 
 log = logging.getLogger(__name__)
@@ -240,7 +240,7 @@ class ReaderModule(dspy.Module):
                 head: str, refused: set[str]) -> tuple[str, Sentence, str] | None:
         """Ask again over the sentences that match the question NARROW_MARGIN better than the
         reply's own or call something a `head` ('the series "Charmed"'), leaving out those that
-        lead to the reply's passage (`agent.reading.anchor.leads_to`: a bridge into it). Names
+        lead to the reply's passage (`agent.reading.evidence.leads_to`: a bridge into it). Names
         only: for a year or a number, the sentence that repeats the question's verb is the one
         that counts. (reply, its sentence, its span) when that reply passes every check, else None."""
         if info.answer_type not in ("person", "place", "thing"):

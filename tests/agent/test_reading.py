@@ -591,7 +591,8 @@ def test_a_refused_reply_is_asked_again_over_each_best_sentence_alone():
 
 
 def test_sentences_are_anchored_to_what_the_question_names_or_one_hop_from_it():
-    from agent.reading.anchor import anchored, leads_to
+    from agent.reading.anchor import anchored
+    from agent.reading.evidence import leads_to
 
     actor = _sent("Ilse Marr", 'Ilse Marr is best known as Ada Lusk in the series "Harbour Lights".', 0.6)
     series = _sent("Harbour Lights (radio series)", "The series was broadcast by Tidewave Radio.", 0.5)
