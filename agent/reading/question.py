@@ -164,7 +164,7 @@ def _wh_type(q: str) -> tuple[str, str]:
         r"^(who|whom)\b|\b(who|whom)\s+(is|was|were|are|did|does|had|has|wrote|directed|founded)\b", low
     ) or re.match(r"^who\b", low) or re.search(r"\b(who|whom)\s*\??$", low):
         return "person", ""
-    if re.search(r"^where\b|\bwhere\s+(is|was|were|are|did|does)\b", low):
+    if re.search(r"^where\b|\bwhere\s+(is|was|were|are|did|does)\b|\bwhere\s*\??$", low):
         return "place", ""
     return "thing", ""
 

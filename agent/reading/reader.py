@@ -240,11 +240,15 @@ class ReaderModule(dspy.Module):
                 head: str, refused: set[str]) -> tuple[str, Sentence, str] | None:
         """Ask again over the sentences that match the question NARROW_MARGIN better than the
         reply's own or call something a `head` ('the series "Charmed"'), leaving out those that
-        lead to the reply's passage (`agent.reading.evidence.leads_to`: a bridge into it). Names
+        lead to the reply's passage (`agent.reading.evidence.leads_to`: a bridge into it); not at
+        all when a better sentence is such a bridge (the reply is its next hop, read there on
+        purpose: `SentenceRanker.select(follow=)`). Names
         only: for a year or a number, the sentence that repeats the question's verb is the one
         that counts. (reply, its sentence, its span) when that reply passes every check, else None."""
         if info.answer_type not in ("person", "place", "thing"):
             return None  # a year or a number: the sentence that states the question's verb holds it
+        if any(leads_to(s, sentence) for s in sentences if s.score > sentence.score):
+            return None  # a better sentence names the reply's passage: the reply is its next hop
         better = [s for s in sentences if s is not sentence and not leads_to(s, sentence)
                   and (s.score - sentence.score >= NARROW_MARGIN or (head and _names_a(head, s.text)))]
         return self._checked(question, info, better, refused) if better else None

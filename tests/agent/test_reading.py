@@ -43,6 +43,7 @@ def nlp():
         ("What was the final vote count in Lowbridge?", "wh", "thing"),
         ("On which river lies Lowbridge?", "wh", "place"),
         ("Where was Oska Tamm born?", "wh", "place"),
+        ("The press that printed it was founded in 1901 and is based where?", "wh", "place"),
         ("Which firm built the river steamer Grey Petrel?", "wh", "thing"),
         ("Are Christopher Nolan and Sathish Kalathil both film directors?", "yesno", "yesno"),
         ("The director has an OBE. Does the other director also have one?", "yesno", "yesno"),
@@ -371,6 +372,11 @@ def test_comparisons_in_time_are_settled_by_the_years_in_the_evidence():
         ("Oska Tamm", "Who designed the Verrin lighthouse?", ""),
         # a piece of a name is not a name ("Linnea" out of "Mrs Linnea Brask")
         ("Verrin Light keeper Mrs Linnea Brask", "Who did Mrs Brask work for at Verrin Light?", ""),
+        # the part where the question's wh-word stands, not the reply's subject
+        ("The Harbour Board is based in Caskwell, Vellmark.", "The light was built for a body based where?",
+         "Caskwell, Vellmark"),
+        ("Oska Tamm designed the Verrin lighthouse for the Harbour Board.", "Who designed it for a board?",
+         "Oska Tamm"),
     ],
 )
 def test_a_reply_is_cut_to_its_part_that_answers(reply, question, part):
@@ -378,7 +384,8 @@ def test_a_reply_is_cut_to_its_part_that_answers(reply, question, part):
 
     texts = ["(Verrin Lighthouse) The light, known as Verrin Light, was kept throughout the year by Mrs "
              "Linnea Brask for ten years.",
-             "(Verrin Lighthouse) It was designed by the engineer Oska Tamm for the Harbour Board."]
+             "(Verrin Lighthouse) It was designed by the engineer Oska Tamm for the Harbour Board.",
+             "(Harbour Board) The Harbour Board is based in Caskwell, Vellmark."]
     assert from_reply(reply, analyse(question), texts) == part
 
 
@@ -631,6 +638,13 @@ def test_a_sentence_that_leads_to_the_replys_passage_does_not_overrule_it():
     # one reply only: the better-matching sentence is the bridge into the painter's passage
     reading = _dummy_read(question, [bridge, painter], ["harbour towns"])
     assert (reading.answer, reading.sentence) == ("harbour towns", painter)
+    # nor do other better-matching sentences: the reply's passage is the next hop of a better one
+    other = _sent("Brine Hall", "Speakers at Brine Hall were painters known for depictions of storms.", 0.9)
+    hop = _dummy_read(question, [bridge, other, painter], ["harbour towns", "storms"])
+    assert (hop.answer, hop.sentence) == ("harbour towns", painter)
+    # without the bridge the weak sentence's reply is asked again over the better one (the same replies)
+    again = _dummy_read(question, [other, painter], ["harbour towns", "storms"])
+    assert (again.answer, again.sentence) == ("storms", other)
 
 
 def test_a_span_around_a_refused_echo_is_not_taken_for_the_answer(nlp):
