@@ -74,6 +74,27 @@ def life_year(question: str, sentences: Sequence[Sentence]) -> tuple[str, Senten
     return None
 
 
+def own_life_year(question: str, reply: str, sentence: Sentence) -> str | None:
+    """For "In what year was the man who ... born?" ("died"), answered with a year its sentence
+    states outside any parentheses ("... first elected in 1993"): the year of the life span that
+    opens that sentence or its passage's first sentence ("Ezer Weizman (15 June 1924 – 24 April
+    2005) was ..." -> 1924), when it is another; None otherwise (no life span, or the reply is a
+    year some parentheses give: someone's own dates)."""
+    m = _LIFE.search(question)
+    key = normalize(reply)
+    if not m or not _YEAR.fullmatch(key) or key in " ".join(re.findall(r"\(([^()]*)\)", sentence.text)):
+        return None
+    birth = m.group(1).lower() in ("born", "birth")
+    for text in (sentence.text, sentence.context):
+        opening = _OPENING_PARENS.search(text)
+        span = opening.group(1) if opening else ""
+        years = _YEAR.findall(span)
+        if len(years) >= 2 or (years and birth and re.search(r"\bborn\b", span, re.I)):
+            year = years[0] if birth else years[-1]
+            return year if year != key else None
+    return None
+
+
 _HOW_MANY_TIMES = re.compile(r"\bhow many times\b", re.I)
 _TIMES = re.compile(
     r"\b(once|twice|thrice|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,2})"

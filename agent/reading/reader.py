@@ -29,7 +29,7 @@ from agent.reading.adapter import PlainAdapter
 from agent.reading.anchor import anchored
 from agent.reading.candidates import Candidate, candidates, from_reply, grammar_safe
 from agent.reading.checks import Verdict, answer_checks, failed, find_span, match_option, normalize
-from agent.reading.compare import by_years, life_year, times
+from agent.reading.compare import by_years, life_year, own_life_year, times
 from agent.reading.evidence import Sentence, leads_to, render
 from agent.reading.question import QuestionInfo, analyse, subjects, wh_head
 
@@ -136,6 +136,10 @@ class ReaderModule(dspy.Module):
         if not failed(verdicts) and normalize(raw) not in refused:
             span = find_span(raw, texts)
             sentence = sentences[span.index]
+            born = own_life_year(question, span.text, sentence) if info.answer_type == "year" else None
+            if born is not None:  # "elected in 1993" for "born?": the passage's life span says
+                return Reading(born, sentence, BASE_CONFIDENCE["years"], "years", raw, verdicts,
+                               fallback=f"reply {raw!r} dates another event: its life span gives {born!r}")
             second = self._reconsider(question, info, sentences, sentence, span.text, refused, nlp)
             if second is not None:  # other sentences, read alone, answer otherwise
                 raw2, sentence, text, why = second

@@ -550,6 +550,28 @@ def test_a_sentence_that_calls_the_reply_what_is_asked_for_is_not_overruled():
     assert (reading.answer, reading.sentence) == ("Agnes Pryor", she)
 
 
+def test_a_birth_year_is_read_from_the_life_span_of_the_replys_passage():
+    from dataclasses import replace
+
+    from agent.reading.compare import own_life_year
+
+    president = _sent("Ivo Marr", "Ivo Marr (15 June 1924 – 24 April 2005) was the mayor of Holm, first "
+                      "elected in 1993.", 0.9)
+    question = "In what year was the man who resigned as mayor of Holm in 2000 born?"
+    reading = _dummy_read(question, [president], ["1993"])
+    assert (reading.answer, reading.method, reading.sentence) == ("1924", "years", president)
+    assert own_life_year(question.replace("born", "died"), "1993", president) == "2005"
+    # the life span may open the passage, shown as the sentence's context
+    later = replace(_sent("Ivo Marr", "He was first elected in 1993.", 0.9), context=president.text)
+    assert own_life_year(question, "1993", later) == "1924"
+    # no life span, the reply is the birth year, or a year in someone's own parentheses: kept
+    film = _sent("Harbour Lights (film)", "Harbour Lights (1997) was directed by Ada Lusk (born 1954).", 0.9)
+    assert own_life_year(question, "1997", film) is None
+    assert own_life_year(question, "1954", film) is None
+    assert own_life_year(question, "1924", president) is None
+    assert own_life_year("In what year was the bridge opened?", "1993", president) is None
+
+
 def test_a_name_keeps_the_generational_suffix_its_sentence_gives_it():
     text = "During the recording she was pregnant with Hank Lusk, Jr. and sang the harmony."
     reading = _dummy_read("Who was she pregnant with during the recording?",
