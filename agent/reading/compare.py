@@ -77,7 +77,7 @@ def life_year(question: str, sentences: Sequence[Sentence]) -> tuple[str, Senten
 def own_life_year(question: str, reply: str, sentence: Sentence) -> str | None:
     """For "In what year was the man who ... born?" ("died"), answered with a year its sentence
     states outside any parentheses ("... first elected in 1993"): the year of the life span that
-    opens that sentence or its passage's first sentence ("Ezer Weizman (15 June 1924 – 24 April
+    opens that sentence or its passage's first sentence ("Ivo Marr (15 June 1924 – 24 April
     2005) was ..." -> 1924), when it is another; None otherwise (no life span, or the reply is a
     year some parentheses give: someone's own dates)."""
     m = _LIFE.search(question)
