@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from agent.reading.checks import check_echo, check_type, normalize
 from agent.reading.evidence import Sentence
-from agent.reading.question import QuestionInfo
+from agent.reading.question import _WH_WORDS, QuestionInfo
 
 MAX_CANDIDATES = 6
 MIN_SENTENCE_SCORE = 0.35
@@ -93,7 +93,7 @@ def from_reply(reply: str, info: QuestionInfo, texts: Sequence[str]) -> str:
     at most MAX_PART_WORDS words that names something (a capital or a digit), adds only words the
     question does not have, and passes every check ("The actress who starred in "Mad About You""
     -> "Mad About You"). Of several, the one standing where the question's wh-word stands
-    (`_aligned`: "X is based in Y" for "... is based where?" -> Y), then the longest, then the
+    ("X is based in Y" for "... is based where?" -> Y: `_before_wh`), then the longest, then the
     first. "" when no part of the reply is one."""
     from agent.reading.checks import answer_checks, failed
 
@@ -105,6 +105,7 @@ def from_reply(reply: str, info: QuestionInfo, texts: Sequence[str]) -> str:
         ((i, j) for i in range(len(words)) for j in range(i + 1, min(len(words), i + MAX_PART_WORDS) + 1)),
         key=lambda ij: ij[0] - ij[1],
     )
+    before = _before_wh(info.text)
     found = []
     for i, j in parts:
         part = " ".join(words[i:j]).strip(" ,.;:'()")
@@ -117,28 +118,30 @@ def from_reply(reply: str, info: QuestionInfo, texts: Sequence[str]) -> str:
             and not _splits_name(words, i, j)
             and not failed(answer_checks(part, info, texts))
         ):
-            found.append((_aligned(words, i, j, info.text), j - i, -i, part))
+            aligned = len(_content(words[max(0, i - ALIGN_WORDS):i]) & before)
+            found.append((aligned, j - i, -i, part))
     return max(found)[3] if found else ""
 
 
 ALIGN_WORDS = 3
-_WH_WORDS = frozenset("who whom whose what which when where how".split())
+"""How many words before a reply part, and before the question's wh-word, are compared."""
 
 
-def _aligned(words: Sequence[str], i: int, j: int, question: str) -> int:
-    """How many of the content words just before words[i:j] in the reply also stand just before
-    the question's wh-word, when the question puts it after some words (its last one: "an actress
-    who starred in what"): "is based in Y" for "... is based where?" aligns Y, not the reply's
-    subject. 0 for a question that opens with its wh-word ("What is ...", "Who designed ...")."""
-    def content(ws: Sequence[str]) -> set[str]:
-        return {normalize(w) for w in ws if w.lower().strip(",.;:'()\"?") not in _EDGE_WORDS} - {""}
+def _content(words: Sequence[str]) -> set[str]:
+    """The normalised words of `words`, function words left out."""
+    return {normalize(w) for w in words if w.lower().strip(",.;:'()\"?") not in _EDGE_WORDS} - {""}
 
+
+def _before_wh(question: str) -> set[str]:
+    """The content words just before the question's wh-word, when the question puts it after some
+    words (its last one: "an actress who starred in what"): a reply part after the same words
+    stands where the answer does ("is based in Y" for "... is based where?", not the reply's
+    subject). Empty for a question that opens with its wh-word ("What is ...", "Who designed ...")."""
     q = question.split()
     marks = [k for k, w in enumerate(q) if w.lower().strip(",.;:'()\"?") in _WH_WORDS]
     if not marks or marks[0] == 0:
-        return 0
-    wh = marks[-1]
-    return len(content(words[max(0, i - ALIGN_WORDS):i]) & content(q[max(0, wh - ALIGN_WORDS):wh]))
+        return set()
+    return _content(q[max(0, marks[-1] - ALIGN_WORDS):marks[-1]])
 
 
 def _edge(word: str, asked: set[str]) -> bool:
