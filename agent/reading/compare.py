@@ -53,6 +53,17 @@ _LIFE = re.compile(r"\b(born|birth|die|died|death)\b", re.I)
 _OPENING_PARENS = re.compile(r"^[^()]{0,80}?\(([^()]{4,80})\)")
 
 
+def _opening(text: str) -> str:
+    """What the parentheses that open `text` hold ("X (1824–1899) was ..." -> "1824–1899"); "" if none."""
+    opening = _OPENING_PARENS.search(text)
+    return opening.group(1) if opening else ""
+
+
+def _asks_birth(life: re.Match) -> bool:
+    """The question's `_LIFE` word asks for a birth (else a death)."""
+    return life.group(1).lower() in ("born", "birth")
+
+
 def life_year(question: str, sentences: Sequence[Sentence]) -> tuple[str, Sentence] | None:
     """For "In what year was X born?" ("died"): the year in the parentheses that open a sentence of
     X's own passage ("X (1824–1899) was ..."), first for a birth, last for a death; None otherwise."""
@@ -64,10 +75,9 @@ def life_year(question: str, sentences: Sequence[Sentence]) -> tuple[str, Senten
         title = normalize(s.title)
         if not title or f" {title} " not in f" {asked} ":
             continue
-        opening = _OPENING_PARENS.search(s.text)
-        years = _YEAR.findall(opening.group(1)) if opening else []
+        years = _YEAR.findall(_opening(s.text))
         if years:
-            birth = m.group(1).lower() in ("born", "birth")
+            birth = _asks_birth(m)
             if not birth and len(years) < 2:
                 continue  # "(born 1924)": no death year stated
             return (years[0] if birth else years[-1]), s
@@ -84,10 +94,9 @@ def own_life_year(question: str, reply: str, sentence: Sentence) -> str | None:
     key = normalize(reply)
     if not m or not _YEAR.fullmatch(key) or key in " ".join(re.findall(r"\(([^()]*)\)", sentence.text)):
         return None
-    birth = m.group(1).lower() in ("born", "birth")
+    birth = _asks_birth(m)
     for text in (sentence.text, sentence.context):
-        opening = _OPENING_PARENS.search(text)
-        span = opening.group(1) if opening else ""
+        span = _opening(text)
         years = _YEAR.findall(span)
         if len(years) >= 2 or (years and birth and re.search(r"\bborn\b", span, re.I)):
             year = years[0] if birth else years[-1]
