@@ -287,7 +287,6 @@ class ResearchAgent(LoopSteps, dspy.Module):
 
     # -- final answer -----------------------------------------------------------------------------
     def _final(self, question: str, state: _RunState) -> AgentResult:
-        s = self.settings
         evidence = state.tools.evidence
         ranked = evidence.ranked(_labels(state))
         last = state.nodes[-1] if state.nodes else None
@@ -303,25 +302,44 @@ class ResearchAgent(LoopSteps, dspy.Module):
             if state.nodes:
                 state.trace.emit("fallback", step="answer", node=None,
                                  reason="the last sub-question went unanswered: read the whole question")
-            top = [evidence.hits[c] for c in ranked[: s.evidence_k]]
-            if not top:
+            if not ranked:
                 state.trace.emit("fallback", step="answer", node=None, reason="no evidence retrieved")
                 return self._result(question, state, Composed(INSUFFICIENT, ""), ranked)
-            reading = self._read(state, None, question, state.info, top, follow=s.read_follow)
-            short, confidence = reading.answer, reading.confidence
-            quotes = reading.quotes
-            if reading.ok:
-                evidence.support([q.chunk_id for q in quotes])
-                ranked = evidence.ranked(_labels(state))
-        composed = compose(state.info, short, quotes, evidence.hits, confidence, s.min_confidence)
-        for v in composed.checks:
-            state.trace.emit("check", node=None, target=short, **v.as_dict())
+            short, confidence, quotes, ranked = self._read_whole(question, state, ranked)
+        composed = self._compose(state, short, quotes, confidence)
+        if short and not composed.sufficient and len(state.nodes) > 1 and not self._over_budget(state):
+            # The last hop's answer is no answer to the whole question (it repeats a name the
+            # question gives, or is of another type): the whole question is read before giving up.
+            state.trace.emit("fallback", step="answer", node=None, reason=f"answer {short!r} of the last "
+                             "sub-question failed the whole question's checks: read the whole question")
+            refused = short
+            short, confidence, quotes, ranked = self._read_whole(question, state, ranked, exclude=[refused])
+            composed = self._compose(state, short, quotes, confidence)
         if short and not composed.sufficient:
             state.trace.emit("fallback", step="answer", node=None,
                              reason=f"answer {short!r} failed the final checks: evidence judged insufficient")
         if composed.sufficient and self._free_form():
             self._phrase(question, state, composed)
         return self._result(question, state, composed, ranked)
+
+    def _read_whole(self, question: str, state: _RunState, ranked: list[str], exclude=()):
+        """The whole question read over the best evidence: (short, confidence, quotes, ranked)."""
+        evidence = state.tools.evidence
+        top = [evidence.hits[c] for c in ranked[: self.settings.evidence_k]]
+        reading = self._read(state, None, question, state.info, top, exclude=exclude,
+                             follow=self.settings.read_follow)
+        if reading.ok:
+            evidence.support([q.chunk_id for q in reading.quotes])
+            ranked = evidence.ranked(_labels(state))
+        return reading.answer, reading.confidence, reading.quotes, ranked
+
+    def _compose(self, state: _RunState, short: str, quotes: list[Sentence], confidence: float) -> Composed:
+        """The final answer from `short` and its sentences, each final check traced."""
+        composed = compose(state.info, short, quotes, state.tools.evidence.hits, confidence,
+                           self.settings.min_confidence)
+        for v in composed.checks:
+            state.trace.emit("check", node=None, target=short, **v.as_dict())
+        return composed
 
     def _free_form(self) -> bool:
         reader = self.settings.reader

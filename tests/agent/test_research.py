@@ -386,3 +386,19 @@ def test_long_passages_are_cut_to_the_sentences_that_bear_on_the_question():
     assert short.startswith("Grey Harbour is a 1974 drama film") and "Ilse Marr" in short
     assert "trawler" not in short and "… The score" in short and len(short) <= 220
     assert focus(text, "anything", 1000) == text  # short enough: unchanged
+
+
+def test_a_last_hop_answer_that_fails_the_whole_questions_checks_is_read_again_as_the_whole_question(
+        small_index):
+    dated = small_index("research-dated", {**DOCS, "tamm.md": "# Oska Tamm\nOska Tamm was born in 1841 in "
+                                           "the river town of Lowbridge and trained as a mason."})
+    # the last hop answers 1869: no echo of "In what year was Oska Tamm born?", but the whole
+    # question gives that year, so the whole question is read before the evidence is judged insufficient
+    question = "In what year was the designer of the 1869 Verrin lighthouse born?"
+    result = run(dated, [read("Oska Tamm"), read("1869"), read("1841")], question=question)
+    assert len(result.trace.first("decompose").data["nodes"]) == 2
+    reasons = [e.data["reason"] for e in result.trace.of_type("fallback")]
+    assert any("failed the whole question's checks" in r for r in reasons)
+    assert result.short_answer == "1841" and result.sufficient
+    assert result.citations[0].doc_id == "tamm.md"
+    assert [e.data["node"] for e in result.trace.of_type("read")] == [1, 2, None]
