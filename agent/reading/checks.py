@@ -34,6 +34,10 @@ _NUMBER_WORDS = frozenset(
     "million "
     "billion trillion dozen once twice thrice single double triple half".split()
 )
+_SPELLED = dict(enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split()))
+"""Small numbers as words: "Formula 1 Arcade" is a span of "Formula One Arcade is ..."."""
 _ORDINALS = frozenset(
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
     "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth twenty-first".split()
@@ -92,7 +96,7 @@ def find_span(answer: str, texts: Sequence[str], min_score: float = FUZZY_SPAN) 
         return None
     words = key.split()
     pattern = re.compile(
-        r"\b" + r"\W+(?:(?:the|a|an)\W+)?".join(re.escape(w) for w in words) + r"\b", re.IGNORECASE
+        r"\b" + r"\W+(?:(?:the|a|an)\W+)?".join(_either_number(w) for w in words) + r"\b", re.IGNORECASE
     )
     for i, t in enumerate(texts):
         plain = "".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c))
@@ -110,6 +114,13 @@ def find_span(answer: str, texts: Sequence[str], min_score: float = FUZZY_SPAN) 
             s, e = _word_bounds(t, res.dest_start, res.dest_end)
             best = Span(i, s, e, t[s:e], float(res.score))
     return best
+
+
+def _either_number(word: str) -> str:
+    """A pattern for `word` that also matches a small number written the other way ("1" / "one")."""
+    spelled = {v: str(k) for k, v in _SPELLED.items()}
+    other = _SPELLED.get(int(word)) if word.isdigit() and len(word) <= 2 else spelled.get(word)
+    return f"(?:{re.escape(word)}|{other})" if other else re.escape(word)
 
 
 def _word_bounds(text: str, start: int, end: int) -> tuple[int, int]:

@@ -274,6 +274,13 @@ def test_find_span_returns_the_evidence_characters():
     assert find_span("", EVIDENCE) is None
 
 
+def test_find_span_matches_a_small_number_written_the_other_way():
+    texts = ["(Formula One Arcade) Formula One Arcade is a racing video game.", "He won 3 titles."]
+    assert find_span("Formula 1 Arcade", texts).text == "Formula One Arcade"
+    assert find_span("three titles", texts).text == "3 titles"
+    assert find_span("Formula 2 Arcade", texts) is None
+
+
 def _hit(cid: str, title: str, text: str) -> Hit:
     return Hit(cid, cid.split("#")[0], title, text, 1.0, "test")
 
