@@ -312,8 +312,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
             # question gives, or is of another type): the whole question is read before giving up.
             state.trace.emit("fallback", step="answer", node=None, reason=f"answer {short!r} of the last "
                              "sub-question failed the whole question's checks: read the whole question")
-            refused = short
-            short, confidence, quotes, ranked = self._read_whole(question, state, ranked, exclude=[refused])
+            short, confidence, quotes, ranked = self._read_whole(question, state, ranked, exclude=[short])
             composed = self._compose(state, short, quotes, confidence)
         if short and not composed.sufficient:
             state.trace.emit("fallback", step="answer", node=None,

@@ -38,6 +38,7 @@ _SPELLED = dict(enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty".split()))
 """Small numbers as words: "Formula 1 Arcade" is a span of "Formula One Arcade is ..."."""
+_DIGITS = {word: str(n) for n, word in _SPELLED.items()}
 _ORDINALS = frozenset(
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
     "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth twenty-first".split()
@@ -118,8 +119,7 @@ def find_span(answer: str, texts: Sequence[str], min_score: float = FUZZY_SPAN) 
 
 def _either_number(word: str) -> str:
     """A pattern for `word` that also matches a small number written the other way ("1" / "one")."""
-    spelled = {v: str(k) for k, v in _SPELLED.items()}
-    other = _SPELLED.get(int(word)) if word.isdigit() and len(word) <= 2 else spelled.get(word)
+    other = _SPELLED.get(int(word)) if word.isdigit() and len(word) <= 2 else _DIGITS.get(word)
     return f"(?:{re.escape(word)}|{other})" if other else re.escape(word)
 
 
