@@ -28,17 +28,15 @@ _MONTHS = frozenset(
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
-_NUMBER_WORDS = frozenset(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand "
-    "million "
-    "billion trillion dozen once twice thrice single double triple half".split()
-)
 _SPELLED = dict(enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty".split()))
 """Small numbers as words: "Formula 1 Arcade" is a span of "Formula One Arcade is ..."."""
 _DIGITS = {word: str(n) for n, word in _SPELLED.items()}
+_NUMBER_WORDS = frozenset(_SPELLED.values()) | frozenset(
+    "thirty forty fifty sixty seventy eighty ninety hundred thousand million "
+    "billion trillion dozen once twice thrice single double triple half".split()
+)
 _ORDINALS = frozenset(
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
     "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth twenty-first".split()
