@@ -21,6 +21,7 @@ from typing import Literal
 
 from tools.chunking import content_hash
 from tools.errors import DataFormatError, IngestError
+from tools.markdown import markdown_text
 from tools.types import Document
 
 log = logging.getLogger(__name__)
@@ -106,9 +107,7 @@ def _read_text(path: Path) -> str:
 
 
 def _read_markdown(path: Path) -> tuple[str, str]:
-    text = _read_text(path)
-    m = re.search(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", text, flags=re.MULTILINE)
-    return (m.group(1).strip() if m else ""), text
+    return markdown_text(_read_text(path))
 
 
 def _read_plain(path: Path) -> tuple[str, str]:
