@@ -211,9 +211,10 @@ class SentenceRanker:
         others name by title (one per passage; `chosen` unchanged when they name none)."""
         kept = chosen[: len(chosen) - follow]
         have = {s.chunk_id for s in kept}
+        said = {s.text.lower() for s in kept}  # overlapping chunks of one page repeat sentences
         linked: list[Sentence] = []
         for s in ranked:  # best first
-            if (s.chunk_id in have or any(x.chunk_id == s.chunk_id for x in linked)
+            if (s.chunk_id in have or s.text.lower() in said or any(x.chunk_id == s.chunk_id for x in linked)
                     or not any(leads_to(k, s) for k in kept)):
                 continue
             linked.append(s)
@@ -236,9 +237,10 @@ def mentions(text: str, name: str) -> bool:
 def leads_to(sentence: Sentence, target: Sentence) -> bool:
     """`sentence` names the passage `target` comes from by its title (`tools.links.title_key`:
     without its disambiguation): it is the bridge into it ("Notable speakers included ... the
-    painter Jeffrey Smart" leads to a sentence of "Jeffrey Smart (painter)")."""
+    painter Jeffrey Smart" leads to a sentence of "Jeffrey Smart (painter)"). A sentence of the
+    same page (another chunk of it) leads nowhere: it is already there."""
     title = title_key(target.title)
-    return (sentence.chunk_id != target.chunk_id and len(title) >= MIN_TITLE_CHARS
+    return (sentence.doc_id != target.doc_id and len(title) >= MIN_TITLE_CHARS
             and mentions(sentence.text, title))
 
 

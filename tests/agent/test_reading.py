@@ -708,3 +708,20 @@ def test_a_place_among_the_sentences_goes_to_the_passage_the_best_ones_name():
     assert followed[2].chunk_id == "marr.md#0"  # ... so the last place goes to his passage
     # a passage already among the best ones, or none named: the choice by similarity stands
     assert ranker.select(question, hits[:1], limit=3, follow=1) == ranker.select(question, hits[:1], limit=3)
+
+
+def test_another_chunk_of_the_same_page_is_no_next_hop_and_no_sentence_is_read_twice():
+    from agent.reading.evidence import SentenceRanker
+    from tools.embed import Embedder
+
+    shared = "Below, Quillfish is compared with Tidebase in speed over tide-py, the most used tide parser."
+    hits = [  # two chunks of the page "Quillfish" overlap by a sentence that names Tidebase
+        _hit("q.md#0", "Quillfish", f"Quillfish is the fastest tide library in pure Python. {shared}"),
+        _hit("q.md#1", "Quillfish", f"{shared} Its releases are signed."),
+        _hit("t.md#0", "Tidebase", "Tidebase is a Rust tide library. Tidebase gets its speedup from SIMD."),
+    ]
+    ranker = SentenceRanker(Embedder())
+    chosen = ranker.select("Which library gives Quillfish its speedup?", hits, limit=3, follow=1)
+    texts = [s.text for s in chosen]
+    assert len(texts) == len(set(texts)) and shared in texts
+    assert chosen[2].chunk_id == "t.md#0"  # the place for the next hop goes to the page named, Tidebase
