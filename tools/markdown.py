@@ -8,7 +8,7 @@ with markdown-it-py (CommonMark, with tables) and written back as plain text tha
 structure the rest of Hopper reads: each block a paragraph of its own, a heading a `#` line, a
 list item a `- ` line, a table row one line of cells joined by " | ", a code block its lines
 as they are. Links keep their words; images, HTML tags and comments are dropped (the words
-inside HTML stay).
+inside HTML stay), and so is YAML front matter, whose `title:` names the page.
 """
 
 from __future__ import annotations
@@ -19,10 +19,14 @@ _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _SPACES = re.compile(r"[ \t]+")
 
 
+_FRONT_TITLE = re.compile(r"^title\s*:\s*[\"']?(.+?)[\"']?\s*$", re.MULTILINE | re.IGNORECASE)
+
+
 def _parser():
     from markdown_it import MarkdownIt
+    from mdit_py_plugins.front_matter import front_matter_plugin
 
-    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"]).use(front_matter_plugin)
 
 
 def _inline(token) -> str:
@@ -74,12 +78,20 @@ class _Writer:
             self._inline(_inline(token))
         elif kind in ("fence", "code_block") and token.content.strip():
             self.blocks.append(token.content.strip("\n"))
-        elif kind == "html_block":
-            words, level, heading = _html(token.content)
-            if heading:
-                self.headings.append((level, heading))
-            if words:  # a block that is nothing but a heading is a heading line
-                self.blocks.append("#" * level + " " + words if heading == words else words)
+        elif kind in ("front_matter", "html_block"):
+            self._raw(kind, token.content)
+
+    def _raw(self, kind: str, content: str) -> None:
+        if kind == "front_matter":  # YAML between "---" lines: its title names the page
+            title = _FRONT_TITLE.search(content)
+            if title:
+                self.headings.append((1, title.group(1)))
+            return
+        words, level, heading = _html(content)
+        if heading:
+            self.headings.append((level, heading))
+        if words:  # a block that is nothing but a heading is a heading line
+            self.blocks.append("#" * level + " " + words if heading == words else words)
 
     def _inline(self, text: str) -> None:
         if self.in_cell:

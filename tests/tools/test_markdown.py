@@ -72,10 +72,16 @@ def test_markdown_text_drops_markup_urls_images_and_comments(markup):
         ("Tide Log\n========\n\nBody.", "Tide Log"),
         ("## Installation\n\nA section heading names no page.", ""),
         ("No heading at all.", ""),
+        ("---\ntitle: 'Tide Log'\ntags: [sea]\n---\n\n## Monday\n\nCalm.", "Tide Log"),
     ],
 )
 def test_markdown_title_is_the_first_level_one_heading(page, title):
     assert markdown_text(page)[0] == title
+
+
+def test_front_matter_is_no_text():
+    page = "---\ntitle: Tide Log\ntags: [sea]\n---\nCalm all day.\n"
+    assert markdown_text(page) == ("Tide Log", "Calm all day.")
 
 
 def test_a_markdown_file_without_a_page_heading_is_titled_by_its_name(tmp_path):
