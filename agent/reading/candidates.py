@@ -83,6 +83,7 @@ def grammar_safe(text: str) -> str:
 
 
 MAX_PART_WORDS = 6
+MIN_REPLY_WORDS = 2
 _EDGE_WORDS = frozenset(
     "a an the of in on at by for to from with and or is was are were who which that".split()
 )
@@ -98,7 +99,7 @@ def from_reply(reply: str, info: QuestionInfo, texts: Sequence[str]) -> str:
     from agent.reading.checks import answer_checks, failed
 
     words = reply.replace('"', " ").replace("\u201c", " ").replace("\u201d", " ").split()
-    if len(words) < 4 or len(words) > 40:
+    if len(words) < MIN_REPLY_WORDS or len(words) > 40:
         return ""
     asked = set(normalize(info.text).split()) | _EDGE_WORDS
     parts = sorted(

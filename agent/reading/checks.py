@@ -210,6 +210,13 @@ _PLACE_HEADS = frozenset(
 """A phrase whose last word is one of these names a place: never the answer to "who"."""
 
 
+VALUE_NOUNS = frozenset(
+    "version release edition model score rating rank grade level price cost fee rate percentage "
+    "temperature size speed season episode chapter volume issue number code".split()
+)
+"""A "which/what <noun>" question with one of these nouns asks for a value: a bare number fits."""
+
+
 def check_type(answer: str, info: QuestionInfo) -> Verdict:
     """Does the answer have the kind of value the question asks for?"""
     t = info.answer_type
@@ -242,7 +249,8 @@ def check_type(answer: str, info: QuestionInfo) -> Verdict:
         ok = _is_number(answer)
         why = why if ok else "a 'how many' question answered without a number"
     elif t in ("person", "place", "thing"):
-        ok = not _only_quantity(answer) and normalize(answer) not in _PRONOUNS
+        valued = t == "thing" and info.target in VALUE_NOUNS  # "which version": "3.10" is one
+        ok = (valued or not _only_quantity(answer)) and normalize(answer) not in _PRONOUNS
         why = why if ok else f"a {t} question answered with a number, a date or a pronoun"
         if ok and _CLAUSE.search(answer):
             ok, why = False, "a statement about something ('X was a ...'), not its name"

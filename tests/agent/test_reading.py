@@ -211,6 +211,11 @@ FOUNDED = analyse("Bertil Anhalt founded which shipyard?")
         ("type: what-thing given bare dates",
          check_type("1861–1944", analyse("What is the lighthouse kept by Brask?")), False,
          "answer.type_mismatch"),
+        ("type: which-version given a bare number",
+         check_type("3.10", analyse("Which version of Python does the parser support?")), True,
+         "answer.type_mismatch"),
+        ("type: which-road given a bare number", check_type("66", analyse("Which road is it?")), False,
+         "answer.type_mismatch"),
         ("type: what-thing given a name with a number",
          check_type("Route 66", analyse("What road is it?")), True, "answer.type_mismatch"),
         (
@@ -377,6 +382,8 @@ def test_comparisons_in_time_are_settled_by_the_years_in_the_evidence():
         ("The lighthouse kept by Linnea Brask was kept throughout the year",
          "What is the lighthouse kept by Linnea Brask?", ""),
         ("Oska Tamm", "Who designed the Verrin lighthouse?", ""),
+        # a short reply too: the question's name, then the answer
+        ("Python 3.10", "Which version of Python does the lamp's tide clock need?", "3.10"),
         # a piece of a name is not a name ("Linnea" out of "Mrs Linnea Brask")
         ("Verrin Light keeper Mrs Linnea Brask", "Who did Mrs Brask work for at Verrin Light?", ""),
         # the part where the question's wh-word stands, not the reply's subject
@@ -392,7 +399,8 @@ def test_a_reply_is_cut_to_its_part_that_answers(reply, question, part):
     texts = ["(Verrin Lighthouse) The light, known as Verrin Light, was kept throughout the year by Mrs "
              "Linnea Brask for ten years.",
              "(Verrin Lighthouse) It was designed by the engineer Oska Tamm for the Harbour Board.",
-             "(Harbour Board) The Harbour Board is based in Caskwell, Vellmark."]
+             "(Harbour Board) The Harbour Board is based in Caskwell, Vellmark.",
+             "(Verrin Lighthouse) Its tide clock runs a program that needs Python 3.10."]
     assert from_reply(reply, analyse(question), texts) == part
 
 
