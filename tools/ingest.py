@@ -145,9 +145,14 @@ def _read_pdf(path: Path) -> tuple[str, str]:
         last = getattr(exc, "last_attempt", None)
         cause = last.exception() if last is not None and last.exception() else exc
         raise IngestError(f"corrupt PDF ({type(cause).__name__}: {str(cause)[:80]})") from exc
-    text = "\n".join(d.text for d in docs).strip()
+    text = _LINE_HYPHEN.sub("", "\n".join(d.text for d in docs).strip())
     first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     return (first if len(first) <= 120 else ""), text
+
+
+_LINE_HYPHEN = re.compile(r"(?<=[a-z])-[ \t]*\n[ \t]*(?=[a-z])")
+"""A word a PDF hyphenated at the end of a line ("retrie-\nval"): joined again, so that its
+reader and the span checks see "retrieval"."""
 
 
 READERS = {".md": _read_markdown, ".markdown": _read_markdown, ".txt": _read_plain,

@@ -13,8 +13,9 @@ MINIMAL_PDF = None
 
 
 def make_pdf(text: str) -> bytes:
-    """A one-page PDF with `text`, written by hand (no PDF library needed)."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    """A one-page PDF with `text` (one line per line of it), written by hand (no PDF library needed)."""
+    lines = " 0 -14 Td ".join(f"({line}) Tj" for line in text.split("\n"))
+    stream = f"BT /F1 12 Tf 72 720 Td {lines} ET".encode()
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -34,6 +35,17 @@ def make_pdf(text: str) -> bytes:
         out += f"{off:010d} 00000 n \n".encode()
     out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
+
+
+def test_a_word_hyphenated_at_a_pdf_line_end_is_joined_again(tmp_path):
+    from tools.ingest import read_file
+
+    path = tmp_path / "report.pdf"
+    page = "Tide Report\nThe harbour's dredg-\ning ended in Au-\ngust.\nNorth-\nEast quay."
+    path.write_bytes(make_pdf(page))
+    text = read_file(path, tmp_path, 10_000_000).text
+    assert "dredging ended in August." in text  # a syllable break joined
+    assert "North-" in text  # a capital after the break: a compound's own hyphen stays
 
 
 def test_reads_every_format_with_titles_and_relative_ids(tmp_path):
