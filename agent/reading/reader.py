@@ -216,15 +216,23 @@ class ReaderModule(dspy.Module):
 
     def _reconsider(self, question: str, info: QuestionInfo, sentences: list[Sentence], sentence: Sentence,
                     span: str, refused: set[str], nlp) -> tuple[str, Sentence, str, str] | None:
-        """A checked reply read again over other sentences, unless some sentence calls it what the
-        question asks for (`wh_head`: "X is an American actress"; a sentence's context counts):
-        over the sentences about the question's subjects when its own sentence is about none of
-        them (`agent.reading.anchor`) and matches the question less than STRONG_MATCH (a sentence
-        that close is about the question whatever it names: "a song written by J. after a luau in
-        Laie" for "a luau in the Koolauloa District"); else over the better matching ones
-        (`_narrow`). (reply, sentence, span, why) when the second reply passes every check, else None."""
+        """The name its own sentence gives the asked-for kind when the reply is not that name
+        (`_named_kind`). Else a checked reply read again over other sentences, unless some sentence
+        calls it what the question asks for (`wh_head`: "X is an American actress"; a sentence's
+        context counts): over the sentences about the question's subjects when its own sentence is
+        about none of them (`agent.reading.anchor`) and matches the question less than STRONG_MATCH
+        (a sentence that close is about the question whatever it names: "a song written by J. after
+        a luau in Laie" for "a luau in the Koolauloa District"); else over the better matching ones
+        (`_narrow`). (reply, sentence, span, why) when the second reply passes every check, else
+        None."""
         head = wh_head(question, nlp) if info.answer_type in ("person", "place", "thing") else ""
         key = normalize(span)
+        # "which group": the "... Group" the sentence names (a person's name never ends in its
+        # kind: "Best Actress" is an award)
+        named = _named_kind(head, sentence.text, key) if info.answer_type != "person" else ""
+        if (named and normalize(named) not in refused
+                and not failed(answer_checks(named, info, [sentence.render()]))):
+            return named, sentence, named, f"a sentence that names the {head} {named!r}"
         if head and any(key in normalize(s.render()) and re.search(rf"\b{re.escape(head)}",
                                                                    normalize(s.render()).replace(key, " "))
                         for s in sentences):
@@ -387,6 +395,21 @@ class ReaderModule(dspy.Module):
             answer, method = self._choose(passages, question, info.options)
         sentence = next((s for s in sentences if answer and normalize(answer) in normalize(s.render())), None)
         return _picked(answer, sentence, method, raw, fallback, f"reply {raw!r} names none of {info.options}")
+
+
+def _named_kind(noun: str, text: str, reply: str) -> str:
+    """The name in `text` that ends in the asked-for `noun`, capitalised as part of it ("Harbour
+    Data Group" for "which group"), when the normalised `reply` is not part of it nor it of the
+    reply ("the Harbour Data Group of the Verrin port": "Verrin port" is no group); else ""."""
+    if not noun:
+        return ""
+    n = re.escape(noun[:1].upper() + noun[1:])
+    for m in re.finditer(rf"\b((?:[A-Z][\w&'.-]*\s+){{1,5}}{n}(?:s|es)?)\b", text):
+        found = re.sub(r"^(?:The|A|An)\s+", "", m.group(1))
+        name = normalize(found)
+        if reply and reply not in name and name not in reply:
+            return found
+    return ""
 
 
 def _names_a(noun: str, text: str) -> bool:

@@ -534,6 +534,20 @@ def _sent(title, text, score):
     return Sentence(title.lower(), title.lower(), title, text, 0, 0, len(text), score)
 
 
+def test_a_which_kind_reply_gives_way_to_the_name_of_that_kind_in_its_sentence(nlp):
+    made = _sent("Quillfish", "It is developed at the Harbour Data Group of the Verrin port.", 0.9)
+    reading = _dummy_read("Which group develops Quillfish?", [made], ["Verrin port"], nlp)
+    assert (reading.answer, reading.raw) == ("Harbour Data Group", "Verrin port")
+    assert "names the group" in reading.fallback
+    # the reply is part of the name, or the sentence names no group: the reply stands
+    lies = _sent("Lowbridge", "Lowbridge is a market town on the Sarn River.", 0.9)
+    assert _dummy_read("On which river lies Lowbridge?", [lies], ["Sarn"], nlp).answer == "Sarn"
+    town = _sent("Oska Tamm", "Oska Tamm was born in the river town of Lowbridge, by the Holm Ferry.", 0.9)
+    assert _dummy_read("In which town was Oska Tamm born?", [town], ["Lowbridge"], nlp).answer == "Lowbridge"
+    won = _sent("Ilse Tamm", "Ilse Tamm played a keeper, for which she won the award for Best Actress.", 0.9)
+    assert _dummy_read("Which actress played a keeper?", [won], ["Ilse Tamm"], nlp).answer == "Ilse Tamm"
+
+
 def test_a_reply_from_a_weak_sentence_is_asked_again_over_the_best_ones():
     best = _sent("Renna Vos", "Renna Vos was born in Holm, a fishing town on the Sarn.", 0.95)
     weak = _sent("Dace Quillon", "Dace Quillon was born in Greywater.", 0.5)

@@ -78,3 +78,40 @@ def test_the_embedded_model_chooses_among_spans_by_their_likelihood_as_its_reply
     with dspy.context(lm=DummyLM([{"answer": "Sarn"}]), adapter=dspy.ChatAdapter()):
         assert reader._scores(render(sentences), question, options) is None
         assert reader._choose(render(sentences), question, options) == ("Sarn", "choice")
+
+
+README_PAGE = """\
+<div align="center"><h1>Quillfish</h1></div>
+
+[![CI](https://ci.example.org/quillfish/badge.svg)](https://ci.example.org/quillfish)
+[![PyPI](https://img.shields.io/pypi/v/quillfish.svg)](https://pypi.org/project/quillfish/)
+
+**Quillfish** is a small parser for tide tables, written in *pure Python*. It is developed
+primarily at the [Harbour Data Group](https://harbour.example.org/) of the Verrin port.
+
+## Installing
+
+- Quillfish supports Python >= 3.10.
+- `pip install quillfish`
+"""
+
+
+def test_the_embedded_model_reads_a_readme_without_its_markup(tmp_path):
+    """A README's link splits the words of its answer ("the [Harbour Data Group](https://...)");
+    read as the text it shows, the answer is that span and its passage is cited."""
+    from agent.config import HopperConfig
+    from agent.session import Session
+    from tools.index import build_index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "README.md").write_text(README_PAGE)
+    (docs / "tides.md").write_text("# Tide tables\n\nA tide table lists the times of high and low water.\n")
+    cfg = HopperConfig()
+    build_index([docs], tmp_path / "index", cfg.index)
+    cfg.index_dir = str(tmp_path / "index")
+    cfg.lm.cache = False
+    result = Session(cfg).ask("Which group develops Quillfish?")
+    assert "harbour data group" in normalize(result.short_answer), result.answer
+    assert result.citations[0].doc_id == "README.md" and result.citations[0].title == "Quillfish"
+    assert "](" not in result.citations[0].quote and "https" not in result.citations[0].quote
