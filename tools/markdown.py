@@ -13,16 +13,17 @@ inside HTML stay), and so is YAML front matter, whose `title:` names the page.
 
 from __future__ import annotations
 
+import functools
 import re
 
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _SPACES = re.compile(r"[ \t]+")
-
-
 _FRONT_TITLE = re.compile(r"^title\s*:\s*[\"']?(.+?)[\"']?\s*$", re.MULTILINE | re.IGNORECASE)
 
 
+@functools.cache
 def _parser():
+    """One parser for every page (markdown-it keeps no state between parses)."""
     from markdown_it import MarkdownIt
     from mdit_py_plugins.front_matter import front_matter_plugin
 
@@ -78,15 +79,10 @@ class _Writer:
             self._inline(_inline(token))
         elif kind in ("fence", "code_block") and token.content.strip():
             self.blocks.append(token.content.strip("\n"))
-        elif kind in ("front_matter", "html_block"):
-            self._raw(kind, token.content)
+        elif kind == "html_block":
+            self._html_block(token.content)
 
-    def _raw(self, kind: str, content: str) -> None:
-        if kind == "front_matter":  # YAML between "---" lines: its title names the page
-            title = _FRONT_TITLE.search(content)
-            if title:
-                self.headings.append((1, title.group(1)))
-            return
+    def _html_block(self, content: str) -> None:
         words, level, heading = _html(content)
         if heading:
             self.headings.append((level, heading))
@@ -105,10 +101,16 @@ class _Writer:
 
 
 def markdown_text(source: str) -> tuple[str, str]:
-    """(title, text) of a Markdown page. The title is its first level-1 heading (Markdown or
-    HTML), else "" (a lower heading names a section, not the page: "Installation")."""
+    """(title, text) of a Markdown page. The title is the `title:` of its YAML front matter, else
+    its first level-1 heading (Markdown or HTML), else "" (a lower heading names a section, not
+    the page: "Installation")."""
     writer = _Writer()
-    for token in _parser().parse(source):
+    tokens = _parser().parse(source)
+    if tokens and tokens[0].type == "front_matter":  # YAML between "---" lines, never text
+        title = _FRONT_TITLE.search(tokens.pop(0).content)
+        if title:
+            writer.headings.append((1, title.group(1)))
+    for token in tokens:
         writer.take(token)
     title = next((text for level, text in writer.headings if level == 1), "")
     return title, "\n\n".join(writer.blocks)

@@ -211,7 +211,7 @@ class SentenceRanker:
         others name by title (one per passage; `chosen` unchanged when they name none)."""
         kept = chosen[: len(chosen) - follow]
         have = {s.chunk_id for s in kept}
-        said = {s.text.lower() for s in kept}  # overlapping chunks of one page repeat sentences
+        said = {s.text.lower() for s in kept}  # a sentence two files share is read once
         linked: list[Sentence] = []
         for s in ranked:  # best first
             if (s.chunk_id in have or s.text.lower() in said or any(x.chunk_id == s.chunk_id for x in linked)
