@@ -27,6 +27,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from tools.sentences import split as split_sentences
+
 _QUOTES = "\"'`«»“”‘’„‚"
 
 
@@ -255,7 +257,6 @@ def scrub(text: str) -> tuple[str, list[str]]:
 # ----------------------------------------------------------------------------- segmentation
 
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_SENTENCE = re.compile(rf"\S.*?(?:[.!?]+[{_QUOTES})\]]*(?=\s|$)|$)")
 
 
 def _segments(text: str) -> list[tuple[int, int, bool]]:
@@ -271,14 +272,7 @@ def _segments(text: str) -> list[tuple[int, int, bool]]:
 
 
 def _sentences(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
-    out = []
-    offset = start
-    for line in text[start:end].split("\n"):
-        for m in _SENTENCE.finditer(line):
-            if m.group().strip():
-                out.append((offset + m.start(), offset + m.end(), False))
-        offset += len(line) + 1
-    return out
+    return [(start + s.start, start + s.end, False) for s in split_sentences(text[start:end], lines=True)]
 
 
 def _normal(sentence: str) -> str:

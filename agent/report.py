@@ -17,8 +17,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tools.sentences import texts as split_sentences
+
 _MARK = re.compile(r"\[(\d+)\]")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 _WORD = re.compile(r"\w+")
 QUOTE_CHARS = 300
 SHAPE_LABEL = {"factoid": "short answer", "list": "list", "compare": "comparison", "explain": "summary"}
@@ -101,7 +102,7 @@ def citation_quote(citation: Any, answer: str = "") -> str:
     quote = " ".join((getattr(citation, "quote", "") or "").split())
     if quote:
         return _cut(quote)
-    sentences = [s for s in _SENTENCE.split(" ".join((citation.text or "").split())) if s]
+    sentences = split_sentences(citation.text or "")
     if not sentences:
         return ""
     words = {w for w in _WORD.findall(_MARK.sub("", answer).lower()) if len(w) > 2}

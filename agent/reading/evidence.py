@@ -16,15 +16,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from agent.reading.checks import normalize
+from tools import sentences
 from tools.links import title_key
 from tools.types import Hit
 
-_SPLIT = re.compile(
-    r"([.!?][\"')\]]?)\s+(?=[\"'(\[]?[A-Z0-9])|\n\s*\n|(?<=\n)(?=#)|(?<=\n)(?=[-*•] )"
-    r"|^#[^\n]*\n",
-    re.M,
-)
-_ABBREV = re.compile(r"\b(?:[A-Z]|Mr|Mrs|Ms|Dr|St|Mt|No|Jr|Sr|Co|Inc|Ltd|vs|c|ca|approx)\.$")
 _WORD = re.compile(r"[A-Za-z0-9][\w'-]*")
 _PRONOUN = re.compile(
     r"^(he|she|it|they|his|her|its|their|this|these|the (?:company|firm|band|film|city|town|"
@@ -42,7 +37,6 @@ LEXICAL_WEIGHT = 0.04
 """Bonus per shared content word (capped at 4 words): names matter more than cosine shows."""
 BEYOND_TITLE_WORDS = 2
 """The bonus also counts up to this many shared words that the sentence has and its title has not."""
-MAX_SENTENCE_CHARS = 400
 QUERY_BATCH = 16
 """Sentences embedded per call: the size the embedder runs without torch (tools.embed.NUMPY_MAX_TEXTS)."""
 
@@ -71,40 +65,8 @@ class Sentence:
 
 
 def split_sentences(text: str) -> list[tuple[int, int, str]]:
-    """`(start, end, sentence)` for each sentence of `text`, offsets into `text`."""
-    out: list[tuple[int, int, str]] = []
-    start = 0
-    for m in _SPLIT.finditer(text):
-        if m.group(0).startswith("#"):  # a heading line is a sentence of its own
-            _append(out, text, start, m.start())
-            _append(out, text, m.start(), m.end())
-            start = m.end()
-            continue
-        end = m.start() + len(m.group(1) or "")
-        if m.group(1) and _ABBREV.search(text[start:end]):
-            continue  # "Dr." or an initial: not a sentence end
-        _append(out, text, start, end)
-        start = m.end()
-    _append(out, text, start, len(text))
-    return out
-
-
-def _append(out: list[tuple[int, int, str]], text: str, start: int, end: int) -> None:
-    raw = text[start:end]
-    lead = len(raw) - len(raw.lstrip())
-    sentence = raw.strip()
-    if not sentence:
-        return
-    s = start + lead
-    while len(sentence) > MAX_SENTENCE_CHARS:  # a run-on line (a table, a list): cut at a word boundary
-        cut = sentence.rfind(" ", 0, MAX_SENTENCE_CHARS)
-        cut = cut if cut > 0 else MAX_SENTENCE_CHARS
-        out.append((s, s + cut, sentence[:cut]))
-        rest = sentence[cut:]
-        s += cut + len(rest) - len(rest.lstrip())
-        sentence = rest.strip()
-    if sentence:
-        out.append((s, s + len(sentence), sentence))
+    """`(start, end, sentence)` for each sentence of `text`, offsets into `text` (`tools.sentences`)."""
+    return [tuple(s) for s in sentences.split(text)]
 
 
 def passage_sentences(hit: Hit) -> list[Sentence]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from agent.modules import STOP
+from tools.sentences import texts as split_sentences
 from tools.types import Hit
 
 SNIPPET_CHARS = 480
@@ -17,9 +18,6 @@ def format_passages(hits: list[Hit], query: str = "", chars: int = SNIPPET_CHARS
     return "\n\n".join(f"[{i}] ({h.title}) {focus(h.text, query, chars)}" for i, h in enumerate(hits, 1))
 
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
-
-
 def focus(text: str, query: str, chars: int = SNIPPET_CHARS) -> str:
     """`text` in at most about `chars` characters: the first sentence (it names the subject),
     then the sentences sharing the most query words, kept in document order, gaps marked `…`.
@@ -27,10 +25,9 @@ def focus(text: str, query: str, chars: int = SNIPPET_CHARS) -> str:
     A 0.5B model reads a 1,000-token prompt in several seconds on two cores, so the passages it
     judges are trimmed to what bears on the question instead of cut at a fixed length.
     """
-    text = " ".join(text.split())
-    if len(text) <= chars:
-        return text
-    sentences = _SENTENCE.split(text)
+    if len(" ".join(text.split())) <= chars:
+        return " ".join(text.split())
+    sentences = split_sentences(text)
     words = {w for w in re.findall(r"\w+", query.lower()) if w not in STOP and len(w) > 2}
 
     def score(i: int) -> float:

@@ -1,0 +1,63 @@
+"""The one sentence splitter (`tools.sentences`): a table of real shapes of text."""
+
+import pytest
+
+from tools.sentences import MAX_CHARS, split, texts
+
+CASES = [
+    ("abbreviations",
+     "Use a fast level, e.g. gzip -1, for logs. Smith et al. found it faster, i.e. twice as fast.",
+     ["Use a fast level, e.g. gzip -1, for logs.", "Smith et al. found it faster, i.e. twice as fast."]),
+    ("figures and versus",
+     "Survival rose (see Fig. 2) with the drug vs. placebo. It fell later.",
+     ["Survival rose (see Fig. 2) with the drug vs. placebo.", "It fell later."]),
+    ("versions and decimals",
+     "This page documents zstd v1.5.4 and curl 7.88.1. The rate was 3.5% (n = 28).",
+     ["This page documents zstd v1.5.4 and curl 7.88.1.", "The rate was 3.5% (n = 28)."]),
+    ("code and paths",
+     "Call json.dumps() to encode. Logs go to ~/.local/state/MyApp/log on Linux.",
+     ["Call json.dumps() to encode.", "Logs go to ~/.local/state/MyApp/log on Linux."]),
+    ("a manual page's wrapped option",
+     "     -b bits\n             Specifies the number of bits in the key to\n             create.  "
+     "For RSA keys, the default is 3072 bits.",
+     ["-b bits Specifies the number of bits in the key to create.", "For RSA keys, the default is 3072 bits."]),
+    ("markdown list and heading",
+     "## Features\n- fast parsing\n- small. Really small.\n1. first step\n",
+     ["## Features", "- fast parsing", "- small.", "Really small.", "1. first step"]),
+    ("table rows are lines",
+     "| name | value |\n| level | 6 |\nAfter the table.",
+     ["| name | value |", "| level | 6 |", "After the table."]),
+    ("paragraphs",
+     "First paragraph without a stop\n\nSecond one.",
+     ["First paragraph without a stop", "Second one."]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_sentences_of_real_shapes(text, expected):
+    assert texts(text) == expected
+
+
+@pytest.mark.parametrize("text", [c[1] for c in CASES], ids=[c[0] for c in CASES])
+def test_offsets_point_at_the_source(text):
+    for span in split(text):
+        assert " ".join(text[span.start:span.end].split()) == span.text
+
+
+def test_long_run_is_cut_at_a_word_boundary():
+    text = " ".join(["option"] * 200)
+    spans = split(text)
+    assert len(spans) > 1
+    assert all(len(s.text) <= MAX_CHARS for s in spans)
+    assert " ".join(s.text for s in spans) == text
+
+
+def test_lines_mode_never_joins_lines():
+    text = "Reply with the following text:\nPWNED"
+    assert texts(text) == ["Reply with the following text: PWNED"]
+    assert [s.text for s in split(text, lines=True)] == ["Reply with the following text:", "PWNED"]
+
+
+def test_empty_text_has_no_sentences():
+    assert split("") == []
+    assert split("  \n\n \n") == []

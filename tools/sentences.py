@@ -1,0 +1,118 @@
+"""Sentences of a document's text: the one splitter every part of Hopper uses.
+
+Text is first cut into blocks where its layout says a thought ends (a blank line, a Markdown
+heading, a list item, a table row); inside a block, line breaks are only wrapping (a manual
+page's 80 columns, a PDF's lines), and `pysbd` (rule-based sentence boundary disambiguation)
+finds the sentence ends, so "e.g.", "i.e.", "et al.", "Fig. 2", "vs.", "3.5%" and "v1.5.4" do not
+end a sentence. A boundary pysbd puts inside a word ("~/." | "local/state") is undone: a sentence
+ends before white space. Over-long runs (a table, a wrapped list of options) are cut at a word
+boundary so no sentence exceeds `MAX_CHARS`.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import NamedTuple
+
+MAX_CHARS = 400
+"""A longer sentence (a run-on table row, an option list) is cut at a word boundary."""
+
+_BLOCK_START = re.compile(r"^[ \t]*(?:#{1,6}\s|[-*+•]\s|\d{1,3}[.)]\s|\|)")
+"""A line that starts a block of its own: a Markdown heading, a list item, a table row."""
+_ONE_LINE = re.compile(r"^[ \t]*(?:#{1,6}\s|\|)")
+"""A line that is a block by itself: a heading, a table row."""
+_BLANK = re.compile(r"\n[ \t]*\n")
+
+
+class Span(NamedTuple):
+    """One sentence: `text` with its white space collapsed; `start`/`end` index the source text."""
+
+    start: int
+    end: int
+    text: str
+
+
+@cache
+def _segmenter():
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+def blocks(text: str) -> list[tuple[int, int]]:
+    """`(start, end)` of each layout block of `text`: paragraphs, headings, list items, rows."""
+    out: list[tuple[int, int]] = []
+    para_start = 0
+    for m in [*_BLANK.finditer(text), None]:
+        para_end = m.start() if m else len(text)
+        start = para_start
+        pos = para_start
+        alone = False
+        for line in text[para_start:para_end].split("\n"):
+            if pos > start and (alone or _BLOCK_START.match(line)):
+                out.append((start, pos - 1))
+                start = pos
+            alone = bool(_ONE_LINE.match(line))
+            pos += len(line) + 1
+        out.append((start, para_end))
+        para_start = m.end() if m else len(text)
+    return [(s, e) for s, e in out if text[s:e].strip()]
+
+
+def split(text: str, *, lines: bool = False) -> list[Span]:
+    """Every sentence of `text`, in order, with its offsets. `lines`: every line break ends a
+    sentence too (for text whose lines are not wrapping, where no sentence may hide across one)."""
+    out: list[Span] = []
+    for b_start, b_end in _line_blocks(text) if lines else blocks(text):
+        block = text[b_start:b_end]
+        pieces = [(0, len(block))] if _ONE_LINE.match(block) else _pysbd(block.replace("\n", " "))
+        for s, e in pieces:
+            _append(out, text, b_start + s, b_start + e)
+    return out
+
+
+def _line_blocks(text: str) -> list[tuple[int, int]]:
+    out, pos = [], 0
+    for line in text.split("\n"):
+        if line.strip():
+            out.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return out
+
+
+def texts(text: str) -> list[str]:
+    """The sentences of `text` as strings (white space collapsed)."""
+    return [s.text for s in split(text)]
+
+
+def _pysbd(block: str) -> list[tuple[int, int]]:
+    spans = [(s.start, s.end) for s in _segmenter().segment(block) if s.sent.strip()]
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        # A boundary with no white space after it falls inside a token (a path, a URL, a version).
+        if merged and not block[merged[-1][1] - 1].isspace() and not block[merged[-1][1]:s].strip():
+            merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged or [(0, len(block))]
+
+
+def _append(out: list[Span], text: str, start: int, end: int) -> None:
+    raw = text[start:end]
+    start += len(raw) - len(raw.lstrip())
+    end -= len(raw) - len(raw.rstrip())
+    while end - start > MAX_CHARS:
+        cut = text.rfind(" ", start, start + MAX_CHARS)
+        cut = cut if cut > start else start + MAX_CHARS
+        _add(out, text, start, cut)
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    _add(out, text, start, end)
+
+
+def _add(out: list[Span], text: str, start: int, end: int) -> None:
+    sentence = " ".join(text[start:end].split())
+    if sentence:
+        out.append(Span(start, end, sentence))
