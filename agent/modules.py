@@ -62,6 +62,8 @@ class Node:
     """How the reader found `answer` (free, option, yesno, choice, candidate)."""
     quotes: list = field(default_factory=list)
     """The evidence sentences (`agent.reading.evidence.Sentence`) that state `answer`."""
+    read: list = field(default_factory=list)
+    """The sentences the reader was shown when it found `answer`."""
 
     def as_dict(self) -> dict:
         return {"id": self.id, "text": self.text, "depends_on": self.depends_on}

@@ -26,11 +26,13 @@ from agent.modules import (
     keywords_of,
     norm_text,
 )
-from agent.reading.answer import Composed, compose, free_text
+from agent.reading.answer import Composed, compose, free_text, withhold
 from agent.reading.evidence import Sentence, SentenceRanker
 from agent.reading.passages import format_passages
-from agent.reading.question import QuestionInfo, analyse, decompose, subjects
+from agent.reading.question import QuestionInfo, analyse, decompose, subjects, unsound_hop
 from agent.reading.reader import ReaderModule, Reading
+from agent.reading.shapes import enumeration
+from agent.reading.select import SupportModule, can_score, features, load_weights
 from agent.result import INSUFFICIENT, AgentResult, Citation
 from agent.steps import LoopSteps, RunCancelled, _context_note, _RunState, _Shared
 from agent.toolbox import ToolBox
@@ -60,6 +62,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
         self.reader = ReaderModule()
         self.respond = AnswerModule()
         self.closed_book = ClosedBookModule()
+        self.support = SupportModule()
         self.runtime = _Shared(index=index, lm=lm, fast_lm=fast_lm, subscribers=[], lm_name="", meta={},
                                nlp=None, embedded=True)
 
@@ -88,7 +91,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
                 if mode == "closed":
                     result = self._closed(question, state)
                 else:
-                    state.info = analyse(question)
+                    state.info = analyse(question, self._nlp())
                     if state.info.form == "yesno":
                         state.info.subjects = subjects(question, self._nlp())
                     state.ranker = SentenceRanker(index.embedder)
@@ -164,6 +167,11 @@ class ResearchAgent(LoopSteps, dspy.Module):
         info = state.info
         if info.form == "wh" and self.settings.decompose in ("auto", "parse"):
             chain = decompose(question, self._nlp(), self.settings.max_subquestions)
+            unsound = unsound_hop(chain, self._nlp()) if chain else ""
+            if unsound:
+                state.trace.emit("fallback", step="decompose", node=None,
+                                 reason=f"{unsound}: the whole question is read instead")
+                return _tree(state, [Node(1, question)], None, "question")
             if chain:
                 nodes = [Node(i, text, deps) for i, (text, deps) in enumerate(chain, 1)]
                 return _tree(state, nodes, None, "parse")
@@ -194,7 +202,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
         s = self.settings
         node.resolved = _resolve(node, state.nodes)
         single = len(state.nodes) == 1
-        info = state.info if single else analyse(node.resolved)
+        info = state.info if single else analyse(node.resolved, self._nlp())
         label = f"node{node.id}"
         queries = self._node_queries(node, info, state)
         state.trace.emit("rewrite", node=node.id, queries=_as_dicts(queries), fallback=None)
@@ -213,7 +221,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
                              method=reading.method)
             if reading.ok:
                 node.answer, node.confidence, node.quotes = reading.answer, reading.confidence, reading.quotes
-                node.method = reading.method
+                node.method, node.read = reading.method, reading.read
                 node.chunk_ids = [q.chunk_id for q in node.quotes]
                 state.tools.evidence.support(node.chunk_ids)
                 node.status = "answered"
@@ -292,7 +300,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
         last = state.nodes[-1] if state.nodes else None
         quotes: list[Sentence] = []
         if last is not None and last.answer:
-            short = last.answer
+            short, found = last.answer, (last.method, last.read, last.quotes[:1], len(state.nodes) > 1)
             confidence = last.confidence  # the final hop's reading, as calibrated on the tuning questions
             if len(state.nodes) > 1 and all(n.method == "free" for n in state.nodes):
                 confidence = min(1.0, confidence + CHAIN_BONUS)
@@ -305,21 +313,46 @@ class ResearchAgent(LoopSteps, dspy.Module):
             if not ranked:
                 state.trace.emit("fallback", step="answer", node=None, reason="no evidence retrieved")
                 return self._result(question, state, Composed(INSUFFICIENT, ""), ranked)
-            short, confidence, quotes, ranked = self._read_whole(question, state, ranked)
+            short, confidence, quotes, ranked, found = self._read_whole(question, state, ranked)
+        if short and state.info.many and quotes:  # "which encodings": the whole enumeration
+            short = enumeration(short, quotes[0].text)
         composed = self._compose(state, short, quotes, confidence)
         if short and not composed.sufficient and len(state.nodes) > 1 and not self._over_budget(state):
             # The last hop's answer is no answer to the whole question (it repeats a name the
             # question gives, or is of another type): the whole question is read before giving up.
             state.trace.emit("fallback", step="answer", node=None, reason=f"answer {short!r} of the last "
                              "sub-question failed the whole question's checks: read the whole question")
-            short, confidence, quotes, ranked = self._read_whole(question, state, ranked, exclude=[short])
+            short, confidence, quotes, ranked, found = self._read_whole(question, state, ranked,
+                                                                        exclude=[short])
             composed = self._compose(state, short, quotes, confidence)
         if short and not composed.sufficient:
             state.trace.emit("fallback", step="answer", node=None,
                              reason=f"answer {short!r} failed the final checks: evidence judged insufficient")
+        if composed.sufficient:
+            composed = self._select(question, state, composed, found)
         if composed.sufficient and self._free_form():
             self._phrase(question, state, composed)
         return self._result(question, state, composed, ranked)
+
+    def _select(self, question: str, state: _RunState, composed: Composed, found) -> Composed:
+        """The selector's verdict on a checked answer (`agent.reading.select`): its calibrated
+        confidence, and "not in your documents" below the selector's floor."""
+        method, read, own, tree = found
+        sentence = own[0] if own else None
+        support = None
+        if sentence is not None and not self._over_budget(state) and can_score(self.runtime.fast_lm):
+            support = self._lm_step(state, "support", self.support, light=True, question=question,
+                                    sentence=sentence.render(), answer=composed.short).support
+        values = features(method=method, tree=tree, yesno=state.info.form == "yesno",
+                          base=composed.confidence or 0.0, sentence=sentence, read=list(read),
+                          quotes=list(own), question=question, support=support)
+        weights = load_weights(scored=support is not None)
+        probability = weights.probability(values) if weights is not None else None
+        state.trace.emit("select", answer=composed.short, features=values, probability=probability,
+                         not_found=weights.not_found if weights is not None else None)
+        if probability is None:
+            return composed
+        return withhold(composed, state.info, probability, weights.not_found, self.settings.min_confidence)
 
     def _read_whole(self, question: str, state: _RunState, ranked: list[str], exclude=()):
         """The whole question read over the best evidence: (short, confidence, quotes, ranked)."""
@@ -330,7 +363,8 @@ class ResearchAgent(LoopSteps, dspy.Module):
         if reading.ok:
             evidence.support([q.chunk_id for q in reading.quotes])
             ranked = evidence.ranked(_labels(state))
-        return reading.answer, reading.confidence, reading.quotes, ranked
+        return (reading.answer, reading.confidence, reading.quotes, ranked,
+                (reading.method, reading.read, reading.quotes[:1], False))
 
     def _compose(self, state: _RunState, short: str, quotes: list[Sentence], confidence: float) -> Composed:
         """The final answer from `short` and its sentences, each final check traced."""
@@ -367,9 +401,10 @@ class ResearchAgent(LoopSteps, dspy.Module):
         state.trace.emit("answer", answer=c.answer, short_answer=c.short, sufficient=c.sufficient,
                          citations=[{k: v for k, v in asdict(x).items() if k != "text"} for x in c.citations],
                          evidence=ranked[:50], confidence=c.confidence, abstained=c.abstained, checks=checks,
-                         shape="factoid", items=[], form=state.info.form if state.info else "wh")
+                         not_found=c.not_found, shape="factoid", items=[], form=state.info.form if state.info else "wh")
         return AgentResult(question, c.answer, c.short, c.citations, ranked, docs, c.sufficient, "ok",
-                           state.trace, confidence=c.confidence, abstained=c.abstained, checks=checks)
+                           state.trace, confidence=c.confidence, abstained=c.abstained, checks=checks,
+                           not_found=c.not_found)
 
 
 def _tree(state: _RunState, nodes: list[Node], fallback: str | None, source: str) -> list[Node]:

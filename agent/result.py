@@ -41,6 +41,8 @@ class AgentResult:
     """True when confidence is below the threshold: `answer` says so and shows the best guess."""
     checks: list[dict[str, Any]] = field(default_factory=list)
     """The answer checks run on the final answer: [{code, ok, reason}]."""
+    not_found: bool = False
+    """The documents were searched and read, and none of the passages states the answer."""
     shape: str = "factoid"
     """factoid | list | compare | explain."""
     items: list[dict[str, Any]] = field(default_factory=list)
@@ -54,6 +56,7 @@ class AgentResult:
             "short_answer": self.short_answer,
             "confidence": self.confidence,
             "abstained": self.abstained,
+            "not_found": self.not_found,
             "checks": self.checks,
             "items": self.items,
             "citations": [asdict(c) for c in self.citations],

@@ -47,7 +47,7 @@ from tools.jsonfile import iter_jsonl
 SCHEMA_VERSION = 1
 EVENT_TYPES = ("run_start", "decompose", "rewrite", "tool_call", "lm_call", "judge", "node_answer",
                "fallback", "budget", "answer", "run_end", "step", "read", "check", "injection", "shape",
-               "synthesis")
+               "synthesis", "select")
 
 Subscriber = Callable[["TraceEvent"], None]
 

@@ -18,11 +18,13 @@ from typing import NamedTuple
 MAX_CHARS = 400
 """A longer sentence (a run-on table row, an option list) is cut at a word boundary."""
 
-_BLOCK_START = re.compile(r"^[ \t]*(?:#{1,6}\s|[-*+•]\s|\d{1,3}[.)]\s|\|)")
+_BLOCK_START = re.compile(r"^[ \t]*(?:#{1,6}\s|[-*+•]\s|\d{1,3}[.)]\s|\|.*\|[ \t]*$)")
 """A line that starts a block of its own: a Markdown heading, a list item, a table row."""
-_ONE_LINE = re.compile(r"^[ \t]*(?:#{1,6}\s|\|)")
-"""A line that is a block by itself: a heading, a table row."""
+_ONE_LINE = re.compile(r"^[ \t]*(?:#{1,6}\s|\|.*\|[ \t]*$)")
+"""A line that is a block by itself: a heading, a table row (a pydoc page's "|" margin is none)."""
 _BLANK = re.compile(r"\n[ \t]*\n")
+_MARGIN = re.compile(r"(?m)^[ \t]*\|(?=[ \t]|$)(?![^\n]*\|[ \t]*$)")
+"""The "|" margin of a pydoc page's class section: layout, not text."""
 
 
 class Span(NamedTuple):
@@ -65,10 +67,10 @@ def split(text: str, *, lines: bool = False) -> list[Span]:
     sentence too (for text whose lines are not wrapping, where no sentence may hide across one)."""
     out: list[Span] = []
     for b_start, b_end in _line_blocks(text) if lines else blocks(text):
-        block = text[b_start:b_end]
+        block = _MARGIN.sub(lambda m: " " * len(m.group(0)), text[b_start:b_end])
         pieces = [(0, len(block))] if _ONE_LINE.match(block) else _pysbd(block.replace("\n", " "))
         for s, e in pieces:
-            _append(out, text, b_start + s, b_start + e)
+            _append(out, block, s, e, b_start)
     return out
 
 
@@ -98,21 +100,22 @@ def _pysbd(block: str) -> list[tuple[int, int]]:
     return merged or [(0, len(block))]
 
 
-def _append(out: list[Span], text: str, start: int, end: int) -> None:
+def _append(out: list[Span], text: str, start: int, end: int, offset: int = 0) -> None:
+    """Sentences of `text[start:end]`; their offsets are shifted by `offset` (the block's place)."""
     raw = text[start:end]
     start += len(raw) - len(raw.lstrip())
     end -= len(raw) - len(raw.rstrip())
     while end - start > MAX_CHARS:
         cut = text.rfind(" ", start, start + MAX_CHARS)
         cut = cut if cut > start else start + MAX_CHARS
-        _add(out, text, start, cut)
+        _add(out, text, start, cut, offset)
         start = cut
         while start < end and text[start].isspace():
             start += 1
-    _add(out, text, start, end)
+    _add(out, text, start, end, offset)
 
 
-def _add(out: list[Span], text: str, start: int, end: int) -> None:
+def _add(out: list[Span], text: str, start: int, end: int, offset: int) -> None:
     sentence = " ".join(text[start:end].split())
     if sentence:
-        out.append(Span(start, end, sentence))
+        out.append(Span(start + offset, end + offset, sentence))

@@ -127,6 +127,12 @@ class QuestionScore:
     """Of those, the ones whose cited quotes support them (`agent.synthesis.support`)."""
     dropped: int = 0
     """Sentences the run dropped because no citation supported them."""
+    kind: str = ""
+    """The question's kind of document (a QA folder's `kind` field: man, pydoc, ...), if given."""
+    answerable: bool = True
+    """False when the gold answers are empty: the documents do not hold the answer."""
+    refused: bool = False
+    """The run gave no short answer: it said the documents do not say (or gave a synthesis)."""
 
     def row(self) -> dict:
         out = {k: v for k, v in self.__dict__.items() if k not in ("recall", "gold")}
@@ -202,7 +208,7 @@ def support_counts(sentences: list[dict], citations: list[dict]) -> tuple[int, i
 
 
 def score_trace(trace: Trace, golds: list[str], recall: dict[str, float] | None = None,
-                hops: int | None = None, gold_items: list | None = None) -> QuestionScore:
+                hops: int | None = None, gold_items: list | None = None, kind: str = "") -> QuestionScore:
     """Score one finished trace against its gold answers (recall computed separately)."""
     final = trace.final
     end = trace.first("run_end")
@@ -227,6 +233,8 @@ def score_trace(trace: Trace, golds: list[str], recall: dict[str, float] | None 
         if final.get("form", "wh") == "wh" else None)
     shape = trace.first("shape")
     score.shape = str(shape.data.get("shape", "factoid")) if shape else "factoid"
+    score.kind, score.answerable = str(kind or ""), bool(golds) or bool(gold_items)
+    score.refused = not prediction and score.shape == "factoid"
     synthesis = trace.first("synthesis")
     items = list(synthesis.data.get("items") or []) if synthesis else []
     citations = list(final.get("citations") or [])
@@ -274,4 +282,5 @@ def score_traces(traces: Iterable[Trace], gold: dict[str, dict]) -> list[Questio
     qrels = {t.run_id: {d: 1 for d in gold[t.run_id].get("supporting_ids") or []} for t in traces}
     recalls = recall_at(qrels, run)
     return [score_trace(t, list(gold[t.run_id].get("answers") or []), recalls.get(t.run_id),
-                        gold[t.run_id].get("hops"), gold[t.run_id].get("gold_items")) for t in traces]
+                        gold[t.run_id].get("hops"), gold[t.run_id].get("gold_items"),
+                        gold[t.run_id].get("kind", "")) for t in traces]

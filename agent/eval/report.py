@@ -58,6 +58,7 @@ def aggregate(scores: list[QuestionScore], settings: dict[str, Any] | None = Non
         "stop": dict(Counter(s.stop for s in scores)),
         "settings": settings or {},
     })
+    metrics.update(_refusal_metrics(scores))
     itemized = [s for s in scores if s.item_recall is not None]
     if itemized:
         metrics["item_recall"] = _mean([s.item_recall for s in itemized])
@@ -68,6 +69,23 @@ def aggregate(scores: list[QuestionScore], settings: dict[str, Any] | None = Non
                                         sum(s.sentences for s in synthesized), 4)
         metrics["dropped_mean"] = _mean([s.dropped for s in synthesized])
     return metrics
+
+
+def _refusal_metrics(scores: list[QuestionScore]) -> dict[str, Any]:
+    """EM over the answerable questions (all, and per kind of document when the set gives kinds),
+    and how often "not in your documents" was said to unanswerable and to answerable questions."""
+    answerable = [s for s in scores if s.answerable]
+    unanswerable = [s for s in scores if not s.answerable]
+    out: dict[str, Any] = {"answerable": len(answerable), "em_answerable": _mean([s.em for s in answerable]),
+                           "f1_answerable": _mean([s.f1 for s in answerable])}
+    if unanswerable:
+        out["unanswerable"] = len(unanswerable)
+        out["unanswerable_refused"] = _mean([float(s.refused) for s in unanswerable])
+    out["answerable_refused"] = _mean([float(s.refused) for s in answerable])
+    kinds = sorted({s.kind for s in scores if s.kind})
+    if kinds:
+        out["em_by_kind"] = {k: _mean([s.em for s in answerable if s.kind == k]) for k in kinds}
+    return out
 
 
 def _selective_metrics(scores: list[QuestionScore], settings: dict[str, Any]) -> dict[str, Any]:

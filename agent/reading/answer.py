@@ -19,6 +19,8 @@ from agent.result import INSUFFICIENT, Citation
 from tools.types import Hit
 
 NOT_SURE = "Not sure: the evidence is weak. Best guess: {answer}"
+NOT_FOUND = ("Not in your documents: the passages closest to the question (cited) do not state its "
+             "answer.")
 
 
 @dataclass
@@ -30,6 +32,8 @@ class Composed:
     confidence: float | None = None
     abstained: bool = False
     sufficient: bool = False
+    not_found: bool = False
+    """The selector judged that no read passage states the answer: nothing is answered."""
 
 
 def compose(
@@ -56,10 +60,26 @@ def compose(
         checks.append(check_citation(short, cited_texts))
     if any(not v.ok for v in checks):
         return Composed(INSUFFICIENT, "", [], checks, round(confidence, 3), False, False)
-    marks = "".join(f" [{c.n}]" for c in citations[:3])
     abstained = confidence < min_confidence
-    text = (NOT_SURE.format(answer=short) if abstained else _sentence_case(short, info)) + marks
-    return Composed(text.strip(), short, citations, checks, round(confidence, 3), abstained, True)
+    return Composed(_text(short, info, citations, abstained), short, citations, checks, round(confidence, 3),
+                    abstained, True)
+
+
+def _text(short: str, info: QuestionInfo, citations: Sequence[Citation], abstained: bool) -> str:
+    marks = "".join(f" [{c.n}]" for c in citations[:3])
+    return ((NOT_SURE.format(answer=short) if abstained else _sentence_case(short, info)) + marks).strip()
+
+
+def withhold(composed: Composed, info: QuestionInfo, probability: float, floor: float,
+             min_confidence: float) -> Composed:
+    """`composed` with the selector's `probability` as its confidence; below `floor`, "not in your
+    documents" instead of an answer (the closest passages stay cited, so the reader can check)."""
+    confidence = round(probability, 3)
+    if probability < floor:
+        return Composed(NOT_FOUND, "", composed.citations, composed.checks, confidence, False, False, True)
+    abstained = probability < min_confidence
+    return Composed(_text(composed.short, info, composed.citations, abstained), composed.short,
+                    composed.citations, composed.checks, confidence, abstained, True)
 
 
 def _sentence_case(short: str, info: QuestionInfo) -> str:

@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from agent.reading.lexicon import VALUE_NOUNS
 from agent.reading.question import QuestionInfo
 
 FUZZY_SPAN = 85
@@ -210,13 +211,6 @@ _PLACE_HEADS = frozenset(
 """A phrase whose last word is one of these names a place: never the answer to "who"."""
 
 
-VALUE_NOUNS = frozenset(
-    "version release edition model score rating rank grade level price cost fee rate percentage "
-    "temperature size speed season episode chapter volume issue number code".split()
-)
-"""A "which/what <noun>" question with one of these nouns asks for a value: a bare number fits."""
-
-
 def check_type(answer: str, info: QuestionInfo) -> Verdict:
     """Does the answer have the kind of value the question asks for?"""
     t = info.answer_type
@@ -249,7 +243,7 @@ def check_type(answer: str, info: QuestionInfo) -> Verdict:
         ok = _is_number(answer)
         why = why if ok else "a 'how many' question answered without a number"
     elif t in ("person", "place", "thing"):
-        valued = t == "thing" and info.target in VALUE_NOUNS  # "which version": "3.10" is one
+        valued = t == "thing" and (info.target in VALUE_NOUNS or info.target.removesuffix("s") in VALUE_NOUNS)
         ok = (valued or not _only_quantity(answer)) and normalize(answer) not in _PRONOUNS
         why = why if ok else f"a {t} question answered with a number, a date or a pronoun"
         if ok and _CLAUSE.search(answer):

@@ -72,6 +72,8 @@ class QuestionInfo:
     """For a choice question, the alternatives it names ("A or B")."""
     subjects: list[str] = field(default_factory=list)
     """For a yes/no question, the names it asks about ("Are A and B both ...?"): each is read."""
+    many: bool = False
+    """The question asks for several things (its head noun is plural: "which encodings")."""
 
     def as_dict(self) -> dict:
         return {
@@ -80,13 +82,40 @@ class QuestionInfo:
             "target": self.target,
             "options": self.options,
             "subjects": self.subjects,
+            "many": self.many,
         }
 
 
-def analyse(question: str) -> QuestionInfo:
-    """Form, expected answer type and options of `question`, by rules over its words."""
+_LEAD = re.compile(
+    r"^(?:if|when|after|once|since|unless|although|though|while|before|until|besides|between|according to|"
+    r"apart from|other than|in|on|for|with|without|by|from|given|roughly|about|of)\b[^,?]{0,120}?,\s+"
+    r"(?=(?:who|whom|whose|what|which|when|where|how|is|are|was|were|do|does|did|can|could|will|would|"
+    r"should|has|have|had|may|might|must)\b)",
+    re.IGNORECASE,
+)
+"""A clause before the question proper ("When told to follow redirects, how many ...", "After zstd
+compresses a file, is ..."): its wh-word or auxiliary does not say what is asked."""
+_BETWEEN = re.compile(r"^between\s+(.+?)\s+and\s+(.+?),\s+(?:which|who|what)\b", re.IGNORECASE)
+
+
+def asking_clause(question: str) -> str:
+    """The clause that asks: `question` without a leading clause that sets the scene."""
     q = " ".join(question.split())
-    info = QuestionInfo(q)
+    m = _LEAD.match(q)
+    return q[m.end():] if m else q
+
+
+def analyse(question: str, nlp=None) -> QuestionInfo:
+    """Form, expected answer type and options of `question`, by rules over the words of the
+    clause that asks (`asking_clause`); `text` keeps the whole question. With `nlp` (spaCy), the
+    asked-for noun comes from the part-of-speech tags (`head_noun`)."""
+    info = QuestionInfo(" ".join(question.split()))
+    between = _BETWEEN.match(info.text)
+    if between:  # "Between A and B, which one ...?": a choice
+        info.form, info.answer_type = "choice", "choice"
+        info.options = [_strip_option(x) for x in between.groups()]
+        return info
+    q = asking_clause(question)
     options = choice_options(q)
     last = re.split(r"(?<=[.?!;])\s+", q.rstrip("?").strip())[-1] if q else ""
     if options:
@@ -101,7 +130,44 @@ def analyse(question: str) -> QuestionInfo:
         info.form, info.answer_type = "yesno", "yesno"
         return info
     info.answer_type, info.target = _wh_type(q)
+    head, info.many = head_noun(q, nlp) if nlp is not None else (None, False)
+    if head is not None and info.answer_type in ("thing", "date"):
+        info.target = head
+        if head in _PLACE_NOUNS or head.removesuffix("s") in _PLACE_NOUNS:
+            info.answer_type = "place"
+        elif is_person_noun(head):
+            info.answer_type = "person"
+        elif info.answer_type == "date" and head and head not in _TIME_NOUNS:
+            info.answer_type = "thing"  # "which time zone database": a database, not a time
     return info
+
+
+_TIME_NOUNS = frozenset("date day month time period era year decade century season".split())
+
+
+def head_noun(question: str, nlp) -> tuple[str | None, bool]:
+    """The noun the question asks for, from its tags: the last noun of the words after
+    "which/what/whose" ("which single-letter tar option" -> "option", "which company funded" ->
+    "company"), or of the phrase after "what is the" ("what is the strongest compression level"
+    -> "level"); "" when the wh-word names no noun; None without a wh-word. With it, whether the
+    noun (or the subject of "who are/were") is plural."""
+    doc = nlp(question)
+    if re.match(r"^(?:who|what)\s+(?:are|were)\b", question, re.IGNORECASE):
+        return "", True
+    for tok in doc:
+        if tok.lower_ not in ("which", "what", "whose"):
+            continue
+        rest = doc[tok.i + 1:]
+        if tok.lower_ == "what" and len(rest) > 2 and rest[0].lower_ in ("is", "are", "was", "were") and rest[1].lower_ in ("the", "a", "an"):
+            rest = rest[2:]
+        head, plural = "", False
+        for nxt in rest:
+            if nxt.pos_ not in ("ADJ", "NOUN", "PROPN", "NUM") and nxt.text != "-":
+                break
+            if nxt.pos_ == "NOUN":
+                head, plural = nxt.lower_, nxt.tag_ == "NNS"
+        return head, plural
+    return None, False
 
 
 def choice_options(question: str) -> list[str]:
@@ -157,9 +223,9 @@ def _wh_type(q: str) -> tuple[str, str]:
                 return "place", base
             if base in _PERSON_NOUNS:
                 return "person", base
-        word = head[0]
-        if word not in _NOT_A_NOUN:
-            return "thing", word
+        head = head[: next((i for i, w in enumerate(head) if w in _FUNCTION or w in _MODALS), len(head))]
+        if head and head[-1] not in _NOT_A_NOUN:  # "which compression level": the level
+            return "thing", head[-1]
     if re.search(
         r"^(who|whom)\b|\b(who|whom)\s+(is|was|were|are|did|does|had|has|wrote|directed|founded)\b", low
     ) or re.match(r"^who\b", low) or re.search(r"\b(who|whom)\s*\??$", low):
@@ -202,6 +268,7 @@ def _wh_words(low: str) -> list[str]:
 
 
 _FUNCTION = frozenset("for in on at by with to from as into than that who which when where if".split())
+_MODALS = frozenset("can could will would shall should may might must".split())
 
 
 _NAME = r"[A-Z][\w'’.&!-]*(?:\s+(?:of|the|de|la|von|van|[A-Z0-9][\w'’.&!-]*))*"
@@ -267,6 +334,23 @@ def decompose(question: str, nlp, max_nodes: int = 4) -> list[tuple[str, list[in
     outer, inner = split
     nodes = _Chain(parse_titles(nlp, outer), max_nodes - 1).plan() or [(outer, [])]
     return [*nodes, (inner.replace("#1", f"#{len(nodes)}"), [len(nodes)])]
+
+
+def unsound_hop(chain: list[tuple[str, list[int]]], nlp) -> str:
+    """Why a parsed chain makes no sense as a query tree ("" when it does): a hop before the last
+    must name something to search for (a proper name, a number, a quoted title, an identifier
+    such as `--auto` or `json.dumps`, or an earlier hop's answer) and no pronoun, whose antecedent
+    is in another hop ("What is the program it runs?" or "Which command line file names?" asks
+    nothing a passage could answer)."""
+    for text, deps in chain[:-1]:
+        doc = nlp(re.sub(r"#\d+", "", text))
+        if any(t.tag_ in ("PRP", "PRP$") for t in doc):
+            return f"the sub-question {text!r} has a pronoun whose antecedent it does not carry"
+        named = deps or any(t.pos_ in ("PROPN", "NUM") or t.like_num or re.search(r"\w[-_.]\w|^-", t.text)
+                            for t in doc) or any(q in text for q in _QUOTES)
+        if not named:
+            return f"the sub-question {text!r} names nothing to search for"
+    return ""
 
 
 _QUOTES = frozenset('"“”„')

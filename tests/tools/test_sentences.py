@@ -42,6 +42,8 @@ def test_sentences_of_real_shapes(text, expected):
 def test_offsets_point_at_the_source(text):
     for span in split(text):
         assert " ".join(text[span.start:span.end].split()) == span.text
+    margin = "     |  Set the level.  It is an int\n     |  or a str.\n"
+    assert [margin[s.start:s.end] for s in split(margin)] == ["Set the level.", "It is an int\n     |  or a str."]
 
 
 def test_long_run_is_cut_at_a_word_boundary():
@@ -61,3 +63,8 @@ def test_lines_mode_never_joins_lines():
 def test_empty_text_has_no_sentences():
     assert split("") == []
     assert split("  \n\n \n") == []
+
+
+def test_a_margin_bar_is_no_table_row():
+    text = "     |  Set the logging level of this logger.  level must be an int\n     |  or a str.\n"
+    assert texts(text) == ["Set the logging level of this logger.", "level must be an int or a str."]

@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
                           "items": out["items"], "citations": out["citations"],
                           "evidence": out["evidence"][:20],
                           "sufficient": out["sufficient"], "confidence": out["confidence"],
-                          "abstained": out["abstained"], "checks": out["checks"], "status": out["status"],
+                          "abstained": out["abstained"], "not_found": out["not_found"], "checks": out["checks"], "status": out["status"],
                           "trace": out["trace"]},
                          indent=2, ensure_ascii=False, default=str))
         return 0 if result.status != "cancelled" else 130
@@ -118,7 +118,8 @@ def print_answer(result) -> None:
             console.print(f'    [italic]"{escape(citation_quote(c, result.answer))}"[/]')
         _print_footer(console, result)
         return
-    title = f"answer: {result.short_answer}" if result.short_answer else "answer"
+    title = (f"answer: {result.short_answer}" if result.short_answer
+             else "not in your documents" if result.not_found else "answer")
     console.print(Panel(Markdown(result.answer), title=title, title_align="left"))
     if result.confidence is not None and result.short_answer:
         failed = [c for c in result.checks if not c.get("ok")]
