@@ -31,8 +31,8 @@ from agent.reading.evidence import Sentence, SentenceRanker
 from agent.reading.passages import format_passages
 from agent.reading.question import QuestionInfo, analyse, decompose, subjects, unsound_hop
 from agent.reading.reader import ReaderModule, Reading
-from agent.reading.shapes import enumeration
 from agent.reading.select import SupportModule, can_score, features, load_weights
+from agent.reading.shapes import enumeration
 from agent.result import INSUFFICIENT, AgentResult, Citation
 from agent.steps import LoopSteps, RunCancelled, _context_note, _RunState, _Shared
 from agent.toolbox import ToolBox
@@ -401,7 +401,8 @@ class ResearchAgent(LoopSteps, dspy.Module):
         state.trace.emit("answer", answer=c.answer, short_answer=c.short, sufficient=c.sufficient,
                          citations=[{k: v for k, v in asdict(x).items() if k != "text"} for x in c.citations],
                          evidence=ranked[:50], confidence=c.confidence, abstained=c.abstained, checks=checks,
-                         not_found=c.not_found, shape="factoid", items=[], form=state.info.form if state.info else "wh")
+                         not_found=c.not_found, shape="factoid", items=[],
+                         form=state.info.form if state.info else "wh")
         return AgentResult(question, c.answer, c.short, c.citations, ranked, docs, c.sufficient, "ok",
                            state.trace, confidence=c.confidence, abstained=c.abstained, checks=checks,
                            not_found=c.not_found)

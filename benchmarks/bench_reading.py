@@ -1,13 +1,16 @@
 """Reading benchmark: the agent's answers on questions never tuned on, with the embedded model.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_reading.py [--only demo,hotpotqa] [--reuse]
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_reading.py [--only realdocs,demo,hotpotqa] [--reuse]
 
-Runs `hopper eval ... --mode agent --no-cache` on the demo *test* split and on HotpotQA questions
-51-100 (the tuning questions are the demo *train* split and HotpotQA 1-50), each into
+Runs `hopper eval ... --mode agent --no-cache` on the realdocs *test* split (manual pages, pydoc
+pages, scientific abstracts, package READMEs), the demo *test* split and HotpotQA questions
+51-100 (the tuning questions are the realdocs and demo *train* splits and HotpotQA 1-50), each into
 `runs/bench-reading-<set>-<commit>`, then prints one table and writes
 `benchmarks/results/reading.json`: EM, F1, evidence R@5, coverage and selective accuracy at the
 default confidence threshold (right = F1 >= 0.8), short answers not stated by a cited passage,
-median seconds per question, LM calls and tokens. `--reuse` scores finished run folders again
+median seconds per question, LM calls and tokens; for realdocs also EM over the answerable
+questions (all, and per kind of document) and the share of unanswerable questions answered
+"not in your documents" (and of answerable ones refused). `--reuse` scores finished run folders again
 instead of running (an interrupted run resumes where it stopped).
 """
 
@@ -27,11 +30,13 @@ sys.path.insert(0, str(REPO))
 DATA = REPO.parent / "shared" / "data"
 RESULTS = REPO / "benchmarks" / "results" / "reading.json"
 SETS = {
+    "realdocs": (DATA / "realdocs", "test", "realdocs test split (76 questions, 4 kinds of documents)"),
     "demo": (REPO / "examples" / "demo", "test", "demo test split (18 questions, 2-3 hops)"),
     "hotpotqa": (DATA / "hotpotqa", "51-100", "HotpotQA questions 51-100"),
 }
 COLUMNS = ("questions", "em", "f1", "recall@5", "coverage", "selective_accuracy",
-           "answers_not_in_cited_passage", "latency_p50_s", "lm_calls_mean", "tokens_mean")
+           "answers_not_in_cited_passage", "latency_p50_s", "lm_calls_mean", "tokens_mean",
+           "em_answerable", "unanswerable_refused", "answerable_refused", "em_by_kind")
 
 
 def commit() -> str:
@@ -56,7 +61,8 @@ def run_set(name: str, rev: str, reuse: bool, out: Path | None = None) -> dict:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--only", default="demo,hotpotqa", help="comma-separated: demo, hotpotqa")
+    p.add_argument("--only", default="realdocs,demo,hotpotqa",
+                   help="comma-separated: realdocs, demo, hotpotqa")
     p.add_argument("--reuse", action="store_true", help="score the finished run folders again, run nothing")
     p.add_argument("--from", dest="runs", default="", metavar="SET=DIR,...",
                    help="with --reuse: score these run folders (e.g. hotpotqa=runs/hp-test-abc1234)")

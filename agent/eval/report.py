@@ -206,7 +206,8 @@ STOP_MEANING = {
 
 METRIC_KEYS = ("questions", "em", "f1", *[f"recall@{k}" for k in RECALL_KS], "latency_p50_s", "latency_p95_s",
                "lm_calls_mean", "tool_calls_mean", "tokens_mean", "sufficient_rate", "threshold", "coverage",
-               "selective_accuracy", "answers_not_in_cited_passage")
+               "selective_accuracy", "answers_not_in_cited_passage", "answerable", "em_answerable",
+               "f1_answerable", "unanswerable", "unanswerable_refused", "answerable_refused")
 
 
 def render_markdown(scores: list[QuestionScore], metrics: dict[str, Any],
@@ -226,6 +227,9 @@ def render_markdown(scores: list[QuestionScore], metrics: dict[str, Any],
 def _metric_lines(metrics: dict[str, Any]) -> list[str]:
     lines = ["", "## Metrics", "", "| metric | value |", "|---|---|"]
     lines += [f"| {key} | {metrics[key]} |" for key in (*METRIC_KEYS, *SYNTHESIS_KEYS) if key in metrics]
+    if metrics.get("em_by_kind"):
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(metrics["em_by_kind"].items()))
+        lines.append(f"| EM (answerable) by kind of document | {kinds} |")
     if metrics.get("shape"):
         shapes = ", ".join(f"{k} {v}" for k, v in sorted(metrics["shape"].items()))
         lines.append(f"| shapes | {shapes} |")

@@ -108,7 +108,8 @@ def prepare_run_dir(run_dir: Path, settings: dict[str, Any], questions: list[Que
         _atomic_write(meta_path, json.dumps(meta, indent=2, default=str))
     gold = "".join(json.dumps({"id": q.qid, "question": q.question, "answers": q.answers,
                                "supporting_ids": q.supporting_ids, "hops": _hops(q),
-                               **{k: q.meta[k] for k in ("gold_items", "shape", "kind", "answer_type") if k in q.meta}},
+                               **{k: q.meta[k] for k in ("gold_items", "shape", "kind", "answer_type")
+                                  if k in q.meta}},
                               ensure_ascii=False) + "\n"
                    for q in questions)
     _atomic_write(run_dir / "gold.jsonl", gold)

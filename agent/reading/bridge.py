@@ -7,9 +7,8 @@ series (the noun phrase's referent), then the modifier of it: `bridge` returns t
 
 from __future__ import annotations
 
-from agent.reading.question import _WH_WORDS, _relative
-
-_LOW_ATTACH_PREPS = frozenset("from of in at with for on".split())
+from agent.reading.lexicon import LOW_ATTACH_PREPOSITIONS, WH_WORDS
+from agent.reading.question import _relative
 
 
 def bridge(doc) -> tuple[str, str] | None:
@@ -19,8 +18,8 @@ def bridge(doc) -> tuple[str, str] | None:
     "Drew Fuller starred in a series that originally broadcast on what station?" ->
     ("Drew Fuller starred in which series?", "#1 originally broadcast on what station?")
     """
-    wh = next((t for t in doc if t.lower_ in _WH_WORDS and t.i > 0 and not _relative(t)), None)
-    if wh is None or any(t.lower_ in _WH_WORDS and not _relative(t) for t in doc[: wh.i]):
+    wh = next((t for t in doc if t.lower_ in WH_WORDS and t.i > 0 and not _relative(t)), None)
+    if wh is None or any(t.lower_ in WH_WORDS and not _relative(t) for t in doc[: wh.i]):
         return None
     tok = wh
     while tok.head.i != tok.i:
@@ -28,7 +27,7 @@ def bridge(doc) -> tuple[str, str] | None:
         split = None
         if mod.dep_ in ("relcl", "acl") and _bridgeable(tok, wh):
             split = _bridge_split(doc, tok, mod, wh)
-        elif mod.dep_ == "prep" and mod.lower_ in _LOW_ATTACH_PREPS and tok.pos_ in ("NOUN", "PROPN"):
+        elif mod.dep_ == "prep" and mod.lower_ in LOW_ATTACH_PREPOSITIONS and tok.pos_ in ("NOUN", "PROPN"):
             # A small parser often hangs "from what state" too high: take the nearest noun before it.
             noun = next((t for t in reversed(doc[: mod.i]) if t.pos_ in ("NOUN", "PROPN")), tok)
             if noun.i == mod.i - 1 and _bridgeable(noun, wh):

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from agent.reading.checks import check_echo, check_type, normalize
 from agent.reading.evidence import Sentence
-from agent.reading.question import _WH_WORDS, QuestionInfo
+from agent.reading.lexicon import REPLY_EDGE_WORDS, WH_WORDS
+from agent.reading.question import QuestionInfo
 
 MAX_CANDIDATES = 6
 MIN_SENTENCE_SCORE = 0.35
@@ -84,9 +85,6 @@ def grammar_safe(text: str) -> str:
 
 MAX_PART_WORDS = 6
 MIN_REPLY_WORDS = 2
-_EDGE_WORDS = frozenset(
-    "a an the of in on at by for to from with and or is was are were who which that".split()
-)
 
 
 def from_reply(reply: str, info: QuestionInfo, texts: Sequence[str]) -> str:
@@ -101,7 +99,7 @@ def from_reply(reply: str, info: QuestionInfo, texts: Sequence[str]) -> str:
     words = reply.replace('"', " ").replace("\u201c", " ").replace("\u201d", " ").split()
     if len(words) < MIN_REPLY_WORDS or len(words) > 40:
         return ""
-    asked = set(normalize(info.text).split()) | _EDGE_WORDS
+    asked = set(normalize(info.text).split()) | REPLY_EDGE_WORDS
     parts = sorted(
         ((i, j) for i in range(len(words)) for j in range(i + 1, min(len(words), i + MAX_PART_WORDS) + 1)),
         key=lambda ij: ij[0] - ij[1],
@@ -114,7 +112,7 @@ def from_reply(reply: str, info: QuestionInfo, texts: Sequence[str]) -> str:
             j - i < len(words)
             and part
             and not any(_edge(w, asked) for w in (words[i], words[j - 1]))
-            and not set(normalize(part).split()) & (asked - _EDGE_WORDS)  # new words only
+            and not set(normalize(part).split()) & (asked - REPLY_EDGE_WORDS)  # new words only
             and _named(words[i:j])  # a name, number or date
             and not _splits_name(words, i, j)
             and not failed(answer_checks(part, info, texts))
@@ -130,7 +128,7 @@ ALIGN_WORDS = 3
 
 def _content(words: Sequence[str]) -> set[str]:
     """The normalised words of `words`, function words left out."""
-    return {normalize(w) for w in words if w.lower().strip(",.;:'()\"?") not in _EDGE_WORDS} - {""}
+    return {normalize(w) for w in words if w.lower().strip(",.;:'()\"?") not in REPLY_EDGE_WORDS} - {""}
 
 
 def _before_wh(question: str) -> set[str]:
@@ -139,7 +137,7 @@ def _before_wh(question: str) -> set[str]:
     stands where the answer does ("is based in Y" for "... is based where?", not the reply's
     subject). Empty for a question that opens with its wh-word ("What is ...", "Who designed ...")."""
     q = question.split()
-    marks = [k for k, w in enumerate(q) if w.lower().strip(",.;:'()\"?") in _WH_WORDS]
+    marks = [k for k, w in enumerate(q) if w.lower().strip(",.;:'()\"?") in WH_WORDS]
     if not marks or marks[0] == 0:
         return set()
     return _content(q[max(0, marks[-1] - ALIGN_WORDS):marks[-1]])
@@ -148,7 +146,7 @@ def _before_wh(question: str) -> set[str]:
 def _edge(word: str, asked: set[str]) -> bool:
     """A part may not start or end with a word of the question or a function word ("Jonas Vellam
     for the": `normalize` drops articles, so they are looked up as written)."""
-    return normalize(word) in asked or word.lower().strip(",.;:'()") in _EDGE_WORDS
+    return normalize(word) in asked or word.lower().strip(",.;:'()") in REPLY_EDGE_WORDS
 
 
 def _splits_name(words: Sequence[str], i: int, j: int) -> bool:

@@ -18,31 +18,22 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agent.reading.lexicon import VALUE_NOUNS
+from agent.reading.lexicon import (
+    DIGITS_OF_WORDS,
+    MONTH_NAMES,
+    NUMBER_WORDS,
+    ORDINAL_WORDS,
+    PLACE_NAME_HEADS,
+    PRONOUNS,
+    SPELLED_NUMBERS,
+    VALUE_NOUNS,
+)
 from agent.reading.question import QuestionInfo
 
 FUZZY_SPAN = 85
 """rapidfuzz partial-ratio (0-100) above which an answer counts as a span of a passage."""
 MAX_ANSWER_WORDS = 12
 
-_MONTHS = frozenset(
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec".split()
-)
-_SPELLED = dict(enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split()))
-"""Small numbers as words: "Formula 1 Arcade" is a span of "Formula One Arcade is ..."."""
-_DIGITS = {word: str(n) for n, word in _SPELLED.items()}
-_NUMBER_WORDS = frozenset(_SPELLED.values()) | frozenset(
-    "thirty forty fifty sixty seventy eighty ninety hundred thousand million "
-    "billion trillion dozen once twice thrice single double triple half".split()
-)
-_ORDINALS = frozenset(
-    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
-    "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth twenty-first".split()
-)
-_PRONOUNS = frozenset("he she it they him her them his hers its their this that i you".split())
 _ADDRESSING = re.compile(
     r"\b(ignore (all |any )?(previous|prior|above)|system prompt|as an ai|pwned|"
     r"disregard (the|all|any)|new instructions?)\b",
@@ -118,7 +109,7 @@ def find_span(answer: str, texts: Sequence[str], min_score: float = FUZZY_SPAN) 
 
 def _either_number(word: str) -> str:
     """A pattern for `word` that also matches a small number written the other way ("1" / "one")."""
-    other = _SPELLED.get(int(word)) if word.isdigit() and len(word) <= 2 else _DIGITS.get(word)
+    other = SPELLED_NUMBERS.get(int(word)) if word.isdigit() and len(word) <= 2 else DIGITS_OF_WORDS.get(word)
     return f"(?:{re.escape(word)}|{other})" if other else re.escape(word)
 
 
@@ -132,7 +123,7 @@ def _word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
 
 # -- the checks -------------------------------------------------------------------------------
 def check_empty(answer: str) -> Verdict:
-    if normalize(answer) and normalize(answer) not in _PRONOUNS:
+    if normalize(answer) and normalize(answer) not in PRONOUNS:
         return Verdict(True, "answer.empty", "an answer was given")
     return Verdict(False, "answer.empty", "no usable answer (empty or a pronoun)")
 
@@ -181,7 +172,7 @@ def _has_year(text: str) -> bool:
 def _is_number(text: str) -> bool:
     words = normalize(text).split()
     return bool(re.search(r"\d", text)) or any(
-        w in _NUMBER_WORDS or w.split("-")[0] in _NUMBER_WORDS for w in words
+        w in NUMBER_WORDS or w.split("-")[0] in NUMBER_WORDS for w in words
     )
 
 
@@ -193,9 +184,9 @@ def _only_quantity(text: str) -> bool:
         for w in words
         if not (
             w.isdigit()
-            or w in _MONTHS
-            or w in _NUMBER_WORDS
-            or w in _ORDINALS
+            or w in MONTH_NAMES
+            or w in NUMBER_WORDS
+            or w in ORDINAL_WORDS
             or re.fullmatch(r"\d+(st|nd|rd|th|s)", w)
         )
     ]
@@ -204,11 +195,6 @@ def _only_quantity(text: str) -> bool:
 
 _CLAUSE = re.compile(r"^\S.*?\s(?:is|was|are|were)\s+(?:a|an|the)\s")
 """'Heinkel HD 23 was a carrier-borne fighter', 'Scott Howell is a consultant who ...'."""
-_PLACE_HEADS = frozenset(
-    "district county city town village state province region river lake island mountain valley "
-    "street road avenue square park country borough parish municipality".split()
-)
-"""A phrase whose last word is one of these names a place: never the answer to "who"."""
 
 
 def check_type(answer: str, info: QuestionInfo) -> Verdict:
@@ -231,7 +217,7 @@ def check_type(answer: str, info: QuestionInfo) -> Verdict:
         ok = (
             _has_year(answer)
             or _is_number(answer)
-            or any(m in normalize(answer).split() for m in _MONTHS)
+            or any(m in normalize(answer).split() for m in MONTH_NAMES)
             or bool(
                 re.search(
                     r"\b(era|age|period|decade|spring|summer|autumn|winter|reign)\b", answer, re.IGNORECASE
@@ -244,11 +230,11 @@ def check_type(answer: str, info: QuestionInfo) -> Verdict:
         why = why if ok else "a 'how many' question answered without a number"
     elif t in ("person", "place", "thing"):
         valued = t == "thing" and (info.target in VALUE_NOUNS or info.target.removesuffix("s") in VALUE_NOUNS)
-        ok = (valued or not _only_quantity(answer)) and normalize(answer) not in _PRONOUNS
+        ok = (valued or not _only_quantity(answer)) and normalize(answer) not in PRONOUNS
         why = why if ok else f"a {t} question answered with a number, a date or a pronoun"
         if ok and _CLAUSE.search(answer):
             ok, why = False, "a statement about something ('X was a ...'), not its name"
-        elif ok and t == "person" and words and words[-1].lower().strip(".,;:") in _PLACE_HEADS:
+        elif ok and t == "person" and words and words[-1].lower().strip(".,;:") in PLACE_NAME_HEADS:
             ok, why = False, f"a 'who' question answered with a place ({words[-1]!r})"
     return Verdict(ok, "answer.type_mismatch", why)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from agent.reading.checks import normalize
+from agent.reading.lexicon import OVERLAP_STOP_WORDS
 from tools import sentences
 from tools.links import title_key
 from tools.types import Hit
@@ -25,13 +26,6 @@ _PRONOUN = re.compile(
     r"^(he|she|it|they|his|her|its|their|this|these|the (?:company|firm|band|film|city|town|"
     r"river|ship|building|bridge|school|college|university|museum|team|club|album|song|book))\b",
     re.IGNORECASE,
-)
-STOPWORDS = frozenset(
-    "a an the of in on at to for from by with and or is are was were be been being who whom whose what "
-    "which when where why how did does do that this these those it its as into than then there their his "
-    "her he she they them also not no yes both either neither same after before during about over under "
-    "between through while had has have having will would can could should may might one first second "
-    "other another".split()
 )
 LEXICAL_WEIGHT = 0.04
 """Bonus per shared content word (capped at 4 words): names matter more than cosine shows."""
@@ -79,7 +73,7 @@ def passage_sentences(hit: Hit) -> list[Sentence]:
 
 def content_words(text: str) -> set[str]:
     """Lower-cased words of `text` that carry meaning (no stopwords, no one-letter words)."""
-    return {w.lower() for w in _WORD.findall(text) if len(w) > 1 and w.lower() not in STOPWORDS}
+    return {w.lower() for w in _WORD.findall(text) if len(w) > 1 and w.lower() not in OVERLAP_STOP_WORDS}
 
 
 class SentenceRanker:

@@ -21,13 +21,9 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from agent.reading.checks import normalize
-from agent.reading.evidence import STOPWORDS, Sentence
+from agent.reading.evidence import Sentence
+from agent.reading.lexicon import FRAME_WORDS, OVERLAP_STOP_WORDS
 
-_FRAME = frozenset(
-    "both also either neither one ones too each which who whom what is are was were do does did has have "
-    "had be been being same different".split()
-)
-"""Words that frame a yes/no or choice question rather than state its predicate."""
 _COMPARES = frozenset("JJR JJS RBR RBS".split())
 _COMPARE_WORDS = re.compile(r"\b(first|last|earlier|later|before|after|more|most|less|least)\b", re.I)
 
@@ -40,14 +36,14 @@ def _stemmer():
 
 
 def _stems(text: str) -> set[str]:
-    words = [w for w in normalize(text).split() if len(w) > 1 and w not in STOPWORDS]
+    words = [w for w in normalize(text).split() if len(w) > 1 and w not in OVERLAP_STOP_WORDS]
     return set(_stemmer().stemWords(words))
 
 
 def predicate_terms(question: str, names: Sequence[str]) -> set[str]:
     """Stems of the question's content words that are not the names and do not frame it."""
     named = set().union(*(_stems(n) for n in names)) if names else set()
-    words = [w for w in normalize(question).split() if w not in _FRAME]
+    words = [w for w in normalize(question).split() if w not in FRAME_WORDS]
     return _stems(" ".join(words)) - named
 
 
@@ -103,7 +99,7 @@ _SAME = re.compile(r"\b(?:the\s+)?same\s+([a-z]+)", re.I)
 def same_attribute(question: str) -> str:
     """"state" for "Are A and B in the same state?": the attribute whose values are compared."""
     m = _SAME.search(question)
-    return m.group(1).lower() if m and m.group(1).lower() not in STOPWORDS else ""
+    return m.group(1).lower() if m and m.group(1).lower() not in OVERLAP_STOP_WORDS else ""
 
 
 def about(name: str, sentences: Sequence[Sentence]) -> list[Sentence]:

@@ -11,6 +11,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from agent.reading.lexicon import (
+    FUNCTION_WORDS,
+    MODAL_VERBS,
+    NON_NOUNS_AFTER_WH,
+    PERSON_NOUNS,
+    PLACE_NOUNS,
+    RELATION_NOUNS,
+    TIME_NOUNS,
+    WH_WORDS,
+)
+
 FORMS = ("wh", "yesno", "choice")
 TYPES = ("year", "date", "number", "person", "place", "thing", "yesno", "choice")
 
@@ -23,33 +34,6 @@ _WH_PHRASE = re.compile(
     r"\b(what|when|where|how|which year)\b|\b(in|during|by|at|of|from|for|to|on)\s+which\b", re.IGNORECASE
 )
 """A wh-phrase inside a question that opens like a yes/no question ("Do A, released in which year, ...")."""
-_PLACE_NOUNS = tuple(
-    "city town village country state island river county region province district mountain range lake "
-    "sea continent place location borough suburb capital area valley nation territory port harbour "
-    "harbor street"
-    .split()
-)
-_PERSON_NOUNS = tuple(
-    "person man woman actor actress singer player author writer director designer founder inventor "
-    "composer architect engineer mayor president king queen politician artist painter poet musician "
-    "scientist botanist captain chancellor recipient winner donor keeper coach manager leader member "
-    "producer creator owner father mother son daughter wife husband brother sister child friend star "
-    "comedian novelist rapper drummer guitarist footballer athlete journalist host presenter "
-    "character philosopher emperor general officer senator minister governor premier chef cook "
-    "biographer photographer dancer model monk bishop pope saint explorer pilot astronaut godfather "
-    "master chief head commander receiver holder champion nominee laureate candidate heir widow "
-    "killer murderer assassin criminal victim spy detective soldier sailor warrior knight hero "
-    "villain protagonist narrator lawyer judge doctor physician surgeon nurse teacher professor "
-    "student scholar historian economist physicist chemist mathematician theologian entrepreneur "
-    "businessman businesswoman investor executive chairman chairwoman diplomat ambassador prince "
-    "princess duke duchess earl countess baron lord lady monarch ruler dictator sultan tsar "
-    "pharaoh priest rabbi imam cardinal missionary prophet nun abbot wrestler boxer swimmer cyclist "
-    "skier golfer jockey pitcher quarterback goalkeeper striker midfielder cricketer batsman "
-    "vocalist bassist pianist violinist cellist conductor lyricist songwriter screenwriter playwright "
-    "illustrator cartoonist sculptor filmmaker showrunner broadcaster anchor reporter columnist "
-    "critic activist statesman stateswoman colonel lieutenant sergeant admiral marshal"
-    .split()
-)
 _COMPARATIVES = (
     r"\w+er|\w+est|more \w+|less \w+|first|last|earlier|later|most|least|best|worst|"
     r"most recently|more recently"
@@ -133,16 +117,13 @@ def analyse(question: str, nlp=None) -> QuestionInfo:
     head, info.many = head_noun(q, nlp) if nlp is not None else (None, False)
     if head is not None and info.answer_type in ("thing", "date"):
         info.target = head
-        if head in _PLACE_NOUNS or head.removesuffix("s") in _PLACE_NOUNS:
+        if head in PLACE_NOUNS or head.removesuffix("s") in PLACE_NOUNS:
             info.answer_type = "place"
         elif is_person_noun(head):
             info.answer_type = "person"
-        elif info.answer_type == "date" and head and head not in _TIME_NOUNS:
+        elif info.answer_type == "date" and head and head not in TIME_NOUNS:
             info.answer_type = "thing"  # "which time zone database": a database, not a time
     return info
-
-
-_TIME_NOUNS = frozenset("date day month time period era year decade century season".split())
 
 
 def head_noun(question: str, nlp) -> tuple[str | None, bool]:
@@ -158,7 +139,8 @@ def head_noun(question: str, nlp) -> tuple[str | None, bool]:
         if tok.lower_ not in ("which", "what", "whose"):
             continue
         rest = doc[tok.i + 1:]
-        if tok.lower_ == "what" and len(rest) > 2 and rest[0].lower_ in ("is", "are", "was", "were") and rest[1].lower_ in ("the", "a", "an"):
+        if (tok.lower_ == "what" and len(rest) > 2 and rest[0].lower_ in ("is", "are", "was", "were")
+                and rest[1].lower_ in ("the", "a", "an")):
             rest = rest[2:]
         head, plural = "", False
         for nxt in rest:
@@ -216,15 +198,16 @@ def _wh_type(q: str) -> tuple[str, str]:
     head = _wh_words(low)
     if head:
         # the noun phrase after the wh-word ends before "is", "the", "did" ...
-        head = head[: next((i for i, w in enumerate(head) if i and w in _NOT_A_NOUN), len(head))]
+        head = head[: next((i for i, w in enumerate(head) if i and w in NON_NOUNS_AFTER_WH), len(head))]
         for noun in head[::-1]:
-            base = noun[:-1] if noun.endswith("s") and noun[:-1] in _PLACE_NOUNS + _PERSON_NOUNS else noun
-            if base in _PLACE_NOUNS:
+            base = noun[:-1] if noun.endswith("s") and noun[:-1] in PLACE_NOUNS + PERSON_NOUNS else noun
+            if base in PLACE_NOUNS:
                 return "place", base
-            if base in _PERSON_NOUNS:
+            if base in PERSON_NOUNS:
                 return "person", base
-        head = head[: next((i for i, w in enumerate(head) if w in _FUNCTION or w in _MODALS), len(head))]
-        if head and head[-1] not in _NOT_A_NOUN:  # "which compression level": the level
+        ends = (i for i, w in enumerate(head) if w in FUNCTION_WORDS or w in MODAL_VERBS)
+        head = head[: next(ends, len(head))]
+        if head and head[-1] not in NON_NOUNS_AFTER_WH:  # "which compression level": the level
             return "thing", head[-1]
     if re.search(
         r"^(who|whom)\b|\b(who|whom)\s+(is|was|were|are|did|does|had|has|wrote|directed|founded)\b", low
@@ -257,7 +240,8 @@ def wh_head(question: str, nlp=None) -> str:
 def _wh_head(q: str) -> str:
     """By rule: the last word of up to three after "which/what", before a verb-like or function word."""
     words = _wh_words(q.lower())
-    words = words[: next((i for i, w in enumerate(words) if w in _NOT_A_NOUN or w in _FUNCTION), len(words))]
+    ends = (i for i, w in enumerate(words) if w in NON_NOUNS_AFTER_WH or w in FUNCTION_WORDS)
+    words = words[: next(ends, len(words))]
     return words[-1] if words else ""
 
 
@@ -265,10 +249,6 @@ def _wh_words(low: str) -> list[str]:
     """Up to three words after the first "which"/"what" of a lower-cased question."""
     m = re.search(r"\b(?:which|what)\s+((?:[a-z-]+\s+){0,2}[a-z-]+)\b", low)
     return m.group(1).split() if m else []
-
-
-_FUNCTION = frozenset("for in on at by with to from as into than that who which when where if".split())
-_MODALS = frozenset("can could will would shall should may might must".split())
 
 
 _NAME = r"[A-Z][\w'’.&!-]*(?:\s+(?:of|the|de|la|von|van|[A-Z0-9][\w'’.&!-]*))*"
@@ -297,21 +277,12 @@ def subjects(question: str, nlp, limit: int = 3) -> list[str]:
 
 def is_person_noun(word: str) -> bool:
     w = word.lower()
-    return w in _PERSON_NOUNS or (w.endswith("s") and w[:-1] in _PERSON_NOUNS)
+    return w in PERSON_NOUNS or (w.endswith("s") and w[:-1] in PERSON_NOUNS)
 
 
 # -- deterministic decomposition --------------------------------------------------------------
-_RELATION_NOUNS = tuple(
-    "birthplace hometown home capital headquarters seat successor predecessor parent subsidiary "
-    "sequel prequel spouse namesake alma employer label owner operator manufacturer publisher builder "
-    "maker developer distributor"
-    .split()
-)
 _RELATIONAL_DEPS = {"nsubj", "nsubjpass", "dobj", "pobj", "attr", "dative", "oprd", "appos", "npadvmod"}
 _MODIFIER_DEPS = {"relcl", "acl"}
-_NOT_A_NOUN = frozenset("is was are were did does do has had of the a an".split())
-"""Words that can follow "what"/"which" without naming what is asked for."""
-_WH_WORDS = ("who", "whom", "whose", "what", "which", "when", "where", "how")
 
 
 def decompose(question: str, nlp, max_nodes: int = 4) -> list[tuple[str, list[int]]]:
@@ -326,7 +297,7 @@ def decompose(question: str, nlp, max_nodes: int = 4) -> list[tuple[str, list[in
     chain = _Chain(parse_titles(nlp, text), max_nodes).plan()
     if chain:
         return chain
-    from agent.reading.bridge import bridge  # it reuses this module's word lists
+    from agent.reading.bridge import bridge  # it imports `_relative` from this module
 
     split = bridge(parse_titles(nlp, text))
     if split is None:
@@ -392,7 +363,7 @@ class _Chain:
     def __init__(self, doc, max_nodes: int):
         self.doc = doc
         self.max_nodes = max_nodes
-        self.wh = [t.i for t in doc if t.lower_ in _WH_WORDS and not _relative(t)]
+        self.wh = [t.i for t in doc if t.lower_ in WH_WORDS and not _relative(t)]
         self.nodes: list[tuple[str, list[int]]] = []
         self.end = self._predicate_start()
 
@@ -450,12 +421,12 @@ class _Chain:
         a, b = self._bounds(tok)
         if any(a <= w <= b for w in self.wh):
             return False
-        definite = any(c.dep_ in ("det", "poss") and c.lower_ not in _WH_WORDS for c in tok.children)
+        definite = any(c.dep_ in ("det", "poss") and c.lower_ not in WH_WORDS for c in tok.children)
         if not definite:
             return False
         of = any(c.dep_ == "prep" and c.lower_ == "of" and any(g.dep_ == "pobj" for g in c.children)
                  for c in tok.children)
-        role = is_person_noun(tok.text) or tok.lower_ in _RELATION_NOUNS
+        role = is_person_noun(tok.text) or tok.lower_ in RELATION_NOUNS
         return (of and role) or any(c.dep_ in _MODIFIER_DEPS and not self._dangling(c) for c in tok.children)
 
     def _render(self, lo: int, hi: int, swaps: dict[tuple[int, int], str]) -> str:

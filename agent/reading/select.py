@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -108,7 +108,8 @@ def coverage(question: str, sentences: list[Sentence]) -> float:
 
 
 def features(*, method: str, tree: bool, yesno: bool, base: float, sentence: Sentence | None,
-             read: list[Sentence], quotes: list[Sentence], question: str, support: float | None) -> dict[str, float | None]:
+             read: list[Sentence], quotes: list[Sentence], question: str,
+             support: float | None) -> dict[str, float | None]:
     """The selector's inputs for one answer (see `FEATURES`)."""
     best = max((s.score for s in read), default=0.0)
     own = sentence.score if sentence is not None else best

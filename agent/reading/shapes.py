@@ -42,7 +42,8 @@ def enumeration(answer: str, text: str) -> str:
     while lo > 0 and (not joined[lo - 1] or lo == mine) and words[lo] <= MAX_ITEM_WORDS:
         lo -= 1  # back over commas to the first item (over an "and" only from the last one)
     hi = mine
-    while hi < len(items) - 1 and (hi == lo or words[hi] <= MAX_ITEM_WORDS) and not (hi > mine and joined[hi - 1]):
+    while (hi < len(items) - 1 and (hi == lo or words[hi] <= MAX_ITEM_WORDS)
+           and not (hi > mine and joined[hi - 1])):
         hi += 1  # on to the item after the "and"/"or"
         if joined[hi - 1]:
             break

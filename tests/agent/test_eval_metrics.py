@@ -186,3 +186,23 @@ def test_score_traces_and_stop_reasons():
     assert stop_reason(make_trace("q", "a", [], budget="tool_calls")) == "budget:tool_calls"
     assert stop_reason(make_trace("q", "a", [], nodes=("answered", "unanswered"))) == "partial"
     assert stop_reason(make_trace("q", "a", [], status="error")) == "error"
+
+
+def test_refusals_and_em_are_counted_per_kind():
+    from agent.eval.metrics import QuestionScore
+    from agent.eval.report import aggregate
+
+    def q(qid, pred, gold, kind, em):
+        s = QuestionScore(qid=qid, question="?", prediction=pred, gold=gold, em=em, f1=em, recall={},
+                          status="ok", stop="answered", seconds=1.0, lm_calls=1, tool_calls=1, tokens=1,
+                          hops=1, rounds=1, subquestions=1, sufficient=bool(pred), fallbacks=0)
+        s.kind, s.answerable, s.refused = kind, bool(gold), not pred
+        return s
+
+    scores = [q("a", "6", ["6"], "man", 1.0), q("b", "", ["7"], "man", 0.0), q("c", "x", ["y"], "pydoc", 0.0),
+              q("d", "", [], "man", 0.0), q("e", "guess", [], "pydoc", 0.0)]
+    m = aggregate(scores)
+    assert m["answerable"] == 3 and m["em_answerable"] == round(1 / 3, 4)
+    assert m["unanswerable"] == 2 and m["unanswerable_refused"] == 0.5
+    assert m["answerable_refused"] == round(1 / 3, 4)
+    assert m["em_by_kind"] == {"man": 0.5, "pydoc": 0.0}

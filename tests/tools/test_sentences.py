@@ -20,7 +20,8 @@ CASES = [
     ("a manual page's wrapped option",
      "     -b bits\n             Specifies the number of bits in the key to\n             create.  "
      "For RSA keys, the default is 3072 bits.",
-     ["-b bits Specifies the number of bits in the key to create.", "For RSA keys, the default is 3072 bits."]),
+     ["-b bits Specifies the number of bits in the key to create.",
+      "For RSA keys, the default is 3072 bits."]),
     ("markdown list and heading",
      "## Features\n- fast parsing\n- small. Really small.\n1. first step\n",
      ["## Features", "- fast parsing", "- small.", "Really small.", "1. first step"]),
@@ -43,7 +44,8 @@ def test_offsets_point_at_the_source(text):
     for span in split(text):
         assert " ".join(text[span.start:span.end].split()) == span.text
     margin = "     |  Set the level.  It is an int\n     |  or a str.\n"
-    assert [margin[s.start:s.end] for s in split(margin)] == ["Set the level.", "It is an int\n     |  or a str."]
+    spans = [margin[s.start:s.end] for s in split(margin)]
+    assert spans == ["Set the level.", "It is an int\n     |  or a str."]
 
 
 def test_long_run_is_cut_at_a_word_boundary():

@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
                           "items": out["items"], "citations": out["citations"],
                           "evidence": out["evidence"][:20],
                           "sufficient": out["sufficient"], "confidence": out["confidence"],
-                          "abstained": out["abstained"], "not_found": out["not_found"], "checks": out["checks"], "status": out["status"],
+                          "abstained": out["abstained"], "not_found": out["not_found"],
+                          "checks": out["checks"], "status": out["status"],
                           "trace": out["trace"]},
                          indent=2, ensure_ascii=False, default=str))
         return 0 if result.status != "cancelled" else 130

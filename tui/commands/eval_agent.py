@@ -124,7 +124,8 @@ def _run_with_progress(session, dataset, args, settings):
 def _print_summary(metrics: dict, run_dir: Path) -> None:
     keys = ["em", "f1", "recall@2", "recall@5", "latency_p50_s", "lm_calls_mean", "tool_calls_mean",
             "tokens_mean", "coverage", "selective_accuracy"]
-    keys += [k for k in ("item_recall", "item_precision", "support_rate", "dropped_mean") if k in metrics]
+    keys += [k for k in ("em_answerable", "unanswerable_refused", "answerable_refused", "em_by_kind",
+                         "item_recall", "item_precision", "support_rate", "dropped_mean") if k in metrics]
     keys = [k for k in keys if k in metrics]
     print(f"{metrics['settings'].get('mode', '?'):<7} questions={metrics['questions']} " +
           " ".join(f"{k}={metrics[k]}" for k in keys))

@@ -33,6 +33,8 @@ class TurnView:
     items: list[dict[str, Any]] = field(default_factory=list)
     injections: dict[str, list[str]] = field(default_factory=dict)
     """chunk id -> sentences addressed to an assistant (ignored by the agent)."""
+    not_found: bool = False
+    """The documents were read and none states the answer."""
 
     @classmethod
     def from_saved(cls, turn_id: int, question: str, answer: dict[str, Any] | None, status: str,
@@ -46,7 +48,8 @@ class TurnView:
                    _confidence(answer.get("confidence")), bool(answer.get("abstained")),
                    [dict(c) for c in answer.get("checks") or [] if isinstance(c, dict)],
                    shape=str(answer.get("shape") or "factoid"),
-                   items=[dict(i) for i in answer.get("items") or [] if isinstance(i, dict)])
+                   items=[dict(i) for i in answer.get("items") or [] if isinstance(i, dict)],
+                   not_found=bool(answer.get("not_found")))
         for event in events:
             kind, d = event_parts(event)
             if kind == "fallback":
@@ -117,6 +120,9 @@ def confidence_word(confidence: float) -> str:
 def trust_lines(turn: TurnView) -> list[str]:
     """Markdown lines under an answer: confidence, checks, fallbacks, best guess."""
     out = []
+    if turn.not_found:
+        out.append("✗ **Not in your documents**: the passages below are the closest to the question; "
+                   "none of them states its answer.")
     if turn.abstained:
         out.append("⚠ **Best guess, below the confidence threshold**: check the evidence before using it.")
     answer_fb = [f for f in turn.fallbacks if f["step"] in ANSWER_STEPS]
