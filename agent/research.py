@@ -27,7 +27,7 @@ from agent.modules import (
     norm_text,
 )
 from agent.reading.answer import Composed, compose, free_text, withhold
-from agent.reading.evidence import Sentence, SentenceRanker
+from agent.reading.evidence import Sentence, SentenceRanker, render
 from agent.reading.passages import format_passages
 from agent.reading.question import QuestionInfo, analyse, decompose, subjects, unsound_hop
 from agent.reading.reader import ReaderModule, Reading
@@ -300,7 +300,8 @@ class ResearchAgent(LoopSteps, dspy.Module):
         last = state.nodes[-1] if state.nodes else None
         quotes: list[Sentence] = []
         if last is not None and last.answer:
-            short, found = last.answer, (last.method, last.read, last.quotes[:1], len(state.nodes) > 1)
+            short = last.answer
+            found = (last.method, last.read, last.quotes[:1], len(state.nodes) > 1, last.resolved or question)
             confidence = last.confidence  # the final hop's reading, as calibrated on the tuning questions
             if len(state.nodes) > 1 and all(n.method == "free" for n in state.nodes):
                 confidence = min(1.0, confidence + CHAIN_BONUS)
@@ -337,12 +338,12 @@ class ResearchAgent(LoopSteps, dspy.Module):
     def _select(self, question: str, state: _RunState, composed: Composed, found) -> Composed:
         """The selector's verdict on a checked answer (`agent.reading.select`): its calibrated
         confidence, and "not in your documents" below the selector's floor."""
-        method, read, own, tree = found
+        method, read, own, tree, asked = found
         sentence = own[0] if own else None
         support = None
         if sentence is not None and not self._over_budget(state) and can_score(self.runtime.fast_lm):
-            support = self._lm_step(state, "support", self.support, light=True, question=question,
-                                    sentence=sentence.render(), answer=composed.short).support
+            support = self._lm_step(state, "support", self.support, light=True, question=asked,
+                                    passages=render(list(read) or [sentence]), answer=composed.short).support
         values = features(method=method, tree=tree, yesno=state.info.form == "yesno",
                           base=composed.confidence or 0.0, sentence=sentence, read=list(read),
                           quotes=list(own), question=question, support=support)
@@ -364,7 +365,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
             evidence.support([q.chunk_id for q in reading.quotes])
             ranked = evidence.ranked(_labels(state))
         return (reading.answer, reading.confidence, reading.quotes, ranked,
-                (reading.method, reading.read, reading.quotes[:1], False))
+                (reading.method, reading.read, reading.quotes[:1], False, question))
 
     def _compose(self, state: _RunState, short: str, quotes: list[Sentence], confidence: float) -> Composed:
         """The final answer from `short` and its sentences, each final check traced."""

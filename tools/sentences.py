@@ -12,7 +12,7 @@ boundary so no sentence exceeds `MAX_CHARS`.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 MAX_CHARS = 400
@@ -65,13 +65,19 @@ def blocks(text: str) -> list[tuple[int, int]]:
 def split(text: str, *, lines: bool = False) -> list[Span]:
     """Every sentence of `text`, in order, with its offsets. `lines`: every line break ends a
     sentence too (for text whose lines are not wrapping, where no sentence may hide across one)."""
+    return list(_split(text, lines))
+
+
+@lru_cache(maxsize=4096)
+def _split(text: str, lines: bool) -> tuple[Span, ...]:
+    """`split`, remembered: a run reads the same passages in several rounds and hops."""
     out: list[Span] = []
     for b_start, b_end in _line_blocks(text) if lines else blocks(text):
         block = _MARGIN.sub(lambda m: " " * len(m.group(0)), text[b_start:b_end])
         pieces = [(0, len(block))] if _ONE_LINE.match(block) else _pysbd(block.replace("\n", " "))
         for s, e in pieces:
             _append(out, block, s, e, b_start)
-    return out
+    return tuple(out)
 
 
 def _line_blocks(text: str) -> list[tuple[int, int]]:

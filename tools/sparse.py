@@ -66,21 +66,6 @@ class BM25Index:
             raise IndexCorruptError(f"{path}: unreadable BM25 index ({exc}); rebuild with --rebuild") from exc
         return cls(settings, model)
 
-    def term_counts(self, text: str) -> dict[str, int]:
-        """For each indexed term of `text` (stemmed, stopwords left out), the number of chunks
-        that contain it: 0 for a term no chunk has."""
-        tokens = self._tokenize([text], return_ids=False)[0] if text.strip() else []
-        if self.model is None:
-            return dict.fromkeys(tokens, 0)
-        vocab = self.model.vocab_dict
-        indptr = self.model.scores["indptr"]
-        return {t: int(indptr[vocab[t] + 1] - indptr[vocab[t]]) if t in vocab else 0 for t in tokens}
-
-    @property
-    def size(self) -> int:
-        """How many chunks the index holds."""
-        return int(self.model.scores["num_docs"]) if self.model is not None else 0
-
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(rows, scores) best first; empty when the query has no indexed terms."""
         if self.model is None:

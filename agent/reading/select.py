@@ -2,9 +2,9 @@
 
 Every reading of a question ends in a candidate answer and the sentence that states it. Code
 measures it (`features`): how it was found, how well its sentence matches the question, how much
-of the question's own words that sentence (with its title) covers, and what the LM says when asked
-one narrow thing, "does this sentence say that X answers the question?" (`SupportModule`: the
-embedded model's probability of "yes", from its logits; a remote LM's constrained yes/no). A
+of the question's own words that sentence (with its title) covers, and how likely the reader
+finds the answer as its reply (`SupportModule`: the embedded model's per-token probability of it,
+from its logits). A
 small logistic model (`SelectorWeights`, fitted with scikit-learn on the logged traces of the
 training questions by `benchmarks/tune_selector.py`, stored in `selector.json`) turns the
 features into the probability that the answer is right. That probability is the answer's
@@ -42,7 +42,9 @@ FEATURES = ("reply", "chosen", "decided", "tree", "yesno", "base", "sentence_sco
 - sentence_score: its sentence's match to the question (cosine plus shared words);
 - top_sentence: its sentence is the best-matching one read;
 - coverage: the share of the question's content words its sentence, context and title hold;
-- support: the LM's probability that the sentence says the answer answers the question."""
+- support: the embedded LM's per-token probability of the answer as its reply (`SupportModule`)."""
+CHARS_PER_TOKEN = 3.5
+"""About how many characters a token of the embedded model's vocabulary holds (for the per-token mean)."""
 REPLY = frozenset({"free", "part", "alone", "times", "years"})
 CHOSEN = frozenset({"scored", "candidate", "choice"})
 
@@ -134,31 +136,34 @@ def can_score(lm=None) -> bool:
 
 
 class SupportModule(dspy.Module):
-    """One narrow question to the LM: does this sentence say that X answers the question? Asked
-    of LMs that give reply probabilities (the embedded models): P(yes) is a graded feature, where a
-    generated yes/no would be one bit; other LMs are not asked (`support` is None) and the
-    selector's weights without that feature apply."""
+    """How likely the reader finds the answer as its whole reply to its own prompt over the
+    sentences it read: the embedded model's per-token probability of the answer (from llama.cpp's
+    logits; nothing is generated). A reply the model would give again with confidence scores high;
+    a guess over sentences that do not state the answer scores low. Asked of LMs that give reply
+    probabilities only; for others `support` is None and the selector's weights without it apply.
+
+    (A second prompt, "does this sentence say that X answers the question? yes/no", was tried
+    first: the 0.5B model's P(yes) was 0.13 ± 0.01 whatever the answer, right or wrong.)"""
 
     def __init__(self):
         super().__init__()
-        self.check = dspy.Predict(sig.CheckSupport, max_tokens=3)
+        self.read = dspy.Predict(sig.ReadAnswer, max_tokens=24)
 
-    def forward(self, sentence: str, question: str, answer: str) -> dspy.Prediction:
-        inputs = {"sentence": sentence, "question": question, "proposed_answer": answer}
-        return dspy.Prediction(support=self._scored(inputs), fallback=None)
+    def forward(self, passages: str, question: str, answer: str) -> dspy.Prediction:
+        return dspy.Prediction(support=self._scored(passages, question, answer), fallback=None)
 
-    def _scored(self, inputs: dict[str, str]) -> float | None:
-        """P(yes) from the embedded model's logits over the replies yes/no, or None."""
-        engine = getattr(self.check.lm or dspy.settings.lm, "engine", None)
-        if not callable(getattr(engine, "score", None)):
+    def _scored(self, passages: str, question: str, answer: str) -> float | None:
+        engine = getattr(self.read.lm or dspy.settings.lm, "engine", None)
+        if not answer or not callable(getattr(engine, "score", None)):
             return None
-        messages = PlainAdapter().format(self.check.signature, [], inputs)
+        messages = PlainAdapter().format(self.read.signature, [], {"passages": passages, "question": question})
+        variants = sorted({answer, answer[:1].upper() + answer[1:]})
         try:
-            scores = engine.score(messages, ["yes", "Yes", "no", "No"])
+            scores = engine.score(messages, variants)
         except (RuntimeError, ValueError, OSError) as exc:
             log.info("support scoring failed: %s", exc)
             return None
         if not scores:
             return None
-        yes, no = np.logaddexp(scores[0], scores[1]), np.logaddexp(scores[2], scores[3])
-        return float(1.0 / (1.0 + math.exp(max(-30.0, min(30.0, no - yes)))))
+        tokens = max(1.0, len(answer) / CHARS_PER_TOKEN) + 1.0  # the reply's tokens and its end
+        return round(float(math.exp(max(-50.0, float(np.logaddexp.reduce(scores))) / tokens)), 4)
