@@ -31,7 +31,8 @@ from agent.reading.evidence import Sentence, SentenceRanker, render
 from agent.reading.passages import format_passages
 from agent.reading.question import QuestionInfo, analyse, decompose, subjects, unsound_hop
 from agent.reading.reader import ReaderModule, Reading
-from agent.reading.select import SupportModule, can_score, features, load_weights
+from agent.reading.select import features, load_weights
+from agent.reading.select import support as support_probability
 from agent.reading.shapes import enumeration
 from agent.result import INSUFFICIENT, AgentResult, Citation
 from agent.steps import LoopSteps, RunCancelled, _context_note, _RunState, _Shared
@@ -62,7 +63,6 @@ class ResearchAgent(LoopSteps, dspy.Module):
         self.reader = ReaderModule()
         self.respond = AnswerModule()
         self.closed_book = ClosedBookModule()
-        self.support = SupportModule()
         self.runtime = _Shared(index=index, lm=lm, fast_lm=fast_lm, subscribers=[], lm_name="", meta={},
                                nlp=None, embedded=True)
 
@@ -341,9 +341,11 @@ class ResearchAgent(LoopSteps, dspy.Module):
         method, read, own, tree, asked = found
         sentence = own[0] if own else None
         support = None
-        if sentence is not None and not self._over_budget(state) and can_score(self.runtime.fast_lm):
-            support = self._lm_step(state, "support", self.support, light=True, question=asked,
-                                    passages=render(list(read) or [sentence]), answer=composed.short).support
+        if sentence is not None and not self._over_budget(state):
+            self._check_cancel(state)
+            with dspy.context(**({"lm": self.runtime.fast_lm} if self.runtime.fast_lm is not None else {})):
+                support = support_probability(self.reader.extract, render(list(read) or [sentence]), asked,
+                                              composed.short)
         values = features(method=method, tree=tree, yesno=state.info.form == "yesno",
                           base=composed.confidence or 0.0, sentence=sentence, read=list(read),
                           quotes=list(own), question=question, support=support)

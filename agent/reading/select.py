@@ -3,7 +3,7 @@
 Every reading of a question ends in a candidate answer and the sentence that states it. Code
 measures it (`features`): how it was found, how well its sentence matches the question, how much
 of the question's own words that sentence (with its title) covers, and how likely the reader
-finds the answer as its reply (`SupportModule`: the embedded model's per-token probability of it,
+finds the answer as its reply (`support`: the embedded model's per-token probability of it,
 from its logits). A
 small logistic model (`SelectorWeights`, fitted with scikit-learn on the logged traces of the
 training questions by `benchmarks/tune_selector.py`, stored in `selector.json`) turns the
@@ -23,7 +23,6 @@ from pathlib import Path
 import dspy
 import numpy as np
 
-from agent import signatures as sig
 from agent.reading.adapter import PlainAdapter
 from agent.reading.evidence import Sentence, content_words
 
@@ -42,7 +41,7 @@ FEATURES = ("reply", "chosen", "decided", "tree", "yesno", "base", "sentence_sco
 - sentence_score: its sentence's match to the question (cosine plus shared words);
 - top_sentence: its sentence is the best-matching one read;
 - coverage: the share of the question's content words its sentence, context and title hold;
-- support: the embedded LM's per-token probability of the answer as its reply (`SupportModule`)."""
+- support: the embedded LM's per-token probability of the answer as its reply (`support`)."""
 CHARS_PER_TOKEN = 3.5
 """About how many characters a token of the embedded model's vocabulary holds (for the per-token mean)."""
 REPLY = frozenset({"free", "part", "alone", "times", "years"})
@@ -129,41 +128,28 @@ def features(*, method: str, tree: bool, yesno: bool, base: float, sentence: Sen
     }
 
 
-def can_score(lm=None) -> bool:
-    """Whether the LM gives log-probabilities of replies (the embedded llama.cpp models)."""
-    engine = getattr(lm or dspy.settings.lm, "engine", None)
-    return callable(getattr(engine, "score", None))
+def support(predictor: dspy.Predict, passages: str, question: str, answer: str) -> float | None:
+    """How likely the reader finds `answer` as its whole reply to its own prompt (`predictor`'s
+    signature and demos) over the sentences it read: the embedded model's per-token probability
+    of the answer, from llama.cpp's logits (nothing is generated). A reply the model would give
+    again with confidence scores high; a guess over sentences that do not state the answer scores
+    low. None for an LM that gives no reply probabilities: the selector's weights without this
+    feature apply.
 
-
-class SupportModule(dspy.Module):
-    """How likely the reader finds the answer as its whole reply to its own prompt over the
-    sentences it read: the embedded model's per-token probability of the answer (from llama.cpp's
-    logits; nothing is generated). A reply the model would give again with confidence scores high;
-    a guess over sentences that do not state the answer scores low. Asked of LMs that give reply
-    probabilities only; for others `support` is None and the selector's weights without it apply.
-
-    (A second prompt, "does this sentence say that X answers the question? yes/no", was tried
-    first: the 0.5B model's P(yes) was 0.13 ± 0.01 whatever the answer, right or wrong.)"""
-
-    def __init__(self):
-        super().__init__()
-        self.read = dspy.Predict(sig.ReadAnswer, max_tokens=24)
-
-    def forward(self, passages: str, question: str, answer: str) -> dspy.Prediction:
-        return dspy.Prediction(support=self._scored(passages, question, answer), fallback=None)
-
-    def _scored(self, passages: str, question: str, answer: str) -> float | None:
-        engine = getattr(self.read.lm or dspy.settings.lm, "engine", None)
-        if not answer or not callable(getattr(engine, "score", None)):
-            return None
-        messages = PlainAdapter().format(self.read.signature, [], {"passages": passages, "question": question})
-        variants = sorted({answer, answer[:1].upper() + answer[1:]})
-        try:
-            scores = engine.score(messages, variants)
-        except (RuntimeError, ValueError, OSError) as exc:
-            log.info("support scoring failed: %s", exc)
-            return None
-        if not scores:
-            return None
-        tokens = max(1.0, len(answer) / CHARS_PER_TOKEN) + 1.0  # the reply's tokens and its end
-        return round(float(math.exp(max(-50.0, float(np.logaddexp.reduce(scores))) / tokens)), 4)
+    (A separate prompt, "does this sentence say that X answers the question? yes/no", was tried
+    first: the 0.5B model's P(yes) was 0.13 +- 0.01 whatever the answer, right or wrong.)"""
+    engine = getattr(predictor.lm or dspy.settings.lm, "engine", None)
+    if not answer or not callable(getattr(engine, "score", None)):
+        return None
+    messages = PlainAdapter().format(predictor.signature, predictor.demos,
+                                     {"passages": passages, "question": question})
+    variants = sorted({answer, answer[:1].upper() + answer[1:]})
+    try:
+        scores = engine.score(messages, variants)
+    except (RuntimeError, ValueError, OSError) as exc:
+        log.info("support scoring failed: %s", exc)
+        return None
+    if not scores:
+        return None
+    tokens = max(1.0, len(answer) / CHARS_PER_TOKEN) + 1.0  # the reply's tokens and its end
+    return round(float(math.exp(max(-50.0, float(np.logaddexp.reduce(scores))) / tokens)), 4)

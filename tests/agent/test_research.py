@@ -48,6 +48,29 @@ def read(answer):
     return {"answer": answer}
 
 
+@pytest.fixture
+def without_selector(monkeypatch):
+    """The reader's own confidence stands (no calibrated selector): for tests about other steps."""
+    monkeypatch.setattr("agent.research.load_weights", lambda scored: None)
+
+
+def test_the_selector_withholds_an_answer_no_passage_supports(index, monkeypatch):
+    from agent.reading.select import SelectorWeights
+
+    floor = SelectorWeights(["coverage"], [0.0], 0.0, not_found=0.6)  # p = 0.5 for every answer
+    monkeypatch.setattr("agent.research.load_weights", lambda scored: floor)
+    result = run(index, [read("Oska Tamm")], question="Who designed the Verrin lighthouse?", decompose="parse")
+    assert result.not_found and not result.sufficient and result.short_answer == ""
+    assert result.citations and result.citations[0].doc_id == "lighthouse.md"  # the closest passage
+    select = result.trace.first("select").data
+    assert select["answer"] == "Oska Tamm" and select["probability"] == 0.5 and select["not_found"] == 0.6
+    assert result.trace.final["not_found"] is True and result.to_dict()["not_found"] is True
+    assert select["features"]["support"] is None  # DummyLM gives no reply probabilities
+    floor.not_found = 0.4
+    kept = run(index, [read("Oska Tamm")], question="Who designed the Verrin lighthouse?", decompose="parse")
+    assert kept.short_answer == "Oska Tamm" and kept.confidence == 0.5 and kept.abstained
+
+
 def steps(result):
     return [e.data["step"] for e in result.trace.of_type("lm_call")]
 
@@ -184,7 +207,7 @@ def test_a_failed_read_searches_again_and_reads_unread_passages_first(index, mon
     assert result.short_answer == "Lowbridge"
 
 
-def test_yes_no_and_choice_questions_get_their_own_answers(index):
+def test_yes_no_and_choice_questions_get_their_own_answers(index, without_selector):
     yes = run(index, [read("Yes, he was.")], question="Was Oska Tamm born in Lowbridge?", min_confidence=0)
     assert yes.short_answer == "yes" and yes.answer.startswith("Yes") and yes.citations
     assert yes.trace.first("read").data["answer_type"] == "yesno"
@@ -275,7 +298,7 @@ def test_rag_and_closed_modes(index):
     assert closed.trace.of_type("tool_call") == [] and closed.citations == []
 
 
-def test_a_capable_lm_phrases_the_answer_but_only_a_checked_one_is_kept(index):
+def test_a_capable_lm_phrases_the_answer_but_only_a_checked_one_is_kept(index, without_selector):
     q = "Who designed the Verrin lighthouse?"
     good = run(
         index,
