@@ -79,7 +79,7 @@ def find_span(answer: str, texts: Sequence[str], min_score: float = FUZZY_SPAN) 
         return None
     low = answer.lower()
     for i, t in enumerate(texts):
-        at = t.lower().find(low)
+        at = _whole_words_at(t.lower(), low)
         if at >= 0:
             return Span(i, at, at + len(answer), t[at : at + len(answer)], 100.0)
     key = normalize(answer)
@@ -105,6 +105,19 @@ def find_span(answer: str, texts: Sequence[str], min_score: float = FUZZY_SPAN) 
             s, e = _word_bounds(t, res.dest_start, res.dest_end)
             best = Span(i, s, e, t[s:e], float(res.score))
     return best
+
+
+def _whole_words_at(text: str, part: str) -> int:
+    """Where `part` occurs in `text` without cutting a word at either end ("32" is not in
+    "adler32", "furo" not in "furosemide"); -1 when it does not."""
+    at = text.find(part)
+    while at >= 0:
+        before = text[at - 1] if at > 0 else " "
+        after = text[at + len(part)] if at + len(part) < len(text) else " "
+        if not (part[:1].isalnum() and before.isalnum()) and not (part[-1:].isalnum() and after.isalnum()):
+            return at
+        at = text.find(part, at + 1)
+    return -1
 
 
 def _either_number(word: str) -> str:

@@ -115,3 +115,14 @@ def test_the_embedded_model_reads_a_readme_without_its_markup(tmp_path):
     assert "harbour data group" in normalize(result.short_answer), result.answer
     assert result.citations[0].doc_id == "README.md" and result.citations[0].title == "Quillfish"
     assert "](" not in result.citations[0].quote and "https" not in result.citations[0].quote
+
+
+def test_a_question_the_documents_do_not_answer_gets_not_in_your_documents(session):
+    """A question about something no demo document mentions: no answer, the closest passages
+    cited, and the selector's verdict in the trace."""
+    result = session.ask("Who won the 2022 World Cup?")
+    assert result.not_found and result.short_answer == "" and not result.sufficient, result.answer
+    assert result.answer.startswith("Not in your documents")
+    select = result.trace.first("select")
+    assert select is not None and select.data["probability"] < select.data["not_found"]
+    assert select.data["features"]["support"] is not None  # the embedded model scores its reply

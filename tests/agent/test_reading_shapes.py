@@ -150,3 +150,16 @@ def test_a_withheld_answer_says_not_in_your_documents():
     assert unsure.abstained and unsure.short == "-6" and not unsure.not_found
     sure = withhold(composed, info, 0.9, 0.2, 0.5)
     assert sure.answer == "-6 [1]" and sure.confidence == 0.9
+
+
+@pytest.mark.parametrize(("answer", "text", "span"), [
+    ("32", "If you want the adler32 or crc32 hash functions", None),
+    ("Sri Lanka", "in three Sri Lankan hospitals", "Sri Lankan"),
+    ("infusion furo", "every 8 hrs with continuous infusion furosemide, or placebo", "infusion furosemide"),
+    ("-6", "The default compression level is -6 (that is", "-6"),
+])
+def test_a_span_never_cuts_a_word(answer, text, span):
+    from agent.reading.checks import find_span
+
+    found = find_span(answer, [text])
+    assert (found.text if found else None) == span
