@@ -59,7 +59,8 @@ def test_the_selector_withholds_an_answer_no_passage_supports(index, monkeypatch
 
     floor = SelectorWeights(["coverage"], [0.0], 0.0, not_found=0.6)  # p = 0.5 for every answer
     monkeypatch.setattr("agent.research.load_weights", lambda scored: floor)
-    result = run(index, [read("Oska Tamm")], question="Who designed the Verrin lighthouse?", decompose="parse")
+    q = "Who designed the Verrin lighthouse?"
+    result = run(index, [read("Oska Tamm")], question=q, decompose="parse")
     assert result.not_found and not result.sufficient and result.short_answer == ""
     assert result.citations and result.citations[0].doc_id == "lighthouse.md"  # the closest passage
     select = result.trace.first("select").data
@@ -67,7 +68,7 @@ def test_the_selector_withholds_an_answer_no_passage_supports(index, monkeypatch
     assert result.trace.final["not_found"] is True and result.to_dict()["not_found"] is True
     assert select["features"]["support"] is None  # DummyLM gives no reply probabilities
     floor.not_found = 0.4
-    kept = run(index, [read("Oska Tamm")], question="Who designed the Verrin lighthouse?", decompose="parse")
+    kept = run(index, [read("Oska Tamm")], question=q, decompose="parse")
     assert kept.short_answer == "Oska Tamm" and kept.confidence == 0.5 and kept.abstained
 
 
