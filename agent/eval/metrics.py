@@ -133,6 +133,8 @@ class QuestionScore:
     """False when the gold answers are empty: the documents do not hold the answer."""
     refused: bool = False
     """The run gave no short answer: it said the documents do not say (or gave a synthesis)."""
+    answer: str = ""
+    """The run's whole answer text ("Not in your documents: ..." when it refused)."""
 
     def row(self) -> dict:
         out = {k: v for k, v in self.__dict__.items() if k not in ("recall", "gold")}
@@ -235,6 +237,7 @@ def score_trace(trace: Trace, golds: list[str], recall: dict[str, float] | None 
     score.shape = str(shape.data.get("shape", "factoid")) if shape else "factoid"
     score.kind, score.answerable = str(kind or ""), bool(golds) or bool(gold_items)
     score.refused = not prediction and score.shape == "factoid"
+    score.answer = str(final.get("answer") or "")
     synthesis = trace.first("synthesis")
     items = list(synthesis.data.get("items") or []) if synthesis else []
     citations = list(final.get("citations") or [])
