@@ -13,7 +13,8 @@ from agent.eval.metrics import RECALL_KS, SELECTIVE_F1, QuestionScore, score_tra
 from agent.eval.runner import read_gold
 from agent.trace import iter_traces
 
-CSV_FIELDS = ["qid", "question", "prediction", "answer", "gold", "em", "f1", *[f"recall@{k}" for k in RECALL_KS],
+CSV_FIELDS = ["qid", "question", "prediction", "answer", "gold", "em", "f1",
+              *[f"recall@{k}" for k in RECALL_KS],
               "status", "stop", "seconds", "lm_calls", "tool_calls", "tokens", "hops", "rounds",
               "subquestions",
               "sufficient", "fallbacks", "confidence", "abstained", "cited_answer", "shape", "item_recall",

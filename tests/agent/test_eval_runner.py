@@ -129,7 +129,8 @@ def test_run_scores_and_rescore_equal_live(session, dataset_dir, tmp_path):
     _, again = score_run(tmp_path / "run")
     assert json.loads(json.dumps(again, default=str)) == live
     rows = (tmp_path / "run" / "results.csv").read_text().splitlines()
-    assert len(rows) == 6 and rows[0].startswith("qid,question,prediction,answer,gold,em,f1,recall@2,recall@5")
+    assert len(rows) == 6
+    assert rows[0].startswith("qid,question,prediction,answer,gold,em,f1,recall@2,recall@5")
 
 
 def test_resume_after_interrupt_loses_and_repeats_nothing(session, dataset_dir, tmp_path):
