@@ -29,11 +29,12 @@ from agent.modules import (
 from agent.reading.answer import Composed, compose, free_text, withhold
 from agent.reading.evidence import Sentence, SentenceRanker, render
 from agent.reading.passages import format_passages
-from agent.reading.question import QuestionInfo, analyse, decompose, subjects, unsound_hop
+from agent.reading.question import QuestionInfo, analyse, subjects
 from agent.reading.reader import ReaderModule, Reading
 from agent.reading.select import features, load_weights
 from agent.reading.select import support as support_probability
 from agent.reading.shapes import enumeration
+from agent.reading.tree import decompose, unsound_hop
 from agent.result import INSUFFICIENT, AgentResult, Citation
 from agent.steps import LoopSteps, RunCancelled, _context_note, _RunState, _Shared
 from agent.toolbox import ToolBox

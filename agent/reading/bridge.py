@@ -2,13 +2,13 @@
 
 "Drew Fuller starred in a series that originally broadcast on what station?" asks first which
 series (the noun phrase's referent), then the modifier of it: `bridge` returns the two questions,
-`agent.reading.question.decompose` chains them (`#1`).
+`agent.reading.tree.decompose` chains them (`#1`).
 """
 
 from __future__ import annotations
 
 from agent.reading.lexicon import LOW_ATTACH_PREPOSITIONS, WH_WORDS
-from agent.reading.question import _relative
+from agent.reading.tree import _relative
 
 
 def bridge(doc) -> tuple[str, str] | None:

@@ -17,7 +17,8 @@ from agent.reading.checks import (
     find_span,
     normalize,
 )
-from agent.reading.question import analyse, choice_options, decompose
+from agent.reading.question import analyse, choice_options
+from agent.reading.tree import decompose
 from tools.types import Hit
 
 

@@ -11,9 +11,10 @@ import pytest
 from agent.reading.answer import NOT_FOUND, compose, withhold
 from agent.reading.checks import answer_checks, failed
 from agent.reading.evidence import Sentence
-from agent.reading.question import analyse, asking_clause, decompose, unsound_hop
+from agent.reading.question import analyse, asking_clause
 from agent.reading.select import FEATURES, SelectorWeights, coverage, features, load_weights
 from agent.reading.shapes import enumeration
+from agent.reading.tree import decompose, unsound_hop
 from tools.types import Hit
 
 
