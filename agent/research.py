@@ -101,7 +101,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
                     shaped = answer_shaped(self, question, state) if mode == "agent" else None
                     run_mode = self._rag if mode == "rag" else self._agent
                     result = shaped or run_mode(question, state)
-            status = run_status(trace, result.sufficient, state.stopped)
+            status = run_status(trace, result.sufficient or result.not_found, state.stopped)
         except BudgetExceeded:  # the time budget ran out inside an LM call
             state.stopped = "seconds"
             trace.emit("budget", reason="seconds", node=None)

@@ -125,6 +125,7 @@ def test_a_question_the_documents_do_not_answer_gets_not_in_your_documents(sessi
     result = session.ask("How many visitors did the Caskwell Observatory receive in 2019?")
     assert result.not_found and result.short_answer == "" and not result.sufficient, result.answer
     assert result.answer.startswith("Not in your documents") and result.citations
+    assert result.status == "ok"  # a withheld answer is no "unusable LM replies"
     select = result.trace.first("select")
     assert select is not None and select.data["probability"] < select.data["not_found"]
     assert select.data["features"]["support"] is not None  # the embedded model scores its reply

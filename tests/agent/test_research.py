@@ -62,6 +62,7 @@ def test_the_selector_withholds_an_answer_no_passage_supports(index, monkeypatch
     q = "Who designed the Verrin lighthouse?"
     result = run(index, [read("Oska Tamm")], question=q, decompose="parse")
     assert result.not_found and not result.sufficient and result.short_answer == ""
+    assert result.status == "ok"  # a usable reply, withheld: no "unusable LM replies" status
     assert result.citations and result.citations[0].doc_id == "lighthouse.md"  # the closest passage
     select = result.trace.first("select").data
     assert select["answer"] == "Oska Tamm" and select["probability"] == 0.5 and select["not_found"] == 0.6
