@@ -291,3 +291,22 @@ async def test_lm_change_during_a_run_applies_after_it(make, config):
         await settle(app, pilot)
         assert built == ["openai/gpt-4o-mini"] and app.session is not session
         assert app.main.status.state == "ready" and not app.main.question_input.disabled
+
+
+async def test_new_session_on_the_first_screen_does_not_crash(make, replay):
+    """ctrl+n before any question (and again, and after one): the transcript is rebuilt without a
+    widget id mounted twice (it raised DuplicateIds on 'welcome' and the app exited)."""
+    app = make(replay)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(3):
+            await pilot.press("ctrl+n")
+            await settle(app, pilot)
+        assert app.is_running and app.main.answer_view.transcript.query("#welcome")
+        await ask(app, pilot, "Who designed the Verrin lighthouse?")
+        await pilot.press("ctrl+n")
+        await settle(app, pilot)
+        await pilot.press("ctrl+n")
+        await settle(app, pilot)
+        assert app.is_running
+        assert len(app.main.answer_view.transcript.query("#welcome")) == 1
+        assert not app.main.answer_view.transcript.query("Markdown.-turn, #turn-1")

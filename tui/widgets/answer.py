@@ -124,12 +124,20 @@ class AnswerView(Vertical):
     # -- turns ----------------------------------------------------------------------------------------
     def set_turns(self, turns: list[TurnView]) -> None:
         self.turns = list(turns)
-        self.transcript.remove_children()
-        if not self.turns:
-            self.transcript.mount(Markdown(WELCOME, open_links=False, id="welcome"))
-        else:
-            self.transcript.mount_all(self._markdown(t) for t in self.turns)
-        self._set_current(self.turns[-1] if self.turns else None, scroll=True)
+        widgets = ([self._markdown(t) for t in self.turns] if self.turns
+                   else [Markdown(WELCOME, open_links=False, id="welcome")])
+        removed = self.transcript.remove_children()
+        self._set_current(self.turns[-1] if self.turns else None, scroll=False)
+
+        async def remount() -> None:  # the new widgets reuse ids: mount them once the old are gone
+            await removed
+            if self.turns and not turns:  # a question was asked meanwhile: no welcome above it
+                return
+            await self.transcript.mount_all(widgets)
+            if self.current is not None:
+                self._set_current(self.current, scroll=True)
+
+        self.call_next(remount)
 
     def add_turn(self, turn: TurnView) -> None:
         self.transcript.query("#welcome").remove()
