@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""C0 and C1 control characters but tab and newline: from a document they could clear the screen,
+recolour it or set the clipboard (ESC [ 2 J, ESC [ 31 m, OSC 52)."""
+
+
+def printable(text: str) -> str:
+    """`text` with every control character shown as an escape (`\\x1b`) instead of sent to the
+    terminal. Every CLI line that carries document text goes through it."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", str(text))
 
 # argparse dest -> dotted config setting
 FLAG_SETTINGS: dict[str, str] = {

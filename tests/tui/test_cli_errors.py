@@ -202,3 +202,36 @@ async def test_a_setting_out_of_range_is_refused_in_the_tui_too(make, replay):
         assert app.config.agent.max_rounds != -3
         errors = [n.message for n in app._notifications if n.severity == "error"]
         assert errors == ["agent.max_rounds = -3 (from tui) is out of range: it must be between 1 and 50"]
+
+
+def test_search_shows_terminal_escapes_of_a_document_as_text(tmp_path, capsys):
+    """A document holding ESC[2J (clear screen), ESC[31m (colour) and OSC 52 (set the clipboard),
+    and Rich markup in its title: `hopper search` prints them as visible text, never raw."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "evil.md").write_text("# Lighthouse [red]notes[/red]\nThe lighthouse \x1b[2J\x1b[31mkeeper"
+                                    " \x1b]52;c;aGVsbG8=\x07 lives in Lowbridge.\n")
+    idx = tmp_path / "idx"
+    build_index([folder], idx, settings())
+    code, out, err = hopper(capsys, "search", "lighthouse keeper", "--index", str(idx), "-r", "bm25")
+    assert code == 0, err
+    assert "\x1b" not in out and "\x07" not in out
+    assert "\\x1b[2J" in out and "\\x07" in out and "[red]notes[/red]" in out
+
+
+def test_ask_shows_terminal_escapes_of_a_cited_passage_as_text(capsys):
+    from agent.result import AgentResult, Citation
+    from agent.trace import Trace
+    from tui.commands.ask import print_answer
+
+    text = "Lowbridge lies on the Sarn.\x1b[2J\x1b]52;c;aGVsbG8=\x07"
+    cite = Citation(1, "lowbridge.md#0", "lowbridge.md", "Lowbridge \x1b[31m[bold]", "lowbridge.md", text,
+                    quote=text)
+    trace = Trace()
+    trace.emit("run_end", status="ok", seconds=1.0, lm_calls=1, tool_calls=1, tokens=10, error=None)
+    result = AgentResult("On which river lies Lowbridge?", "Sarn\x1b[2J [1]", "Sarn\x1b[2J", [cite],
+                         ["lowbridge.md#0"], ["lowbridge.md"], True, "ok", trace, confidence=0.9)
+    print_answer(result)
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "\\x1b[2J" in out and "[bold]" in out

@@ -104,24 +104,29 @@ def _save_trace(trace, path: str) -> None:
 def print_answer(result) -> None:
     from rich.console import Console
     from rich.markdown import Markdown
+    from rich.markup import escape
     from rich.panel import Panel
+
+    from tui.common import printable
+
+    def safe(text: str) -> str:  # document text: no terminal escapes, no Rich markup
+        return escape(printable(text))
 
     console = Console()
     if result.items:  # a synthesis: the lines as Markdown, then the numbered references with their quotes
-        from rich.markup import escape
-
         from agent.report import citation_quote
 
-        console.print(Panel(Markdown(result.answer), title=f"answer ({result.shape})", title_align="left"))
+        console.print(Panel(Markdown(printable(result.answer)), title=f"answer ({result.shape})",
+                            title_align="left"))
         console.print("[bold]References[/]")
         for c in result.citations:
-            console.print(f"[bold][{c.n}][/] {escape(c.title)} [dim]({escape(c.source or c.doc_id)})[/]")
-            console.print(f'    [italic]"{escape(citation_quote(c, result.answer))}"[/]')
+            console.print(f"[bold][{c.n}][/] {safe(c.title)} [dim]({safe(c.source or c.doc_id)})[/]")
+            console.print(f'    [italic]"{safe(citation_quote(c, result.answer))}"[/]')
         _print_footer(console, result)
         return
-    title = (f"answer: {result.short_answer}" if result.short_answer
+    title = (f"answer: {safe(result.short_answer)}" if result.short_answer
              else "not in your documents" if result.not_found else "answer")
-    console.print(Panel(Markdown(result.answer), title=title, title_align="left"))
+    console.print(Panel(Markdown(printable(result.answer)), title=title, title_align="left"))
     if result.confidence is not None and result.short_answer:
         failed = [c for c in result.checks if not c.get("ok")]
         sure = "not sure: a best guess" if result.abstained else "confident"
@@ -129,8 +134,8 @@ def print_answer(result) -> None:
                       f"{len(result.checks) - len(failed)}/{len(result.checks)} passed[/]")
     for c in result.citations:
         snippet = " ".join((c.quote or c.text).split())
-        console.print(f"[bold][{c.n}][/] {c.title} [dim]({c.chunk_id} · {c.source})[/]")
-        console.print(f"    [dim]{snippet[:240]}{'…' if len(snippet) > 240 else ''}[/]")
+        console.print(f"[bold][{c.n}][/] {safe(c.title)} [dim]({safe(c.chunk_id)} · {safe(c.source)})[/]")
+        console.print(f"    [dim]{safe(snippet[:240])}{'…' if len(snippet) > 240 else ''}[/]")
     _print_footer(console, result)
 
 

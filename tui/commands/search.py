@@ -42,7 +42,11 @@ def run(args: argparse.Namespace) -> int:
                           "hits": [h.to_dict() for h in hits]}, indent=2, ensure_ascii=False))
         return 0
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
+
+    from tui.common import printable
 
     table = Table(title=f"{args.retriever}: {args.query!r} ({len(hits)} hits, {elapsed * 1000:.0f} ms)",
                   show_lines=True)
@@ -51,8 +55,9 @@ def run(args: argparse.Namespace) -> int:
     table.add_column("title / chunk")
     table.add_column("text", overflow="fold")
     for i, h in enumerate(hits, 1):
-        snippet = " ".join(h.text.split())
-        table.add_row(str(i), f"{h.score:.3f}", f"[bold]{h.title}[/]\n[dim]{h.chunk_id}[/]",
-                      snippet[:300] + ("…" if len(snippet) > 300 else ""))
+        snippet = printable(" ".join(h.text.split()))
+        table.add_row(str(i), f"{h.score:.3f}", f"[bold]{escape(printable(h.title))}[/]\n"
+                      f"[dim]{escape(printable(h.chunk_id))}[/]",
+                      Text(snippet[:300] + ("…" if len(snippet) > 300 else "")))
     Console().print(table)
     return 0
