@@ -76,7 +76,7 @@ def score_replies(llama: Any, prompt: Sequence[int], replies: Sequence[str], *, 
 class _Context:
     """The prompt in llama.cpp's context plus the reply prefix evaluated last (`held`), and the
     next-token log-probabilities after every reply prefix evaluated so far (replies often share
-    their start: "Hank Williams" and "Hank Williams, Jr.")."""
+    their start: "Ada Brook" and "Ada Brook, Jr.")."""
 
     def __init__(self, llama: Any, after_prompt: np.ndarray):
         self.llama = llama

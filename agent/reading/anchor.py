@@ -1,10 +1,10 @@
 """Anchoring: which evidence sentences are about what the question names.
 
-A multi-hop question names its starting point ("Drew Fuller starred in a series that broadcast
+A multi-hop question names its starting point ("Ada Brook starred in a series that broadcast
 on what station?"); its answer lies in a passage about that name or in a passage the name's own
-passage leads to (Drew Fuller's passage names "Charmed"; Charmed's passage names the station).
+passage leads to (Ada Brook's passage names the series; the series' passage names the station).
 A sentence of a passage that neither names the question's subjects nor is named by a passage
-that does ("The Drew Pearson Show was broadcast on ... DuMont") shares words with the question
+that does ("The Ada Barlow Hour was broadcast on ... KXRB") shares words with the question
 but is about something else, and the small reader is easily drawn to it.
 """
 

@@ -1,6 +1,6 @@
 """Bridge questions: a wh-word inside a modifier of a noun phrase of the main clause.
 
-"Drew Fuller starred in a series that originally broadcast on what station?" asks first which
+"Ada Brook starred in a series that originally broadcast on what station?" asks first which
 series (the noun phrase's referent), then the modifier of it: `bridge` returns the two questions,
 `agent.reading.tree.decompose` chains them (`#1`).
 """
@@ -15,8 +15,8 @@ def bridge(doc) -> tuple[str, str] | None:
     """("... which <noun>?", "#1 <rest>?") when the wh-word sits inside a modifier of a noun phrase
     of the main clause: the noun phrase's referent is found first, then the modifier is asked of it.
 
-    "Drew Fuller starred in a series that originally broadcast on what station?" ->
-    ("Drew Fuller starred in which series?", "#1 originally broadcast on what station?")
+    "Ada Brook starred in a series that originally broadcast on what station?" ->
+    ("Ada Brook starred in which series?", "#1 originally broadcast on what station?")
     """
     wh = next((t for t in doc if t.lower_ in WH_WORDS and t.i > 0 and not _relative(t)), None)
     if wh is None or any(t.lower_ in WH_WORDS and not _relative(t) for t in doc[: wh.i]):

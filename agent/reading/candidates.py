@@ -90,8 +90,8 @@ MIN_REPLY_WORDS = 2
 def from_reply(reply: str, info: QuestionInfo, texts: Sequence[str]) -> str:
     """The part of a reply that failed the checks which is itself an answer: a span of `texts` of
     at most MAX_PART_WORDS words that names something (a capital or a digit), adds only words the
-    question does not have, and passes every check ("The actress who starred in "Mad About You""
-    -> "Mad About You"). Of several, the one standing where the question's wh-word stands
+    question does not have, and passes every check ("The actress who starred in "Blue Harbour""
+    -> "Blue Harbour"). Of several, the one standing where the question's wh-word stands
     ("X is based in Y" for "... is based where?" -> Y: `_before_wh`), then the longest, then the
     first. "" when no part of the reply is one."""
     from agent.reading.checks import answer_checks, failed
@@ -150,8 +150,8 @@ def _edge(word: str, asked: set[str]) -> bool:
 
 
 def _splits_name(words: Sequence[str], i: int, j: int) -> bool:
-    """words[i:j] cuts a run of capitalised words ("Mae Sheppard" out of "Audrey Mae Sheppard
-    Williams"): a piece of a name is not a name. An article before a name is not part of it."""
+    """words[i:j] cuts a run of capitalised words ("Mae Lind" out of "Ada Mae Lind
+    Brook"): a piece of a name is not a name. An article before a name is not part of it."""
     def cap(w: str) -> bool:
         return w[:1].isupper() and w.lower() not in ("a", "an", "the")
     return (i > 0 and cap(words[i - 1]) and cap(words[i])) or (j < len(words) and cap(words[j - 1])
@@ -159,7 +159,7 @@ def _splits_name(words: Sequence[str], i: int, j: int) -> bool:
 
 
 def _named(words: Sequence[str]) -> bool:
-    """The words open (after an article) with a capital or a digit: "the Sarn", "1846", not "the
-    long race around Holm Isle"."""
+    """The words open (after an article) with a capital or a digit: "the Tay", "1846", not "the
+    long race around the island"."""
     first = words[1] if len(words) > 1 and words[0].lower() in ("a", "an", "the") else words[0]
     return first[:1].isupper() or first[:1].isdigit()

@@ -161,7 +161,7 @@ def echoes(answer: str, question: str) -> bool:
     words = normalize(question).split()
     parts = key.split()
     if len(parts) >= 3 and f" {parts[0]} {parts[-1]} " in f" {normalize(question)} ":
-        return True  # "Audrey Mae Sheppard Williams" for "Audrey Williams": the same name in full
+        return True  # "Ada Mae Lind Brook" for "Ada Brook": the same name in full
     long_words = [w for w in parts if len(w) > 2]
     if len(long_words) >= 4 and 2 * sum(w in words for w in long_words) > len(long_words):
         return True  # "the station originally broadcast on ...": the question restated (not "the
@@ -207,7 +207,7 @@ def _only_quantity(text: str) -> bool:
 
 
 _CLAUSE = re.compile(r"^\S.*?\s(?:is|was|are|were)\s+(?:a|an|the)\s")
-"""'Heinkel HD 23 was a carrier-borne fighter', 'Scott Howell is a consultant who ...'."""
+"""'The XR-7 was a carrier-borne fighter', 'Ada Brook is a consultant who ...'."""
 
 
 def check_type(answer: str, info: QuestionInfo) -> Verdict:

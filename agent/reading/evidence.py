@@ -107,7 +107,7 @@ class SentenceRanker:
             own, title = content_words(s.text), content_words(s.title)
             shared = len(qwords & (own | title))
             # Words the sentence itself adds beyond its title ("built" in "She was built in 1897 by
-            # ..." under the title "Sarn Heron (paddle steamer)") tell apart sentences of one passage.
+            # ..." under the title "Grey Gull (paddle steamer)") tell apart sentences of one passage.
             beyond = len((qwords & own) - title)
             bonus = LEXICAL_WEIGHT * (min(shared, 4) + min(beyond, BEYOND_TITLE_WORDS))
             out.append(replace(s, score=round(float(sim) + bonus, 4)))

@@ -157,7 +157,7 @@ def choice_options(question: str) -> list[str]:
         return []
     m = re.search(r"(?:,|:|\bbetween)\s*([^,:]+?)\s*,?\s+(?:or|and)\s+([^,:]+)$", q)
     if not m and _COMPARATIVE.search(q):
-        # "Which band was formed first The Exies or Circus Diablo": the options follow the comparative
+        # "Which band was formed first The Reeds or Night Owls": the options follow the comparative
         m = re.search(rf"\b(?:{_COMPARATIVES})\b\s+(.+?)\s+or\s+(.+)$", q, re.IGNORECASE)
     if not m:
         return []

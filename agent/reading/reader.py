@@ -49,7 +49,7 @@ TOP_SENTENCE_BONUS = 0.12
 NARROW_MARGIN = 0.2
 """A checked reply whose sentence scores this much below the best ones is asked again over those
 alone: the small model is drawn to a weak sentence that repeats the question's words ("was born
-in New York City" for "born in which city?", beside "She was born in Young")."""
+in a large city" for "born in which city?", beside "She was born in Ashby")."""
 ALONE_SENTENCES = 2
 """After a refused reply, this many of the best sentences are read one at a time before the
 candidate spans are scored."""
@@ -222,7 +222,7 @@ class ReaderModule(dspy.Module):
         context counts): over the sentences about the question's subjects when its own sentence is
         about none of them (`agent.reading.anchor`) and matches the question less than STRONG_MATCH
         (a sentence that close is about the question whatever it names: "a song written by J. after
-        a luau in Laie" for "a luau in the Koolauloa District"); else over the better matching ones
+        a fair in Ashby" for "a fair in the Wold District"); else over the better matching ones
         (`_narrow`). (reply, sentence, span, why) when the second reply passes every check, else
         None."""
         head = wh_head(question, nlp) if info.answer_type in ("person", "place", "thing") else ""
@@ -251,7 +251,7 @@ class ReaderModule(dspy.Module):
     def _narrow(self, question: str, info: QuestionInfo, sentences: list[Sentence], sentence: Sentence,
                 head: str, refused: set[str]) -> tuple[str, Sentence, str] | None:
         """Ask again over the sentences that match the question NARROW_MARGIN better than the
-        reply's own or call something a `head` ('the series "Charmed"'), leaving out those that
+        reply's own or call something a `head` ('the series "Blue Harbour"'), leaving out those that
         lead to the reply's passage (`agent.reading.evidence.leads_to`: a bridge into it); not at
         all when a better sentence is such a bridge (the reply is its next hop, read there on
         purpose: `SentenceRanker.select(follow=)`). Names
@@ -413,8 +413,8 @@ def _named_kind(noun: str, text: str, reply: str) -> str:
 
 
 def _names_a(noun: str, text: str) -> bool:
-    """`text` calls something by name a `noun`: 'the television series "Charmed"', 'Holm is a
-    fishing town', 'Anhalt & Sons, a shipyard'."""
+    """`text` calls something by name a `noun`: 'the television series "Blue Harbour"', 'Ashby is a
+    fishing town', 'Reed & Sons, a shipyard'."""
     n = re.escape(noun)
     return bool(re.search(rf"\b{n}(?:s|es)?\s+[\"\u201c]?[A-Z]", text)
                 or re.search(rf"(?:\b(?:is|was|are|were)|,)\s+(?:an?|the)\s+(?:[\w-]+\s+){{0,3}}{n}\b", text))
@@ -440,17 +440,17 @@ def _confidence(method: str, sentence: Sentence, sentences: Sequence[Sentence]) 
 
 
 _TITLED = re.compile(r'(?:(?:the|a|an)\s+)?[a-z][a-z -]{0,30}?\s*["\u201c]([^"\u201c\u201d]{2,})["\u201d]')
-"""A lower-case kind before a quoted title: 'the sitcom "Mad About You"'."""
+"""A lower-case kind before a quoted title: 'the sitcom "Blue Harbour"'."""
 
 
 _SUFFIX = re.compile(r",?\s+(?:Jr|Sr)\.?|,?\s+(?:II|III|IV)\b")
-"""A generational suffix that belongs to the name before it ("Hank Williams, Jr.")."""
+"""A generational suffix that belongs to the name before it ("Ada Brook, Jr.")."""
 
 
 def _trim(span: str, sentence: Sentence) -> str:
     """The span without a trailing full stop or surrounding punctuation; a quoted title without
-    the kind of thing it is ('the sitcom "Mad About You"' -> 'Mad About You'); a name with the
-    generational suffix the sentence gives it ("Hank Williams" -> "Hank Williams, Jr.")."""
+    the kind of thing it is ('the sitcom "Blue Harbour"' -> 'Blue Harbour'); a name with the
+    generational suffix the sentence gives it ("Ada Brook" -> "Ada Brook, Jr.")."""
     span = span.strip().strip(",;:").rstrip(".").strip() or span
     titled = _TITLED.fullmatch(span)
     if titled:

@@ -62,7 +62,7 @@ _QUOTES = frozenset('"“”„')
 
 def parse_titles(nlp, text: str):
     """`text` parsed, with each quoted title of two or more tokens merged into one proper-noun token
-    ("Act of War; Direct Action"): the parse neither splits a question at a title's own punctuation
+    ("Night Shift; Day Watch"): the parse neither splits a question at a title's own punctuation
     nor finds "the X of Y" phrases inside it. The merged token keeps the place in the tree of the
     title's first word that hangs outside it."""
     doc = nlp(text)
