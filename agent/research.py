@@ -11,6 +11,7 @@ import re
 import threading
 import time
 from dataclasses import asdict
+from typing import NamedTuple
 
 import dspy
 
@@ -302,7 +303,8 @@ class ResearchAgent(LoopSteps, dspy.Module):
         quotes: list[Sentence] = []
         if last is not None and last.answer:
             short = last.answer
-            found = (last.method, last.read, last.quotes[:1], len(state.nodes) > 1, last.resolved or question)
+            found = Found(last.method, last.read, last.quotes[:1], len(state.nodes) > 1,
+                          last.resolved or question)
             confidence = last.confidence  # the final hop's reading, as calibrated on the tuning questions
             if len(state.nodes) > 1 and all(n.method == "free" for n in state.nodes):
                 confidence = min(1.0, confidence + CHAIN_BONUS)
@@ -336,7 +338,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
             self._phrase(question, state, composed)
         return self._result(question, state, composed, ranked)
 
-    def _select(self, question: str, state: _RunState, composed: Composed, found) -> Composed:
+    def _select(self, question: str, state: _RunState, composed: Composed, found: Found) -> Composed:
         """The selector's verdict on a checked answer (`agent.reading.select`): its calibrated
         confidence, and "not in your documents" below the selector's floor."""
         method, read, own, tree, asked = found
@@ -368,7 +370,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
             evidence.support([q.chunk_id for q in reading.quotes])
             ranked = evidence.ranked(_labels(state))
         return (reading.answer, reading.confidence, reading.quotes, ranked,
-                (reading.method, reading.read, reading.quotes[:1], False, question))
+                Found(reading.method, reading.read, reading.quotes[:1], False, question))
 
     def _compose(self, state: _RunState, short: str, quotes: list[Sentence], confidence: float) -> Composed:
         """The final answer from `short` and its sentences, each final check traced."""
@@ -410,6 +412,17 @@ class ResearchAgent(LoopSteps, dspy.Module):
         return AgentResult(question, c.answer, c.short, c.citations, ranked, docs, c.sufficient, "ok",
                            state.trace, confidence=c.confidence, abstained=c.abstained, checks=checks,
                            not_found=c.not_found)
+
+
+class Found(NamedTuple):
+    """How the final answer was read, for the selector: the reader's method, the sentences it was
+    shown, the sentence that states the answer, whether a query tree led there, the question read."""
+
+    method: str
+    read: list[Sentence]
+    own: list[Sentence]
+    tree: bool
+    asked: str
 
 
 def _tree(state: _RunState, nodes: list[Node], fallback: str | None, source: str) -> list[Node]:

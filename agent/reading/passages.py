@@ -25,8 +25,9 @@ def focus(text: str, query: str, chars: int = SNIPPET_CHARS) -> str:
     A 0.5B model reads a 1,000-token prompt in several seconds on two cores, so the passages it
     judges are trimmed to what bears on the question instead of cut at a fixed length.
     """
-    if len(" ".join(text.split())) <= chars:
-        return " ".join(text.split())
+    flat = " ".join(text.split())
+    if len(flat) <= chars:
+        return flat
     sentences = split_sentences(text)
     words = {w for w in re.findall(r"\w+", query.lower()) if w not in STOP and len(w) > 2}
 

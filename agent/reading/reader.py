@@ -323,31 +323,14 @@ class ReaderModule(dspy.Module):
         return answer, "choice"
 
     def _scores(self, passages: str, question: str, options: list[str]) -> list[float] | None:
-        """Each option's log-probability as the reader's whole reply (the reader's own prompt; an
-        option counts in lower case and capitalised), or None when the LM gives no scores."""
+        """`reply_scores` of the options under the reader's own prompt, unless the run's time
+        budget is nearly spent (the choice call then says so)."""
         from agent.lm.deadline import time_left
 
-        engine = getattr(self.extract.lm or dspy.settings.lm, "engine", None)
-        if not options or not callable(getattr(engine, "score", None)):
-            return None
         left = time_left()
         if left is not None and left < MIN_SCORING_SECONDS:
-            return None  # the run's time budget is nearly spent: the choice call says so
-        messages = PlainAdapter().format(self.extract.signature, self.extract.demos,
-                                         {"passages": passages, "question": question})
-        variants = [sorted({o, o[:1].upper() + o[1:]}) for o in options]
-        try:
-            flat = engine.score(messages, [v for vs in variants for v in vs])
-        except (RuntimeError, ValueError, OSError) as exc:
-            log.info("scoring the options failed: %s", exc)
             return None
-        if not flat:
-            return None
-        scores, i = [], 0
-        for vs in variants:
-            scores.append(float(np.logaddexp.reduce(flat[i : i + len(vs)])))
-            i += len(vs)
-        return scores
+        return reply_scores(self.extract, passages, question, options)
 
     # -- yes/no and choice questions --------------------------------------------------------------
     def _yes_no(self, raw, passages, question, info, sentences, fallback) -> Reading:
@@ -395,6 +378,31 @@ class ReaderModule(dspy.Module):
             answer, method = self._choose(passages, question, info.options)
         sentence = next((s for s in sentences if answer and normalize(answer) in normalize(s.render())), None)
         return _picked(answer, sentence, method, raw, fallback, f"reply {raw!r} names none of {info.options}")
+
+
+def reply_scores(predictor: dspy.Predict, passages: str, question: str,
+                 options: Sequence[str]) -> list[float] | None:
+    """Each option's log-probability as `predictor`'s whole reply to its own prompt (signature and
+    demos) over `passages` (an option counts in lower case and capitalised), from the embedded
+    model's logits (`agent.lm.scoring`); None when the LM gives no scores or scoring fails."""
+    engine = getattr(predictor.lm or dspy.settings.lm, "engine", None)
+    if not options or not callable(getattr(engine, "score", None)):
+        return None
+    messages = PlainAdapter().format(predictor.signature, predictor.demos,
+                                     {"passages": passages, "question": question})
+    variants = [sorted({o, o[:1].upper() + o[1:]}) for o in options]
+    try:
+        flat = engine.score(messages, [v for vs in variants for v in vs])
+    except (RuntimeError, ValueError, OSError) as exc:
+        log.info("scoring the options failed: %s", exc)
+        return None
+    if not flat:
+        return None
+    scores, i = [], 0
+    for vs in variants:
+        scores.append(float(np.logaddexp.reduce(flat[i : i + len(vs)])))
+        i += len(vs)
+    return scores
 
 
 def _named_kind(noun: str, text: str, reply: str) -> str:

@@ -21,10 +21,9 @@ from functools import cache
 from pathlib import Path
 
 import dspy
-import numpy as np
 
-from agent.reading.adapter import PlainAdapter
 from agent.reading.evidence import Sentence, content_words
+from agent.reading.reader import reply_scores
 
 log = logging.getLogger(__name__)
 
@@ -138,18 +137,8 @@ def support(predictor: dspy.Predict, passages: str, question: str, answer: str) 
 
     (A separate prompt, "does this sentence say that X answers the question? yes/no", was tried
     first: the 0.5B model's P(yes) was 0.13 +- 0.01 whatever the answer, right or wrong.)"""
-    engine = getattr(predictor.lm or dspy.settings.lm, "engine", None)
-    if not answer or not callable(getattr(engine, "score", None)):
-        return None
-    messages = PlainAdapter().format(predictor.signature, predictor.demos,
-                                     {"passages": passages, "question": question})
-    variants = sorted({answer, answer[:1].upper() + answer[1:]})
-    try:
-        scores = engine.score(messages, variants)
-    except (RuntimeError, ValueError, OSError) as exc:
-        log.info("support scoring failed: %s", exc)
-        return None
+    scores = reply_scores(predictor, passages, question, [answer]) if answer else None
     if not scores:
         return None
     tokens = max(1.0, len(answer) / CHARS_PER_TOKEN) + 1.0  # the reply's tokens and its end
-    return round(float(math.exp(max(-50.0, float(np.logaddexp.reduce(scores))) / tokens)), 4)
+    return round(float(math.exp(max(-50.0, scores[0]) / tokens)), 4)
