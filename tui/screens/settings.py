@@ -51,7 +51,7 @@ class SettingsScreen(ModalScreen[bool]):
             yield Static("Settings", classes="screen-title")
             with Grid(id="settings-grid"):
                 yield Label("LM", classes="setting-label")
-                yield Input(cfg.lm.model, placeholder="local, local:smollm2 or a LiteLLM id", id="set-lm")
+                yield Input(cfg.lm.model, placeholder="local, local:1.5b, gguf:FILE or a LiteLLM id", id="set-lm")
                 yield Label("Fast LM", classes="setting-label")
                 yield Input(cfg.lm.fast_model, placeholder="empty: same as LM", id="set-fast-lm")
                 yield Label("Retriever", classes="setting-label")
