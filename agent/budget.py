@@ -1,15 +1,14 @@
-"""What a run may spend, checked before it starts, and why it ended the way it did.
+"""What a run may spend, checked before it starts.
 
 - `check_prompt_budget(question, cfg)`: refuses, before any work, a question that cannot fit
   the embedded LM's context window (`lm.n_ctx`) next to the instructions, the passages and
   the reply, and says how long a question can be.
-- `run_status(trace, sufficient, stopped)`: the run's status with the reason when there was no
-  answer: `insufficient: unusable LM replies` when every LM reply was unusable.
+
+How a run ended is decided from the codes of its trace: `agent.outcome.status_of`.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from tools.errors import InputError
@@ -22,11 +21,6 @@ PASSAGE_TOKENS = 170
 """One passage as the answer step shows it (about 480 characters plus its number and title)."""
 QUESTION_COPIES = 2
 """The answer step shows the question and, in its notes, the sub-questions made from it."""
-
-INSUFFICIENT_LM = "insufficient: unusable LM replies"
-_UNUSABLE = re.compile(r"unparseable |unusable reply|reply .* (?:refused|is neither|names none)")
-"""Fallback reasons (`agent.modules`, `agent.reading.reader`) that mean the LM's reply was of no use."""
-
 
 def estimate_tokens(text: str) -> int:
     return int(len(text.encode("utf-8")) / CHARS_PER_TOKEN) + 1
@@ -64,18 +58,3 @@ def check_prompt_budget(question: str, cfg: Any) -> None:
         f"agent.evidence_k = {cfg.agent.evidence_k} passages, about {fits:,} characters fit: shorten the "
         f"question "
         f"to its point (index long text with `hopper index` and ask about it instead)")
-
-
-def run_status(trace: Any, sufficient: bool, stopped: str = "") -> str:
-    """`budget` when a budget stopped the run; `insufficient: unusable LM replies` when the run
-    has no answer and every LM step fell back because its reply was unusable; else `ok`."""
-    if stopped:
-        return "budget"
-    if sufficient:
-        return "ok"
-    steps = [e for e in trace.events if e.type == "step" and e.data.get("kind") == "lm"]
-    unusable = [e for e in trace.events
-                if e.type == "fallback" and _UNUSABLE.match(str(e.data.get("reason", "")))]
-    if steps and len(unusable) >= len(steps):
-        return INSUFFICIENT_LM
-    return "ok"

@@ -4,7 +4,7 @@ Each predictor caps its reply length: the outputs are short fields, and a small 
 starts repeating itself would otherwise spend the whole token budget.
 
 A stage never raises on a bad LM reply: it returns what it could use and names the fallback
-it took (`fallback` is None when the LM's output was used as is).
+it took as an `agent.outcome.Fallback` (None when the LM's output was used as is).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import dspy
 
 from agent import signatures as sig
+from agent.outcome import Code, Fallback
 
 REF = re.compile(r"#(\d+)")
 STOP = set("""a an the of in on at to for from by with and or is are was were be been who whom whose what
@@ -32,9 +33,14 @@ def parse_errors() -> tuple[type[BaseException], ...]:
     return (AdapterParseError, LMOutputError)
 
 
-def salvaged(pred) -> str:
-    """' (read the fields that were complete)' when the adapter salvaged a cut-off reply."""
-    return ": read the fields that were complete" if pred.get("salvaged") else ""
+def unparseable(what: str, exc: BaseException) -> Fallback:
+    """The fallback of a step whose reply did not parse."""
+    return Fallback(Code.REPLY_UNPARSEABLE, f"unparseable {what} ({exc.__class__.__name__})")
+
+
+def cut_off(what: str) -> Fallback:
+    """The fallback of a step whose cut-off reply the adapter salvaged."""
+    return Fallback(Code.REPLY_CUT_OFF, f"cut-off {what}: read the fields that were complete")
 
 
 def norm_text(text: str) -> str:
@@ -80,10 +86,10 @@ class DecomposeModule(dspy.Module):
             pred = self.predict(question=question)
         except parse_errors() as exc:
             return dspy.Prediction(nodes=[Node(1, question)],
-                                   fallback=f"unparseable decomposition ({exc.__class__.__name__})")
+                                   fallback=unparseable("decomposition", exc))
         out = clean_decomposition(question, pred.sub_questions, self.max_nodes)
         if out["fallback"] is None and pred.get("salvaged"):
-            out["fallback"] = "cut-off decomposition" + salvaged(pred)
+            out["fallback"] = cut_off("decomposition")
         return dspy.Prediction(**out)
 
 
@@ -94,7 +100,7 @@ def clean_decomposition(question: str, subs, max_nodes: int) -> dict:
     subs = [re.sub(r"^\s*(\d+[.)]|[-*])\s*", "", str(s)).strip() for s in (subs or [])]
     subs = [s for s in subs if len(s) > 3]
     if not subs:
-        return {"nodes": [Node(1, question)], "fallback": "empty decomposition"}
+        return {"nodes": [Node(1, question)], "fallback": Fallback(Code.PLAN_EMPTY, "empty decomposition")}
     echo = norm_text(question)
     unique: list[str] = []
     seen: set[str] = set()
@@ -104,7 +110,8 @@ def clean_decomposition(question: str, subs, max_nodes: int) -> dict:
             seen.add(key)
             unique.append(s)
     if not unique:
-        return {"nodes": [Node(1, question)], "fallback": "decomposition only echoed the question"}
+        echoed = Fallback(Code.PLAN_ECHO, "decomposition only echoed the question")
+        return {"nodes": [Node(1, question)], "fallback": echoed}
     unique = unique[:max_nodes]
     if len(unique) == 1 and norm_text(unique[0]) != norm_text(question):
         # One rewritten sub-question: keep the user's own words as the node.
@@ -133,11 +140,12 @@ class RewriteModule(dspy.Module):
             pred = self.predict(question=question)
             keywords, passage = str(pred.keywords or ""), str(pred.hypothetical_passage or "")
             paraphrases = [str(pred.paraphrase)] if str(pred.paraphrase or "").strip() else []
-            fallback = ("cut-off rewrite" + salvaged(pred)) if pred.get("salvaged") else None
+            fallback = cut_off("rewrite") if pred.get("salvaged") else None
         except parse_errors() as exc:
-            fallback = f"unparseable rewrite ({exc.__class__.__name__})"
+            fallback = unparseable("rewrite", exc)
         if not keywords.strip() or norm_text(keywords) == norm_text(question):
-            keywords, fallback = keywords_of(question), fallback or "degenerate keywords"
+            keywords = keywords_of(question)
+            fallback = fallback or Fallback(Code.KEYWORDS_DEGENERATE, "degenerate keywords")
         if len(passage.split()) < 4 or norm_text(passage) == norm_text(question):
             passage = ""
         queries = [("hybrid_search", question), ("bm25_search", keywords)]
@@ -161,10 +169,10 @@ class AnswerModule(dspy.Module):
             pred = self.predict(question=question, notes=notes, passages=passages)
         except parse_errors() as exc:
             return dspy.Prediction(short_answer="", answer="", sufficient=False,
-                                   fallback=f"unparseable answer ({exc.__class__.__name__})")
+                                   fallback=unparseable("answer", exc))
         return dspy.Prediction(short_answer=clean_short(str(pred.short_answer or "")),
                                answer=str(pred.answer or "").strip(), sufficient=bool(pred.sufficient),
-                               fallback=("cut-off answer" + salvaged(pred)) if pred.get("salvaged") else None)
+                               fallback=cut_off("answer") if pred.get("salvaged") else None)
 
 
 class ClosedBookModule(dspy.Module):
@@ -177,7 +185,7 @@ class ClosedBookModule(dspy.Module):
             pred = self.predict(question=question)
         except parse_errors() as exc:
             return dspy.Prediction(short_answer="", answer="",
-                                   fallback=f"unparseable answer ({exc.__class__.__name__})")
+                                   fallback=unparseable("answer", exc))
         return dspy.Prediction(short_answer=clean_short(str(pred.short_answer or "")),
                                answer=str(pred.answer or "").strip(), fallback=None)
 

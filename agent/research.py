@@ -15,7 +15,6 @@ from typing import NamedTuple
 
 import dspy
 
-from agent.budget import run_status
 from agent.config import AgentSettings
 from agent.lm.deadline import BudgetExceeded, deadline
 from agent.modules import (
@@ -27,6 +26,7 @@ from agent.modules import (
     keywords_of,
     norm_text,
 )
+from agent.outcome import Code, Fallback, Status, Stop, status_of
 from agent.reading.answer import Composed, compose, free_text, withhold
 from agent.reading.evidence import Sentence, SentenceRanker, render
 from agent.reading.passages import format_passages
@@ -86,7 +86,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
                    index_dir=str(index.dir) if index is not None else None,
                    index_generation=index.generation if index is not None else None,
                    settings=asdict(self.settings), started=time.time(), **self.runtime.meta)
-        status, error = "ok", None
+        status, error = Status.OK, None
         try:
             with dspy.context(**({"lm": self.runtime.lm} if self.runtime.lm is not None else {})), \
                     deadline(self.settings.max_seconds):
@@ -102,17 +102,17 @@ class ResearchAgent(LoopSteps, dspy.Module):
                     shaped = answer_shaped(self, question, state) if mode == "agent" else None
                     run_mode = self._rag if mode == "rag" else self._agent
                     result = shaped or run_mode(question, state)
-            status = run_status(trace, result.sufficient or result.not_found, state.stopped)
+            status = status_of(trace.events, result.sufficient or result.not_found, state.stopped)
         except BudgetExceeded:  # the time budget ran out inside an LM call
-            state.stopped = "seconds"
-            trace.emit("budget", reason="seconds", node=None)
-            status = "budget"
+            state.stopped = Stop.SECONDS
+            trace.emit("budget", reason=Stop.SECONDS, node=None)
+            status = Status.BUDGET
             result = self._result(question, state, Composed(INSUFFICIENT, ""))
         except RunCancelled:
-            status = "cancelled"
+            status = Status.CANCELLED
             result = self._result(question, state, Composed("Cancelled.", ""))
         except Exception as exc:
-            status, error = "error", str(exc)
+            status, error = Status.ERROR, str(exc)
             self._end(state, status, error)
             raise
         result.status = status
@@ -158,7 +158,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
         if name == "auto":
             name = "hybrid+graph" if state.tools.has_graph else "hybrid"
         if name in ("graph", "hybrid+graph") and not state.tools.has_graph:
-            state.trace.emit("fallback", step="search", node=None,
+            state.trace.emit("fallback", step="search", node=None, code=Code.SEARCH_NO_GRAPH,
                              reason=f"retriever {name!r} needs the knowledge graph: used hybrid")
             name = "hybrid"
         return FIRST_TOOL.get(name, "hybrid_search")
@@ -171,7 +171,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
             chain = decompose(question, self._nlp(), self.settings.max_subquestions)
             unsound = unsound_hop(chain, self._nlp()) if chain else ""
             if unsound:
-                state.trace.emit("fallback", step="decompose", node=None,
+                state.trace.emit("fallback", step="decompose", node=None, code=Code.PLAN_UNSOUND,
                                  reason=f"{unsound}: the whole question is read instead")
                 return _tree(state, [Node(1, question)], None, "question")
             if chain:
@@ -229,7 +229,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
                 node.status = "answered"
                 break
             if round_no == s.max_rounds or self._over_budget(state, node.id):
-                state.trace.emit("budget", reason="rounds", node=node.id)
+                state.trace.emit("budget", reason=Stop.ROUNDS, node=node.id)
                 break
             queries = self._follow_up(node, state, reading)
         if node.status != "answered":
@@ -262,7 +262,8 @@ class ResearchAgent(LoopSteps, dspy.Module):
         if not queries:
             hint = " ".join(c.text for c in reading.candidates[:2])
             queries = [("hybrid_search", f"{node.resolved} {hint}".strip())]
-        state.trace.emit("rewrite", node=node.id, queries=_as_dicts(queries), fallback=rewrite.fallback)
+        state.trace.emit("rewrite", node=node.id, queries=_as_dicts(queries),
+                         fallback=rewrite.fallback.code if rewrite.fallback else None)
         return queries
 
     def _read(self, state: _RunState, node: int | None, question: str, info: QuestionInfo, hits: list[Hit],
@@ -312,10 +313,11 @@ class ResearchAgent(LoopSteps, dspy.Module):
                 quotes += n.quotes
         else:
             if state.nodes:
-                state.trace.emit("fallback", step="answer", node=None,
+                state.trace.emit("fallback", step="answer", node=None, code=Code.ANSWER_LAST_HOP_OPEN,
                                  reason="the last sub-question went unanswered: read the whole question")
             if not ranked:
-                state.trace.emit("fallback", step="answer", node=None, reason="no evidence retrieved")
+                state.trace.emit("fallback", step="answer", node=None, code=Code.ANSWER_NO_EVIDENCE,
+                                 reason="no evidence retrieved")
                 return self._result(question, state, Composed(INSUFFICIENT, ""), ranked)
             short, confidence, quotes, ranked, found = self._read_whole(question, state, ranked)
         if short and state.info.many and quotes:  # "which encodings": the whole enumeration
@@ -324,13 +326,14 @@ class ResearchAgent(LoopSteps, dspy.Module):
         if short and not composed.sufficient and len(state.nodes) > 1 and not self._over_budget(state):
             # The last hop's answer is no answer to the whole question (it repeats a name the
             # question gives, or is of another type): the whole question is read before giving up.
-            state.trace.emit("fallback", step="answer", node=None, reason=f"answer {short!r} of the last "
-                             "sub-question failed the whole question's checks: read the whole question")
+            state.trace.emit("fallback", step="answer", node=None, code=Code.ANSWER_LAST_HOP_REFUSED,
+                             reason=f"answer {short!r} of the last sub-question failed the whole "
+                             "question's checks: read the whole question")
             short, confidence, quotes, ranked, found = self._read_whole(question, state, ranked,
                                                                         exclude=[short])
             composed = self._compose(state, short, quotes, confidence)
         if short and not composed.sufficient:
-            state.trace.emit("fallback", step="answer", node=None,
+            state.trace.emit("fallback", step="answer", node=None, code=Code.ANSWER_CHECKS_FAILED,
                              reason=f"answer {short!r} failed the final checks: evidence judged insufficient")
         if composed.sufficient:
             composed = self._select(question, state, composed, found)
@@ -395,7 +398,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
         if text and not composed.abstained:
             composed.answer = text
         elif pred.answer:
-            state.trace.emit("fallback", step="answer", node=None,
+            state.trace.emit("fallback", step="answer", node=None, code=Code.ANSWER_SENTENCE_DROPPED,
                              reason="the LM's sentence did not state the checked answer: kept the short one")
 
     def _result(self, question: str, state: _RunState, c: Composed, ranked=None) -> AgentResult:
@@ -425,8 +428,9 @@ class Found(NamedTuple):
     asked: str
 
 
-def _tree(state: _RunState, nodes: list[Node], fallback: str | None, source: str) -> list[Node]:
-    state.trace.emit("decompose", nodes=[n.as_dict() for n in nodes], fallback=fallback, source=source)
+def _tree(state: _RunState, nodes: list[Node], fallback: Fallback | None, source: str) -> list[Node]:
+    state.trace.emit("decompose", nodes=[n.as_dict() for n in nodes],
+                     fallback=fallback.code if fallback else None, source=source)
     return nodes
 
 

@@ -16,6 +16,7 @@ import dspy
 
 from agent.lm.calls import cache_hit, record_calls
 from agent.modules import Node
+from agent.outcome import Stop
 from agent.reading.evidence import SentenceRanker
 from agent.reading.question import QuestionInfo
 from agent.toolbox import ToolBox
@@ -123,8 +124,9 @@ class LoopSteps:
                 cached=cached,
                 calls=max(1, len(calls)),
             )
-        if getattr(pred, "fallback", None):
-            state.trace.emit("fallback", step=step, node=node, reason=pred.fallback)
+        fallback = getattr(pred, "fallback", None)
+        if fallback:
+            state.trace.emit("fallback", step=step, node=node, code=fallback.code, reason=fallback.reason)
         return pred
 
     def _end(self, state: _RunState, status: str, error: str | None) -> None:
@@ -144,11 +146,11 @@ class LoopSteps:
         s = self.settings
         reason = ""
         if state.tools and state.tools.calls >= s.max_tool_calls:
-            reason = "tool_calls"
+            reason = Stop.TOOL_CALLS
         elif state.tokens >= s.max_tokens:
-            reason = "tokens"
+            reason = Stop.TOKENS
         elif time.perf_counter() - state.started >= s.max_seconds:
-            reason = "seconds"
+            reason = Stop.SECONDS
         if reason:
             state.stopped = reason
             state.trace.emit("budget", reason=reason, node=node)

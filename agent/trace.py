@@ -7,15 +7,15 @@ Schema (version 1). Each line of a trace file is one event::
 Event types and their `data`:
 
 - `run_start`: question, mode, lm, fast_lm, index_dir, index_generation, settings, started (unix time)
-- `decompose`: nodes [{id, text, depends_on}], fallback (str|null)
-- `rewrite`: node, queries [{tool, query}], fallback
+- `decompose`: nodes [{id, text, depends_on}], fallback (an `agent.outcome.Code`, or null)
+- `rewrite`: node, queries [{tool, query}], fallback (a code, or null)
 - `tool_call`: node, tool, args, hits [{chunk_id, doc_id, title, score}], new (unseen chunk ids), seconds,
   error
 - `lm_call`: step, model, prompt_tokens, completion_tokens, seconds, cached
 - `judge`: node, round, answerable, answer, support [chunk ids], missing, next_tool, next_query
 - `node_answer`: node, text, answer, chunk_ids, status ("answered" | "unanswered")
-- `fallback`: step, reason, node
-- `budget`: reason (rounds | tool_calls | tokens | seconds), node
+- `fallback`: step, node, code (`agent.outcome.Code`: what programs read), reason (for people)
+- `budget`: reason (an `agent.outcome.Stop`: rounds | tool_calls | tokens | seconds), node
 - `answer`: answer, short_answer, citations [{n, chunk_id, doc_id, title, source, quote}],
   evidence [chunk ids], sufficient, confidence (0-1 or null), abstained (bool: below the confidence
   threshold, a best guess), checks [{code, ok, reason}], shape, items [{text, citations}]
@@ -25,7 +25,8 @@ Event types and their `data`:
 - `injection`: chunk_id, title, sentences (sentences addressed to an assistant, hidden from the LM)
 - `shape`: shape ("factoid" | "list" | "compare" | "explain"), source ("rules" | "lm" | "forced")
 - `synthesis`: items [{text, citations}], dropped (unsupported sentences removed), overview
-- `run_end`: status (ok | cancelled | error | budget), seconds, lm_calls, tool_calls, tokens, error
+- `run_end`: status (an `agent.outcome.Status`: ok | budget | cancelled | error | insufficient: ...),
+  seconds, lm_calls, tool_calls, tokens, error
 
 Secrets never enter a trace: settings are written through `agent.config.describe`-style masking.
 """

@@ -24,6 +24,9 @@ import dspy
 import numpy as np
 
 from agent import signatures as sig
+from agent.lm.deadline import time_left
+from agent.modules import parse_errors, unparseable
+from agent.outcome import Code, Fallback
 from agent.reading import predicate
 from agent.reading.adapter import PlainAdapter
 from agent.reading.anchor import anchored
@@ -75,7 +78,7 @@ class Reading:
     checks: list[Verdict] = field(default_factory=list)
     """The checks of the LM's own reply (a failed one is why the answer was chosen instead)."""
     candidates: list[Candidate] = field(default_factory=list)
-    fallback: str | None = None
+    fallback: Fallback | None = None
     read: list[Sentence] = field(default_factory=list)
     """The sentences the reader was shown."""
     support: list[Sentence] = field(default_factory=list)
@@ -116,7 +119,8 @@ class ReaderModule(dspy.Module):
 
     def _forward(self, question, info, sentences, nlp, exclude) -> Reading:
         if not sentences:
-            return Reading(method="none", fallback="no evidence sentences to read")
+            return Reading(method="none",
+                           fallback=Fallback(Code.READ_NO_SENTENCES, "no evidence sentences to read"))
         passages = render(sentences)
         raw, fallback = self._ask(passages, question)
         texts = [s.render() for s in sentences]
@@ -130,7 +134,8 @@ class ReaderModule(dspy.Module):
         counted = times(question, sentences) if info.answer_type == "number" else None
         if counted is not None and normalize(counted[0]) not in normalize(raw):  # "twice", "two-time"
             return Reading(counted[0], counted[1], BASE_CONFIDENCE["times"], "times", raw, [],
-                           fallback=f"reply {raw!r} is no count of times; the evidence states {counted[0]!r}")
+                           fallback=Fallback(Code.READ_COUNTED, f"reply {raw!r} is no count of times; "
+                                             f"the evidence states {counted[0]!r}"))
         verdicts = answer_checks(raw, info, texts)
         refused = {normalize(x) for x in exclude}
         if not failed(verdicts) and normalize(raw) not in refused:
@@ -139,13 +144,15 @@ class ReaderModule(dspy.Module):
             born = own_life_year(question, span.text, sentence) if info.answer_type == "year" else None
             if born is not None:  # "elected in 1993" for "born?": the passage's life span says
                 return Reading(born, sentence, BASE_CONFIDENCE["years"], "years", raw, verdicts,
-                               fallback=f"reply {raw!r} dates another event: its life span gives {born!r}")
+                               fallback=Fallback(Code.READ_LIFE_SPAN, f"reply {raw!r} dates another event: "
+                                                 f"its life span gives {born!r}"))
             second = self._reconsider(question, info, sentences, sentence, span.text, refused, nlp)
             if second is not None:  # other sentences, read alone, answer otherwise
                 raw2, sentence, text, why = second
                 return Reading(_trim(text, sentence), sentence, _confidence("free", sentence, sentences),
-                               "free", raw, verdicts, fallback=f"reply {raw!r} came from {why}: "
-                               f"the better sentences, read alone, say {raw2!r}")
+                               "free", raw, verdicts, fallback=Fallback(
+                                   Code.READ_RECONSIDERED, f"reply {raw!r} came from {why}: "
+                                   f"the better sentences, read alone, say {raw2!r}"))
             return Reading(
                 _trim(span.text, sentence),
                 sentence,
@@ -160,14 +167,16 @@ class ReaderModule(dspy.Module):
             span = find_span(part, texts)
             sentence = sentences[span.index]
             return Reading(_trim(span.text, sentence), sentence, _confidence("part", sentence, sentences),
-                           "part", raw, verdicts, fallback=f"reply {raw!r} cut to {part!r}")
+                           "part", raw, verdicts,
+                           fallback=Fallback(Code.READ_PART, f"reply {raw!r} cut to {part!r}"))
         alone = self._alone(question, info, sentences, refused | {normalize(raw)})
         if alone is not None:  # one of the best sentences, read by itself, answers
             raw2, sentence, text = alone
             return Reading(_trim(text, sentence), sentence, _confidence("alone", sentence, sentences),
-                           "alone", raw, verdicts, fallback=f"reply {raw!r} refused "
-                           f"({'; '.join(v.reason for v in failed(verdicts)) or 'answered before'}): "
-                           f"the sentence {sentence.chunk_id!r}, read alone, says {raw2!r}")
+                           "alone", raw, verdicts, fallback=Fallback(
+                               Code.READ_REFUSED_ALONE, f"reply {raw!r} refused "
+                               f"({'; '.join(v.reason for v in failed(verdicts)) or 'answered before'}): "
+                               f"the sentence {sentence.chunk_id!r}, read alone, says {raw2!r}"))
         return self._spans(raw, passages, question, info, sentences, nlp, verdicts, refused)
 
     def _spans(self, raw, passages, question, info, sentences, nlp, verdicts, refused) -> Reading:
@@ -181,7 +190,8 @@ class ReaderModule(dspy.Module):
                 method="none",
                 raw=raw,
                 checks=verdicts,
-                fallback=f"reply {raw!r} refused ({reason}) and no candidate span fits",
+                fallback=Fallback(Code.READ_REFUSED_NO_SPAN,
+                                  f"reply {raw!r} refused ({reason}) and no candidate span fits"),
             )
         echoed = any(v.code == "answer.echoes_question" for v in failed(verdicts))
         near = next(
@@ -211,7 +221,8 @@ class ReaderModule(dspy.Module):
             raw,
             verdicts,
             cands,
-            fallback=f"reply {raw!r} refused ({reason}): chose {chosen.text!r} among {len(cands)} spans",
+            fallback=Fallback(Code.READ_REFUSED_CHOSE, f"reply {raw!r} refused ({reason}): "
+                              f"chose {chosen.text!r} among {len(cands)} spans"),
         )
 
     def _reconsider(self, question: str, info: QuestionInfo, sentences: list[Sentence], sentence: Sentence,
@@ -288,21 +299,17 @@ class ReaderModule(dspy.Module):
         return raw, sentences[found.index], found.text
 
     # -- the LM calls ---------------------------------------------------------------------------
-    def _ask(self, passages: str, question: str) -> tuple[str, str | None]:
-        from agent.modules import parse_errors
-
+    def _ask(self, passages: str, question: str) -> tuple[str, Fallback | None]:
         try:
             with dspy.context(adapter=PlainAdapter()):
                 return str(self.extract(passages=passages, question=question).answer or "").strip(), None
         except parse_errors() as exc:
-            return "", f"unusable reply ({exc.__class__.__name__})"
+            return "", unparseable("reply", exc)
 
     def _choose(self, passages: str, question: str, options: list[str]) -> tuple[str, str]:
         """One of `options` and how it was chosen: "scored" (the option the embedded model finds
         likeliest as its reply, `agent.lm.scoring`) or "choice" (a grammar-constrained choice, for
         LMs that give no scores); ("", "choice") when the LM's reply is unusable."""
-        from agent.modules import parse_errors
-
         scores = self._scores(passages, question, options)
         if scores:
             return max(zip(options, scores, strict=True), key=lambda os: os[1])[0], "scored"
@@ -325,8 +332,6 @@ class ReaderModule(dspy.Module):
     def _scores(self, passages: str, question: str, options: list[str]) -> list[float] | None:
         """`reply_scores` of the options under the reader's own prompt, unless the run's time
         budget is nearly spent (the choice call then says so)."""
-        from agent.lm.deadline import time_left
-
         left = time_left()
         if left is not None and left < MIN_SCORING_SECONDS:
             return None
@@ -345,7 +350,8 @@ class ReaderModule(dspy.Module):
             answer, method = compared, "values"
         if not answer:
             answer, method = self._choose(passages, question, ["yes", "no"])
-        reading = _picked(answer, None, method, raw, fallback, f"reply {raw!r} is neither yes nor no")
+        reading = _picked(answer, None, method, raw, fallback,
+                          Fallback(Code.READ_NOT_YES_NO, f"reply {raw!r} is neither yes nor no"))
         reading.support = [own[0] for own in (predicate.about(n, sentences) for n in info.subjects) if own]
         return reading
 
@@ -377,7 +383,8 @@ class ReaderModule(dspy.Module):
         if not answer:
             answer, method = self._choose(passages, question, info.options)
         sentence = next((s for s in sentences if answer and normalize(answer) in normalize(s.render())), None)
-        return _picked(answer, sentence, method, raw, fallback, f"reply {raw!r} names none of {info.options}")
+        return _picked(answer, sentence, method, raw, fallback,
+                       Fallback(Code.READ_NO_OPTION, f"reply {raw!r} names none of {info.options}"))
 
 
 def reply_scores(predictor: dspy.Predict, passages: str, question: str,
@@ -428,8 +435,8 @@ def _names_a(noun: str, text: str) -> bool:
                 or re.search(rf"(?:\b(?:is|was|are|were)|,)\s+(?:an?|the)\s+(?:[\w-]+\s+){{0,3}}{n}\b", text))
 
 
-def _picked(answer: str, sentence: Sentence | None, method: str, raw: str, fallback: str | None,
-            why_none: str) -> Reading:
+def _picked(answer: str, sentence: Sentence | None, method: str, raw: str, fallback: Fallback | None,
+            why_none: Fallback) -> Reading:
     """The reading of a yes/no or choice question: `answer` found by `method`, or none (`why_none`)."""
     if not answer:
         return Reading("", sentence, 0.0, "none", raw, [], fallback=why_none)

@@ -15,7 +15,7 @@ from typing import Literal
 import dspy
 
 from agent.lm.salvage import salvage
-from agent.modules import parse_errors
+from agent.modules import parse_errors, unparseable
 
 
 class QuestionShape(dspy.Signature):
@@ -56,7 +56,7 @@ class ShapeModule(dspy.Module):
         try:
             return dspy.Prediction(shape=str(self.predict(question=question).shape), fallback=None)
         except parse_errors() as exc:
-            return dspy.Prediction(shape="", fallback=f"unparseable shape ({exc.__class__.__name__})")
+            return dspy.Prediction(shape="", fallback=unparseable("shape", exc))
 
 
 class ShortenModule(dspy.Module):
@@ -71,7 +71,7 @@ class ShortenModule(dspy.Module):
             short = str(_salvaged(exc).get("short") or "")
             if not short:
                 return dspy.Prediction(
-                    short="", fallback=f"unparseable shortening ({exc.__class__.__name__})"
+                    short="", fallback=unparseable("shortening", exc)
                 )
         return dspy.Prediction(short=" ".join(short.split()), fallback=None)
 
@@ -88,7 +88,7 @@ class OverviewModule(dspy.Module):
             text = str(_salvaged(exc).get("overview") or "")
             if not text:
                 return dspy.Prediction(
-                    overview="", fallback=f"unparseable overview ({exc.__class__.__name__})"
+                    overview="", fallback=unparseable("overview", exc)
                 )
         return dspy.Prediction(overview=" ".join(text.split()), fallback=None)
 

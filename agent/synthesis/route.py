@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from agent.outcome import Code
 from agent.result import INSUFFICIENT, AgentResult, Citation
 from agent.synthesis import classify_question, lm_is_capable, synthesize
 from agent.synthesis.modules import OverviewModule, ShapeModule, ShortenModule
@@ -86,6 +87,7 @@ def answer_shaped(agent, question: str, state) -> AgentResult | None:
             "fallback",
             step="synthesis",
             node=None,
+            code=Code.SYNTHESIS_EMPTY,
             reason="no retrieved document bears on the question closely enough",
         )
     citations = [

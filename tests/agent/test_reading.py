@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from agent.outcome import Code
 from agent.reading.checks import (
     answer_checks,
     check_choice,
@@ -539,7 +540,7 @@ def test_a_which_kind_reply_gives_way_to_the_name_of_that_kind_in_its_sentence(n
     made = _sent("Quillfish", "It is developed at the Harbour Data Group of the Verrin port.", 0.9)
     reading = _dummy_read("Which group develops Quillfish?", [made], ["Verrin port"], nlp)
     assert (reading.answer, reading.raw) == ("Harbour Data Group", "Verrin port")
-    assert "names the group" in reading.fallback
+    assert reading.fallback.code == Code.READ_RECONSIDERED
     # the reply is part of the name, or the sentence names no group: the reply stands
     lies = _sent("Lowbridge", "Lowbridge is a market town on the Sarn River.", 0.9)
     assert _dummy_read("On which river lies Lowbridge?", [lies], ["Sarn"], nlp).answer == "Sarn"
@@ -555,7 +556,7 @@ def test_a_reply_from_a_weak_sentence_is_asked_again_over_the_best_ones():
     question = "Renna Vos was born in which town?"
     reading = _dummy_read(question, [best, weak], ["Greywater", "Holm"])
     assert (reading.answer, reading.sentence, reading.raw) == ("Holm", best, "Greywater")
-    assert "read alone" in reading.fallback
+    assert reading.fallback.code == Code.READ_RECONSIDERED
     # the second reply fails a check (not in the best sentences): the first one stands
     kept = _dummy_read(question, [best, weak], ["Greywater", "Lowbridge"])
     assert (kept.answer, kept.sentence) == ("Greywater", weak)
@@ -640,7 +641,7 @@ def test_a_refused_reply_is_asked_again_over_each_best_sentence_alone():
     # "Ada Lusk" only repeats the question: the best sentence, read by itself, answers
     reading = _dummy_read(question, [pregnant, duet], ["Ada Lusk", "Hank Lusk"])
     assert (reading.answer, reading.sentence, reading.method) == ("Hank Lusk", pregnant, "alone")
-    assert "read alone" in reading.fallback
+    assert reading.fallback.code == Code.READ_REFUSED_ALONE
     # the first sentence's reply is refused again: the second one is read, and its answer kept
     second = _dummy_read(question, [pregnant, duet], ["Ada Lusk", "Ada Lusk", "Tam Lusk"])
     assert (second.answer, second.sentence) == ("Tam Lusk", duet)
@@ -675,7 +676,7 @@ def test_a_reply_from_a_passage_about_none_of_the_questions_names_is_asked_again
     question = "Ilse Marr starred in a series that was broadcast by what network?"
     reading = _dummy_read(question, [other, actor, series], ["Kestrel Network", "Tidewave Radio"], nlp)
     assert (reading.answer, reading.sentence, reading.raw) == ("Tidewave Radio", series, "Kestrel Network")
-    assert "a passage about none of" in reading.fallback
+    assert reading.fallback.code == Code.READ_RECONSIDERED
     # a reply from a passage the question's own passage leads to stands (one reply is all there is)
     assert _dummy_read(question, [actor, series], ["Tidewave Radio"], nlp).answer == "Tidewave Radio"
     # the second reply fails a check (not in those sentences): the first one stands
