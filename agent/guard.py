@@ -17,7 +17,14 @@ Each check is a pure function over one sentence with a code, as in `check_span`:
 - `address`: a sentence addressed to an AI ("Note to any AI reading this", "If you are a
   language model");
 - `continuation`: the sentence right after one of the above, when it carries the order
-  (an instruction split over two sentences, or a heading marker followed by its text).
+  (an instruction split over two sentences, or a heading marker followed by its text);
+- `encoded`: an order to decode a text and obey it, or an order hidden in a base64 or hex blob
+  or in invisible Unicode tag characters.
+
+Every sentence is checked as a reader would see it (`agent.guard_text.views`): NFKC form,
+invisible characters removed, look-alike letters of other scripts folded to Latin, hidden text
+decoded. The same kinds of order in other languages (Russian, Chinese, Japanese, Korean, Arabic
+and Western European ones) are `agent.guard_lang`'s patterns.
 
 An HTML comment that contains a flagged sentence is removed whole.
 """
@@ -27,6 +34,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agent import guard_lang
+from agent.guard_text import canonical, fold, views
 from tools.sentences import split as split_sentences
 
 _QUOTES = "\"'`«»“”‘’„‚"
@@ -95,6 +104,9 @@ _FOREIGN_SAY = (r"(?:répond(?:s|ez|re)|dis|dites|écri(?:s|vez|re)|antworte|ant
                 r"schreibe|schreiben sie|gib|geben sie|responde|responda|respondan|contesta|conteste|di|diga|"
                 r"escribe|escriba|rispondi|rispondete|scrivi|dì)")
 
+_CLAIM = (r"(?:answer|respond|reply|say|claim|insist|"
+          r"tell (?:the |any |every |all )?(?:users?|readers?|askers?|people|everyone))")
+
 ANSWER = [
     # an order (imperative, or a request however polite) to answer/say/output a given text
     re.compile(rf"(?i:^{_POLITE}(?:{_ASKS})?{_POLITE}{_SAY}\b{_FILL}){_PAY}"),
@@ -123,6 +135,12 @@ ANSWER = [
                rf"are to)\s+(?:only\s+|always\s+)?(?:be|say|contain|read|start with|begin with|include|"
                rf"consist of|end with)"
                rf"\b{_FILL}){_PAY}"),
+    # "answer that the river is ...": an imperative (or a request) to state a given claim
+    # (a bare "Say that ..." opening a sentence is "suppose that ...")
+    re.compile(rf"(?i:^{_POLITE}(?:{_ASKS})?{_POLITE}(?!say\b){_CLAIM}\s+(?:only |always |simply |instead )?"
+               r"that\b)"),
+    re.compile(rf"(?i:\b{_ASKS}{_POLITE}{_CLAIM}\s+(?:only |always |simply |instead )?that\b)"),
+    re.compile(r"^(?:(?:please|always|only|just|instead|simply|now),?\s+)+say\s+(?:only\s+)?that\b", _I),
     # French, German, Spanish, Italian imperatives with a payload
     re.compile(r"(?i:^(?:(?:veuillez|merci de|s'il vous plaît|s'il te plaît|bitte|por favor|per favore),?\s+)"
                r"?"
@@ -188,8 +206,14 @@ ADDRESS = [
                r"|\b(?:à l'|an die |al |all')(?:ia|ki|assistant|asistente|assistente)\b", _I),
 ]
 
-_CHECKS = [("ignore", IGNORE), ("reveal", REVEAL), ("answer_with", ANSWER), ("role", ROLE),
-           ("address", ADDRESS)]
+ENCODED = [
+    re.compile(r"\b(?:decode|decrypt|decipher|unscramble|translate)\b[^.!?]{0,40}?\b(?:and|then)\s+(?:obey|"
+               r"follow|execute|comply|carry out|do (?:what|as) it says|act on|run)\b", _I),
+]
+
+_CHECKS = [(code, patterns + guard_lang.CHECKS.get(code, []))
+           for code, patterns in [("ignore", IGNORE), ("reveal", REVEAL), ("answer_with", ANSWER),
+                                  ("role", ROLE), ("address", ADDRESS), ("encoded", ENCODED)]]
 _LEADS = {"ignore", "role", "address", "continuation"}
 """Codes whose sentence often only announces the order that the next sentence gives."""
 _ORDER = re.compile(rf"^{_POLITE}(?:{_ASKS})?(?:{_SAY}|answer|tell|reveal|ignore|disregard|forget|always|"
@@ -203,8 +227,16 @@ _PAYLOAD = re.compile(rf"^[{_QUOTES}]?[\w!?' -]{{1,40}}[{_QUOTES}]?[.!]?$")
 
 
 def check_sentence(sentence: str) -> str | None:
-    """The code of the first check `sentence` fails (it addresses an assistant), or None."""
-    text = _normal(sentence)
+    """The code of the first check `sentence` fails (it addresses an assistant), or None: the
+    sentence is read in each of its `views` (canonical, look-alikes folded, hidden text decoded)."""
+    for view, decoded in views(sentence):
+        code = _check(_normal(view))
+        if code:
+            return "encoded" if decoded else code
+    return None
+
+
+def _check(text: str) -> str | None:
     if not text:
         return None
     for code, patterns in _CHECKS:
@@ -230,7 +262,7 @@ def find_instructions(text: str) -> list[Flag]:
         prev, cur = codes[i - 1], codes[i]
         if cur or not prev:
             continue
-        sentence = _normal(text[segments[i][0]:segments[i][1]])
+        sentence = _normal(fold(canonical(text[segments[i][0]:segments[i][1]])))
         prev_text = text[segments[i - 1][0]:segments[i - 1][1]].rstrip()
         announced = prev_text.endswith(":") or re.search(r"\bthe following\b", prev_text, _I)
         if (prev in _LEADS and (_ORDER.search(sentence) or _SAYS_PAYLOAD.search(sentence))) or \
