@@ -16,6 +16,7 @@ from typing import NamedTuple
 import dspy
 
 from agent.config import AgentSettings
+from agent.followup import FollowupModule, standalone
 from agent.lm.deadline import BudgetExceeded, deadline
 from agent.modules import (
     AnswerModule,
@@ -65,6 +66,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
         self.reader = ReaderModule()
         self.respond = AnswerModule()
         self.closed_book = ClosedBookModule()
+        self.followup = FollowupModule()
         self.runtime = _Shared(index=index, lm=lm, fast_lm=fast_lm, subscribers=[], lm_name="", meta={},
                                nlp=None, embedded=True)
 
@@ -86,10 +88,11 @@ class ResearchAgent(LoopSteps, dspy.Module):
                    index_dir=str(index.dir) if index is not None else None,
                    index_generation=index.generation if index is not None else None,
                    settings=asdict(self.settings), started=time.time(), **self.runtime.meta)
-        status, error = Status.OK, None
+        status, error, asked = Status.OK, None, question
         try:
             with dspy.context(**({"lm": self.runtime.lm} if self.runtime.lm is not None else {})), \
                     deadline(self.settings.max_seconds):
+                question = standalone(self, asked, history, state).question
                 if mode == "closed":
                     result = self._closed(question, state)
                 else:
@@ -116,6 +119,8 @@ class ResearchAgent(LoopSteps, dspy.Module):
             self._end(state, status, error)
             raise
         result.status = status
+        if question != asked:  # a follow-up: the answer is to the question asked, read as `standalone`
+            result.question, result.standalone = asked, question
         self._end(state, status, error)
         return result
 

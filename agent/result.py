@@ -47,10 +47,13 @@ class AgentResult:
     """factoid | list | compare | explain."""
     items: list[dict[str, Any]] = field(default_factory=list)
     """Lines of a synthesis: [{text, citations: [n, ...]}] (empty for a factoid)."""
+    standalone: str = ""
+    """The question as researched when the one asked refers back to the session (else empty)."""
 
     def to_dict(self, with_trace: bool = True) -> dict[str, Any]:
         out = {
             "question": self.question,
+            "standalone": self.standalone,
             "shape": self.shape,
             "answer": self.answer,
             "short_answer": self.short_answer,

@@ -68,3 +68,14 @@ class ChooseAnswer(dspy.Signature):
     question: str = dspy.InputField()
     answer: str = dspy.OutputField(desc="one of the options")
 
+
+
+class Standalone(dspy.Signature):
+    """Rewrite the follow-up question so that it can be understood without the conversation:
+    replace pronouns and references ("he", "it", "that", "the same ...") and fill in an omitted
+    subject with what they refer to in the earlier turns. Keep the other words; return a question
+    that already stands alone unchanged."""
+
+    conversation: str = dspy.InputField(desc="earlier questions and answers, oldest first")
+    question: str = dspy.InputField(desc="the follow-up question")
+    standalone_question: str = dspy.OutputField(desc="one question that names everything it asks about")

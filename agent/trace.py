@@ -25,6 +25,8 @@ Event types and their `data`:
 - `injection`: chunk_id, title, sentences (sentences addressed to an assistant, hidden from the LM)
 - `shape`: shape ("factoid" | "list" | "compare" | "explain"), source ("rules" | "lm" | "forced")
 - `synthesis`: items [{text, citations}], dropped (unsupported sentences removed), overview
+- `followup`: question (as asked), standalone (as researched), by ("code" | "lm"), refs (what was
+  replaced: "he → Oska Tamm")
 - `run_end`: status (an `agent.outcome.Status`: ok | budget | cancelled | error | insufficient: ...),
   seconds, lm_calls, tool_calls, tokens, error
 
@@ -48,7 +50,7 @@ from tools.jsonfile import iter_jsonl
 SCHEMA_VERSION = 1
 EVENT_TYPES = ("run_start", "decompose", "rewrite", "tool_call", "lm_call", "judge", "node_answer",
                "fallback", "budget", "answer", "run_end", "step", "read", "check", "injection", "shape",
-               "synthesis", "select")
+               "synthesis", "select", "followup")
 
 Subscriber = Callable[["TraceEvent"], None]
 

@@ -208,6 +208,8 @@ class SessionStore:
         return out
 
     def history(self, session_id: int) -> list[tuple[str, str]]:
-        """Earlier (question, answer) pairs that a follow-up question sees as context."""
-        return [(t.question, t.answer_text) for t in self.turns(session_id)
+        """Earlier (question, answer) pairs that a follow-up question sees as context: a follow-up's
+        question as it was researched (standalone), and the short answer where there is one."""
+        return [(str(t.answer.get("standalone") or t.question), str(t.answer.get("short_answer") or "")
+                 or t.answer_text) for t in self.turns(session_id)
                 if t.status in ("ok", "budget") and t.answer_text]

@@ -127,7 +127,7 @@ async def test_follow_up_sees_history_and_session_reopens(make, replay, store, c
         await ask(app, pilot, "Where was that person born?")
         session_id = app.session_id
         assert replay.calls[0]["history"] == []
-        first_turn = ("Who designed the Verrin lighthouse?", replay.result["answer"])
+        first_turn = ("Who designed the Verrin lighthouse?", replay.result["short_answer"])
         assert replay.calls[1]["history"] == [first_turn]
         assert replay.calls[1]["mode"] == config.agent.mode
 
