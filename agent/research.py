@@ -38,7 +38,8 @@ from agent.reading.select import support as support_probability
 from agent.reading.shapes import enumeration
 from agent.reading.tree import decompose, unsound_hop
 from agent.result import INSUFFICIENT, AgentResult, Citation
-from agent.steps import LoopSteps, RunCancelled, _context_note, _RunState, _Shared
+from agent.steps import RunCancelled, RunContext, Runtime, context_note
+from agent.synthesis.route import answer_shaped
 from agent.toolbox import ToolBox
 from agent.trace import Trace
 from tools.fusion import rrf
@@ -55,7 +56,7 @@ FIRST_TOOL = {"bm25": "bm25_search", "dense": "dense_search", "hybrid": "hybrid_
               "graph": "graph_search", "hybrid+graph": "hybrid_graph_search"}
 
 
-class ResearchAgent(LoopSteps, dspy.Module):
+class ResearchAgent(dspy.Module):
     """Multi-hop research over one index. Call `run(question)`; `forward` serves DSPy optimizers."""
 
     def __init__(self, settings: AgentSettings | None = None, index=None, *, lm=None, fast_lm=None):
@@ -67,8 +68,7 @@ class ResearchAgent(LoopSteps, dspy.Module):
         self.respond = AnswerModule()
         self.closed_book = ClosedBookModule()
         self.followup = FollowupModule()
-        self.runtime = _Shared(index=index, lm=lm, fast_lm=fast_lm, subscribers=[], lm_name="", meta={},
-                               nlp=None, embedded=True)
+        self.runtime = Runtime(index, lm, fast_lm, embedded=True)
 
     # -- public ---------------------------------------------------------------------------------
     def run(self, question: str, *, mode: str | None = None, subscribers=(),
@@ -82,8 +82,8 @@ class ResearchAgent(LoopSteps, dspy.Module):
         if index is None and mode != "closed":
             raise ValueError("ResearchAgent has no index: pass index= or use mode='closed'")
         tools = ToolBox(index, trace, k=self.settings.k, use_graph=self.settings.use_graph) if index else None
-        state = _RunState(trace, tools, time.perf_counter(), cancel)
-        state.context = _context_note(history)
+        ctx = RunContext(trace, tools, self.settings, self.runtime, time.perf_counter(), cancel)
+        ctx.context = context_note(history)
         trace.emit("run_start", question=question, mode=mode, lm=self.runtime.lm_name,
                    index_dir=str(index.dir) if index is not None else None,
                    index_generation=index.generation if index is not None else None,
@@ -92,36 +92,35 @@ class ResearchAgent(LoopSteps, dspy.Module):
         try:
             with dspy.context(**({"lm": self.runtime.lm} if self.runtime.lm is not None else {})), \
                     deadline(self.settings.max_seconds):
-                question = standalone(self, asked, history, state).question
+                question = standalone(self, asked, history, ctx).question
                 if mode == "closed":
-                    result = self._closed(question, state)
+                    result = self._closed(question, ctx)
                 else:
-                    state.info = analyse(question, self._nlp())
-                    if state.info.form == "yesno":
-                        state.info.subjects = subjects(question, self._nlp())
-                    state.ranker = SentenceRanker(index.embedder)
-                    from agent.synthesis.route import answer_shaped  # list/compare/explain: a cited synthesis
-
-                    shaped = answer_shaped(self, question, state) if mode == "agent" else None
+                    ctx.info = analyse(question, ctx.nlp())
+                    if ctx.info.form == "yesno":
+                        ctx.info.subjects = subjects(question, ctx.nlp())
+                    ctx.ranker = SentenceRanker(index.embedder)
+                    # list/compare/explain: a cited synthesis (None for a factoid)
+                    shaped = answer_shaped(ctx, question) if mode == "agent" else None
                     run_mode = self._rag if mode == "rag" else self._agent
-                    result = shaped or run_mode(question, state)
-            status = status_of(trace.events, result.sufficient or result.not_found, state.stopped)
+                    result = shaped or run_mode(question, ctx)
+            status = status_of(trace.events, result.sufficient or result.not_found, ctx.stopped)
         except BudgetExceeded:  # the time budget ran out inside an LM call
-            state.stopped = Stop.SECONDS
+            ctx.stopped = Stop.SECONDS
             trace.emit("budget", reason=Stop.SECONDS, node=None)
             status = Status.BUDGET
-            result = self._result(question, state, Composed(INSUFFICIENT, ""))
+            result = self._result(question, ctx, Composed(INSUFFICIENT, ""))
         except RunCancelled:
             status = Status.CANCELLED
-            result = self._result(question, state, Composed("Cancelled.", ""))
+            result = self._result(question, ctx, Composed("Cancelled.", ""))
         except Exception as exc:
             status, error = Status.ERROR, str(exc)
-            self._end(state, status, error)
+            ctx.end(status, error)
             raise
         result.status = status
         if question != asked:  # a follow-up: the answer is to the question asked, read as `standalone`
             result.question, result.standalone = asked, question
-        self._end(state, status, error)
+        ctx.end(status, error)
         return result
 
     def forward(self, question: str) -> dspy.Prediction:
@@ -130,70 +129,70 @@ class ResearchAgent(LoopSteps, dspy.Module):
                                evidence_docs=result.evidence_docs, citations=result.citations)
 
     # -- modes ----------------------------------------------------------------------------------
-    def _closed(self, question: str, state: _RunState) -> AgentResult:
-        pred = self._lm_step(state, "answer", self.closed_book, question=question)
+    def _closed(self, question: str, ctx: RunContext) -> AgentResult:
+        pred = ctx.lm_step("answer", self.closed_book, question=question)
         short = pred.short_answer
-        return self._result(question, state, Composed(pred.answer or short, short, sufficient=bool(short)))
+        return self._result(question, ctx, Composed(pred.answer or short, short, sufficient=bool(short)))
 
-    def _rag(self, question: str, state: _RunState) -> AgentResult:
+    def _rag(self, question: str, ctx: RunContext) -> AgentResult:
         k = self.settings.evidence_k
-        self._tool(state, self._first_tool(state), None, "question", query=question, k=k)
-        return self._final(question, state)
+        ctx.tool(self._first_tool(ctx), None, "question", query=question, k=k)
+        return self._final(question, ctx)
 
-    def _agent(self, question: str, state: _RunState) -> AgentResult:
+    def _agent(self, question: str, ctx: RunContext) -> AgentResult:
         s = self.settings
-        found = self._tool(state, self._first_tool(state), None, "question", query=question, k=s.k)
+        found = ctx.tool(self._first_tool(ctx), None, "question", query=question, k=s.k)
         if found:  # the documents those passages name are the likeliest next hop
-            self._tool(state, "follow_links", None, "links", query=question,
+            ctx.tool("follow_links", None, "links", query=question,
                        chunk_ids=[h.chunk_id for h in found[:LINK_SOURCES]], k=s.k)
-        state.nodes = self._plan(question, state)
-        for node in state.nodes:
-            if state.stopped:
+        ctx.nodes = self._plan(question, ctx)
+        for node in ctx.nodes:
+            if ctx.stopped:
                 break
-            self._research_node(node, state)
-            if not node.answer and node.id < len(state.nodes):
+            self._research_node(node, ctx)
+            if not node.answer and node.id < len(ctx.nodes):
                 break  # a later hop cannot be asked without this one's answer
-        answered = [n for n in state.nodes if n.answer]
-        if state.tools.has_graph and len(answered) >= 2 and not self._over_budget(state):
-            self._tool(state, "paths", None, "paths", source=answered[0].answer, target=answered[-1].answer)
-        return self._final(question, state)
+        answered = [n for n in ctx.nodes if n.answer]
+        if ctx.tools.has_graph and len(answered) >= 2 and not ctx.over_budget():
+            ctx.tool("paths", None, "paths", source=answered[0].answer, target=answered[-1].answer)
+        return self._final(question, ctx)
 
-    def _first_tool(self, state: _RunState) -> str:
+    def _first_tool(self, ctx: RunContext) -> str:
         name = self.settings.retriever
         if name == "auto":
-            name = "hybrid+graph" if state.tools.has_graph else "hybrid"
-        if name in ("graph", "hybrid+graph") and not state.tools.has_graph:
-            state.trace.emit("fallback", step="search", node=None, code=Code.SEARCH_NO_GRAPH,
+            name = "hybrid+graph" if ctx.tools.has_graph else "hybrid"
+        if name in ("graph", "hybrid+graph") and not ctx.tools.has_graph:
+            ctx.trace.emit("fallback", step="search", node=None, code=Code.SEARCH_NO_GRAPH,
                              reason=f"retriever {name!r} needs the knowledge graph: used hybrid")
             name = "hybrid"
         return FIRST_TOOL.get(name, "hybrid_search")
 
     # -- planning ---------------------------------------------------------------------------------
-    def _plan(self, question: str, state: _RunState) -> list[Node]:
+    def _plan(self, question: str, ctx: RunContext) -> list[Node]:
         """The query tree: from the parse when the question is compositional, else the LM's."""
-        info = state.info
+        info = ctx.info
         if info.form == "wh" and self.settings.decompose in ("auto", "parse"):
-            chain = decompose(question, self._nlp(), self.settings.max_subquestions)
-            unsound = unsound_hop(chain, self._nlp()) if chain else ""
+            chain = decompose(question, ctx.nlp(), self.settings.max_subquestions)
+            unsound = unsound_hop(chain, ctx.nlp()) if chain else ""
             if unsound:
-                state.trace.emit("fallback", step="decompose", node=None, code=Code.PLAN_UNSOUND,
+                ctx.trace.emit("fallback", step="decompose", node=None, code=Code.PLAN_UNSOUND,
                                  reason=f"{unsound}: the whole question is read instead")
-                return _tree(state, [Node(1, question)], None, "question")
+                return _tree(ctx, [Node(1, question)], None, "question")
             if chain:
                 nodes = [Node(i, text, deps) for i, (text, deps) in enumerate(chain, 1)]
-                return _tree(state, nodes, None, "parse")
+                return _tree(ctx, nodes, None, "parse")
         embedded_auto = self.settings.decompose == "auto" and self.runtime.embedded
         if info.form != "wh" or self.settings.decompose == "parse" or embedded_auto:
             # The embedded 0.5B model almost never writes a usable query tree: not worth its call.
-            return _tree(state, [Node(1, question)], None, "question")
-        pred = self._lm_step(state, "decompose", self.decompose, question=question + state.context)
-        return _tree(state, pred.nodes, pred.fallback, "lm")
+            return _tree(ctx, [Node(1, question)], None, "question")
+        pred = ctx.lm_step("decompose", self.decompose, question=question + ctx.context)
+        return _tree(ctx, pred.nodes, pred.fallback, "lm")
 
     # -- one sub-question -------------------------------------------------------------------------
-    def _node_queries(self, node: Node, info: QuestionInfo, state: _RunState) -> list[tuple[str, str]]:
+    def _node_queries(self, node: Node, info: QuestionInfo, ctx: RunContext) -> list[tuple[str, str]]:
         """First-round searches for a sub-question: built by code, no LM call."""
         queries = [("hybrid_search", node.resolved)]
-        if state.tools.has_graph:
+        if ctx.tools.has_graph:
             queries.append(("graph_search", node.resolved))
         keywords = keywords_of(node.resolved)
         if norm_text(keywords) != norm_text(node.resolved):
@@ -201,28 +200,28 @@ class ResearchAgent(LoopSteps, dspy.Module):
         for subject in info.options or info.subjects:  # "Which is older, A or B?": evidence about each
             queries.append(("hybrid_search", f"{subject} {keywords}"))
         for dep in node.depends_on:
-            if state.nodes[dep - 1].answer and state.tools.has_graph:
-                queries.append(("neighbors", state.nodes[dep - 1].answer))
+            if ctx.nodes[dep - 1].answer and ctx.tools.has_graph:
+                queries.append(("neighbors", ctx.nodes[dep - 1].answer))
         return queries
 
-    def _research_node(self, node: Node, state: _RunState) -> None:
+    def _research_node(self, node: Node, ctx: RunContext) -> None:
         s = self.settings
-        node.resolved = _resolve(node, state.nodes)
-        single = len(state.nodes) == 1
-        info = state.info if single else analyse(node.resolved, self._nlp())
+        node.resolved = _resolve(node, ctx.nodes)
+        single = len(ctx.nodes) == 1
+        info = ctx.info if single else analyse(node.resolved, ctx.nlp())
         label = f"node{node.id}"
-        queries = self._node_queries(node, info, state)
-        state.trace.emit("rewrite", node=node.id, queries=_as_dicts(queries), fallback=None)
-        rankings = [self._seen(state, lab) for lab in ("question", "links")] if single else []
+        queries = self._node_queries(node, info, ctx)
+        ctx.trace.emit("rewrite", node=node.id, queries=_as_dicts(queries), fallback=None)
+        rankings = [ctx.seen(lab) for lab in ("question", "links")] if single else []
         read: set[str] = set()
         for round_no in range(1, s.max_rounds + 1):
-            pool = self._search_round(node, state, label, queries, rankings, read, first=round_no == 1)
-            if not pool or state.stopped:
+            pool = self._search_round(node, ctx, label, queries, rankings, read, first=round_no == 1)
+            if not pool or ctx.stopped:
                 break
             read.update(h.chunk_id for h in pool)
-            reading = self._read(state, node.id, node.resolved, info, pool,
+            reading = self._read(ctx, node.id, node.resolved, info, pool,
                                  follow=s.read_follow if single else 0)
-            state.trace.emit("judge", node=node.id, round=round_no, answerable=reading.ok,
+            ctx.trace.emit("judge", node=node.id, round=round_no, answerable=reading.ok,
                              answer=reading.answer, support=[q.chunk_id for q in reading.quotes],
                              missing="", next_tool="", next_query="", confidence=reading.confidence,
                              method=reading.method)
@@ -230,67 +229,67 @@ class ResearchAgent(LoopSteps, dspy.Module):
                 node.answer, node.confidence, node.quotes = reading.answer, reading.confidence, reading.quotes
                 node.method, node.read = reading.method, reading.read
                 node.chunk_ids = [q.chunk_id for q in node.quotes]
-                state.tools.evidence.support(node.chunk_ids)
+                ctx.tools.evidence.support(node.chunk_ids)
                 node.status = "answered"
                 break
-            if round_no == s.max_rounds or self._over_budget(state, node.id):
-                state.trace.emit("budget", reason=Stop.ROUNDS, node=node.id)
+            if round_no == s.max_rounds or ctx.over_budget(node.id):
+                ctx.trace.emit("budget", reason=Stop.ROUNDS, node=node.id)
                 break
-            queries = self._follow_up(node, state, reading)
+            queries = self._follow_up(node, ctx, reading)
         if node.status != "answered":
             node.status = "unanswered"
-        state.trace.emit("node_answer", node=node.id, text=node.resolved, answer=node.answer,
+        ctx.trace.emit("node_answer", node=node.id, text=node.resolved, answer=node.answer,
                          chunk_ids=node.chunk_ids, status=node.status, confidence=node.confidence)
 
-    def _search_round(self, node: Node, state: _RunState, label: str, queries, rankings: list[list[Hit]],
+    def _search_round(self, node: Node, ctx: RunContext, label: str, queries, rankings: list[list[Hit]],
                       read: set[str], first: bool) -> list[Hit]:
         """Run one round's searches; the passages to read, the ones not read yet first."""
         s = self.settings
         for tool, query in queries:
-            if self._over_budget(state, node.id):
+            if ctx.over_budget(node.id):
                 break
             args = {"entity": query} if tool == "neighbors" else {"query": query}
-            rankings.append(self._tool(state, tool, node.id, label, **args, k=s.k + len(read)))
-        fused = rrf([r for r in rankings if r], k=self._rrf_k(), name=label)
-        if fused and first and not self._over_budget(state, node.id):
-            rankings.append(self._tool(state, "follow_links", node.id, label, query=node.resolved,
+            rankings.append(ctx.tool(tool, node.id, label, **args, k=s.k + len(read)))
+        fused = rrf([r for r in rankings if r], k=ctx.rrf_k(), name=label)
+        if fused and first and not ctx.over_budget(node.id):
+            rankings.append(ctx.tool("follow_links", node.id, label, query=node.resolved,
                                        chunk_ids=[h.chunk_id for h in fused[:LINK_SOURCES]], k=s.k))
-            fused = rrf([r for r in rankings if r], k=self._rrf_k(), name=label)
+            fused = rrf([r for r in rankings if r], k=ctx.rrf_k(), name=label)
         pool = [h for h in fused if h.chunk_id not in read] + [h for h in fused if h.chunk_id in read]
         return pool[:s.read_passages]
 
-    def _follow_up(self, node: Node, state: _RunState, reading: Reading) -> list[tuple[str, str]]:
+    def _follow_up(self, node: Node, ctx: RunContext, reading: Reading) -> list[tuple[str, str]]:
         """Searches for the next round: the rewrite step's queries (keywords, a hypothetical passage)."""
-        rewrite = self._lm_step(state, "rewrite", self.rewrite, light=True, node=node.id,
+        rewrite = ctx.lm_step("rewrite", self.rewrite, light=True, node=node.id,
                                 question=node.resolved)
         queries = [(t, q) for t, q in rewrite.queries if norm_text(q) != norm_text(node.resolved)]
         if not queries:
             hint = " ".join(c.text for c in reading.candidates[:2])
             queries = [("hybrid_search", f"{node.resolved} {hint}".strip())]
-        state.trace.emit("rewrite", node=node.id, queries=_as_dicts(queries),
+        ctx.trace.emit("rewrite", node=node.id, queries=_as_dicts(queries),
                          fallback=rewrite.fallback.code if rewrite.fallback else None)
         return queries
 
-    def _read(self, state: _RunState, node: int | None, question: str, info: QuestionInfo, hits: list[Hit],
+    def _read(self, ctx: RunContext, node: int | None, question: str, info: QuestionInfo, hits: list[Hit],
               exclude=(), follow: int = 0) -> Reading:
         """Choose the sentences of `hits` that bear on `question` and ask the reader about them;
         `follow` places go to the passages the best sentences name (a question read whole, whose
         next hop no query tree takes)."""
-        self._check_cancel(state)
+        ctx.check_cancel()
         names = info.options or info.subjects
-        state.trace.emit("step", kind="embed", step="select", node=node, text="choosing evidence sentences")
+        ctx.trace.emit("step", kind="embed", step="select", node=node, text="choosing evidence sentences")
         if names:  # each option gets its own best sentences, so neither side goes unread
             sentences: list[Sentence] = []
             for subject in names:
                 about = [h for h in hits if norm_text(subject) in norm_text(f"{h.title} {h.text}")] or hits
-                sentences += state.ranker.select(question, about, limit=2, per_passage=1)
+                sentences += ctx.ranker.select(question, about, limit=2, per_passage=1)
             sentences = list({x.text: x for x in sentences}.values())
         else:
-            sentences = state.ranker.select(question, hits, limit=self.settings.read_sentences, per_passage=2,
+            sentences = ctx.ranker.select(question, hits, limit=self.settings.read_sentences, per_passage=2,
                                             follow=follow)
-        reading = self._lm_step(state, "read", self.reader, light=True, node=node, question=question,
-                                info=info, sentences=sentences, nlp=self._nlp(), exclude=exclude)
-        state.trace.emit("read", node=node, question=question, answer_type=info.answer_type,
+        reading = ctx.lm_step("read", self.reader, light=True, node=node, question=question,
+                                info=info, sentences=sentences, nlp=ctx.nlp(), exclude=exclude)
+        ctx.trace.emit("read", node=node, question=question, answer_type=info.answer_type,
                          sentences=[{"chunk_id": x.chunk_id, "text": x.text, "score": x.score}
                                     for x in sentences],
                          candidates=[{"text": c.text, "score": c.score} for c in reading.candidates],
@@ -298,127 +297,127 @@ class ResearchAgent(LoopSteps, dspy.Module):
                          confidence=reading.confidence)
         for v in reading.checks:
             if not v.ok:
-                state.trace.emit("check", node=node, target=reading.raw, **v.as_dict())
+                ctx.trace.emit("check", node=node, target=reading.raw, **v.as_dict())
         return reading
 
     # -- final answer -----------------------------------------------------------------------------
-    def _final(self, question: str, state: _RunState) -> AgentResult:
-        evidence = state.tools.evidence
-        ranked = evidence.ranked(_labels(state))
-        last = state.nodes[-1] if state.nodes else None
+    def _final(self, question: str, ctx: RunContext) -> AgentResult:
+        evidence = ctx.tools.evidence
+        ranked = evidence.ranked(_labels(ctx))
+        last = ctx.nodes[-1] if ctx.nodes else None
         quotes: list[Sentence] = []
         if last is not None and last.answer:
             short = last.answer
-            found = Found(last.method, last.read, last.quotes[:1], len(state.nodes) > 1,
+            found = Found(last.method, last.read, last.quotes[:1], len(ctx.nodes) > 1,
                           last.resolved or question)
             confidence = last.confidence  # the final hop's reading, as calibrated on the tuning questions
-            if len(state.nodes) > 1 and all(n.method == "free" for n in state.nodes):
+            if len(ctx.nodes) > 1 and all(n.method == "free" for n in ctx.nodes):
                 confidence = min(1.0, confidence + CHAIN_BONUS)
-            for n in reversed(state.nodes):
+            for n in reversed(ctx.nodes):
                 quotes += n.quotes
         else:
-            if state.nodes:
-                state.trace.emit("fallback", step="answer", node=None, code=Code.ANSWER_LAST_HOP_OPEN,
+            if ctx.nodes:
+                ctx.trace.emit("fallback", step="answer", node=None, code=Code.ANSWER_LAST_HOP_OPEN,
                                  reason="the last sub-question went unanswered: read the whole question")
             if not ranked:
-                state.trace.emit("fallback", step="answer", node=None, code=Code.ANSWER_NO_EVIDENCE,
+                ctx.trace.emit("fallback", step="answer", node=None, code=Code.ANSWER_NO_EVIDENCE,
                                  reason="no evidence retrieved")
-                return self._result(question, state, Composed(INSUFFICIENT, ""), ranked)
-            short, confidence, quotes, ranked, found = self._read_whole(question, state, ranked)
-        if short and state.info.many and quotes:  # "which encodings": the whole enumeration
+                return self._result(question, ctx, Composed(INSUFFICIENT, ""), ranked)
+            short, confidence, quotes, ranked, found = self._read_whole(question, ctx, ranked)
+        if short and ctx.info.many and quotes:  # "which encodings": the whole enumeration
             short = enumeration(short, quotes[0].text)
-        composed = self._compose(state, short, quotes, confidence)
-        if short and not composed.sufficient and len(state.nodes) > 1 and not self._over_budget(state):
+        composed = self._compose(ctx, short, quotes, confidence)
+        if short and not composed.sufficient and len(ctx.nodes) > 1 and not ctx.over_budget():
             # The last hop's answer is no answer to the whole question (it repeats a name the
             # question gives, or is of another type): the whole question is read before giving up.
-            state.trace.emit("fallback", step="answer", node=None, code=Code.ANSWER_LAST_HOP_REFUSED,
+            ctx.trace.emit("fallback", step="answer", node=None, code=Code.ANSWER_LAST_HOP_REFUSED,
                              reason=f"answer {short!r} of the last sub-question failed the whole "
                              "question's checks: read the whole question")
-            short, confidence, quotes, ranked, found = self._read_whole(question, state, ranked,
+            short, confidence, quotes, ranked, found = self._read_whole(question, ctx, ranked,
                                                                         exclude=[short])
-            composed = self._compose(state, short, quotes, confidence)
+            composed = self._compose(ctx, short, quotes, confidence)
         if short and not composed.sufficient:
-            state.trace.emit("fallback", step="answer", node=None, code=Code.ANSWER_CHECKS_FAILED,
+            ctx.trace.emit("fallback", step="answer", node=None, code=Code.ANSWER_CHECKS_FAILED,
                              reason=f"answer {short!r} failed the final checks: evidence judged insufficient")
         if composed.sufficient:
-            composed = self._select(question, state, composed, found)
-        if composed.sufficient and self._free_form():
-            self._phrase(question, state, composed)
-        return self._result(question, state, composed, ranked)
+            composed = self._select(question, ctx, composed, found)
+        if composed.sufficient and self._free_form(ctx):
+            self._phrase(question, ctx, composed)
+        return self._result(question, ctx, composed, ranked)
 
-    def _select(self, question: str, state: _RunState, composed: Composed, found: Found) -> Composed:
+    def _select(self, question: str, ctx: RunContext, composed: Composed, found: Found) -> Composed:
         """The selector's verdict on a checked answer (`agent.reading.select`): its calibrated
         confidence, and "not in your documents" below the selector's floor."""
         method, read, own, tree, asked = found
         sentence = own[0] if own else None
         support = None
-        if sentence is not None and not self._over_budget(state):
-            self._check_cancel(state)
+        if sentence is not None and not ctx.over_budget():
+            ctx.check_cancel()
             with dspy.context(**({"lm": self.runtime.fast_lm} if self.runtime.fast_lm is not None else {})):
                 support = support_probability(self.reader.extract, render(list(read) or [sentence]), asked,
                                               composed.short)
-        values = features(method=method, tree=tree, yesno=state.info.form == "yesno",
+        values = features(method=method, tree=tree, yesno=ctx.info.form == "yesno",
                           base=composed.confidence or 0.0, sentence=sentence, read=list(read),
                           quotes=list(own), question=question, support=support)
         weights = load_weights(scored=support is not None)
         probability = weights.probability(values) if weights is not None else None
-        state.trace.emit("select", answer=composed.short, features=values, probability=probability,
+        ctx.trace.emit("select", answer=composed.short, features=values, probability=probability,
                          not_found=weights.not_found if weights is not None else None)
         if probability is None:
             return composed
-        return withhold(composed, state.info, probability, weights.not_found, self.settings.min_confidence)
+        return withhold(composed, ctx.info, probability, weights.not_found, self.settings.min_confidence)
 
-    def _read_whole(self, question: str, state: _RunState, ranked: list[str], exclude=()):
+    def _read_whole(self, question: str, ctx: RunContext, ranked: list[str], exclude=()):
         """The whole question read over the best evidence: (short, confidence, quotes, ranked)."""
-        evidence = state.tools.evidence
+        evidence = ctx.tools.evidence
         top = [evidence.hits[c] for c in ranked[: self.settings.evidence_k]]
-        reading = self._read(state, None, question, state.info, top, exclude=exclude,
+        reading = self._read(ctx, None, question, ctx.info, top, exclude=exclude,
                              follow=self.settings.read_follow)
         if reading.ok:
             evidence.support([q.chunk_id for q in reading.quotes])
-            ranked = evidence.ranked(_labels(state))
+            ranked = evidence.ranked(_labels(ctx))
         return (reading.answer, reading.confidence, reading.quotes, ranked,
                 Found(reading.method, reading.read, reading.quotes[:1], False, question))
 
-    def _compose(self, state: _RunState, short: str, quotes: list[Sentence], confidence: float) -> Composed:
+    def _compose(self, ctx: RunContext, short: str, quotes: list[Sentence], confidence: float) -> Composed:
         """The final answer from `short` and its sentences, each final check traced."""
-        composed = compose(state.info, short, quotes, state.tools.evidence.hits, confidence,
+        composed = compose(ctx.info, short, quotes, ctx.tools.evidence.hits, confidence,
                            self.settings.min_confidence)
         for v in composed.checks:
-            state.trace.emit("check", node=None, target=short, **v.as_dict())
+            ctx.trace.emit("check", node=None, target=short, **v.as_dict())
         return composed
 
-    def _free_form(self) -> bool:
+    def _free_form(self, ctx: RunContext) -> bool:
         reader = self.settings.reader
-        return reader == "free" or (reader == "auto" and not self.runtime.embedded)
+        return reader == "free" or (reader == "auto" and not ctx.runtime.embedded)
 
-    def _phrase(self, question: str, state: _RunState, composed: Composed) -> None:
+    def _phrase(self, question: str, ctx: RunContext, composed: Composed) -> None:
         """A capable LM writes the answer sentence; kept only when it states the checked answer."""
-        if self._over_budget(state):
+        if ctx.over_budget():
             return
-        hits = [state.tools.evidence.hits[c.chunk_id] for c in composed.citations]
-        pred = self._lm_step(state, "answer", self.respond, question=question + state.context,
+        hits = [ctx.tools.evidence.hits[c.chunk_id] for c in composed.citations]
+        pred = ctx.lm_step("answer", self.respond, question=question + ctx.context,
                              notes=f"- answer: {composed.short}", passages=format_passages(hits, question))
         text = free_text(pred.answer, composed.short, composed.citations)
         if text and not composed.abstained:
             composed.answer = text
         elif pred.answer:
-            state.trace.emit("fallback", step="answer", node=None, code=Code.ANSWER_SENTENCE_DROPPED,
+            ctx.trace.emit("fallback", step="answer", node=None, code=Code.ANSWER_SENTENCE_DROPPED,
                              reason="the LM's sentence did not state the checked answer: kept the short one")
 
-    def _result(self, question: str, state: _RunState, c: Composed, ranked=None) -> AgentResult:
-        tools = state.tools
+    def _result(self, question: str, ctx: RunContext, c: Composed, ranked=None) -> AgentResult:
+        tools = ctx.tools
         ranked = ranked if ranked is not None else (tools.evidence.ranked() if tools else [])
         hits = tools.evidence.hits if tools else {}
         docs = list(dict.fromkeys(hits[cid].doc_id for cid in ranked))
         checks = [v.as_dict() for v in c.checks]
-        state.trace.emit("answer", answer=c.answer, short_answer=c.short, sufficient=c.sufficient,
+        ctx.trace.emit("answer", answer=c.answer, short_answer=c.short, sufficient=c.sufficient,
                          citations=[{k: v for k, v in asdict(x).items() if k != "text"} for x in c.citations],
                          evidence=ranked[:50], confidence=c.confidence, abstained=c.abstained, checks=checks,
                          not_found=c.not_found, shape="factoid", items=[],
-                         form=state.info.form if state.info else "wh")
+                         form=ctx.info.form if ctx.info else "wh")
         return AgentResult(question, c.answer, c.short, c.citations, ranked, docs, c.sufficient, "ok",
-                           state.trace, confidence=c.confidence, abstained=c.abstained, checks=checks,
+                           ctx.trace, confidence=c.confidence, abstained=c.abstained, checks=checks,
                            not_found=c.not_found)
 
 
@@ -433,8 +432,8 @@ class Found(NamedTuple):
     asked: str
 
 
-def _tree(state: _RunState, nodes: list[Node], fallback: Fallback | None, source: str) -> list[Node]:
-    state.trace.emit("decompose", nodes=[n.as_dict() for n in nodes],
+def _tree(ctx: RunContext, nodes: list[Node], fallback: Fallback | None, source: str) -> list[Node]:
+    ctx.trace.emit("decompose", nodes=[n.as_dict() for n in nodes],
                      fallback=fallback.code if fallback else None, source=source)
     return nodes
 
@@ -443,9 +442,9 @@ def _as_dicts(queries: list[tuple[str, str]]) -> list[dict[str, str]]:
     return [{"tool": t, "query": q} for t, q in queries]
 
 
-def _labels(state: _RunState) -> list[str]:
+def _labels(ctx: RunContext) -> list[str]:
     """Evidence rankings in the order they lead the final evidence list."""
-    return ["question", "links"] + [f"node{n.id}" for n in state.nodes] + ["paths"]
+    return ["question", "links"] + [f"node{n.id}" for n in ctx.nodes] + ["paths"]
 
 
 def _resolve(node: Node, nodes: list[Node]) -> str:

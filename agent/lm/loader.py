@@ -224,6 +224,14 @@ def _model_params(*, extra_buffers: bool) -> Iterator[None]:
         capi.llama_model_default_params = original
 
 
+@contextlib.contextmanager
+def safe_model_params(setting: str = "auto") -> Iterator[None]:
+    """Models built inside this block (by `Llama`, here or in llama.cpp's server) use the extra
+    CPU buffer types only where `_extra_buffers_safe(setting)` says they are safe."""
+    with _model_params(extra_buffers=_extra_buffers_safe(setting)):
+        yield
+
+
 def unload_all() -> None:
     """Drop every shared model (tests and benchmarks that measure load time)."""
     with _models_lock:

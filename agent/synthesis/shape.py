@@ -184,15 +184,13 @@ def classify(question: str, forced: str = "auto", nlp=None, ask_lm=None) -> Shap
         except Exception as exc:  # noqa: BLE001 - a failed opinion is no opinion
             log.info("shape: the LM's opinion failed (%s); rules decide", exc)
             shape = None
+        q = " ".join(question.split())
+        sides = compare_sides(q) if shape == "compare" else []
+        if shape == "compare" and len(sides) < 2:  # checked: a comparison names what it compares
+            return ShapeDecision("factoid", "rules", "the LM chose compare; the question names no two sides")
         if shape in SHAPES:
-            q = " ".join(question.split())
-            return ShapeDecision(
-                shape,
-                "lm",
-                "the LM's choice",
-                sides=compare_sides(q) if shape == "compare" else [],
-                topic=explain_topic(q) if shape == "explain" else "",
-            )
+            return ShapeDecision(shape, "lm", "the LM's choice", sides=sides,
+                                 topic=explain_topic(q) if shape == "explain" else "")
     return ShapeDecision("factoid", "rules", "no list, comparison or summary cue")
 
 

@@ -42,7 +42,8 @@ def test_assembly_joins_parts_verifies_and_reuses(tmp_path, monkeypatch):
     digest = _fake_parts(tmp_path, monkeypatch)
     out = gguf.ensure_gguf(gguf.QWEN_05B, tmp_path / "models", expected_sha256=digest)
     assert gguf.sha256_file(out) == digest
-    monkeypatch.setattr(gguf.SplitGGUF, "part_paths", lambda self: pytest.fail("parts re-read although verified"))
+    monkeypatch.setattr(gguf.SplitGGUF, "part_paths",
+                        lambda self: pytest.fail("parts re-read although verified"))
     assert gguf.ensure_gguf(gguf.QWEN_05B, tmp_path / "models", expected_sha256=digest) == out
 
 

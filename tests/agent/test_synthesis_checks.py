@@ -81,6 +81,9 @@ def test_forced_shape_and_lm_opinion():
     assert (d.shape, d.source) == ("explain", "lm")
     assert classify("Oak beams and their rot?", ask_lm=lambda q: "poem").shape == "factoid"
     assert classify("Oak beams and their rot?", ask_lm=lambda q: 1 / 0).shape == "factoid"
+    # the LM's choice is checked: a comparison must name two sides, else the factoid path reads it
+    d = classify("On which river lies the home town of the Tollan miller?", ask_lm=lambda q: "compare")
+    assert (d.shape, d.source) == ("factoid", "rules") and "no two sides" in d.cue
     # an explicit cue wins over the LM
     assert classify("Compare oak and ash.", ask_lm=lambda q: "factoid").source == "rules"
 
