@@ -26,8 +26,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
-from benchmarks.bench_reading import SETS, commit  # noqa: E402 - after the path is set
+from bench_reading import SETS, commit  # noqa: E402 - after the path is set
 
 RESULTS = REPO / "benchmarks" / "results" / "models.json"
 COLUMNS = ("questions", "em", "f1", "em_answerable", "selective_accuracy", "coverage", "latency_p50_s",
