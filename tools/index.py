@@ -33,7 +33,7 @@ from tools.store import (
     ChunkStore,
     GenerationWriter,
     Manifest,
-    current_generation_dir,
+    open_generation,
     read_manifest,
     write_chunks,
 )
@@ -116,8 +116,9 @@ def build_index(paths: Sequence[str | Path], index_dir: str | Path, settings: In
     with _writer_lock(index_dir):
         backend = select_backend(settings.backend.kind)
         backend.check(settings, index_dir)  # fail before hours of embedding, not after
-        prev = _Previous.open(index_dir, settings, rebuild)
-        roots = named_roots or prev.roots
+        live = _readable_previous(index_dir)  # served until the new generation replaces it
+        prev = _Previous.open(index_dir, live, settings, rebuild)
+        roots = named_roots or prev.roots or (list(live.settings.get("roots", [])) if live else [])
         report = IngestReport()
         source = documents if documents is not None else iter_documents(
             [Path(r) for r in roots], fmt, settings.chunk.max_file_mb, report)
@@ -141,7 +142,7 @@ def build_index(paths: Sequence[str | Path], index_dir: str | Path, settings: In
         record = {"fingerprint": settings.fingerprint(), "full": _public_settings(settings),
                   "roots": sorted(set(roots) | set(prev.roots)), "embedder": embedder.name,
                   "dim": embedder.dim}
-        writer = GenerationWriter(index_dir, prev.manifest)
+        writer = GenerationWriter(index_dir, live)
         try:
             write_chunks(writer.tmp_dir / "chunks.jsonl", chunks)
             (writer.tmp_dir / "docs.json").write_text(json.dumps(docs_meta, ensure_ascii=False))
@@ -187,8 +188,9 @@ class _Previous:
         return list(self.manifest.settings.get("roots", [])) if self.manifest else []
 
     @classmethod
-    def open(cls, index_dir: Path, settings: IndexSettings, rebuild: bool) -> _Previous:
-        manifest = None if rebuild else _readable_previous(index_dir)
+    def open(cls, index_dir: Path, live: Manifest | None, settings: IndexSettings,
+             rebuild: bool) -> _Previous:
+        manifest = None if rebuild else live
         if manifest and manifest.settings.get("fingerprint") != settings.fingerprint():
             log.warning("index settings changed since the last run: rebuilding %s from scratch", index_dir)
             manifest = None
@@ -329,7 +331,7 @@ class Index:
 
     def __init__(self, index_dir: str | Path, settings: IndexSettings | None = None):
         self.dir = Path(index_dir)
-        self.manifest, self.gen_dir = current_generation_dir(self.dir)
+        self.manifest, self.gen_dir, self._lease = open_generation(self.dir)
         self.settings = settings_from_manifest(self.manifest, settings)
         self._store: ChunkStore | None = None
         self._embedder = None
@@ -380,6 +382,10 @@ class Index:
 
             self._links = TitleLinks(self.store)
         return self._links
+
+    def close(self) -> None:
+        """Let go of the generation (a writer may then delete it once a newer one is published)."""
+        self._lease.close()
 
     def has(self, component: str) -> bool:
         return component in self.manifest.components

@@ -13,16 +13,26 @@ Layout of an index folder::
 
 A new generation is written aside in `DIR/.tmp-gen-*`, renamed into place, and only then
 does `manifest.json` (replaced atomically) point at it. A crash at any moment leaves the
-previous generation intact and in use; the next run deletes the leftovers.
+previous generation intact and in use; the next run deletes the leftovers. This holds for a
+`--rebuild` and every forced rewrite too: the new generation is numbered after every folder
+present, so it never replaces the one being served.
+
+Readers hold a generation while they use it: `open_generation` takes a shared `flock` on the
+generation folder. A writer removes an old generation only after the manifest swap, and only
+when it can take that lock exclusively (no reader holds it); otherwise a later run removes it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
+import re
 import shutil
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,24 +196,97 @@ class ChunkStore:
         return self.rows[chunk_id]
 
 
+class GenerationLease:
+    """A reader's hold on one generation folder (a shared `flock` on the folder); `close` ends it.
+
+    While any lease on a generation is open, no writer deletes it, whatever the manifest names.
+    """
+
+    def __init__(self, fd: int | None):
+        self._fd = fd
+        self._finalizer = weakref.finalize(self, _close_fd, fd)
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+def _close_fd(fd: int | None) -> None:
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def _lock_folder(path: Path, mode: int) -> int | None:
+    """An open descriptor of folder `path` locked with `mode`; None when `path` is gone.
+
+    Raises `BlockingIOError` for a non-blocking lock that is held elsewhere. A file system
+    without `flock` gives a descriptor without a lock (the generation is then unprotected).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    try:
+        fcntl.flock(fd, mode)
+    except BlockingIOError:
+        os.close(fd)
+        raise
+    except OSError as exc:  # e.g. ENOLCK on some network file systems
+        log.debug("cannot lock %s (%s); reading it without a lease", path, exc)
+    return fd
+
+
+def open_generation(index_dir: Path, attempts: int = 5) -> tuple[Manifest, Path, GenerationLease]:
+    """The current generation with a reader's lease on it (see `GenerationLease`).
+
+    A writer that swapped the manifest and removed the old generation between our reading the
+    manifest and taking the lease makes us read the manifest again.
+    """
+    index_dir = Path(index_dir)
+    for _ in range(attempts):
+        manifest, gen_dir = current_generation_dir(index_dir)
+        fd = _lock_folder(gen_dir, fcntl.LOCK_SH)  # waits only while a writer is removing this folder
+        if fd is not None:
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(gen_dir))
+            except OSError:
+                same = False
+            if same:
+                return manifest, gen_dir, GenerationLease(fd)
+            os.close(fd)
+    raise IndexCorruptError(f"{index_dir} keeps changing under this reader (another process is rewriting it "
+                            "again and again); try again once indexing has finished")
+
+
+def _generation_number(name: str) -> int | None:
+    match = re.fullmatch(r"gen-(\d+)", name)
+    return int(match.group(1)) if match else None
+
+
 class GenerationWriter:
-    """Writes a new generation aside and publishes it atomically."""
+    """Writes a new generation aside and publishes it atomically.
+
+    Args:
+        index_dir: the index folder.
+        previous: the manifest being served now (None when there is none or it is unreadable).
+            It is kept until after the swap, also when the new generation is built from scratch.
+    """
 
     def __init__(self, index_dir: Path, previous: Manifest | None):
         self.index_dir = Path(index_dir)
         self.index_dir.mkdir(parents=True, exist_ok=True)
         self.previous = previous
-        self.generation = (previous.generation + 1) if previous else 1
+        cleanup_leftovers(self.index_dir, keep=previous.path if previous else None,
+                          older_only=True)
+        present = [n for n in (_generation_number(p.name) for p in self.index_dir.iterdir()) if n is not None]
+        self.generation = max([previous.generation if previous else 0, *present]) + 1
         self.name = f"gen-{self.generation:06d}"
         self.tmp_dir = self.index_dir / f".tmp-{self.name}-{os.getpid()}"
-        cleanup_leftovers(self.index_dir, keep=previous.path if previous else None)
         self.tmp_dir.mkdir()
 
     def publish(self, settings: dict[str, Any], counts: dict[str, int], components: list[str],
                 corpus_hash: str = "") -> Manifest:
         final = self.index_dir / self.name
-        if final.exists():  # left by a crash between rename and manifest write
-            shutil.rmtree(final)
         os.replace(self.tmp_dir, final)
         manifest = Manifest(self.generation, self.name, settings, counts, components, corpus_hash,
                             time.time())
@@ -220,14 +303,43 @@ class GenerationWriter:
         shutil.rmtree(self.tmp_dir, ignore_errors=True)
 
 
-def cleanup_leftovers(index_dir: Path, keep: str | None, also_keep: str | None = None) -> None:
-    """Remove unfinished temp folders and generations older than the ones kept."""
+def cleanup_leftovers(index_dir: Path, keep: str | None, also_keep: str | None = None,
+                      older_only: bool = False) -> None:
+    """Remove unfinished temp folders, and generations other than the ones kept.
+
+    Args:
+        keep, also_keep: generation folder names never removed.
+        older_only: remove only generations numbered below `keep` (none when `keep` is None):
+            before a build, a newer folder may be a finished generation whose manifest is lost.
+    """
+    floor = _generation_number(keep) if keep else None
     for child in Path(index_dir).iterdir():
         name = child.name
-        stale_tmp = name.startswith(".tmp-gen-") and not name.endswith(f"-{os.getpid()}")
-        stale_gen = name.startswith("gen-") and name not in (keep, also_keep)
-        if child.is_dir() and (stale_tmp or stale_gen):
-            log.info("removing leftover %s", child)
-            shutil.rmtree(child, ignore_errors=True)
+        number = _generation_number(name)
+        if name.startswith((".tmp-gen-", ".old-gen-")) and not name.endswith(f"-{os.getpid()}"):
+            if child.is_dir():
+                log.info("removing leftover %s", child)
+                shutil.rmtree(child, ignore_errors=True)
+        elif number is not None and name not in (keep, also_keep) and child.is_dir():
+            if not older_only or (floor is not None and number < floor):
+                _remove_generation(child)
         elif name.startswith(f".{MANIFEST}.tmp-"):
             child.unlink(missing_ok=True)
+
+
+def _remove_generation(gen_dir: Path) -> None:
+    """Delete an old generation unless a reader holds it (then a later run deletes it)."""
+    try:
+        fd = _lock_folder(gen_dir, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        log.info("keeping %s: a reader still uses it (a later run removes it)", gen_dir)
+        return
+    if fd is None:
+        return
+    try:
+        trash = gen_dir.with_name(f".old-{gen_dir.name}-{os.getpid()}")
+        os.replace(gen_dir, trash)  # readers waiting for the lock then see the folder gone
+        log.info("removing old generation %s", gen_dir)
+        shutil.rmtree(trash, ignore_errors=True)
+    finally:
+        os.close(fd)
