@@ -1,17 +1,19 @@
 """Saved TUI sessions: every question, answer and trace, written as it happens (SQLite).
 
 The database lives at `platformdirs.user_data_dir("hopper")/sessions.sqlite3` unless a path
-is given (tests) or `HOPPER_SESSIONS_DB` is set. Schema (version 1)::
+is given (tests) or `HOPPER_SESSIONS_DB` is set. Schema (version 2)::
 
-    sessions(id INTEGER PRIMARY KEY, title TEXT, index_dir TEXT, created REAL, updated REAL)
+    sessions(id INTEGER PRIMARY KEY, title TEXT, index_dir TEXT, created REAL, updated REAL,
+             model TEXT)  -- the LM the session was started with (v2; '' in sessions made before)
     turns(id INTEGER PRIMARY KEY, session_id INTEGER -> sessions.id ON DELETE CASCADE,
           question TEXT, answer TEXT  -- JSON of AgentResult.to_dict(with_trace=False), '' while running
           status TEXT                 -- running | ok | budget | cancelled | error
           trace TEXT                  -- the run's trace as JSONL (agent.trace schema), appended per event
           error TEXT, created REAL, updated REAL)
 
-A turn row is created when the question is asked, each trace event is appended the moment it
-arrives, and the answer and status are written at the end, so a crash loses at most one event.
+A version 1 database gains the `model` column when it is opened. A turn row is created when the
+question is asked, each trace event is appended the moment it arrives, and the answer and status
+are written at the end, so a crash loses at most one event.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 
 from tools.errors import DataFormatError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _TURN_COLUMNS = ("id", "session_id", "question", "answer", "status", "trace", "error", "created", "updated")
 
 _SCHEMA = """
@@ -37,7 +39,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     title TEXT NOT NULL DEFAULT '',
     index_dir TEXT NOT NULL DEFAULT '',
     created REAL NOT NULL,
-    updated REAL NOT NULL
+    updated REAL NOT NULL,
+    model TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS turns (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -72,6 +75,7 @@ class SessionInfo:
     created: float
     updated: float
     turns: int = 0
+    model: str = ""
 
 
 @dataclass
@@ -107,11 +111,13 @@ class SessionStore:
         except sqlite3.DatabaseError as exc:
             raise DataFormatError(f"{self.path}: not a Hopper sessions database ({exc}); "
                                   f"move it away or set HOPPER_SESSIONS_DB") from exc
-        if row is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) > SCHEMA_VERSION:
+        if row is not None and int(row[0]) > SCHEMA_VERSION:
             raise DataFormatError(f"{self.path}: sessions schema v{row[0]} is newer than this Hopper "
                                   f"(v{SCHEMA_VERSION})")
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(sessions)")}
+        if "model" not in columns:  # version 1: sessions did not record their LM
+            self._db.execute("ALTER TABLE sessions ADD COLUMN model TEXT NOT NULL DEFAULT ''")
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         with self._lock:
@@ -122,15 +128,15 @@ class SessionStore:
             return self._db.execute(sql, args)
 
     # -- sessions ---------------------------------------------------------------------------------
-    def new_session(self, title: str = "", index_dir: str = "") -> int:
+    def new_session(self, title: str = "", index_dir: str = "", model: str = "") -> int:
         now = time.time()
-        cur = self._exec("INSERT INTO sessions (title, index_dir, created, updated) VALUES (?, ?, ?, ?)",
-                         (title, index_dir, now, now))
+        cur = self._exec("INSERT INTO sessions (title, index_dir, created, updated, model) "
+                         "VALUES (?, ?, ?, ?, ?)", (title, index_dir, now, now, model))
         return int(cur.lastrowid)
 
     def list_sessions(self) -> list[SessionInfo]:
         rows = self._exec(
-            "SELECT s.id, s.title, s.index_dir, s.created, s.updated, COUNT(t.id) FROM sessions s "
+            "SELECT s.id, s.title, s.index_dir, s.created, s.updated, COUNT(t.id), s.model FROM sessions s "
             "LEFT JOIN turns t ON t.session_id = s.id GROUP BY s.id "
             "ORDER BY s.updated DESC, s.id DESC").fetchall()
         return [SessionInfo(*row) for row in rows]
@@ -141,8 +147,8 @@ class SessionStore:
     def delete_session(self, session_id: int) -> dict[str, Any] | None:
         """Delete a session; returns its rows (for `restore_session`, i.e. undo), None if there was none."""
         with self._lock:
-            row = self._db.execute("SELECT id, title, index_dir, created, updated FROM sessions WHERE id = ?",
-                                   (session_id,)).fetchone()
+            row = self._db.execute("SELECT id, title, index_dir, created, updated, model FROM sessions "
+                                   "WHERE id = ?", (session_id,)).fetchone()
             turns = self._db.execute(f"SELECT {', '.join(_TURN_COLUMNS)} FROM turns WHERE session_id = ? "
                                      "ORDER BY id", (session_id,)).fetchall()
             self._db.execute("DELETE FROM turns WHERE session_id = ?", (session_id,))
@@ -154,8 +160,9 @@ class SessionStore:
         with self._lock:
             self._db.execute("BEGIN")
             try:
-                self._db.execute("INSERT INTO sessions (id, title, index_dir, created, updated) "
-                                 "VALUES (?, ?, ?, ?, ?)", tuple(saved["session"]))
+                row = (list(saved["session"]) + [""])[:6]  # a row saved before v2 has no model
+                self._db.execute("INSERT INTO sessions (id, title, index_dir, created, updated, model) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)", tuple(row))
                 self._db.executemany(f"INSERT INTO turns ({', '.join(_TURN_COLUMNS)}) VALUES "
                                      f"({', '.join('?' * len(_TURN_COLUMNS))})",
                                      [tuple(t) for t in saved["turns"]])
@@ -213,3 +220,26 @@ class SessionStore:
         return [(str(t.answer.get("standalone") or t.question), str(t.answer.get("short_answer") or "")
                  or t.answer_text) for t in self.turns(session_id)
                 if t.status in ("ok", "budget") and t.answer_text]
+
+
+def session_index(info: SessionInfo, requested: str | None = None) -> str:
+    """The index a saved session runs on: its own; `requested` (an explicit --index) must be the same.
+
+    Raises `ConfigError` naming both folders when they differ, or when the session's index is gone.
+    """
+    from tools.errors import ConfigError
+
+    own = info.index_dir
+    if not own:
+        return requested or ""
+    if requested and not _same_dir(requested, own):
+        raise ConfigError(f"session {info.id} was made on index {own}, not {requested}: leave --index out "
+                          f"to use its index, or start a new session")
+    if not Path(own).expanduser().is_dir():
+        raise ConfigError(f"session {info.id} was made on index {own}, which no longer exists: build it "
+                          f"again with `hopper index DOCS --index {own}`, or start a new session")
+    return own
+
+
+def _same_dir(a: str, b: str) -> bool:
+    return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()

@@ -31,24 +31,120 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "cited synthesis")
     p.add_argument("--out", metavar="REPORT.md", default=None,
                    help="also save the answer and its references as a Markdown report")
+    p.add_argument("--session", default=None, metavar="ID|new",
+                   help="ask within a saved session (the TUI's, ctrl+r): its earlier turns make a follow-up "
+                        "such as 'When did he die?' stand alone, and the turn is saved there; 'new' starts "
+                        "one. The session's index is used")
+    p.add_argument("--sessions-db", default=None, metavar="FILE",
+                   help="sessions database (default: sessions.sqlite3 in the user data directory)")
 
 
 def run(args: argparse.Namespace) -> int:
     import contextlib
-    import json
     import signal
     import threading
 
-    from agent.budget import check_prompt_budget
     from agent.session import Session
     from agent.trace import Trace
-    from tools.errors import ConfigError, HopperError
+    from tools.errors import HopperError
     from tui.common import require_text
     from tui.live import LiveLine
 
     question = require_text(args.question, "question", 'hopper ask "Who designed the Verrin lighthouse?"')
+    cfg, saved = _config(args, question)
+    session = Session(cfg)
+    if saved:
+        saved.start(question)
+    cancel = threading.Event()
+    trace = Trace()
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    try:
+        with LiveLine(enabled=None if not args.json else False) as live:
+            subscribers = [live] + ([saved.append] if saved else [])
+            result = session.ask(question, subscribers=subscribers, cancel=cancel, trace=trace,
+                                 history=saved.history if saved else ())
+    except BaseException as exc:
+        if args.trace and trace.events:  # the trace of what ran, even when the run failed
+            with contextlib.suppress(HopperError):
+                _save_trace(trace, args.trace)
+        if saved:
+            saved.fail(exc)
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if saved:
+        saved.finish(result)
+    if args.trace:
+        _save_trace(trace, args.trace)
+    if getattr(args, "out", None):
+        from agent.report import write_report
+
+        write_report([result], args.out, index_dir=cfg.index_dir or None)
+    if args.json:
+        _print_json(result, saved.session_id if saved else None)
+        return 0 if result.status != "cancelled" else 130
+    print_answer(result)
+    if saved:
+        print(f"session {saved.session_id}: ask a follow-up with --session {saved.session_id}")
+    return 0 if result.status != "cancelled" else 130
+
+
+class SavedTurn:
+    """The turn of `hopper ask --session`: the session's history in, the question, trace and answer out."""
+
+    def __init__(self, store, session_id: int, history: list[tuple[str, str]]):
+        self.store, self.session_id, self.history = store, session_id, history
+        self.turn_id = 0
+
+    @classmethod
+    def open(cls, args, cfg) -> SavedTurn:
+        """Open `--session ID|new`: the session's index (and LM, unless --lm is given) go into `cfg`."""
+        from tools.errors import ConfigError
+        from tui.sessions import SessionStore, session_index
+
+        store = SessionStore(getattr(args, "sessions_db", None))
+        if str(args.session).lower() == "new":
+            session_id, history = store.new_session("", cfg.index_dir, cfg.lm.model), []
+        else:
+            try:
+                session_id = int(args.session)
+            except ValueError:
+                raise ConfigError(f"--session takes a number or 'new', not {args.session!r}") from None
+            info = store.get_session(session_id)
+            if info is None:
+                raise ConfigError(f"no saved session {session_id}: `hopper tui` lists them (ctrl+r), or "
+                                  f"pass --session new")
+            cfg.index_dir = session_index(info, args.index)
+            if info.model and getattr(args, "lm", None) is None:  # its LM, unless --lm says otherwise
+                cfg.lm.model = info.model
+            history = store.history(session_id)
+        return cls(store, session_id, history)
+
+    def start(self, question: str) -> None:
+        self.turn_id = self.store.start_turn(self.session_id, question)
+
+    def append(self, event) -> None:
+        self.store.append_event(self.turn_id, event)
+
+    def finish(self, result) -> None:
+        self.store.finish_turn(self.turn_id, result.status, result.to_dict(with_trace=False))
+
+    def fail(self, exc: BaseException) -> None:
+        if not self.turn_id:
+            return
+        status = "cancelled" if isinstance(exc, KeyboardInterrupt) else "error"
+        self.store.finish_turn(self.turn_id, status, {"answer": str(exc), "citations": [], "status": status},
+                               error=str(exc))
+
+
+def _config(args: argparse.Namespace, question: str):
+    """The run's configuration (the saved session's index and LM with --session) and the session."""
+    from agent.budget import check_prompt_budget
+    from tools.errors import ConfigError
+
     cfg = config_from_args(args, **({"agent.shape": args.shape} if getattr(args, "shape", None) else {}))
     check_prompt_budget(question, cfg)  # before the index and the LM are opened
+    saved = SavedTurn.open(args, cfg) if getattr(args, "session", None) else None
     if cfg.agent.mode != "closed" and not cfg.index_dir:
         raise ConfigError("no index given: pass --index DIR (or set index_dir in hopper.toml), or use "
                           "--mode closed")
@@ -57,39 +153,18 @@ def run(args: argparse.Namespace) -> int:
                           f"short answer)")
     if cfg.agent.mode == "closed":
         cfg.index_dir = ""
-    session = Session(cfg)
-    cancel = threading.Event()
-    trace = Trace()
-    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
-    try:
-        with LiveLine(enabled=None if not args.json else False) as live:
-            result = session.ask(question, subscribers=[live], cancel=cancel, trace=trace)
-    except BaseException:
-        if args.trace and trace.events:  # the trace of what ran, even when the run failed
-            with contextlib.suppress(HopperError):
-                _save_trace(trace, args.trace)
-        raise
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if args.trace:
-        _save_trace(trace, args.trace)
-    if getattr(args, "out", None):
-        from agent.report import write_report
+    return cfg, saved
 
-        write_report([result], args.out, index_dir=cfg.index_dir or None)
-    if args.json:
-        out = result.to_dict(with_trace=True)
-        print(json.dumps({"shape": out["shape"], "answer": out["answer"], "short_answer": out["short_answer"],
-                          "items": out["items"], "citations": out["citations"],
-                          "evidence": out["evidence"][:20],
-                          "sufficient": out["sufficient"], "confidence": out["confidence"],
-                          "abstained": out["abstained"], "not_found": out["not_found"],
-                          "checks": out["checks"], "status": out["status"],
-                          "trace": out["trace"]},
-                         indent=2, ensure_ascii=False, default=str))
-        return 0 if result.status != "cancelled" else 130
-    print_answer(result)
-    return 0 if result.status != "cancelled" else 130
+
+def _print_json(result, session_id: int | None) -> None:
+    import json
+
+    out = result.to_dict(with_trace=True)
+    keys = ("shape", "answer", "short_answer", "items", "citations", "evidence", "sufficient", "confidence",
+            "abstained", "not_found", "checks", "conflicts", "status", "standalone")
+    shown = {k: out[k][:20] if k == "evidence" else out[k] for k in keys}
+    print(json.dumps({**shown, "session": session_id, "trace": out["trace"]}, indent=2, ensure_ascii=False,
+                     default=str))
 
 
 def _save_trace(trace, path: str) -> None:
@@ -132,6 +207,10 @@ def print_answer(result) -> None:
         sure = "not sure: a best guess" if result.abstained else "confident"
         console.print(f"[dim]confidence {result.confidence:.2f} ({sure}) · checks "
                       f"{len(result.checks) - len(failed)}/{len(result.checks)} passed[/]")
+    if result.conflicts:  # passages that give another answer
+        from agent.reading.conflict import conflict_values
+
+        console.print(f"[yellow]⚠ documents disagree: {safe(conflict_values(result.conflicts))}[/]")
     for c in result.citations:
         snippet = " ".join((c.quote or c.text).split())
         console.print(f"[bold][{c.n}][/] {safe(c.title)} [dim]({safe(c.chunk_id)} · {safe(c.source)})[/]")

@@ -223,6 +223,10 @@ class MainScreen(Screen):
             self.tree.add_event(message.turn_id, message.event)
             if message.turn_id == self.running_turn:
                 self.status.add_event(message.event)
+                kind, data = event_parts(message.event)
+                if kind == "followup":  # the running turn says how its question is read
+                    self.answer_view.update_turn(TurnView(message.turn_id, self.running_question,
+                                                          standalone=str(data.get("standalone") or "")))
                 if event_parts(message.event)[0] == "step" and self.status.doing:
                     self.question_input.placeholder = f"{self.status.doing} (Escape cancels)"
         except Exception:  # an event this version cannot draw must not end the app

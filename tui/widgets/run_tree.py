@@ -131,6 +131,13 @@ class RunTree(Tree[dict]):
         turn.question = d.get("question", turn.question)
         self._relabel(turn, turn.root, self._turn_label(turn.question, "running", d.get("mode", "")))
 
+    def _ev_followup(self, turn: _TurnNodes, d: dict) -> None:
+        """A follow-up made to stand alone: what is researched in place of the question asked."""
+        label = Text("follow-up, read as: ", style="magenta")
+        label.append(_short(d.get("standalone"), 70), style="bold")
+        label.append(f"  ({d.get('by', '')}: {', '.join(d.get('refs') or [])})", style="dim")
+        turn.root.add_leaf(label, data={"kind": "followup", **d})
+
     def _ev_step(self, turn: _TurnNodes, d: dict) -> None:
         self.doing = str(d.get("text") or d.get("step") or "")
         self._set_active(turn, self._sub(turn, d.get("node")))

@@ -35,6 +35,12 @@ class TurnView:
     """chunk id -> sentences addressed to an assistant (ignored by the agent)."""
     not_found: bool = False
     """The documents were read and none states the answer."""
+    standalone: str = ""
+    """A follow-up's question as it was researched ("When did Oska Tamm die?" for "When did he die?")."""
+    sufficient: bool = True
+    """False when the run found no answer (its text says so)."""
+    dropped: int = 0
+    """Lines of a synthesis removed because no citation supports them."""
 
     @classmethod
     def from_saved(cls, turn_id: int, question: str, answer: dict[str, Any] | None, status: str,
@@ -49,9 +55,12 @@ class TurnView:
                    [dict(c) for c in answer.get("checks") or [] if isinstance(c, dict)],
                    shape=str(answer.get("shape") or "factoid"),
                    items=[dict(i) for i in answer.get("items") or [] if isinstance(i, dict)],
-                   not_found=bool(answer.get("not_found")))
+                   not_found=bool(answer.get("not_found")), standalone=str(answer.get("standalone") or ""))
+        turn.sufficient = bool(answer.get("sufficient", True))
         for event in events:
             kind, d = event_parts(event)
+            if kind == "synthesis":
+                turn.dropped = len(d.get("dropped") or [])
             if kind == "fallback":
                 turn.fallbacks.append({"step": d.get("step", ""), "reason": d.get("reason", ""),
                                        "node": d.get("node")})
@@ -156,6 +165,8 @@ def turn_markdown(turn: TurnView) -> str:
         return f"[\\[{n}\\]](cite:{turn.turn_id}:{n})" if n in known else m.group(0)
 
     head = f"**Q:** {_escape(turn.question)}\n\n"
+    if turn.standalone and turn.standalone != turn.question:
+        head += f"_read as: {_escape(turn.standalone)}_\n\n"
     if turn.status == "running":
         return head + "_Researching…_"
     if turn.status == "cancelled":
