@@ -13,9 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from agent.guard import scrub
+from agent.retrieval import open_retriever
 from agent.trace import Trace
-from tools.errors import HopperError
+from tools.errors import HopperError, IndexCorruptError
 from tools.index import Index
+from tools.links import follow_links
 from tools.types import Hit
 
 CHUNK_REF = re.compile(r"\[([^\[\]\s]+#\d+)\]")
@@ -97,8 +99,6 @@ class ToolBox:
     def follow_links(self, query: str, chunk_ids: list[str], k: int = 5) -> list[Hit]:
         """Passages of the documents that the given passages name by title (the next hop of a
         multi-hop question), closest to `query` first."""
-        from tools.links import follow_links
-
         store = self.index.store
         sources = [Hit.from_chunk(store.get(c), 0.0, "links") for c in chunk_ids if c in store]
         return follow_links(self.index, self.index.links, query, sources, k)
@@ -122,7 +122,8 @@ class ToolBox:
 
     # -- plumbing ------------------------------------------------------------------------------
     def call(self, tool: str, node: int | None, label: str, **args) -> list[Hit]:
-        """Run one tool, record its hits as evidence and as a trace event; errors become observations."""
+        """Run one tool, record its hits as evidence and as a trace event; errors become observations,
+        except a damaged index (`IndexCorruptError`), which ends the run with that one-line error."""
         if tool not in self.tools:
             self.trace.emit("tool_call", node=node, tool=tool, args=args, hits=[], new=[], seconds=0.0,
                             error=f"unknown tool {tool!r}")
@@ -132,6 +133,10 @@ class ToolBox:
         error = None
         try:
             hits = self.tools[tool](**args)
+        except IndexCorruptError as exc:  # never answer from part of a damaged index
+            self.trace.emit("tool_call", node=node, tool=tool, args=args, hits=[], new=[],
+                            seconds=round(time.perf_counter() - t0, 4), error=str(exc))
+            raise
         except HopperError as exc:
             hits, error = [], str(exc)
         hits = self._guard(hits)
@@ -166,14 +171,12 @@ class ToolBox:
 
     def _retriever(self, name: str):
         if name not in self._retrievers:
-            from agent.retrieval import open_retriever
-
             self._retrievers[name] = open_retriever(self.index, name)
         return self._retrievers[name]
 
     def _graph(self):
         if self._graph_tools is None:
-            from graphs.tools import GraphTools
+            from graphs.tools import GraphTools  # heavy: networkx and the graph, only when a graph tool runs
 
             self._graph_tools = GraphTools(self.index)
         return self._graph_tools
