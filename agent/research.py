@@ -29,6 +29,7 @@ from agent.modules import (
 )
 from agent.outcome import Code, Fallback, Status, Stop, status_of
 from agent.reading.answer import Composed, compose, free_text, withhold
+from agent.reading.conflict import disagree
 from agent.reading.evidence import Sentence, SentenceRanker, render
 from agent.reading.passages import format_passages
 from agent.reading.question import QuestionInfo, analyse, subjects
@@ -343,6 +344,8 @@ class ResearchAgent(dspy.Module):
             composed = self._select(question, ctx, composed, found)
         if composed.sufficient and self._free_form(ctx):
             self._phrase(question, ctx, composed)
+        composed = disagree(composed, ctx.info, found.read, found.own, ctx.tools.evidence.hits, ctx.nlp(),
+                            self.settings.min_confidence, ctx.trace)  # passages that give another answer
         return self._result(question, ctx, composed, ranked)
 
     def _select(self, question: str, ctx: RunContext, composed: Composed, found: Found) -> Composed:
@@ -414,11 +417,11 @@ class ResearchAgent(dspy.Module):
         ctx.trace.emit("answer", answer=c.answer, short_answer=c.short, sufficient=c.sufficient,
                          citations=[{k: v for k, v in asdict(x).items() if k != "text"} for x in c.citations],
                          evidence=ranked[:50], confidence=c.confidence, abstained=c.abstained, checks=checks,
-                         not_found=c.not_found, shape="factoid", items=[],
+                         not_found=c.not_found, shape="factoid", items=[], conflicts=c.conflicts,
                          form=ctx.info.form if ctx.info else "wh")
         return AgentResult(question, c.answer, c.short, c.citations, ranked, docs, c.sufficient, "ok",
                            ctx.trace, confidence=c.confidence, abstained=c.abstained, checks=checks,
-                           not_found=c.not_found)
+                           not_found=c.not_found, conflicts=c.conflicts)
 
 
 class Found(NamedTuple):

@@ -47,6 +47,9 @@ class AgentResult:
     """factoid | list | compare | explain."""
     items: list[dict[str, Any]] = field(default_factory=list)
     """Lines of a synthesis: [{text, citations: [n, ...]}] (empty for a factoid)."""
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    """When the documents give different answers of the asked type: [{value, citations: [n, ...],
+    quote}], the answer first (empty when they agree)."""
     standalone: str = ""
     """The question as researched when the one asked refers back to the session (else empty)."""
 
@@ -61,6 +64,7 @@ class AgentResult:
             "abstained": self.abstained,
             "not_found": self.not_found,
             "checks": self.checks,
+            "conflicts": self.conflicts,
             "items": self.items,
             "citations": [asdict(c) for c in self.citations],
             "evidence": self.evidence,

@@ -18,11 +18,14 @@ Event types and their `data`:
 - `budget`: reason (an `agent.outcome.Stop`: rounds | tool_calls | tokens | seconds), node
 - `answer`: answer, short_answer, citations [{n, chunk_id, doc_id, title, source, quote}],
   evidence [chunk ids], sufficient, confidence (0-1 or null), abstained (bool: below the confidence
-  threshold, a best guess), checks [{code, ok, reason}], shape, items [{text, citations}]
+  threshold, a best guess), checks [{code, ok, reason}], shape, items [{text, citations}],
+  conflicts [{value, citations, quote}] (empty unless passages disagree)
 - `step`: kind ("lm" | "tool"), step, node, text (what is happening now, emitted before the work starts)
 - `read`: node, question, answer_type, sentences [{chunk_id, text, score}], candidates [{text, score}]
 - `check`: node, target (an answer), code, ok, reason (one verdict of `agent.reading.checks`)
 - `injection`: chunk_id, title, sentences (sentences addressed to an assistant, hidden from the LM)
+- `conflict`: answer, conflicts [{value, citations, quote}] (the answer first, then each value another
+  passage gives), confidence (lowered), was (before)
 - `shape`: shape ("factoid" | "list" | "compare" | "explain"), source ("rules" | "lm" | "forced")
 - `synthesis`: items [{text, citations}], dropped (unsupported sentences removed), overview
 - `followup`: question (as asked), standalone (as researched), by ("code" | "lm"), refs (what was
@@ -50,7 +53,7 @@ from tools.jsonfile import iter_jsonl
 SCHEMA_VERSION = 1
 EVENT_TYPES = ("run_start", "decompose", "rewrite", "tool_call", "lm_call", "judge", "node_answer",
                "fallback", "budget", "answer", "run_end", "step", "read", "check", "injection", "shape",
-               "synthesis", "select", "followup")
+               "synthesis", "select", "followup", "conflict")
 
 Subscriber = Callable[["TraceEvent"], None]
 

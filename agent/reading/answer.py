@@ -34,6 +34,9 @@ class Composed:
     sufficient: bool = False
     not_found: bool = False
     """The selector judged that no read passage states the answer: nothing is answered."""
+    conflicts: list[dict] = field(default_factory=list)
+    """When passages disagree: [{value, citations}] for the answer, then each rival value
+    (`agent.reading.conflict`)."""
 
 
 def compose(
@@ -61,11 +64,12 @@ def compose(
     if any(not v.ok for v in checks):
         return Composed(INSUFFICIENT, "", [], checks, round(confidence, 3), False, False)
     abstained = confidence < min_confidence
-    return Composed(_text(short, info, citations, abstained), short, citations, checks, round(confidence, 3),
-                    abstained, True)
+    return Composed(answer_line(short, info, citations, abstained), short, citations, checks,
+                    round(confidence, 3), abstained, True)
 
 
-def _text(short: str, info: QuestionInfo, citations: Sequence[Citation], abstained: bool) -> str:
+def answer_line(short: str, info: QuestionInfo, citations: Sequence[Citation], abstained: bool) -> str:
+    """The answer as shown: `short` (or "Not sure ... Best guess: short") and its first three marks."""
     marks = "".join(f" [{c.n}]" for c in citations[:3])
     return ((NOT_SURE.format(answer=short) if abstained else _sentence_case(short, info)) + marks).strip()
 
@@ -78,7 +82,7 @@ def withhold(composed: Composed, info: QuestionInfo, probability: float, floor: 
     if probability < floor:
         return Composed(NOT_FOUND, "", composed.citations, composed.checks, confidence, False, False, True)
     abstained = probability < min_confidence
-    return Composed(_text(composed.short, info, composed.citations, abstained), composed.short,
+    return Composed(answer_line(composed.short, info, composed.citations, abstained), composed.short,
                     composed.citations, composed.checks, confidence, abstained, True)
 
 

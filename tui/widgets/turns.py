@@ -35,6 +35,8 @@ class TurnView:
     """chunk id -> sentences addressed to an assistant (ignored by the agent)."""
     not_found: bool = False
     """The documents were read and none states the answer."""
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    """When the documents disagree: [{value, citations, quote}], the answer first."""
     standalone: str = ""
     """A follow-up's question as it was researched ("When did Oska Tamm die?" for "When did he die?")."""
     sufficient: bool = True
@@ -55,7 +57,8 @@ class TurnView:
                    [dict(c) for c in answer.get("checks") or [] if isinstance(c, dict)],
                    shape=str(answer.get("shape") or "factoid"),
                    items=[dict(i) for i in answer.get("items") or [] if isinstance(i, dict)],
-                   not_found=bool(answer.get("not_found")), standalone=str(answer.get("standalone") or ""))
+                   not_found=bool(answer.get("not_found")), standalone=str(answer.get("standalone") or ""),
+                   conflicts=[dict(c) for c in answer.get("conflicts") or [] if isinstance(c, dict)])
         turn.sufficient = bool(answer.get("sufficient", True))
         for event in events:
             kind, d = event_parts(event)
@@ -105,6 +108,9 @@ def renumber(turn: TurnView) -> None:
         return f"[{new[n]}]" if n in new else "[?]"
 
     turn.answer = CITE.sub(sub, turn.answer)
+    for conflict in turn.conflicts:
+        conflict["citations"] = [new[int(n)] for n in conflict.get("citations") or []
+                                 if str(n).isdigit() and int(n) in new]
     for item in turn.items:
         item["text"] = CITE.sub(sub, str(item.get("text") or ""))
         item["citations"] = [new[int(n)] for n in item.get("citations") or []
@@ -134,6 +140,11 @@ def trust_lines(turn: TurnView) -> list[str]:
                    "none of them states its answer.")
     if turn.abstained:
         out.append("⚠ **Best guess, below the confidence threshold**: check the evidence before using it.")
+    if turn.conflicts:
+        from agent.reading.conflict import conflict_values
+
+        out.append(f"⚠ **Documents disagree**: {_escape(conflict_values(turn.conflicts))}: "
+                   "read the cited passages to judge which is right.")
     answer_fb = [f for f in turn.fallbacks if f["step"] in ANSWER_STEPS]
     search_fb = [f for f in turn.fallbacks if f["step"] not in ANSWER_STEPS]
     if answer_fb:
