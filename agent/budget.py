@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agent.lm.models import is_local
 from tools.errors import InputError
 
 CHARS_PER_TOKEN = 3.0
@@ -41,8 +42,6 @@ def check_prompt_budget(question: str, cfg: Any) -> None:
     Raises:
         InputError: naming the question's size, the window and what fits.
     """
-    from agent.lm.models import is_local
-
     if not is_local(cfg.lm.model):
         return
     room = question_room(cfg)

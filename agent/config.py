@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from graphs.settings import GraphSettings
 from tools.errors import ConfigError
+from tools.redact import mask_secrets
 from tools.settings import IndexSettings
 
 SECRET_MARK = "secret"
@@ -171,7 +172,9 @@ def _types_of(obj: Any) -> dict[str, Any]:
     return typing.get_type_hints(type(obj), include_extras=False)
 
 
-def _set(cfg: HopperConfig, dotted: str, value: Any, source: str) -> None:
+def set_value(cfg: HopperConfig, dotted: str, value: Any, source: str) -> None:
+    """Set the setting `dotted` ("agent.k") of `cfg` from `value` (a string is converted to the
+    field's type), recording `source` in `cfg.sources`; ConfigError names an unknown or bad one."""
     parts = dotted.split(".")
     obj: Any = cfg
     for part in parts[:-1]:
@@ -222,19 +225,19 @@ def load_config(overrides: dict[str, Any] | None = None, *, cwd: Path | None = N
     for path in files:
         if path.is_file():
             for key, value in _read_toml(path).items():
-                _set(cfg, key, value, str(path))
+                set_value(cfg, key, value, str(path))
     for name in sorted(names):
         var = "HOPPER_" + name.upper().replace(".", "_")
         if var in env:
-            _set(cfg, name, env[var], f"env {var}")
+            set_value(cfg, name, env[var], f"env {var}")
     # Conventional provider variables also count for the LM.
     if not cfg.lm.api_key:
         for var in ("HOPPER_API_KEY",):
             if env.get(var):
-                _set(cfg, "lm.api_key", env[var], f"env {var}")
+                set_value(cfg, "lm.api_key", env[var], f"env {var}")
     for key, value in (overrides or {}).items():
         if value is not None:
-            _set(cfg, key, value, "flag")
+            set_value(cfg, key, value, "flag")
     validate(cfg)
     return cfg
 
@@ -342,5 +345,7 @@ def describe(cfg: HopperConfig) -> list[tuple[str, str, str]]:
         shown = repr(value)
         if f.metadata.get(SECRET_MARK):
             shown = "'***'" if value else "''"
+        elif isinstance(value, str):
+            shown = repr(mask_secrets(value))  # a password or key inside a URL (lm.api_base)
         rows.append((name, shown, cfg.sources.get(name, "default")))
     return rows

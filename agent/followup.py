@@ -19,6 +19,11 @@ from typing import Any
 
 import dspy
 
+from agent import signatures as sig
+from agent.modules import parse_errors
+from agent.outcome import Code
+from agent.steps import RunContext
+
 PERSONAL = {"he", "she", "him", "her", "his", "hers"}
 NEUTER = {"it", "its"}
 PLURAL = {"they", "them", "their", "theirs"}
@@ -259,13 +264,9 @@ class FollowupModule(dspy.Module):
 
     def __init__(self):
         super().__init__()
-        from agent import signatures as sig
-
         self.predict = dspy.Predict(sig.Standalone, max_tokens=80)
 
     def forward(self, question: str, conversation: str) -> dspy.Prediction:
-        from agent.modules import parse_errors
-
         try:
             pred = self.predict(conversation=conversation, question=question)
         except parse_errors() as exc:
@@ -276,23 +277,22 @@ class FollowupModule(dspy.Module):
         return dspy.Prediction(question=text, reason="")
 
 
-def standalone(agent, question: str, history, state) -> Standalone:
+def standalone(agent, question: str, history, ctx: RunContext) -> Standalone:
     """The question `agent` researches for `question` asked after `history` (emits a `followup` event)."""
     turns = [(q, a) for q, a in history if q]
-    nlp = agent._nlp()
+    nlp = ctx.nlp()
     if not turns or not refers_back(question, nlp):
         return Standalone(question, question)
     out = None
-    if not agent.runtime.embedded:
-        pred = agent._lm_step(state, "followup", agent.followup, question=question,
-                              conversation=conversation(turns))
+    if not ctx.runtime.embedded:
+        pred = ctx.lm_step("followup", agent.followup, question=question, conversation=conversation(turns))
         if pred.question:
             out = Standalone(question, pred.question, "lm")
         else:
-            state.trace.emit("fallback", step="followup", node=None, code="followup.by_code",
+            ctx.trace.emit("fallback", step="followup", node=None, code=Code.FOLLOWUP_BY_CODE,
                              reason=f"{pred.reason}: rewritten by code")
     if out is None:
         out = rewrite_by_code(question, turns, nlp)
     if out.rewritten:
-        state.trace.emit("followup", question=question, standalone=out.question, by=out.by, refs=out.refs)
+        ctx.trace.emit("followup", question=question, standalone=out.question, by=out.by, refs=out.refs)
     return out

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent.config import HopperConfig
+from agent.eval.indexcache import cached_index
 from tools.backends.base import IndexComponent
 from tools.progress import Progress
 
@@ -15,7 +16,7 @@ def components_for(cfg: HopperConfig) -> list[IndexComponent]:
     """Optional index components enabled by the configuration (today: the knowledge graph)."""
     if not cfg.index.graph:
         return []
-    from graphs.component import GraphComponent
+    from graphs.component import GraphComponent  # heavy: networkx, only when the graph is built
 
     return [GraphComponent(cfg.graph)]
 
@@ -33,8 +34,6 @@ def dataset_index(cfg: HopperConfig, dataset, *, index_dir: str | Path | None = 
     """
     if index_dir:
         return Path(index_dir), 0.0
-    from agent.eval.indexcache import cached_index
-
     if not graph:
         cfg.index.graph = False
     return cached_index(dataset.corpus_paths, dataset.corpus_format, cfg.index, components_for(cfg),

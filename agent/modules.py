@@ -13,8 +13,10 @@ import re
 from dataclasses import dataclass, field
 
 import dspy
+from dspy.utils.exceptions import AdapterParseError
 
 from agent import signatures as sig
+from agent.lm.errors import LMOutputError
 from agent.outcome import Code, Fallback
 
 REF = re.compile(r"#(\d+)")
@@ -26,10 +28,6 @@ they""".split())
 def parse_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean 'the LM replied, but not in a usable form' (and nothing else: a
     programming error such as a renamed field must surface, not become a fallback)."""
-    from dspy.utils.exceptions import AdapterParseError
-
-    from agent.lm.errors import LMOutputError
-
     return (AdapterParseError, LMOutputError)
 
 

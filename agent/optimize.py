@@ -25,6 +25,7 @@ import dspy
 
 from agent.eval.datasets import Dataset
 from agent.eval.metrics import evidence_ranking, f1_score
+from agent.modules import clean_decomposition, norm_text
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +114,6 @@ def useful_demo(name: str, demo) -> bool:
     """
     if name.split(".")[0] != "decompose":
         return True
-    from agent.modules import clean_decomposition, norm_text
-
     data = dict(demo)
     subs = data.get("sub_questions") or []
     if isinstance(subs, str) or len(subs) < 2:

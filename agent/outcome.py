@@ -63,6 +63,8 @@ class Code(StrEnum):
     """The LM's answer sentence did not state the checked answer: the short answer is kept."""
     SYNTHESIS_EMPTY = "synthesis.empty"
     """No retrieved document bears on an open question closely enough."""
+    FOLLOWUP_BY_CODE = "followup.by_code"
+    """The LM's standalone rewrite of a follow-up question was of no use: code rewrote it."""
 
 
 UNUSABLE_REPLY = frozenset({Code.REPLY_UNPARSEABLE, Code.READ_REFUSED_ALONE, Code.READ_REFUSED_CHOSE,

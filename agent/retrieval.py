@@ -21,7 +21,7 @@ def open_retriever(index: Index, name: str, graph_settings=None) -> Retriever:
         if not index.has("graph"):
             raise RetrieverUnavailableError(
                 f"{index.dir} has no knowledge graph; re-index with the graph enabled (index.graph = true)")
-        from graphs.retriever import GraphRetriever
+        from graphs.retriever import GraphRetriever  # heavy: networkx, only for a graph retriever
 
         graph = GraphRetriever(index, graph_settings)
         if name == "graph":

@@ -3,15 +3,20 @@ built from a `HopperConfig`."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from agent.budget import check_prompt_budget
 from agent.config import HopperConfig
+from agent.lm import describe_lm, get_lm, lm_context
+from agent.lm.models import is_local
 from agent.research import AgentResult, ResearchAgent
 from agent.trace import Subscriber, Trace
-from tools.errors import ConfigError
+from tools.errors import ConfigError, DataFormatError
+from tools.index import Index
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +40,8 @@ class Session:
     """An opened index plus the agent and its LMs; `ask` is safe to call from a worker thread."""
 
     def __init__(self, cfg: HopperConfig, index=None, *, lm=None, fast_lm=None, load_program: bool = True):
-        from agent.lm import describe_lm, get_lm
-        from agent.lm.models import is_local
-
         self.cfg = cfg
         if index is None and cfg.index_dir:
-            from tools.index import Index
-
             index = Index(cfg.index_dir, cfg.index)
         self.index = index
         self.lm = lm or get_lm(cfg.lm)
@@ -59,9 +59,6 @@ class Session:
     def ask(self, question: str, *, mode: str | None = None, subscribers: Iterable[Subscriber] = (),
             cancel: threading.Event | None = None, history: Sequence[tuple[str, str]] = (),
             trace: Trace | None = None) -> AgentResult:
-        from agent.budget import check_prompt_budget
-        from agent.lm import lm_context
-
         check_prompt_budget(question, self.cfg)  # before any work: say what fits
         with lm_context(self.cfg, lm=self.lm):
             return self.agent.run(question, mode=mode, subscribers=list(subscribers), cancel=cancel,
@@ -70,10 +67,6 @@ class Session:
 
 def load_program_file(agent: ResearchAgent, path: Path, cfg: HopperConfig) -> None:
     """Load compiled predictor state (demos, instructions) saved by `hopper optimize`."""
-    import json
-
-    from tools.errors import DataFormatError
-
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:

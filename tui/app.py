@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 
-from agent.config import HopperConfig, _set, validate
+from agent.config import HopperConfig, set_value, validate
 from tui.messages import SessionReady, SettingsChanged
 from tui.screens.main import MainScreen
 from tui.screens.palette import HopperCommands
@@ -305,14 +305,14 @@ class HopperApp(App):
         trial = copy.deepcopy(self.config)
         try:
             for dotted, value in values.items():
-                _set(trial, dotted, value, "tui")
+                set_value(trial, dotted, value, "tui")
             validate(trial)
         except HopperError as exc:
             self.notify(str(exc), title="Settings", severity="error")
             return False
         changed = [d for d in values if trial.get(d) != self.config.get(d)]
         for dotted in changed:
-            _set(self.config, dotted, trial.get(dotted), "tui")
+            set_value(self.config, dotted, trial.get(dotted), "tui")
         if changed:
             self.post_message(SettingsChanged(rebuild=bool({"lm.model", "lm.fast_model"} & set(changed))))
             self.notify(", ".join(f"{d} = {self.config.get(d)}" for d in changed), title="Settings")

@@ -22,6 +22,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from agent.eval.retrieval import per_query_metrics
+from agent.synthesis.support import check_support
 from agent.trace import Trace
 
 RECALL_KS = (2, 5)
@@ -80,8 +82,6 @@ def evidence_ranking(chunk_ids: Iterable[str]) -> dict[str, float]:
 def recall_at(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]],
               ks: Iterable[int] = RECALL_KS) -> dict[str, dict[str, float]]:
     """Per-question recall@k (ir-measures) for the questions in `qrels` that have judgements."""
-    from agent.eval.retrieval import per_query_metrics
-
     judged = {q: docs for q, docs in qrels.items() if docs}
     if not judged:
         return {}
@@ -192,8 +192,6 @@ def item_scores(items: list[dict], citations: list[dict], gold_items: list) -> t
 def support_counts(sentences: list[dict], citations: list[dict]) -> tuple[int, int]:
     """(sentences, supported): each sentence ({text, citations}) checked against the quotes of the
     passages it cites, lexically (no embedding similarity: stricter than the run's own check)."""
-    from agent.synthesis.support import check_support
-
     by_n = {int(c.get("n", 0)): c for c in citations}
     total = ok = 0
     for s in sentences:

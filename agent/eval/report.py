@@ -143,7 +143,7 @@ def _by(scores: list[QuestionScore], key) -> dict[Any, list[QuestionScore]]:
 
 def make_plots(run_dir: Path, scores: list[QuestionScore]) -> list[tuple[str, str]]:
     """PNG figures (title, file name): recall by hops and rounds, latency, stop reasons."""
-    import matplotlib
+    import matplotlib  # heavy, only when figures are drawn
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -27,7 +27,7 @@ def doc_ranking(hits: list[Hit], depth: int) -> dict[str, float]:
 def calc_metrics(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]],
                  measures: tuple[str, ...] = DEFAULT_MEASURES) -> dict[str, float]:
     """Mean metrics over the queries in `qrels` (a query missing from `run` scores 0)."""
-    import ir_measures
+    import ir_measures  # heavy (pandas), only when retrieval is scored
 
     parsed = [ir_measures.parse_measure(m) for m in measures]
     full_run = {q: run.get(q) or {"__none__": 0.0} for q in qrels}
@@ -36,7 +36,7 @@ def calc_metrics(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, floa
 
 
 def per_query_metrics(qrels, run, measures=DEFAULT_MEASURES) -> dict[str, dict[str, float]]:
-    import ir_measures
+    import ir_measures  # heavy (pandas), only when retrieval is scored
 
     parsed = [ir_measures.parse_measure(m) for m in measures]
     full_run = {q: run.get(q) or {"__none__": 0.0} for q in qrels}

@@ -8,7 +8,14 @@ series (the noun phrase's referent), then the modifier of it: `bridge` returns t
 from __future__ import annotations
 
 from agent.reading.lexicon import LOW_ATTACH_PREPOSITIONS, WH_WORDS
-from agent.reading.tree import _relative
+
+MODIFIER_DEPS = {"relcl", "acl"}
+"""spaCy dependencies of a clause that modifies a noun ("the town *where* X was born")."""
+
+
+def relative(tok) -> bool:
+    """A relative pronoun ("the chancellor *who* presented ..."), not a question word."""
+    return any(a.dep_ in MODIFIER_DEPS and a.left_edge.i == tok.i for a in tok.ancestors)
 
 
 def bridge(doc) -> tuple[str, str] | None:
@@ -18,8 +25,8 @@ def bridge(doc) -> tuple[str, str] | None:
     "Ada Brook starred in a series that originally broadcast on what station?" ->
     ("Ada Brook starred in which series?", "#1 originally broadcast on what station?")
     """
-    wh = next((t for t in doc if t.lower_ in WH_WORDS and t.i > 0 and not _relative(t)), None)
-    if wh is None or any(t.lower_ in WH_WORDS and not _relative(t) for t in doc[: wh.i]):
+    wh = next((t for t in doc if t.lower_ in WH_WORDS and t.i > 0 and not relative(t)), None)
+    if wh is None or any(t.lower_ in WH_WORDS and not relative(t) for t in doc[: wh.i]):
         return None
     tok = wh
     while tok.head.i != tok.i:

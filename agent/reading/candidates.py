@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agent.reading.checks import check_echo, check_type, normalize
+from agent.reading.checks import answer_checks, check_echo, check_type, failed, normalize
 from agent.reading.evidence import Sentence
 from agent.reading.lexicon import REPLY_EDGE_WORDS, WH_WORDS
 from agent.reading.question import QuestionInfo
@@ -94,8 +94,6 @@ def from_reply(reply: str, info: QuestionInfo, texts: Sequence[str]) -> str:
     -> "Blue Harbour"). Of several, the one standing where the question's wh-word stands
     ("X is based in Y" for "... is based where?" -> Y: `_before_wh`), then the longest, then the
     first. "" when no part of the reply is one."""
-    from agent.reading.checks import answer_checks, failed
-
     words = reply.replace('"', " ").replace("\u201c", " ").replace("\u201d", " ").split()
     if len(words) < MIN_REPLY_WORDS or len(words) > 40:
         return ""

@@ -18,6 +18,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz, process
+
 from agent.reading.lexicon import (
     DIGITS_OF_WORDS,
     MONTH_NAMES,
@@ -94,8 +96,6 @@ def find_span(answer: str, texts: Sequence[str], min_score: float = FUZZY_SPAN) 
         m = pattern.search(plain) if len(plain) == len(t) else None
         if m:
             return Span(i, m.start(), m.end(), t[m.start() : m.end()], 99.0)
-    from rapidfuzz import fuzz
-
     best: Span | None = None
     for i, t in enumerate(texts):
         if len(key) < 4:
@@ -272,8 +272,6 @@ def match_option(answer: str, options: Sequence[str]) -> str | None:
         o = normalize(opt)
         if o and (f" {o} " in f" {key} " or f" {key} " in f" {o} "):
             return opt
-    from rapidfuzz import fuzz, process
-
     best = process.extractOne(
         key, [normalize(o) for o in options], scorer=fuzz.token_set_ratio, score_cutoff=80
     )

@@ -20,6 +20,8 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+import Stemmer
+
 from agent.reading.checks import normalize
 from agent.reading.evidence import Sentence
 from agent.reading.lexicon import FRAME_WORDS, OVERLAP_STOP_WORDS
@@ -30,8 +32,6 @@ _COMPARE_WORDS = re.compile(r"\b(first|last|earlier|later|before|after|more|most
 
 @lru_cache(maxsize=1)
 def _stemmer():
-    import Stemmer
-
     return Stemmer.Stemmer("english")
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 
+from agent.reading.bridge import MODIFIER_DEPS, bridge, relative
 from agent.reading.lexicon import RELATION_NOUNS, WH_WORDS
 from agent.reading.question import is_person_noun
 
 _RELATIONAL_DEPS = {"nsubj", "nsubjpass", "dobj", "pobj", "attr", "dative", "oprd", "appos", "npadvmod"}
-_MODIFIER_DEPS = {"relcl", "acl"}
 
 
 def decompose(question: str, nlp, max_nodes: int = 4) -> list[tuple[str, list[int]]]:
@@ -30,8 +30,6 @@ def decompose(question: str, nlp, max_nodes: int = 4) -> list[tuple[str, list[in
     chain = _Chain(parse_titles(nlp, text), max_nodes).plan()
     if chain:
         return chain
-    from agent.reading.bridge import bridge  # it imports `_relative` from this module
-
     split = bridge(parse_titles(nlp, text))
     if split is None:
         return []
@@ -96,7 +94,7 @@ class _Chain:
     def __init__(self, doc, max_nodes: int):
         self.doc = doc
         self.max_nodes = max_nodes
-        self.wh = [t.i for t in doc if t.lower_ in WH_WORDS and not _relative(t)]
+        self.wh = [t.i for t in doc if t.lower_ in WH_WORDS and not relative(t)]
         self.nodes: list[tuple[str, list[int]]] = []
         self.end = self._predicate_start()
 
@@ -135,7 +133,7 @@ class _Chain:
         return [*self.nodes, (final, deps)]
 
     def _dangling(self, tok) -> bool:
-        return tok.dep_ in _MODIFIER_DEPS and (tok.i > self.end or not any(True for _ in tok.children))
+        return tok.dep_ in MODIFIER_DEPS and (tok.i > self.end or not any(True for _ in tok.children))
 
     def _bounds(self, tok) -> tuple[int, int]:
         right = tok.i
@@ -160,7 +158,7 @@ class _Chain:
         of = any(c.dep_ == "prep" and c.lower_ == "of" and any(g.dep_ == "pobj" for g in c.children)
                  for c in tok.children)
         role = is_person_noun(tok.text) or tok.lower_ in RELATION_NOUNS
-        return (of and role) or any(c.dep_ in _MODIFIER_DEPS and not self._dangling(c) for c in tok.children)
+        return (of and role) or any(c.dep_ in MODIFIER_DEPS and not self._dangling(c) for c in tok.children)
 
     def _render(self, lo: int, hi: int, swaps: dict[tuple[int, int], str]) -> str:
         parts, i = [], lo
@@ -223,11 +221,6 @@ def _own_clause(tok) -> bool:
     *where* X was born"), not the question's predicate that the parser hung on a noun phrase."""
     return (tok.dep_ in ("relcl", "acl") and tok.left_edge.lower_ in ("where", "when", "that", "which", "who")
             and any(c.dep_ in ("nsubj", "nsubjpass") for c in tok.children))
-
-
-def _relative(tok) -> bool:
-    """A relative pronoun ("the chancellor *who* presented ..."), not a question word."""
-    return any(a.dep_ in _MODIFIER_DEPS and a.left_edge.i == tok.i for a in tok.ancestors)
 
 
 def _refs(text: str) -> list[int]:

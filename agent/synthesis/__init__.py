@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.lm.models import is_local
+from agent.report import renumber
 from agent.synthesis.shape import SHAPES, ShapeDecision, classify
 
 __all__ = ["SHAPES", "ShapeDecision", "Synthesis", "classify_question", "lm_is_capable", "synthesize"]
@@ -53,8 +55,6 @@ def lm_is_capable(lm) -> bool:
     """False for the embedded models (and no LM); True for any other configured LM."""
     if lm is None:
         return False
-    from agent.lm.models import is_local
-
     name = str(getattr(lm, "hopper_name", "") or getattr(lm, "model", "") or "")
     return not is_local(name)
 
@@ -62,7 +62,7 @@ def lm_is_capable(lm) -> bool:
 def _nlp():
     """The spaCy pipeline when installed (it is, for the graph); None otherwise."""
     try:
-        from graphs.extract import load_spacy
+        from graphs.extract import load_spacy  # heavy: spaCy, and optional here
         from graphs.settings import GraphSettings
 
         return load_spacy(GraphSettings().spacy_model)
@@ -96,6 +96,7 @@ def synthesize(
 
     `search(tool, query=, k=)` runs one retrieval tool and records it; `shorten(question,
     sentence)` and `overview(question, numbered_lines)` call the LM (None: no LM call)."""
+    # heavy: agent.reading.evidence imports spaCy (seconds); classify_question alone must not
     from agent.reading.evidence import SentenceRanker
     from agent.synthesis.compose import compose
     from agent.synthesis.gather import gather
@@ -105,8 +106,6 @@ def synthesize(
     draft = compose(
         question, decision, groups, ranker, shorten=shorten, overview=overview, over_budget=over_budget
     )
-    from agent.report import renumber
-
     ov = draft.overview
     used = sorted({n for ln in draft.lines for n in ln.citations} | set(ov.citations if ov else []))
     remap = {old: new for new, old in enumerate(used, 1)}  # dropped lines leave no gaps in the numbering

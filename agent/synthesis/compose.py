@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from agent.synthesis.gather import DocGroup, Terms, coverage, fit, key_terms
+from agent.synthesis.gather import SENTENCES_PER_DOC, DocGroup, Terms, coverage, fit, key_terms
 from agent.synthesis.shape import ShapeDecision
 from agent.synthesis.support import Support, check_support, content_words, names, plain
 
@@ -117,7 +117,7 @@ def compose(
 def _part_supported(sentence: str, line: Line, lines: list[Line], hit_of: dict) -> bool:
     """Whether one line's passage supports the sentence once the other lines' items are taken out,
     within one or two consecutive sentences of the passage (a claim is stated in one place)."""
-    from agent.reading.evidence import passage_sentences
+    from agent.reading.evidence import passage_sentences  # heavy: imports spaCy (seconds)
 
     hit = hit_of[line.citations[0]]
     text = sentence
@@ -153,8 +153,6 @@ def _cite_end(sentence: str, citations: list[int]) -> str:
 
 
 def _per_doc(decision: ShapeDecision) -> int:
-    from agent.synthesis.gather import SENTENCES_PER_DOC
-
     return SENTENCES_PER_DOC.get(decision.shape, 1)
 
 
@@ -219,7 +217,7 @@ def _checked_shortening(short: str, quote: str, group: DocGroup, hit, terms: Ter
 
 def _check(text: str, hits: list, ranker) -> Support:
     """The support check of `text` against the passages `hits`, with the cosine to their closest sentence."""
-    from agent.reading.evidence import passage_sentences
+    from agent.reading.evidence import passage_sentences  # heavy: imports spaCy (seconds)
 
     sentences = [f"{h.title}. {s.text}" for h in hits for s in passage_sentences(h)]
     similarity = None

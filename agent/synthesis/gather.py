@@ -117,7 +117,7 @@ def fit(terms: Terms, title: str, sentence: str, before: str = "") -> float:
 def candidate_sentences(hits: list[Hit]) -> list:
     """Sentences of the passages, without the title line a passage starts with and without the
     repeats that overlapping chunks share; each remembers the sentence before it (`context`)."""
-    from agent.reading.evidence import passage_sentences
+    from agent.reading.evidence import passage_sentences  # heavy: imports spaCy (seconds)
 
     out, seen = [], set()
     for h in hits:

@@ -1,23 +1,27 @@
 """Where the research agent hands an open question to the synthesis.
 
-`answer_shaped(agent, question, state)` is called by `ResearchAgent.run` in agent mode. It
+`answer_shaped(ctx, question)` is called by `ResearchAgent.run` in agent mode. It
 classifies the question (trace event `shape`); for a factoid it returns None and the agent
 takes its usual path. Otherwise it runs the synthesis with the agent's own tool and LM
 accounting (every search is a `tool_call`, every LM call an `lm_call`, the run's budget holds),
 emits the `synthesis` and `answer` events and returns the `AgentResult`, with `shape`, `items`
 and each citation's `quote` filled in.
 
-It uses the agent's `_tool`, `_lm_step`, `_over_budget` and `_nlp` helpers (`agent.steps`) and
-the run state's `trace`, `tools` and `ranker`: the research loop's accounting, reused rather
-than copied. The LM is asked for the shape only when it is capable (`runtime.embedded` false).
+It works through the run's `RunContext` (`agent.steps`): its `tool`, `lm_step`, `over_budget`
+and `nlp`, its `trace`, `tools` and `ranker`: the research loop's accounting, reused rather than
+copied. The LM is asked for the shape only when it is capable (`runtime.embedded` false).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
 
+import dspy
+
 from agent.outcome import Code
+from agent.reading.bridge import bridge
 from agent.result import INSUFFICIENT, AgentResult, Citation
+from agent.steps import RunContext
 from agent.synthesis import classify_question, lm_is_capable, synthesize
 from agent.synthesis.modules import OverviewModule, ShapeModule, ShortenModule
 from agent.synthesis.shape import ShapeDecision, plural_wh_noun
@@ -25,21 +29,19 @@ from agent.synthesis.shape import ShapeDecision, plural_wh_noun
 LABEL = "synthesis"
 
 
-def answer_shaped(agent, question: str, state) -> AgentResult | None:
+def answer_shaped(ctx: RunContext, question: str) -> AgentResult | None:
     """The synthesis's `AgentResult` for a list/compare/explain question; None for a factoid."""
-    import dspy
-
-    lm = agent.runtime.lm if agent.runtime.lm is not None else dspy.settings.lm
-    capable = lm_is_capable(lm) and not getattr(agent.runtime, "embedded", False)
+    lm = ctx.runtime.lm if ctx.runtime.lm is not None else dspy.settings.lm
+    capable = lm_is_capable(lm) and not ctx.runtime.embedded
     ask = None
     if capable:
 
         def ask(q: str) -> str:
-            return agent._lm_step(state, "shape", ShapeModule(), question=q).shape
+            return ctx.lm_step("shape", ShapeModule(), question=q).shape
 
-    forced = getattr(agent.settings, "shape", "auto") or "auto"
+    forced = getattr(ctx.settings, "shape", "auto") or "auto"
     try:
-        nlp = agent._nlp()
+        nlp = ctx.nlp()
     except Exception:  # noqa: BLE001 - no spaCy model: the suffix rule decides plurals
         nlp = None
     decision = classify_question(question, forced, ask_lm=ask, nlp=nlp)
@@ -48,7 +50,7 @@ def answer_shaped(agent, question: str, state) -> AgentResult | None:
         # which the list synthesis (one search, no hops) cannot reach; the research loop can.
         decision = ShapeDecision("factoid", "rules", f"{decision.cue} inside a clause about another thing: "
                                  "the research loop hops to it")
-    state.trace.emit(
+    ctx.trace.emit(
         "shape",
         shape=decision.shape,
         source=decision.source,
@@ -60,30 +62,28 @@ def answer_shaped(agent, question: str, state) -> AgentResult | None:
         return None
 
     def search(tool: str, **args):
-        return agent._tool(state, tool, None, LABEL, **args)
+        return ctx.tool(tool, None, LABEL, **args)
 
     def shorten(q: str, sentence: str) -> str:
-        return agent._lm_step(
-            state, "shorten", ShortenModule(), light=True, question=q, sentence=sentence
-        ).short
+        return ctx.lm_step("shorten", ShortenModule(), light=True, question=q, sentence=sentence).short
 
     def overview(q: str, lines: str) -> str:
-        return agent._lm_step(state, "overview", OverviewModule(), question=q, lines=lines).overview
+        return ctx.lm_step("overview", OverviewModule(), question=q, lines=lines).overview
 
     syn = synthesize(
         question,
         decision,
         search=search,
-        ranker=getattr(state, "ranker", None),
-        embedder=state.tools.index.embedder,
-        has_graph=state.tools.has_graph,
+        ranker=ctx.ranker,
+        embedder=ctx.tools.index.embedder,
+        has_graph=ctx.tools.has_graph,
         shorten=shorten,
         overview=overview,
-        over_budget=lambda: agent._over_budget(state),
+        over_budget=ctx.over_budget,
     )
-    state.trace.emit("synthesis", **syn.event)
+    ctx.trace.emit("synthesis", **syn.event)
     if not syn.items:
-        state.trace.emit(
+        ctx.trace.emit(
             "fallback",
             step="synthesis",
             node=None,
@@ -95,10 +95,10 @@ def answer_shaped(agent, question: str, state) -> AgentResult | None:
         for n, hit, quote in syn.cited
     ]
     answer = syn.answer if syn.items else INSUFFICIENT
-    ranked = syn.ranked or state.tools.evidence.ranked()
-    hits = state.tools.evidence.hits
+    ranked = syn.ranked or ctx.tools.evidence.ranked()
+    hits = ctx.tools.evidence.hits
     docs = list(dict.fromkeys(hits[c].doc_id for c in ranked if c in hits))
-    state.trace.emit(
+    ctx.trace.emit(
         "answer",
         answer=answer,
         short_answer="",
@@ -120,7 +120,7 @@ def answer_shaped(agent, question: str, state) -> AgentResult | None:
         docs,
         bool(syn.items),
         "ok",
-        state.trace,
+        ctx.trace,
         shape=decision.shape,
         items=syn.items,
     )
@@ -129,8 +129,6 @@ def answer_shaped(agent, question: str, state) -> AgentResult | None:
 def _bridged(question: str, nlp, cue: str) -> bool:
     """The list cue is a plural wh-noun (not an explicit "list ..." request) that sits inside a
     modifier of another noun phrase: the parse's bridge split (`agent.reading.bridge`)."""
-    from agent.reading.bridge import bridge
-
     if nlp is None:
         return False
     text = " ".join(question.split())
