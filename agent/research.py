@@ -145,7 +145,7 @@ class ResearchAgent(dspy.Module):
         found = ctx.tool(self._first_tool(ctx), None, "question", query=question, k=s.k)
         if found:  # the documents those passages name are the likeliest next hop
             ctx.tool("follow_links", None, "links", query=question,
-                       chunk_ids=[h.chunk_id for h in found[:LINK_SOURCES]], k=s.k)
+                     chunk_ids=[h.chunk_id for h in found[:LINK_SOURCES]], k=s.k)
         ctx.nodes = self._plan(question, ctx)
         for node in ctx.nodes:
             if ctx.stopped:
@@ -164,7 +164,7 @@ class ResearchAgent(dspy.Module):
             name = "hybrid+graph" if ctx.tools.has_graph else "hybrid"
         if name in ("graph", "hybrid+graph") and not ctx.tools.has_graph:
             ctx.trace.emit("fallback", step="search", node=None, code=Code.SEARCH_NO_GRAPH,
-                             reason=f"retriever {name!r} needs the knowledge graph: used hybrid")
+                           reason=f"retriever {name!r} needs the knowledge graph: used hybrid")
             name = "hybrid"
         return FIRST_TOOL.get(name, "hybrid_search")
 
@@ -177,7 +177,7 @@ class ResearchAgent(dspy.Module):
             unsound = unsound_hop(chain, ctx.nlp()) if chain else ""
             if unsound:
                 ctx.trace.emit("fallback", step="decompose", node=None, code=Code.PLAN_UNSOUND,
-                                 reason=f"{unsound}: the whole question is read instead")
+                               reason=f"{unsound}: the whole question is read instead")
                 return _tree(ctx, [Node(1, question)], None, "question")
             if chain:
                 nodes = [Node(i, text, deps) for i, (text, deps) in enumerate(chain, 1)]
@@ -223,9 +223,9 @@ class ResearchAgent(dspy.Module):
             reading = self._read(ctx, node.id, node.resolved, info, pool,
                                  follow=s.read_follow if single else 0)
             ctx.trace.emit("judge", node=node.id, round=round_no, answerable=reading.ok,
-                             answer=reading.answer, support=[q.chunk_id for q in reading.quotes],
-                             missing="", next_tool="", next_query="", confidence=reading.confidence,
-                             method=reading.method)
+                           answer=reading.answer, support=[q.chunk_id for q in reading.quotes],
+                           missing="", next_tool="", next_query="", confidence=reading.confidence,
+                           method=reading.method)
             if reading.ok:
                 node.answer, node.confidence, node.quotes = reading.answer, reading.confidence, reading.quotes
                 node.method, node.read = reading.method, reading.read
@@ -240,7 +240,7 @@ class ResearchAgent(dspy.Module):
         if node.status != "answered":
             node.status = "unanswered"
         ctx.trace.emit("node_answer", node=node.id, text=node.resolved, answer=node.answer,
-                         chunk_ids=node.chunk_ids, status=node.status, confidence=node.confidence)
+                       chunk_ids=node.chunk_ids, status=node.status, confidence=node.confidence)
 
     def _search_round(self, node: Node, ctx: RunContext, label: str, queries, rankings: list[list[Hit]],
                       read: set[str], first: bool) -> list[Hit]:
@@ -254,7 +254,7 @@ class ResearchAgent(dspy.Module):
         fused = rrf([r for r in rankings if r], k=ctx.rrf_k(), name=label)
         if fused and first and not ctx.over_budget(node.id):
             rankings.append(ctx.tool("follow_links", node.id, label, query=node.resolved,
-                                       chunk_ids=[h.chunk_id for h in fused[:LINK_SOURCES]], k=s.k))
+                                     chunk_ids=[h.chunk_id for h in fused[:LINK_SOURCES]], k=s.k))
             fused = rrf([r for r in rankings if r], k=ctx.rrf_k(), name=label)
         pool = [h for h in fused if h.chunk_id not in read] + [h for h in fused if h.chunk_id in read]
         return pool[:s.read_passages]
@@ -262,13 +262,13 @@ class ResearchAgent(dspy.Module):
     def _follow_up(self, node: Node, ctx: RunContext, reading: Reading) -> list[tuple[str, str]]:
         """Searches for the next round: the rewrite step's queries (keywords, a hypothetical passage)."""
         rewrite = ctx.lm_step("rewrite", self.rewrite, light=True, node=node.id,
-                                question=node.resolved)
+                              question=node.resolved)
         queries = [(t, q) for t, q in rewrite.queries if norm_text(q) != norm_text(node.resolved)]
         if not queries:
             hint = " ".join(c.text for c in reading.candidates[:2])
             queries = [("hybrid_search", f"{node.resolved} {hint}".strip())]
         ctx.trace.emit("rewrite", node=node.id, queries=_as_dicts(queries),
-                         fallback=rewrite.fallback.code if rewrite.fallback else None)
+                       fallback=rewrite.fallback.code if rewrite.fallback else None)
         return queries
 
     def _read(self, ctx: RunContext, node: int | None, question: str, info: QuestionInfo, hits: list[Hit],
@@ -287,15 +287,15 @@ class ResearchAgent(dspy.Module):
             sentences = list({x.text: x for x in sentences}.values())
         else:
             sentences = ctx.ranker.select(question, hits, limit=self.settings.read_sentences, per_passage=2,
-                                            follow=follow)
+                                          follow=follow)
         reading = ctx.lm_step("read", self.reader, light=True, node=node, question=question,
-                                info=info, sentences=sentences, nlp=ctx.nlp(), exclude=exclude)
+                              info=info, sentences=sentences, nlp=ctx.nlp(), exclude=exclude)
         ctx.trace.emit("read", node=node, question=question, answer_type=info.answer_type,
-                         sentences=[{"chunk_id": x.chunk_id, "text": x.text, "score": x.score}
-                                    for x in sentences],
-                         candidates=[{"text": c.text, "score": c.score} for c in reading.candidates],
-                         raw=reading.raw, answer=reading.answer, method=reading.method,
-                         confidence=reading.confidence)
+                       sentences=[{"chunk_id": x.chunk_id, "text": x.text, "score": x.score}
+                                  for x in sentences],
+                       candidates=[{"text": c.text, "score": c.score} for c in reading.candidates],
+                       raw=reading.raw, answer=reading.answer, method=reading.method,
+                       confidence=reading.confidence)
         for v in reading.checks:
             if not v.ok:
                 ctx.trace.emit("check", node=node, target=reading.raw, **v.as_dict())
@@ -319,10 +319,10 @@ class ResearchAgent(dspy.Module):
         else:
             if ctx.nodes:
                 ctx.trace.emit("fallback", step="answer", node=None, code=Code.ANSWER_LAST_HOP_OPEN,
-                                 reason="the last sub-question went unanswered: read the whole question")
+                               reason="the last sub-question went unanswered: read the whole question")
             if not ranked:
                 ctx.trace.emit("fallback", step="answer", node=None, code=Code.ANSWER_NO_EVIDENCE,
-                                 reason="no evidence retrieved")
+                               reason="no evidence retrieved")
                 return self._result(question, ctx, Composed(INSUFFICIENT, ""), ranked)
             short, confidence, quotes, ranked, found = self._read_whole(question, ctx, ranked)
         if short and ctx.info.many and quotes:  # "which encodings": the whole enumeration
@@ -332,14 +332,14 @@ class ResearchAgent(dspy.Module):
             # The last hop's answer is no answer to the whole question (it repeats a name the
             # question gives, or is of another type): the whole question is read before giving up.
             ctx.trace.emit("fallback", step="answer", node=None, code=Code.ANSWER_LAST_HOP_REFUSED,
-                             reason=f"answer {short!r} of the last sub-question failed the whole "
-                             "question's checks: read the whole question")
+                           reason=f"answer {short!r} of the last sub-question failed the whole "
+                           "question's checks: read the whole question")
             short, confidence, quotes, ranked, found = self._read_whole(question, ctx, ranked,
                                                                         exclude=[short])
             composed = self._compose(ctx, short, quotes, confidence)
         if short and not composed.sufficient:
             ctx.trace.emit("fallback", step="answer", node=None, code=Code.ANSWER_CHECKS_FAILED,
-                             reason=f"answer {short!r} failed the final checks: evidence judged insufficient")
+                           reason=f"answer {short!r} failed the final checks: evidence judged insufficient")
         if composed.sufficient:
             composed = self._select(question, ctx, composed, found)
         if composed.sufficient and self._free_form(ctx):
@@ -365,7 +365,7 @@ class ResearchAgent(dspy.Module):
         weights = load_weights(scored=support is not None)
         probability = weights.probability(values) if weights is not None else None
         ctx.trace.emit("select", answer=composed.short, features=values, probability=probability,
-                         not_found=weights.not_found if weights is not None else None)
+                       not_found=weights.not_found if weights is not None else None)
         if probability is None:
             return composed
         return withhold(composed, ctx.info, probability, weights.not_found, self.settings.min_confidence)
@@ -400,13 +400,13 @@ class ResearchAgent(dspy.Module):
             return
         hits = [ctx.tools.evidence.hits[c.chunk_id] for c in composed.citations]
         pred = ctx.lm_step("answer", self.respond, question=question + ctx.context,
-                             notes=f"- answer: {composed.short}", passages=format_passages(hits, question))
+                           notes=f"- answer: {composed.short}", passages=format_passages(hits, question))
         text = free_text(pred.answer, composed.short, composed.citations)
         if text and not composed.abstained:
             composed.answer = text
         elif pred.answer:
             ctx.trace.emit("fallback", step="answer", node=None, code=Code.ANSWER_SENTENCE_DROPPED,
-                             reason="the LM's sentence did not state the checked answer: kept the short one")
+                           reason="the LM's sentence did not state the checked answer: kept the short one")
 
     def _result(self, question: str, ctx: RunContext, c: Composed, ranked=None) -> AgentResult:
         tools = ctx.tools
@@ -415,10 +415,10 @@ class ResearchAgent(dspy.Module):
         docs = list(dict.fromkeys(hits[cid].doc_id for cid in ranked))
         checks = [v.as_dict() for v in c.checks]
         ctx.trace.emit("answer", answer=c.answer, short_answer=c.short, sufficient=c.sufficient,
-                         citations=[{k: v for k, v in asdict(x).items() if k != "text"} for x in c.citations],
-                         evidence=ranked[:50], confidence=c.confidence, abstained=c.abstained, checks=checks,
-                         not_found=c.not_found, shape="factoid", items=[], conflicts=c.conflicts,
-                         form=ctx.info.form if ctx.info else "wh")
+                       citations=[{k: v for k, v in asdict(x).items() if k != "text"} for x in c.citations],
+                       evidence=ranked[:50], confidence=c.confidence, abstained=c.abstained, checks=checks,
+                       not_found=c.not_found, shape="factoid", items=[], conflicts=c.conflicts,
+                       form=ctx.info.form if ctx.info else "wh")
         return AgentResult(question, c.answer, c.short, c.citations, ranked, docs, c.sufficient, "ok",
                            ctx.trace, confidence=c.confidence, abstained=c.abstained, checks=checks,
                            not_found=c.not_found, conflicts=c.conflicts)
@@ -437,7 +437,7 @@ class Found(NamedTuple):
 
 def _tree(ctx: RunContext, nodes: list[Node], fallback: Fallback | None, source: str) -> list[Node]:
     ctx.trace.emit("decompose", nodes=[n.as_dict() for n in nodes],
-                     fallback=fallback.code if fallback else None, source=source)
+                   fallback=fallback.code if fallback else None, source=source)
     return nodes
 
 
