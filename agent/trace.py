@@ -33,7 +33,8 @@ Event types and their `data`:
 - `run_end`: status (an `agent.outcome.Status`: ok | budget | cancelled | error | insufficient: ...),
   seconds, lm_calls, tool_calls, tokens, error
 
-Secrets never enter a trace: settings are written through `agent.config.describe`-style masking.
+Secrets never enter a trace: settings are written through `agent.config.describe`-style masking,
+and credentials inside URLs (`http://user:PASS@host`, `?api_key=`) are masked in every event.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from typing import Any
 
 from tools.errors import DataFormatError
 from tools.jsonfile import iter_jsonl
+from tools.redact import mask_value
 
 SCHEMA_VERSION = 1
 EVENT_TYPES = ("run_start", "decompose", "rewrite", "tool_call", "lm_call", "judge", "node_answer",
@@ -93,8 +95,10 @@ class Trace:
         self._lock = threading.Lock()
 
     def emit(self, type: str, **data: Any) -> TraceEvent:
+        """Record an event; credentials inside URLs anywhere in `data` are masked first."""
         if type not in EVENT_TYPES:
             raise ValueError(f"unknown trace event type {type!r}")
+        data = mask_value(data)
         with self._lock:
             seconds = round(time.perf_counter() - self._t0, 4)
             event = TraceEvent(self.run_id, len(self.events), seconds, type, data)

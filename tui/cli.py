@@ -69,14 +69,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     from tools.errors import HopperError, describe_os_error
+    from tools.redact import SecretFilter, mask_secrets
 
+    for handler in logging.getLogger().handlers:  # no password of a URL in any log line
+        handler.addFilter(SecretFilter())
     try:
         return int(args._run(args) or 0)
     except HopperError as exc:
-        print(f"hopper: error: {exc}", file=sys.stderr)
+        print(f"hopper: error: {mask_secrets(str(exc))}", file=sys.stderr)
         return 2
     except OSError as exc:  # a file or folder the user named: one line naming the path and the fix
-        print(f"hopper: error: {describe_os_error(exc)}", file=sys.stderr)
+        print(f"hopper: error: {mask_secrets(describe_os_error(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("hopper: interrupted", file=sys.stderr)

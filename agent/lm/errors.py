@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from tools.errors import HopperError, ModelError
+from tools.redact import mask_secrets
 
 _SECRET_PATTERNS = [
     re.compile(r"\b(sk|pk|rk|xai|gsk|hf)[-_][A-Za-z0-9_\-]{8,}"),
@@ -37,7 +38,7 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
-    text = _SECRET_PATTERNS[0].sub("***", text)
+    text = mask_secrets(_SECRET_PATTERNS[0].sub("***", text))
     return _SECRET_PATTERNS[1].sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
 
 
@@ -96,7 +97,7 @@ def to_model_error(exc: BaseException, *, model: str = "", api_base: str = "",
                           f"(embedded models), lower agent.evidence_k, or use a model with a longer context")
     if not isinstance(exc, LMError):
         return None
-    where = f"at {api_base}" if api_base else f"for {model}" if model else ""
+    where = f"at {mask_secrets(api_base)}" if api_base else f"for {model}" if model else ""
     tries = f" after {retries + 1} attempts" if retries else ""
     fallback = "or pass --lm local" if model and not model.startswith("local") else "or try another model"
     return (_transport_error(exc, where, tries, fallback, timeout_s)

@@ -18,6 +18,7 @@ from agent.lm.errors import redact, to_model_error
 from agent.lm.models import is_local, select_local
 from agent.lm.remote import provider_of, remote_kwargs
 from agent.lm.salvage import salvage
+from tools.redact import mask_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ class HopperLM(dspy.LM):
             raise mapped from None
 
     def __repr__(self) -> str:  # never shows the key
-        base = f", api_base={self.hopper_api_base!r}" if self.hopper_api_base else ""
+        base = f", api_base={mask_secrets(self.hopper_api_base)!r}" if self.hopper_api_base else ""
         return f"HopperLM({self.hopper_name!r}{base}, cache={self.cache})"
 
 
@@ -309,8 +310,8 @@ def describe_lm(settings: LMSettings, *, fast: bool = False) -> str:
         threads = settings.n_threads or default_threads()
         return f"{spec.title} (embedded llama.cpp, {threads} threads, n_ctx {settings.n_ctx})"
     if model.startswith(("http://", "https://")):
-        return f"OpenAI-compatible server {model}"
-    where = f" at {settings.api_base}" if settings.api_base else ""
+        return f"OpenAI-compatible server {mask_secrets(model)}"
+    where = f" at {mask_secrets(settings.api_base)}" if settings.api_base else ""
     return f"{model}{where}"
 
 
