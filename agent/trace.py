@@ -39,7 +39,6 @@ and credentials inside URLs (`http://user:PASS@host`, `?api_key=`) are masked in
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -49,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.errors import DataFormatError
-from tools.jsonfile import iter_jsonl
+from tools.jsonfile import iter_jsonl, to_json
 from tools.redact import mask_value
 
 SCHEMA_VERSION = 1
@@ -70,7 +69,7 @@ class TraceEvent:
     v: int = SCHEMA_VERSION
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, default=str)
+        return to_json(asdict(self), default=str)  # a file name that is not UTF-8 stays an escape
 
     @classmethod
     def from_dict(cls, row: dict[str, Any]) -> TraceEvent:

@@ -23,7 +23,7 @@ import networkx as nx
 import numpy as np
 
 from tools.errors import IndexCorruptError
-from tools.jsonfile import REBUILD, read_versioned, write_versioned
+from tools.jsonfile import REBUILD, read_versioned, to_json, write_versioned
 
 FORMAT = "hopper-graph"
 VERSION = 1
@@ -39,9 +39,9 @@ def save_graph(folder: Path, graph: nx.MultiDiGraph, meta: dict[str, Any],
     write_versioned(tmp / "meta.json", FORMAT, VERSION, meta, indent=2)
     data = nx.node_link_data(graph, edges="edges")
     with (tmp / "graph.json").open("w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+        fh.write(to_json(data, separators=(",", ":")))  # to_json: file names that are not UTF-8
     if keys is not None and vectors is not None:
-        (tmp / "node_keys.json").write_text(json.dumps(keys, ensure_ascii=False))
+        (tmp / "node_keys.json").write_text(to_json(keys), encoding="utf-8")
         np.save(tmp / "node_vectors.npy", np.asarray(vectors, dtype=np.float32))
     if folder.exists():
         shutil.rmtree(folder)
@@ -89,7 +89,7 @@ def _flat(attrs: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for k, v in attrs.items():
         if isinstance(v, (dict, list, tuple, set)):
-            out[k] = json.dumps(sorted(v) if isinstance(v, set) else v, ensure_ascii=False)
+            out[k] = to_json(sorted(v) if isinstance(v, set) else v)
             if k == "chunks":
                 out["chunk_count"] = len(v)
         elif v is not None:
@@ -103,7 +103,7 @@ def export_graph(graph: nx.MultiDiGraph, path: Path, fmt: ExportFormat) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "json":
         with path.open("w", encoding="utf-8") as fh:
-            json.dump(nx.node_link_data(graph, edges="edges"), fh, ensure_ascii=False, indent=1)
+            fh.write(to_json(nx.node_link_data(graph, edges="edges"), indent=1))
     elif fmt == "graphml":
         flat = nx.MultiDiGraph()
         flat.add_nodes_from((n, _flat(d)) for n, d in graph.nodes(data=True))

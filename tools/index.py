@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
-import json
 import logging
 import os
 import time
@@ -27,6 +26,7 @@ from tools.backends import Backend, BuildContext, IndexComponent, select_backend
 from tools.chunking import chunk_documents, content_hash, embed_text
 from tools.errors import HopperError, IndexCorruptError, PathError, path_error
 from tools.ingest import Format, IngestReport, iter_documents
+from tools.jsonfile import to_json
 from tools.progress import NullProgress, Progress
 from tools.settings import IndexSettings
 from tools.store import (
@@ -145,7 +145,7 @@ def build_index(paths: Sequence[str | Path], index_dir: str | Path, settings: In
         writer = GenerationWriter(index_dir, live)
         try:
             write_chunks(writer.tmp_dir / "chunks.jsonl", chunks)
-            (writer.tmp_dir / "docs.json").write_text(json.dumps(docs_meta, ensure_ascii=False))
+            (writer.tmp_dir / "docs.json").write_text(to_json(docs_meta), encoding="utf-8")
             np.save(writer.tmp_dir / "vectors.npy", vectors)
             new_ids = {c.chunk_id for c in new_chunks}
             ctx = BuildContext(

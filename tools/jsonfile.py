@@ -52,11 +52,26 @@ def read_versioned(path: Path, fmt: str, version: int, what: str, fix: str = REB
     return data
 
 
+def to_json(value: Any, **kwargs: Any) -> str:
+    """`json.dumps(value, ensure_ascii=False)`, or ASCII-escaped JSON when `value` holds a lone surrogate.
+
+    A file name that is not UTF-8 (`a\\xff.txt`) reaches Python as `a\\udcff.txt` (surrogate
+    escape); written as the escape `"\\udcff"` it survives the round trip through a UTF-8 file,
+    where the raw character could not be encoded at all.
+    """
+    text = json.dumps(value, ensure_ascii=False, **kwargs)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, ensure_ascii=True, **kwargs)
+    return text
+
+
 def write_versioned(path: Path, fmt: str, version: int, fields: dict[str, Any],
                     indent: int | None = 1) -> dict[str, Any]:
     """Write `fields` under a `format`/`version` header to `path`; returns what was written."""
     data = {"format": fmt, "version": version, **fields}
-    Path(path).write_text(json.dumps(data, indent=indent, ensure_ascii=False), encoding="utf-8")
+    Path(path).write_text(to_json(data, indent=indent), encoding="utf-8")
     return data
 
 

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from tools.errors import IndexCorruptError, IndexNotFoundError
-from tools.jsonfile import REBUILD, iter_jsonl, read_versioned
+from tools.jsonfile import REBUILD, iter_jsonl, read_versioned, to_json
 from tools.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def current_generation_dir(index_dir: Path) -> tuple[Manifest, Path]:
 def write_chunks(path: Path, chunks: list[Chunk]) -> None:
     with path.open("w", encoding="utf-8") as fh:
         for chunk in chunks:
-            fh.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
+            fh.write(to_json(chunk.to_dict()) + "\n")
 
 
 def read_chunks(path: Path) -> list[Chunk]:
@@ -291,7 +291,7 @@ class GenerationWriter:
         manifest = Manifest(self.generation, self.name, settings, counts, components, corpus_hash,
                             time.time())
         tmp = self.index_dir / f".{MANIFEST}.tmp-{os.getpid()}"
-        tmp.write_text(json.dumps(manifest.to_dict(), indent=2))
+        tmp.write_text(to_json(manifest.to_dict(), indent=2), encoding="utf-8")
         with tmp.open("rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, self.index_dir / MANIFEST)

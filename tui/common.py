@@ -6,15 +6,24 @@ import argparse
 import re
 from typing import Any
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 """C0 and C1 control characters but tab and newline: from a document they could clear the screen,
-recolour it or set the clipboard (ESC [ 2 J, ESC [ 31 m, OSC 52)."""
+recolour it or set the clipboard (ESC [ 2 J, ESC [ 31 m, OSC 52); bidirectional overrides, which
+reorder what is shown; lone surrogates, which cannot be printed at all (a file name byte that is
+not UTF-8 arrives as U+DC80..U+DCFF and is shown as the byte, `\\xff`)."""
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # surrogate escape of a byte
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def printable(text: str) -> str:
     """`text` with every control character shown as an escape (`\\x1b`) instead of sent to the
     terminal. Every CLI line that carries document text goes through it."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", str(text))
+    return _CONTROL.sub(lambda m: _escape(m.group(0)), str(text))
 
 # argparse dest -> dotted config setting
 FLAG_SETTINGS: dict[str, str] = {

@@ -157,14 +157,13 @@ def _config(args: argparse.Namespace, question: str):
 
 
 def _print_json(result, session_id: int | None) -> None:
-    import json
+    from tools.jsonfile import to_json
 
     out = result.to_dict(with_trace=True)
     keys = ("shape", "answer", "short_answer", "items", "citations", "evidence", "sufficient", "confidence",
             "abstained", "not_found", "checks", "conflicts", "status", "standalone")
     shown = {k: out[k][:20] if k == "evidence" else out[k] for k in keys}
-    print(json.dumps({**shown, "session": session_id, "trace": out["trace"]}, indent=2, ensure_ascii=False,
-                     default=str))
+    print(to_json({**shown, "session": session_id, "trace": out["trace"]}, indent=2, default=str))
 
 
 def _save_trace(trace, path: str) -> None:

@@ -22,11 +22,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
     import time
 
     from agent.retrieval import open_retriever
     from tools.index import Index
+    from tools.jsonfile import to_json
     from tui.common import require_index, require_k, require_text
 
     args.query = require_text(args.query, "query", 'hopper search "Verrin lighthouse" --index DIR')
@@ -38,8 +38,8 @@ def run(args: argparse.Namespace) -> int:
     hits = retriever.search(args.query, args.k)
     elapsed = time.perf_counter() - t0
     if args.json:
-        print(json.dumps({"query": args.query, "retriever": args.retriever, "seconds": round(elapsed, 4),
-                          "hits": [h.to_dict() for h in hits]}, indent=2, ensure_ascii=False))
+        print(to_json({"query": args.query, "retriever": args.retriever, "seconds": round(elapsed, 4),
+                       "hits": [h.to_dict() for h in hits]}, indent=2))
         return 0
     from rich.console import Console
     from rich.markup import escape
