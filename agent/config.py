@@ -30,7 +30,8 @@ class LMSettings:
     """`local` (embedded Qwen2.5-Coder-0.5B), `local:1.5b`, `local:smollm2`, `gguf:/path/model.gguf`
     (any GGUF file, in-process), or any LiteLLM id."""
     fast_model: str = ""
-    """Optional cheaper LM for light steps (rewriting, judging); empty = same as `model`."""
+    """Optional cheaper LM for the light steps (reading, rewriting queries, shortening synthesis
+    lines, the selector's support score); empty = same as `model`."""
     api_base: str = ""
     api_key: str = field(default="", metadata={SECRET_MARK: True})
     temperature: float = 0.0
@@ -72,14 +73,19 @@ class AgentSettings:
     k: int = 5
     """Hits per tool call."""
     max_rounds: int = 2
-    """Judge rounds per sub-question (the first search plus follow-ups)."""
+    """Reading rounds per sub-question: the first searches and read, then a rewrite's searches and
+    another read while no checked answer is found."""
     max_tool_calls: int = 24
+    """Retrieval tool calls a run may make."""
     max_tokens: int = 60_000
     """Total LM tokens (prompt + completion) a run may spend."""
     max_seconds: float = 180.0
+    """Wall-clock seconds a run may take (an LM call in flight is cut off when they run out)."""
     max_subquestions: int = 4
+    """Hops of a query tree at most."""
     evidence_k: int = 6
-    """Chunks passed to the answer step."""
+    """Passages rag mode retrieves, and the best passages of the evidence that a read of the whole
+    question chooses its sentences from (also counted in the prompt budget)."""
     shape: Literal["auto", "factoid", "list", "compare", "explain"] = "auto"
     """Answer shape: `auto` classifies each question (rules; a capable LM's opinion when no rule
     fires); list/compare/explain get a cited synthesis (agent mode), factoid the research loop."""

@@ -222,9 +222,8 @@ class ResearchAgent(dspy.Module):
             read.update(h.chunk_id for h in pool)
             reading = self._read(ctx, node.id, node.resolved, info, pool,
                                  follow=s.read_follow if single else 0)
-            ctx.trace.emit("judge", node=node.id, round=round_no, answerable=reading.ok,
-                           answer=reading.answer, support=[q.chunk_id for q in reading.quotes],
-                           missing="", next_tool="", next_query="", confidence=reading.confidence,
+            ctx.trace.emit("round", node=node.id, round=round_no, answered=reading.ok, answer=reading.answer,
+                           support=[q.chunk_id for q in reading.quotes], confidence=reading.confidence,
                            method=reading.method)
             if reading.ok:
                 node.answer, node.confidence, node.quotes = reading.answer, reading.confidence, reading.quotes

@@ -12,7 +12,8 @@ Event types and their `data`:
 - `tool_call`: node, tool, args, hits [{chunk_id, doc_id, title, score}], new (unseen chunk ids), seconds,
   error
 - `lm_call`: step, model, prompt_tokens, completion_tokens, seconds, cached
-- `judge`: node, round, answerable, answer, support [chunk ids], missing, next_tool, next_query
+- `round`: node, round, answered, answer, support [chunk ids], confidence, method (one reading round of a
+  sub-question; a v1 trace's `judge` event is read as one)
 - `node_answer`: node, text, answer, chunk_ids, status ("answered" | "unanswered")
 - `fallback`: step, node, code (`agent.outcome.Code`: what programs read), reason (for people)
 - `budget`: reason (an `agent.outcome.Stop`: rounds | tool_calls | tokens | seconds), node
@@ -52,11 +53,22 @@ from tools.jsonfile import iter_jsonl, to_json
 from tools.redact import mask_value
 
 SCHEMA_VERSION = 1
-EVENT_TYPES = ("run_start", "decompose", "rewrite", "tool_call", "lm_call", "judge", "node_answer",
+EVENT_TYPES = ("run_start", "decompose", "rewrite", "tool_call", "lm_call", "round", "node_answer",
                "fallback", "budget", "answer", "run_end", "step", "read", "check", "injection", "shape",
                "synthesis", "select", "followup", "conflict")
 
 Subscriber = Callable[["TraceEvent"], None]
+
+
+def upgrade_event(row: dict[str, Any]) -> dict[str, Any]:
+    """An event of an older trace in today's terms: a `judge` event (the removed judge step's name
+    for a reading round, with fields that were always empty) becomes a `round` event."""
+    if row.get("type") != "judge":
+        return row
+    empty = ("missing", "next_tool", "next_query")
+    data = {k: v for k, v in (row.get("data") or {}).items() if k not in empty}
+    data["answered"] = bool(data.pop("answerable", False))
+    return {**row, "type": "round", "data": data}
 
 
 @dataclass
@@ -73,6 +85,7 @@ class TraceEvent:
 
     @classmethod
     def from_dict(cls, row: dict[str, Any]) -> TraceEvent:
+        row = upgrade_event(row)
         if row.get("type") not in EVENT_TYPES:
             raise ValueError(f"unknown event type {row.get('type')!r}")
         if int(row.get("v", 1)) > SCHEMA_VERSION:

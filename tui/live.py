@@ -8,13 +8,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-STEP_WORDS = {"decompose": "splitting the question", "rewrite": "writing search queries", "judge": "judging",
+STEP_WORDS = {"decompose": "splitting the question", "rewrite": "writing search queries",
               "answer": "writing the answer", "read": "reading the passages",
               "shape": "choosing the answer's shape", "synthesis": "writing the synthesis"}
 
 
 def _step_text(d: dict[str, Any]) -> str:
-    """`step` events carry their own text; a short known step name reads better ("judging #1 with the LM")."""
+    """`step` events carry their own text; a known step name reads better ("reading the passages #1
+    with the LM…")."""
     step, node, kind = str(d.get("step") or ""), d.get("node"), d.get("kind")
     if kind == "lm" and step in STEP_WORDS:
         return f"{STEP_WORDS[step]}{f' #{node}' if node else ''} with the LM…"
@@ -30,9 +31,9 @@ def _tool_call_text(d: dict[str, Any]) -> str:
     return f"{d.get('tool')} {str(arg)[:50]!r} → {len(d.get('hits') or [])} hits"
 
 
-def _judge_text(d: dict[str, Any]) -> str:
-    verdict = f"answer {d.get('answer')!r}" if d.get("answerable") else "not yet"
-    return f"judge #{d.get('node')} round {d.get('round')}: {verdict}"
+def _round_text(d: dict[str, Any]) -> str:
+    verdict = f"answer {d.get('answer')!r}" if d.get("answered") else "not yet"
+    return f"read #{d.get('node')} round {d.get('round')}: {verdict}"
 
 
 # One describer per event kind; a kind not listed is not worth a status line.
@@ -43,7 +44,7 @@ _DESCRIBERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "lm_call": lambda d: f"LM {d.get('step')} done",
     "decompose": lambda d: f"{len(d.get('nodes') or [])} sub-question(s)",
     "rewrite": lambda d: f"#{d.get('node')}: {len(d.get('queries') or [])} queries",
-    "judge": _judge_text,
+    "round": _round_text,
     "check": lambda d: f"check {d.get('code')}: {'passed' if d.get('ok') else 'failed'}",
     "fallback": lambda d: f"fallback ({d.get('step')}): {d.get('reason')}",
     "injection": lambda d: f"ignored instructions in {d.get('title') or d.get('chunk_id')}",

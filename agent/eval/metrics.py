@@ -215,7 +215,7 @@ def score_trace(trace: Trace, golds: list[str], recall: dict[str, float] | None 
     end_data = end.data if end else {}
     prediction = final.get("short_answer") or ""
     rounds_by_node: dict = {}
-    for e in trace.of_type("judge"):
+    for e in trace.of_type("round"):
         node = e.data.get("node")
         rounds_by_node[node] = max(rounds_by_node.get(node, 0), int(e.data.get("round") or 0))
     decomposed = trace.first("decompose")

@@ -151,7 +151,7 @@ def make_plots(run_dir: Path, scores: list[QuestionScore]) -> list[tuple[str, st
     out: list[tuple[str, str]] = []
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, (label, key) in zip(axes, [("hops (gold documents)", lambda s: s.hops),
-                                       ("judge rounds used", lambda s: s.rounds)], strict=True):
+                                       ("reading rounds used", lambda s: s.rounds)], strict=True):
         groups = {k: v for k, v in _by(scores, key).items() if k is not None}
         names = [str(k) for k in groups]
         width = 0.8 / (len(RECALL_KS) + 1)

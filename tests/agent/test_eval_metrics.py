@@ -157,10 +157,8 @@ def make_trace(qid, short, evidence, status="ok", sufficient=True, budget=None, 
     t.emit("decompose", nodes=[{"id": i + 1, "text": "x", "depends_on": []} for i in range(len(nodes))],
            fallback=None)
     for i, st in enumerate(nodes, 1):
-        t.emit("judge", node=i, round=1, answerable=st == "answered", answer="", support=[], missing="",
-               next_tool="", next_query="")
-        t.emit("judge", node=i, round=2, answerable=st == "answered", answer="", support=[], missing="",
-               next_tool="", next_query="")
+        t.emit("round", node=i, round=1, answered=st == "answered", answer="", support=[])
+        t.emit("round", node=i, round=2, answered=st == "answered", answer="", support=[])
         t.emit("node_answer", node=i, text="x", answer="", chunk_ids=[], status=st)
     if budget:
         t.emit("budget", reason=budget, node=None)

@@ -157,4 +157,4 @@ def test_demos_that_repeat_the_question_are_not_kept():
     assert useful_demo("decompose.predict", good)
     assert not useful_demo("decompose.predict", {"question": q, "sub_questions": [q + " #1", q + " #2"]})
     assert not useful_demo("decompose.predict", {"question": q, "sub_questions": [q]})
-    assert useful_demo("judge.predict", {"question": q, "answer": "Lowbridge"})
+    assert useful_demo("reader.extract", {"question": q, "answer": "Lowbridge"})  # other steps: kept

@@ -203,8 +203,8 @@ def test_a_failed_read_searches_again_and_reads_unread_passages_first(index, mon
     assert "Oska Tamm birthplace town" in queries
     first = {s["chunk_id"] for s in reads[0].data["sentences"]}
     second = [s["chunk_id"] for s in reads[1].data["sentences"]]
-    judged = result.trace.of_type("judge")
-    assert [v.data["round"] for v in judged] == [1, 2]
+    rounds = result.trace.of_type("round")
+    assert [v.data["round"] for v in rounds] == [1, 2]
     # The second round read passages it had not read in the first before any it had.
     assert second and second[0] not in first
     assert result.short_answer == "Lowbridge"

@@ -58,7 +58,7 @@ def test_list_question_gives_cited_lines_and_a_checked_overview(index):
     shape = result.trace.first("shape").data
     assert (shape["shape"], shape["source"]) == ("list", "rules")
     assert result.shape == "list" and result.status == "ok" and result.sufficient
-    assert lm_steps(result) == ["overview"]  # no decomposition, no judge: the synthesis path
+    assert lm_steps(result) == ["overview"]  # no decomposition, no reading rounds: the synthesis path
     docs = {c.n: c.doc_id for c in result.citations}
     cited = {docs[n] for item in result.items for n in item["citations"]}
     assert cited == {

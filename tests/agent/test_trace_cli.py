@@ -37,16 +37,16 @@ def full_trace() -> Trace:
                                {"id": 2, "text": "Where was #1 born?", "depends_on": [1]}], fallback=None)
     t.emit("rewrite", node=1, queries=[{"tool": "bm25", "query": "Verrin lighthouse designer"}],
            fallback=None)
-    t.emit("judge", node=1, round=1, answerable=True, answer="Oska Tamm", support=["verrin#0"], missing="",
-           next_tool="", next_query="")
+    t.emit("round", node=1, round=1, answered=True, answer="Oska Tamm", support=["verrin#0"], confidence=0.9,
+           method="free")
     t.emit("node_answer", node=1, text="Who designed the Verrin lighthouse?", answer="Oska Tamm",
            chunk_ids=["verrin#0"], status="answered")
-    t.emit("judge", node=2, round=1, answerable=False, answer="", support=[], missing="birthplace",
-           next_tool="hybrid_search", next_query="Oska Tamm born")
+    t.emit("round", node=2, round=1, answered=False, answer="", support=[], confidence=0.0, method="none")
     t.emit("budget", reason="rounds", node=2)
     t.emit("node_answer", node=2, text="Where was Oska Tamm born?", answer="", chunk_ids=[],
            status="unanswered")
-    t.emit("fallback", step="answer", node=None, reason="answer had no citation: cited supporting passages")
+    t.emit("fallback", step="answer", node=None, code="answer.checks_failed",
+           reason="answer 'Holm' failed the final checks: evidence judged insufficient")
     t.emit("answer", answer="Lowbridge [1]", short_answer="Lowbridge", sufficient=True,
            citations=[{"n": 1, "chunk_id": "tamm#0", "doc_id": "tamm", "title": "Oska Tamm", "source": "x"}],
            evidence=["verrin#0", "tamm#0"])
@@ -60,7 +60,7 @@ def test_show_renders_tree(tmp_path, capsys):
     assert main(["trace", "show", str(path)]) == 0
     out = capsys.readouterr().out
     for text in ("In which town was the designer", "decompose", "#2 Where was #1 born?", "hybrid_search",
-                 "judge round 1", "'Oska Tamm'", "not yet", "budget rounds", "unanswered", "fallback",
+                 "read round 1", "'Oska Tamm'", "not yet", "budget rounds", "unanswered", "fallback",
                  "answer 'Lowbridge'", "Oska Tamm", "5 LM calls", "900 tokens", "├──"):
         assert text in out, text
 

@@ -37,7 +37,7 @@ async def test_ask_shows_answer_citations_and_tree(make, replay, store):
         kinds = {child.data["kind"] for child in turn.children}
         assert {"sub", "answer"} <= kinds
         labels = " ".join(str(n.label) for n in _walk(turn))
-        assert "judge r1" in labels and "hybrid_search" in labels
+        assert "read r1" in labels and "hybrid_search" in labels
         assert "ok" in str(turn.label)
         # status bar counts from the trace
         end = replay.recorded.first("run_end").data

@@ -38,14 +38,15 @@ def test_trust_lines():
     bare = TurnView(1, "q", "a", "ok")
     assert trust_lines(bare) == []
     events = [{"type": "fallback",
-               "data": {"step": "judge", "reason": "invented passage number 6", "node": 1}},
+               "data": {"step": "read", "code": "read.part", "node": 1,
+                        "reason": "reply 'Oska Tamm, the' cut to 'Oska Tamm'"}},
               {"type": "fallback",
                "data": {"step": "answer", "reason": "answer had no citation", "node": None}}]
     checks = [{"code": "x.ok", "ok": True}, {"code": "y.bad", "ok": False, "reason": "why"}]
     answer = {"answer": "a", "confidence": 0.6, "abstained": False, "checks": checks}
     turn = TurnView.from_saved(1, "q", answer, "ok", events)
     assert trust_lines(turn) == [
-        "⚠ **Answered after 2 fallback(s)**: judge: invented passage number 6; "
+        "⚠ **Answered after 2 fallback(s)**: read: reply 'Oska Tamm, the' cut to 'Oska Tamm'; "
         "answer: answer had no citation",
         "confidence **60%** (medium) · checks 1/2 passed · ✗ `y.bad` why"]
     assert TurnView.from_saved(1, "q", {"answer": "a", "confidence": "n/a"}, "ok").confidence is None
@@ -123,12 +124,14 @@ def test_what_is_happening_now_in_words():
     from agent.trace import Trace
     from tui.live import LiveLine, describe_event
 
-    judge_step = {"kind": "lm", "step": "judge", "node": 2, "text": "judge #2 with the LM"}
-    assert describe_event("step", judge_step) == "judging #2 with the LM…"
+    read_step = {"kind": "lm", "step": "read", "node": 2, "text": "read #2 with the LM"}
+    assert describe_event("step", read_step) == "reading the passages #2 with the LM…"
     assert describe_event("step", {"kind": "tool", "step": "bm25_search", "text": "bm25_search Verrin"}) == \
         "bm25_search Verrin…"
-    assert describe_event("fallback", {"step": "judge", "reason": "invented passage number 6"}) == \
-        "fallback (judge): invented passage number 6"
+    assert describe_event("fallback", {"step": "read", "reason": "no evidence sentences to read"}) == \
+        "fallback (read): no evidence sentences to read"
+    assert describe_event("round", {"node": 1, "round": 2, "answered": True, "answer": "Sarn"}) == \
+        "read #1 round 2: answer 'Sarn'"
     assert describe_event("lm_call", {"step": "read"}) == "LM read done"
     assert describe_event("read", {}) is None
     live = LiveLine(enabled=False)  # `hopper ask`'s status line uses the same words

@@ -47,16 +47,20 @@ def test_trust_signals_and_quote(snap_compare, make):
     """A constructed low-confidence answer after a fallback, one failed check, the quote highlighted."""
     from tui_support import ScriptedSession, cite
 
+    from agent.outcome import Code
+    from agent.reading.checks import check_citation, check_span
+
     text = ("The Verrin lighthouse stands on Gannet Point, the rocky headland north of the harbour entrance. "
             "It was designed by the engineer Oska Tamm and built between 1866 and 1871.")
     quote = "It was designed by the engineer Oska Tamm and built between 1866 and 1871."
-    checks = [{"code": "answer.cited", "ok": True, "reason": ""},
-              {"code": "answer.in_every_citation", "ok": False, "reason": "[2] does not mention it"}]
+    checks = [check_span("Oska Tamm", [text]).as_dict(),  # real check codes, so a renamed check shows here
+              check_citation("Oska Tamm", ["Verrin is a port town on Cald Bay."]).as_dict()]
     citations = [cite(2, "The Verrin Lighthouse", text, quote=quote, doc_id="things/verrin_lighthouse.md"),
                  cite(4, "Verrin", "Verrin is a port town on Cald Bay.", doc_id="places/verrin.md")]
     result = {"answer": "Oska Tamm [2][4].", "short_answer": "Oska Tamm", "confidence": 0.48,
               "abstained": True, "checks": checks, "citations": citations}
-    events = [("fallback", {"step": "judge", "reason": "invented passage number 6", "node": 1})]
+    events = [("fallback", {"step": "read", "code": Code.READ_PART, "node": 1,
+                            "reason": "reply 'Oska Tamm and built' cut to 'Oska Tamm'"})]
 
     async def run(pilot) -> None:
         await pilot.press(*"Who designed the Verrin lighthouse?", "enter")

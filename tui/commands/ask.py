@@ -18,7 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_index_arg(p)
     add_lm_args(p)
     p.add_argument("--mode", choices=["agent", "rag", "closed"], default=None,
-                   help="agent (default): decompose, search, judge, loop; rag: one hybrid search; "
+                   help="agent (default): plan, search, read, check, loop; rag: one hybrid search; "
                         "closed: no retrieval")
     add_max_rounds_arg(p)
     add_min_confidence_arg(p)

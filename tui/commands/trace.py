@@ -142,13 +142,12 @@ class _TraceTree:
                    f"{d.get('prompt_tokens', 0)}+{d.get('completion_tokens', 0)} tok "
                    f"{d.get('seconds', 0):.1f}s{' cached' if d.get('cached') else ''}[/]")
 
-    def _on_judge(self, d, t) -> None:
-        if d.get("answerable"):
+    def _on_round(self, d, t) -> None:
+        if d.get("answered"):
             verdict = f"[green]answer {_esc(repr(d.get('answer')))}[/] support {d.get('support')}"
         else:
-            verdict = f"[yellow]not yet[/]: missing {_esc(repr(d.get('missing')))}" + \
-                (f", next {_esc(repr(d.get('next_query')))}" if d.get("next_query") else "")
-        self.branch(d.get("node")).add(f"{t}[magenta]judge[/] round {d.get('round')}: {verdict}")
+            verdict = "[yellow]not yet[/]"
+        self.branch(d.get("node")).add(f"{t}[magenta]read[/] round {d.get('round')}: {verdict}")
 
     def _on_node_answer(self, d, t) -> None:
         colour = "green" if d.get("status") == "answered" else "red"

@@ -144,7 +144,7 @@ class EvidencePane(VerticalScroll):
         elif kind == "query":
             hits = f"{d['hits']} hits" if d.get("hits") is not None else "not run yet"
             self.show_text(f"{d.get('tool', '?')} query", str(d.get("query") or ""), d.get("error") or hits)
-        elif kind in ("judge", "fallback", "check", "injection", "synthesis", "read", "sub", "answer",
+        elif kind in ("round", "fallback", "check", "injection", "synthesis", "read", "sub", "answer",
                       "shape", "budget"):
             fields = [f"{k}: {v}" for k, v in d.items()
                       if k not in ("kind", "label", "turn") and v not in (None, "")]

@@ -196,14 +196,14 @@ class RunTree(Tree[dict]):
     def _turn_id(self, turn: _TurnNodes) -> int | None:
         return next((tid for tid, t in self._turns.items() if t is turn), None)
 
-    def _ev_judge(self, turn: _TurnNodes, d: dict) -> None:
-        if d.get("answerable"):
-            label = Text(f"judge r{d.get('round', '?')}: ✓ ", style="green")
+    def _ev_round(self, turn: _TurnNodes, d: dict) -> None:
+        if d.get("answered"):
+            label = Text(f"read r{d.get('round', '?')}: ✓ ", style="green")
             label.append(_short(d.get("answer"), 50), style="bold")
         else:
-            label = Text(f"judge r{d.get('round', '?')}: ✗ ", style="yellow")
-            label.append(_short(d.get("missing") or "not answerable yet", 50), style="dim")
-        self._sub(turn, d.get("node")).add_leaf(label, data={"kind": "judge", **d})
+            label = Text(f"read r{d.get('round', '?')}: ✗ ", style="yellow")
+            label.append("no answer in these passages yet", style="dim")
+        self._sub(turn, d.get("node")).add_leaf(label, data={"kind": "round", **d})
 
     def _ev_check(self, turn: _TurnNodes, d: dict) -> None:
         ok = bool(d.get("ok"))

@@ -72,7 +72,7 @@ class StatusBar(Static):
             self.tool_calls += 1
         elif kind == "lm_call":
             self.tokens += int(d.get("prompt_tokens") or 0) + int(d.get("completion_tokens") or 0)
-        elif kind == "judge":
+        elif kind == "round":
             self.round = max(self.round, int(d.get("round") or 0))
         elif kind == "run_start":
             self.max_rounds = int((d.get("settings") or {}).get("max_rounds") or self.max_rounds)

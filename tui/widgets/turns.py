@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 CITE = re.compile(r"\[(\d+)\]")
-ANSWER_STEPS = ("judge", "answer", "read", "synthesis", "check", "verify")
+ANSWER_STEPS = ("answer", "read", "synthesis", "check")
 """Steps whose fallback changes the answer itself; a decompose or rewrite fallback only changes the search."""
 SHAPES = ("factoid", "list", "compare", "explain")
 
