@@ -65,6 +65,23 @@ def test_show_renders_tree(tmp_path, capsys):
         assert text in out, text
 
 
+def test_an_old_traces_judge_event_is_read_as_a_reading_round(tmp_path, capsys):
+    import json
+
+    from agent.trace import load_trace
+
+    old = {"v": 1, "run": "r1", "seq": 0, "t": 0.1, "type": "judge",
+           "data": {"node": 1, "round": 1, "answerable": True, "answer": "Oska Tamm", "support": ["verrin#0"],
+                    "missing": "", "next_tool": "", "next_query": ""}}
+    path = tmp_path / "old.jsonl"
+    path.write_text(json.dumps(old) + "\n")
+    event = load_trace(path).events[0]
+    assert event.type == "round" and event.data == {"node": 1, "round": 1, "answered": True,
+                                                    "answer": "Oska Tamm", "support": ["verrin#0"]}
+    assert main(["trace", "show", str(path)]) == 0
+    assert "read round 1" in capsys.readouterr().out
+
+
 def test_show_question_from_run_folder(tmp_path, capsys):
     run = make_run(tmp_path / "a", {"q1": "Lowbridge", "q2": "40 metres"}, {})
     assert main(["trace", "show", str(run), "--question", "q2"]) == 0
