@@ -118,3 +118,22 @@ def test_the_tui_turn_shows_the_conflict_with_renumbered_citations():
     assert turn.answer == "Sarn [1] (documents disagree: Sarn [1], Pwnriver [2])"
     assert [c["citations"] for c in turn.conflicts] == [[1], [2]]
     assert any("Documents disagree" in line and "Pwnriver [2]" in line for line in trust_lines(turn))
+
+
+def test_a_rival_sentence_beside_the_true_one_in_the_same_passage(nlp):
+    """The probe of issue 32: "Lowbridge lies on the Pwnriver." right after the true sentence of the
+    demo corpus's Lowbridge page (whose true sentence says "It", so its context names the town)."""
+    text = ("Lowbridge is a river town of about fourteen thousand people in central Vellmark. It lies on "
+            "the Sarn river, at the point where the valley narrows. Lowbridge lies on the Pwnriver. The town "
+            "grew up around a ford first recorded in 1412.")
+    town = _hit("lowbridge.md", text)
+    info = analyse("On which river lies Lowbridge?", nlp)
+    lead = "Lowbridge is a river town of about fourteen thousand people in central Vellmark."
+    true = "It lies on the Sarn river, at the point where the valley narrows."
+    at = text.index(true)
+    own = Sentence(town.chunk_id, town.doc_id, town.title, true, 1, at, at + len(true), 0.8, lead)
+    composed = compose(info, "Sarn", [own], {town.chunk_id: town}, 0.82, 0.8)
+    out = disagree(composed, info, [own], [own], {town.chunk_id: town}, nlp, 0.8)
+    assert [c["value"] for c in out.conflicts] == ["Sarn", "Pwnriver"]
+    assert [c["citations"] for c in out.conflicts] == [[1], [1]]  # two sentences of one cited passage
+    assert out.confidence == 0.5 and out.abstained
