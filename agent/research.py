@@ -60,7 +60,10 @@ FIRST_TOOL = {"bm25": "bm25_search", "dense": "dense_search", "hybrid": "hybrid_
 class ResearchAgent(dspy.Module):
     """Multi-hop research over one index. Call `run(question)`; `forward` serves DSPy optimizers."""
 
-    def __init__(self, settings: AgentSettings | None = None, index=None, *, lm=None, fast_lm=None):
+    def __init__(self, settings: AgentSettings | None = None, index=None, *, lm=None, fast_lm=None,
+                 embedded: bool | None = None):
+        """`embedded`: whether `lm` is one of the small embedded models (None: told by the LM the run
+        uses, see `agent.steps.Runtime`)."""
         super().__init__()
         self.settings = settings or AgentSettings()
         self.decompose = DecomposeModule(self.settings.max_subquestions)
@@ -69,7 +72,7 @@ class ResearchAgent(dspy.Module):
         self.respond = AnswerModule()
         self.closed_book = ClosedBookModule()
         self.followup = FollowupModule()
-        self.runtime = Runtime(index, lm, fast_lm, embedded=True)
+        self.runtime = Runtime(index, lm, fast_lm, embedded=embedded)
 
     # -- public ---------------------------------------------------------------------------------
     def run(self, question: str, *, mode: str | None = None, subscribers=(),
@@ -170,9 +173,13 @@ class ResearchAgent(dspy.Module):
 
     # -- planning ---------------------------------------------------------------------------------
     def _plan(self, question: str, ctx: RunContext) -> list[Node]:
-        """The query tree: from the parse when the question is compositional, else the LM's."""
+        """The query tree: from the parse when the question is compositional, else the LM's.
+
+        The parse goes first for every setting (`lm` included): a chain found by code is checked
+        against the question, while the LM's tree is only read back; the LM writes a tree when the
+        parse finds no chain and `decompose` allows it."""
         info = ctx.info
-        if info.form == "wh" and self.settings.decompose in ("auto", "parse"):
+        if info.form == "wh":
             chain = decompose(question, ctx.nlp(), self.settings.max_subquestions)
             unsound = unsound_hop(chain, ctx.nlp()) if chain else ""
             if unsound:

@@ -36,8 +36,9 @@ def index(small_index):
     return small_index("research", DOCS)
 
 
-def run(index, replies, question=QUESTION, **settings):
-    agent = ResearchAgent(AgentSettings(**settings), index)
+def run(index, replies, question=QUESTION, embedded=True, **settings):
+    """A run scripted with `replies`, on the embedded model's paths unless `embedded` is False."""
+    agent = ResearchAgent(AgentSettings(**settings), index, embedded=embedded)
     lm = DummyLM(list(replies))
     with dspy.context(lm=lm, adapter=dspy.ChatAdapter()):
         result = agent.run(question)
@@ -259,6 +260,15 @@ def test_a_question_the_parse_cannot_split_asks_the_lm_for_a_query_tree(index):
     assert result.short_answer == "Oska Tamm"
 
 
+def test_the_parse_tree_goes_first_even_when_the_lm_may_write_trees(index):
+    # A capable LM is given the tree only where code finds none: the parse's chain is checked.
+    result = run(index, [read("Oska Tamm"), read("Lowbridge"), read("the Sarn")], decompose="lm",
+                 embedded=False)
+    tree = result.trace.first("decompose").data
+    assert tree["source"] == "parse" and len(tree["nodes"]) >= 2
+    assert "decompose" not in [e.data.get("step") for e in result.trace.of_type("lm_call")]
+
+
 def test_tool_call_budget_stops_the_loop(index):
     result = run(index, [read("")] * 4, max_tool_calls=3)
     assert len(result.trace.of_type("tool_call")) == 3
@@ -268,7 +278,7 @@ def test_tool_call_budget_stops_the_loop(index):
 
 def test_cancel_stops_the_run_and_is_recorded(index):
     cancel = threading.Event()
-    agent = ResearchAgent(AgentSettings(), index)
+    agent = ResearchAgent(AgentSettings(), index, embedded=True)
 
     def stop_after_first_tool(event):
         if event.type == "tool_call":
@@ -299,6 +309,23 @@ def test_rag_and_closed_modes(index):
         question="Who designed the Verrin lighthouse?",
     )
     assert closed.trace.of_type("tool_call") == [] and closed.citations == []
+
+
+def test_an_agent_built_outside_a_session_takes_the_paths_of_the_lm_it_runs_with(index, without_selector):
+    # A capable LM (any LM but the embedded models) given to an agent built without `Session`
+    # phrases the answer itself (reader "auto"); it was sent down the small-model path before.
+    phrased = {"short_answer": "Oska Tamm", "sufficient": True,
+               "answer": "The lighthouse was designed by Oska Tamm [1]."}
+    capable = run(index, [read("Oska Tamm"), phrased], question="Who designed the Verrin lighthouse?",
+                  embedded=None, decompose="parse")
+    assert capable.answer == "The lighthouse was designed by Oska Tamm [1]."
+    # told it runs the embedded model, the same agent writes the answer from the checked span
+    small = run(index, [read("Oska Tamm")], question="Who designed the Verrin lighthouse?", decompose="parse")
+    assert small.answer.startswith("Oska Tamm [1]")
+    from agent.steps import Runtime
+
+    assert Runtime(lm=dspy.LM("openai/gpt-4o-mini")).embedded is False
+    assert Runtime(lm=dspy.LM("openai/gpt-4o-mini"), embedded=True).embedded is True
 
 
 def test_a_capable_lm_phrases_the_answer_but_only_a_checked_one_is_kept(index, without_selector):
@@ -376,7 +403,7 @@ def test_documents_are_data_a_planted_instruction_changes_nothing_but_evidence(t
         s.graph = False
         build_index([docs], tmp_path / name / "idx", s)
         lm = DummyLM([read("Oska Tamm")])
-        agent = ResearchAgent(AgentSettings(decompose="parse"), Index(tmp_path / name / "idx"))
+        agent = ResearchAgent(AgentSettings(decompose="parse"), Index(tmp_path / name / "idx"), embedded=True)
         with dspy.context(lm=lm, adapter=dspy.ChatAdapter()):
             runs[name] = (agent.run("Who designed the Verrin lighthouse?"), lm)
     (clean, _), (planted, lm) = runs["clean"], runs["planted"]
