@@ -207,8 +207,8 @@ ADDRESS = [
 ]
 
 ENCODED = [
-    re.compile(r"\b(?:decode|decrypt|decipher|unscramble|translate)\b[^.!?]{0,40}?\b(?:and|then)\s+(?:obey|"
-               r"follow|execute|comply|carry out|do (?:what|as) it says|act on|run)\b", _I),
+    re.compile(r"\b(?:decode|decrypt|decipher|unscramble)\b[^.!?]{0,40}?\b(?:and|then)\s+(?:obey|"
+               r"follow|comply|carry out|do (?:what|as) it says|act on)\b", _I),
 ]
 
 _CHECKS = [(code, patterns + guard_lang.CHECKS.get(code, []))

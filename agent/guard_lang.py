@@ -65,12 +65,12 @@ ANSWER = [
     re.compile(r"と(?:だけ)?(?:答え|回答し|返答し|言っ|書い|出力し)(?:て|なさい|ろ)"),
     re.compile(r"(?:라고|이라고)\s*(?:만\s*)?(?:답하|대답하|답변하|말하|출력하|응답하)(?:세요|십시오|라|시오|십시요)"),
     # Spanish, French, German, Italian, Portuguese, Dutch, Polish: an imperative that opens the
-    # sentence, then "that ..." (a third person "responde que" inside a sentence is reported speech)
+    # sentence, then "that ..." (a third person "responde que" inside a sentence is reported speech;
+    # "afirma que", "diz que", "di che" open ordinary sentences, so they are not here)
     re.compile(_START + r"(?:(?:por favor|veuillez|merci de|bitte|per favore|alsjeblieft|proszę),?\s+)?"
-               r"(?:responde|contesta|responda|conteste|di|diga|escribe|escriba|afirma|réponds|répondez|dis|"
-               r"dites|écris|écrivez|affirme|affirmez|antworte|antworten sie|sag|sage|sagen sie|schreib|"
-               r"schreibe|schreiben sie|behaupte|rispondi|rispondete|scrivi|afferma|responda|diz|escreva|"
-               r"antwoord|zeg|schrijf|odpowiedz|odpowiadaj|powiedz|napisz)"
+               r"(?:responde|contesta|responda|conteste|diga|réponds|répondez|dis|dites|écris|écrivez|"
+               r"antworte|antworten sie|sag|sage|sagen sie|schreib|schreibe|schreiben sie|behaupte|rispondi|"
+               r"rispondete|scrivi|escreva|antwoord|zeg|schrijf|odpowiedz|odpowiadaj|powiedz|napisz)"
                r"(?:\s+(?:al usuario|à l'utilisateur|dem (?:be)?nutzer|all'utente|ao usuário|de gebruiker|"
                r"użytkownikowi))?,?\s+(?:que|qu'|qu’|dass|che|dat|że|alleen|uniquement|nur|solo|sólo|apenas)\b",
                _I),
