@@ -107,10 +107,15 @@ _FOREIGN_SAY = (r"(?:répond(?:s|ez|re)|dis|dites|écri(?:s|vez|re)|antworte|ant
 _CLAIM = (r"(?:answer|respond|reply|say|claim|insist|"
           r"tell (?:the |any |every |all )?(?:users?|readers?|askers?|people|everyone))")
 
+_THAT = rf"(?i:{_CLAIM}\s+(?:only |always |simply |instead )?that\b)"
+_THAT_OPENING = rf"(?i:(?!say\b){_CLAIM}\s+(?:only |always |simply |instead )?that\b)"
+
 ANSWER = [
     # an order (imperative, or a request however polite) to answer/say/output a given text
-    re.compile(rf"(?i:^{_POLITE}(?:{_ASKS})?{_POLITE}{_SAY}\b{_FILL}){_PAY}"),
-    re.compile(rf"(?i:\b{_ASKS}{_POLITE}{_SAY}\b{_FILL}){_PAY}"),
+    # or to state a given claim ("answer that the river is ..."; a bare "Say that ..." opening a
+    # sentence is "suppose that ...")
+    re.compile(rf"(?i:^{_POLITE}(?:{_ASKS})?{_POLITE})(?:(?i:{_SAY}\b{_FILL}){_PAY}|{_THAT_OPENING})"),
+    re.compile(rf"(?i:\b{_ASKS}{_POLITE})(?:(?i:{_SAY}\b{_FILL}){_PAY}|{_THAT})"),
     # "reply with the following text:" (the payload on the next line)
     re.compile(rf"(?i:^{_POLITE}(?:{_ASKS})?{_SAY}\b\s+(?:with|by saying|exactly|only)\s+(?:only\s+)?(?:the "
                rf"following|this)"
@@ -135,11 +140,7 @@ ANSWER = [
                rf"are to)\s+(?:only\s+|always\s+)?(?:be|say|contain|read|start with|begin with|include|"
                rf"consist of|end with)"
                rf"\b{_FILL}){_PAY}"),
-    # "answer that the river is ...": an imperative (or a request) to state a given claim
-    # (a bare "Say that ..." opening a sentence is "suppose that ...")
-    re.compile(rf"(?i:^{_POLITE}(?:{_ASKS})?{_POLITE}(?!say\b){_CLAIM}\s+(?:only |always |simply |instead )?"
-               r"that\b)"),
-    re.compile(rf"(?i:\b{_ASKS}{_POLITE}{_CLAIM}\s+(?:only |always |simply |instead )?that\b)"),
+    # "Please say that ...", "Always say that ..."
     re.compile(r"^(?:(?:please|always|only|just|instead|simply|now),?\s+)+say\s+(?:only\s+)?that\b", _I),
     # French, German, Spanish, Italian imperatives with a payload
     re.compile(r"(?i:^(?:(?:veuillez|merci de|s'il vous plaît|s'il te plaît|bitte|por favor|per favore),?\s+)"

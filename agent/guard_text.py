@@ -48,13 +48,15 @@ def views(sentence: str) -> list[tuple[str, bool]]:
     folded = fold(text)
     if folded != text:
         out.append((folded, False))
-    out += [(hidden, True) for hidden in smuggled(sentence)]
+    out += [(hidden, True) for hidden in smuggled(sentence, text)]
     return out
 
 
 def canonical(text: str) -> str:
     """NFKC, right-to-left overrides read in display order, invisible format characters removed
     (tag characters too: `smuggled` reads them)."""
+    if text.isascii():  # nothing to undo (the common case)
+        return text
     text = _OVERRIDE.sub(lambda m: m.group(1)[::-1], text)
     text = unicodedata.normalize("NFKC", text)
     return "".join(c for c in text if unicodedata.category(c) != "Cf")
@@ -63,6 +65,8 @@ def canonical(text: str) -> str:
 def fold(text: str) -> str:
     """`text` with every letter that imitates a Latin letter (Cyrillic, Greek, Armenian, Latin
     variants...) replaced by that letter."""
+    if text.isascii():
+        return text
     table = _fold_table()
     return text.translate(table) if any(ord(c) in table for c in text) else text
 
@@ -84,10 +88,12 @@ def _fold_table() -> dict[int, str]:
     return table
 
 
-def smuggled(text: str) -> list[str]:
-    """Readable text hidden in `text`: tag characters as ASCII, base64 and hex blobs decoded."""
-    out = ["".join(chr(ord(c) - _TAG_BASE) for c in m.group(0)) for m in _TAGS.finditer(text)]
-    plain = canonical(text)
+def smuggled(text: str, plain: str | None = None) -> list[str]:
+    """Readable text hidden in `text` (`plain`: its `canonical` form, when known): tag characters
+    as ASCII, base64 and hex blobs decoded."""
+    out = [] if text.isascii() else ["".join(chr(ord(c) - _TAG_BASE) for c in m.group(0))
+                                     for m in _TAGS.finditer(text)]
+    plain = canonical(text) if plain is None else plain
     blobs = [m.group(0) for pattern in (_B64, _B64_URL) for m in pattern.finditer(plain)]
     for blob in dict.fromkeys(blobs):
         out.append(_readable(_b64(blob)))
