@@ -35,16 +35,20 @@ async def test_confidence_checks_fallback_and_quote(make):
     result = {"answer": "Gannet Point [1].", "short_answer": "Gannet Point", "confidence": 0.42,
               "abstained": True, "checks": checks,
               "citations": [cite(1, "The Verrin Lighthouse", LIGHT, quote=quote)]}
-    events = [("fallback", {"step": "judge", "reason": "invented passage number 6", "node": 1})]
+    events = [("fallback", {"step": "read", "code": "read.part", "node": 1,
+                            "reason": "reply 'Gannet Point and' cut to 'Gannet Point'"})]
     app = make(ScriptedSession(events, result))
     async with app.run_test(size=(100, 30)) as pilot:
         await ask(pilot, "Where is the Verrin lighthouse?")
         source = app.main.answer_view.source
-        assert "confidence **42%** (low)" in source
+        box = app.main.answer_view.box_of(app.main.answer_view.current.turn_id)
+        assert box.state == "guess" and box.verdict.has_class("-guess")  # the warning colour
+        assert "confidence 42% (low)" in box.verdict.render().plain
         assert "checks 1/2 passed" in source
-        assert "✗ `answer.not_in_evidence` no cited passage states it" in source
-        assert "Best guess, below the confidence threshold" in source
-        assert "Answered after 1 fallback(s)**: judge: invented passage number 6" in source
+        assert "✗ answer.not_in_evidence: no cited passage states it" in source
+        # the fallback detail is folded into one line that expands on demand
+        assert box.details.collapsed and box.details.title == "⚠ answered after 1 fallback(s) (read)"
+        assert "read: reply 'Gannet Point and' cut to 'Gannet Point'" in source
         # the sentence that states the answer is highlighted in the evidence pane
         await pilot.press("tab")
         evidence = app.main.evidence
@@ -57,8 +61,8 @@ async def test_confidence_checks_fallback_and_quote(make):
     app = make(ScriptedSession([], result), session_id=session_id)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        assert "confidence **42%** (low)" in app.main.answer_view.source
-        assert "Answered after 1 fallback(s)" in app.main.answer_view.source
+        assert "confidence 42% (low)" in app.main.answer_view.source
+        assert "answered after 1 fallback(s)" in app.main.answer_view.source
         await pilot.press("tab")
         assert QUOTE_STYLE in styles_at(app.main.evidence, start, start + 40)
 
@@ -71,8 +75,10 @@ async def test_a_confident_checked_answer_shows_no_warning(make):
     async with app.run_test(size=(100, 30)) as pilot:
         await ask(pilot, "Who designed the Verrin lighthouse?")
         source = app.main.answer_view.source
-        assert "confidence **91%** (high) · checks 1/1 passed" in source
+        assert "✓ confidence 91% (high) · checks 1/1 passed" in source
         assert "⚠" not in source
+        box = app.main.answer_view.box_of(app.main.answer_view.current.turn_id)
+        assert box.state == "answered" and not box.details.display
 
 
 async def test_injected_passage_is_flagged_in_the_evidence_pane(make):

@@ -18,13 +18,15 @@ from textual.widgets import Markdown, OptionList
 from textual.widgets.option_list import Option
 
 from tui.messages import CitationSelected
-from tui.widgets.turns import TurnView, shown_source, turn_markdown
+from tui.widgets.turn_box import TurnBox
+from tui.widgets.turns import TurnView, shown_source
+from tui.widgets.verdict import turn_text
 
 __all__ = ["AnswerView", "CitationList", "TurnView"]
 
 WELCOME = ("Ask a question about your documents below. The answer appears here with its citation "
-           "markers; press **Tab** to reach the citations, **1**-**9** to open one, **[** and **]** to move "
-           "between answers, **F1** for every key.")
+           "markers; **alt+1**-**alt+9** open a citation while you type, **ctrl+]** moves to the citations "
+           "(then **[** and **]** move between answers), **F1** shows every key.")
 
 
 class CitationList(OptionList):
@@ -87,8 +89,7 @@ class AnswerView(Vertical):
     DEFAULT_CSS = """
     AnswerView { height: 1fr; }
     AnswerView > #transcript { height: 1fr; }
-    AnswerView #transcript > Markdown { margin: 0 1 1 0; padding: 0 0 0 1; border-left: blank; }
-    AnswerView #transcript > Markdown.-current { border-left: thick $accent 60%; }
+    AnswerView #transcript > #welcome { margin: 0 1 1 0; padding: 0 0 0 1; }
     """
 
     def __init__(self, **kwargs: Any):
@@ -115,16 +116,20 @@ class AnswerView(Vertical):
     @property
     def source(self) -> str:
         """The Markdown of every turn (tests read it)."""
-        return "\n\n---\n\n".join(turn_markdown(t) for t in self.turns) if self.turns else WELCOME
+        return "\n\n---\n\n".join(turn_text(t) for t in self.turns) if self.turns else WELCOME
+
+    def box_of(self, turn_id: int) -> TurnBox | None:
+        found = self.transcript.query(f"#turn-{turn_id}")
+        return found.first(TurnBox) if found else None
 
     def markdown_of(self, turn_id: int) -> Markdown | None:
-        found = self.transcript.query(f"#turn-{turn_id}")
-        return found.first(Markdown) if found else None
+        box = self.box_of(turn_id)
+        return box.markdown if box is not None else None
 
     # -- turns ----------------------------------------------------------------------------------------
     def set_turns(self, turns: list[TurnView]) -> None:
         self.turns = list(turns)
-        widgets = ([self._markdown(t) for t in self.turns] if self.turns
+        widgets = ([TurnBox(t) for t in self.turns] if self.turns
                    else [Markdown(WELCOME, open_links=False, id="welcome")])
         removed = self.transcript.remove_children()
         self._set_current(self.turns[-1] if self.turns else None, scroll=False)
@@ -142,19 +147,23 @@ class AnswerView(Vertical):
     def add_turn(self, turn: TurnView) -> None:
         self.transcript.query("#welcome").remove()
         self.turns.append(turn)
-        self.transcript.mount(self._markdown(turn))
+        self.transcript.mount(TurnBox(turn))
         self._set_current(turn, scroll=True)
 
     def update_turn(self, turn: TurnView) -> None:
-        """Replace a turn (the finished run of a running one) and make it current."""
+        """Replace a turn (the finished run of a running one) and make it current; once its Markdown
+        has rendered, the answer is scrolled into view."""
         self.turns = [turn if t.turn_id == turn.turn_id else t for t in self.turns]
-        md = self.markdown_of(turn.turn_id)
-        if md is not None:
-            md.update(turn_markdown(turn))
-        self._set_current(turn, scroll=True)
+        box = self.box_of(turn.turn_id)
+        self._set_current(turn, scroll=box is None)
+        if box is not None:
+            rendered = box.show(turn)
 
-    def _markdown(self, turn: TurnView) -> Markdown:
-        return Markdown(turn_markdown(turn), open_links=False, id=f"turn-{turn.turn_id}")
+            async def scroll_when_rendered() -> None:
+                await rendered
+                self.call_after_refresh(self._scroll_to, turn.turn_id)
+
+            self.call_next(scroll_when_rendered)
 
     def select_turn(self, turn_id: int) -> TurnView | None:
         turn = next((t for t in self.turns if t.turn_id == turn_id), None)
@@ -177,8 +186,8 @@ class AnswerView(Vertical):
 
     def _set_current(self, turn: TurnView | None, scroll: bool) -> None:
         self.current = turn
-        for md in self.transcript.query(Markdown):
-            md.set_class(turn is not None and md.id == f"turn-{turn.turn_id}", "-current")
+        for box in self.transcript.query(TurnBox):
+            box.set_class(turn is not None and box.id == f"turn-{turn.turn_id}", "-current")
         where = ""
         if turn is not None and len(self.turns) > 1:
             where = f" of answer {self.turns.index(turn) + 1}/{len(self.turns)} ([ ] other answers)"
@@ -186,13 +195,21 @@ class AnswerView(Vertical):
         if scroll and turn is not None:
             self.call_after_refresh(self._scroll_to, turn.turn_id)
 
-    def _scroll_to(self, turn_id: int) -> None:
-        md = self.markdown_of(turn_id)
-        if md is None:
+    def _scroll_to(self, turn_id: int, tries: int = 5) -> None:
+        """Show the whole turn when it fits; else its top (the question, then as much answer as fits)."""
+        box = self.box_of(turn_id)
+        if box is None:
             return
-        # The top of the answer (its question first): a position that does not depend on how far
-        # the Markdown has rendered, unlike the end of a long answer.
-        self.transcript.scroll_to_widget(md, animate=False, top=True)
+        if not box.virtual_region.height and tries:  # not laid out yet: its place is not known
+            self.call_after_refresh(self._scroll_to, turn_id, tries - 1)
+            return
+        t = self.transcript
+        fits = box.outer_size.height <= t.scrollable_content_region.height
+        if fits:  # its last line at the bottom of the pane (or less, when it is near the top)
+            bottom = box.virtual_region.bottom + box.styles.margin.bottom
+            t.scroll_to(y=max(0, bottom - t.scrollable_content_region.height), animate=False)
+        else:
+            t.scroll_to_widget(box, animate=False, top=True)
 
     def scroll_page(self, direction: int) -> None:
         t = self.transcript
