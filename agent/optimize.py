@@ -62,10 +62,16 @@ def evidence_recall(supporting: list[str], evidence_docs: list[str], k: int = 5)
 
 
 def make_metric(answer_weight: float = 0.7, k: int = 5) -> Callable:
-    """DSPy metric: answer F1 and evidence recall@k combined (a float in [0, 1])."""
+    """DSPy metric: answer F1 and evidence recall@k combined (a float in [0, 1]).
+
+    Only a right answer that passed the checks earns the answer part: an answer some check
+    refused (or one withheld as "not in your documents") scores 0 there, so a run that got the
+    right words by luck does not become a demonstration."""
 
     def agent_metric(example, pred, trace=None) -> float:
-        f1 = f1_score(getattr(pred, "answer", "") or "", list(example.answers))
+        checks = list(getattr(pred, "checks", None) or [])
+        passed = not getattr(pred, "not_found", False) and all(c.get("ok", True) for c in checks)
+        f1 = f1_score(getattr(pred, "answer", "") or "", list(example.answers)) if passed else 0.0
         docs = list(getattr(pred, "evidence_docs", None) or [])
         if not docs and getattr(pred, "evidence", None):
             docs = list(evidence_ranking(pred.evidence))

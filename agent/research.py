@@ -130,7 +130,8 @@ class ResearchAgent(dspy.Module):
     def forward(self, question: str) -> dspy.Prediction:
         result = self.run(question)
         return dspy.Prediction(answer=result.short_answer, full_answer=result.answer,
-                               evidence_docs=result.evidence_docs, citations=result.citations)
+                               evidence_docs=result.evidence_docs, citations=result.citations,
+                               checks=result.checks, not_found=result.not_found)
 
     # -- modes ----------------------------------------------------------------------------------
     def _closed(self, question: str, ctx: RunContext) -> AgentResult:

@@ -36,6 +36,12 @@ def test_metric_combines_f1_and_recall():
     no_docs = dspy.Example(question="q", answers=["x"], supporting_ids=[]).with_inputs("question")
     assert metric(no_docs, dspy.Prediction(answer="x", evidence_docs=[])) == 1.0  # answer only
     assert evidence_recall(["a"], ["b", "c", "d", "e", "f", "a"], k=5) == 0.0
+    # the right words earn nothing when a check refused them or the answer was withheld
+    refused = dspy.Prediction(answer="Oller Boatworks", evidence_docs=["a", "b"],
+                              checks=[{"code": "answer.not_in_evidence", "ok": False}])
+    assert metric(ex, refused) == pytest.approx(0.3)
+    withheld = dspy.Prediction(answer="Oller Boatworks", evidence_docs=["a", "b"], not_found=True)
+    assert metric(ex, withheld) == pytest.approx(0.3)
 
 
 @pytest.fixture
@@ -55,7 +61,7 @@ def test_bootstrap_compile_save_and_load_round_trip(cfg, dataset_dir, tmp_path):
     with lm_context(cfg, lm=session.lm):
         compiled = compile_agent(session.agent, trainset, settings)
     demos = {name: p.demos for name, p in compiled.named_predictors()}
-    assert set(demos) == {"decompose.predict", "rewrite.predict", "reader.extract", "reader.choose",
+    assert set(demos) >= {"decompose.predict", "rewrite.predict", "reader.extract", "reader.choose",
                           "respond.predict", "closed_book.predict"}
     assert len(demos["reader.extract"]) == 2  # the reader is the step every run goes through
     assert demos["decompose.predict"] == []  # the embedded model's query trees come from the parse
