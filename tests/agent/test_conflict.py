@@ -118,6 +118,9 @@ def test_the_tui_turn_shows_the_conflict_with_renumbered_citations():
     assert turn.answer == "Sarn [1] (documents disagree: Sarn [1], Pwnriver [2])"
     assert [c["citations"] for c in turn.conflicts] == [[1], [2]]
     assert any("Documents disagree" in line and "Pwnriver [2]" in line for line in trust_lines(turn))
+    from tui.widgets.verdict import turn_text
+
+    assert "Documents disagree" in turn_text(turn)  # what the transcript's answer pane shows
 
 
 def test_a_rival_sentence_beside_the_true_one_in_the_same_passage(nlp):
