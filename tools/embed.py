@@ -29,7 +29,7 @@ from tools.settings import DEFAULT_EMBEDDER, EmbedSettings
 log = logging.getLogger(__name__)
 
 _LOCK = threading.Lock()
-_MODELS: dict[tuple[str, str], object] = {}
+_MODELS: dict[tuple[str, str, str], object] = {}
 _PLAIN = ("sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling",
           "sentence_transformers.models.Normalize")
 _POOLING = ("mean_tokens", "cls_token", "max_tokens", "mean_sqrt_len_tokens")
@@ -100,27 +100,61 @@ NUMPY_MAX_TEXTS = 16
 class TransformerEncoder:
     """Tokenizer + transformer + pooling + L2 normalisation (no sentence-transformers).
 
-    A BERT model on CPU runs small batches (queries) with the numpy forward pass of
-    `tools.bert`, so a query never waits for torch to import; large batches (indexing), other
-    architectures and other devices run through `transformers.AutoModel`, loaded on first need.
+    A BERT model on CPU with `precision="int8"` runs every batch on onnxruntime's int8 model
+    (`tools.onnx_embed`), neither torch nor numpy's float BERT; if that model cannot be made or
+    run, the float path below takes over with a warning. Float: small batches (queries) run
+    on the numpy forward pass of `tools.bert`, so a query never waits for torch to import;
+    large batches (indexing), other architectures and other devices run through
+    `transformers.AutoModel`, loaded on first need.
     """
 
-    def __init__(self, path: Path, pipeline: Pipeline, device: str = "cpu"):
+    def __init__(self, path: Path, pipeline: Pipeline, device: str = "cpu", precision: str = "fp32",
+                 threads: int = 0):
         from tools import bert
 
         self.path, self.pipeline, self.device = path, pipeline, device
         self.tokenizer = _load_tokenizer(path, pipeline.max_seq_length)
-        self._numpy = bert.NumpyBert(path) if device == "cpu" and bert.supports(path) else None
-        self._torch_model = None if self._numpy is not None else _torch_model(path, device)
+        cpu_bert = device == "cpu" and bert.supports(path)
+        self._int8 = _int8_model(path, threads) if cpu_bert and precision == "int8" else None
+        self._numpy = bert.NumpyBert(path) if cpu_bert and self._int8 is None else None
+        self._torch_model = None if cpu_bert else _torch_model(path, device)
+
+    @property
+    def precision(self) -> str:
+        """`int8` while the int8 model runs, else `fp32`."""
+        return "int8" if self._int8 is not None else "fp32"
 
     def backend(self, n_texts: int) -> str:
-        """`numpy` or `transformers`: what a batch of `n_texts` runs on."""
+        """`onnx-int8`, `numpy` or `transformers`: what a batch of `n_texts` runs on."""
+        if self._int8 is not None:
+            return "onnx-int8"
         return "numpy" if self._numpy is not None and n_texts <= NUMPY_MAX_TEXTS else "transformers"
 
     def get_sentence_embedding_dimension(self) -> int:
-        if self._numpy is not None:
-            return self._numpy.hidden
-        return int(self._torch_model.config.hidden_size)
+        if self._int8 is not None:
+            return self._int8.hidden
+        if self._numpy is None:
+            return int(self._torch_model.config.hidden_size)
+        return self._numpy.hidden
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
+        if self._int8 is not None:
+            try:
+                return self._int8(ids, mask, types)
+            except Exception as exc:  # onnxruntime failing mid-run: the float model still works
+                self._fall_back(exc)
+        if self.backend(len(ids)) == "numpy":
+            return self._numpy(ids, mask, types)
+        if self._torch_model is None:
+            self._torch_model = _torch_model(self.path, self.device)
+        return _torch_forward(self._torch_model, self.device, ids, mask, types)
+
+    def _fall_back(self, exc: Exception) -> None:
+        from tools import bert
+
+        log.warning("the int8 embedder failed (%s); using the float32 model from now on", exc)
+        self._int8 = None
+        self._numpy = bert.NumpyBert(self.path)
 
     def encode(self, texts: list[str], **_: object) -> np.ndarray:
         # as sentence-transformers' Transformer module: stripped, optionally lower-cased
@@ -129,12 +163,7 @@ class TransformerEncoder:
         ids = np.array([e.ids for e in batch], dtype=np.int64)
         mask = np.array([e.attention_mask for e in batch], dtype=np.int64)
         types = np.array([e.type_ids for e in batch], dtype=np.int64)
-        if self.backend(len(texts)) == "numpy":
-            hidden = self._numpy(ids, mask, types)
-        else:
-            if self._torch_model is None:
-                self._torch_model = _torch_model(self.path, self.device)
-            hidden = _torch_forward(self._torch_model, self.device, ids, mask, types)
+        hidden = self._forward(ids, mask, types)
         pooled = pool(hidden.astype(np.float32), mask, self.pipeline.pooling)
         norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return (pooled / norms).astype(np.float32)
@@ -150,6 +179,18 @@ def pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
     counts = np.maximum(weights.sum(axis=1), 1e-9)
     summed = (hidden * weights).sum(axis=1)
     return summed / (np.sqrt(counts) if mode == "mean_sqrt_len_tokens" else counts)
+
+
+def _int8_model(path: Path, threads: int):
+    """The int8 onnxruntime model of `path`, or None (with a warning) when it cannot be had."""
+    try:
+        from tools.onnx_embed import OnnxBert
+
+        return OnnxBert(path, threads)
+    except Exception as exc:  # no onnxruntime, a failed export, an unreadable cache: stay exact
+        log.warning("int8 embedder unavailable (%s); using the float32 model "
+                    "(index.embed.precision = \"fp32\" silences this)", exc)
+        return None
 
 
 def _torch_model(path: Path, device: str):
@@ -195,7 +236,7 @@ def _load(path: Path, settings: EmbedSettings):
     pipeline = read_pipeline(path)
     try:
         if pipeline is not None and (path / "tokenizer.json").is_file():
-            return TransformerEncoder(path, pipeline, settings.device)
+            return TransformerEncoder(path, pipeline, settings.device, settings.precision, settings.threads)
         from sentence_transformers import SentenceTransformer
 
         log.info("%s has modules beyond Transformer/Pooling/Normalize: loading it with sentence-transformers",
@@ -238,7 +279,7 @@ class Embedder:
     @property
     def model(self):
         if self._model is None:
-            key = (str(self.path), self.settings.device)
+            key = (str(self.path), self.settings.device, self.settings.precision)
             with _LOCK:
                 if key not in _MODELS:
                     _MODELS[key] = _load(self.path, self.settings)

@@ -316,7 +316,7 @@ def settings_from_manifest(manifest: Manifest, base: IndexSettings | None = None
     out = dataclasses.replace(base)
     if full:
         out.chunk = ChunkSettings(**full["chunk"])
-        embed = EmbedSettings(**full["embed"])
+        embed = EmbedSettings(**{"precision": "fp32", **full["embed"]})  # indexes before int8 were fp32
         embed.batch_size, embed.threads = base.embed.batch_size, base.embed.threads
         out.embed = embed
         out.bm25 = BM25Settings(**full["bm25"])

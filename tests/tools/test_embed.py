@@ -17,7 +17,7 @@ from tools.settings import EmbedSettings
 
 @pytest.fixture(scope="module")
 def embedder() -> Embedder:
-    return Embedder(EmbedSettings(batch_size=2))
+    return Embedder(EmbedSettings(batch_size=2, precision="fp32"))
 
 
 def test_vectors_are_unit_length_and_in_input_order(embedder):
@@ -88,7 +88,7 @@ def reference_vectors() -> np.ndarray:
 def test_vectors_match_sentence_transformers_on_real_sentences(reference_vectors, backend, monkeypatch):
     # queries (small batches) run on numpy, indexing batches on torch: both give the same vectors
     monkeypatch.setattr("tools.embed.NUMPY_MAX_TEXTS", 16 if backend == "numpy" else 0)
-    embedder = Embedder(EmbedSettings(batch_size=3))
+    embedder = Embedder(EmbedSettings(batch_size=3, precision="fp32"))
     ours = embedder.encode(SENTENCES)
     assert embedder.model.backend(3) == backend
     theirs = reference_vectors
@@ -101,9 +101,15 @@ def test_vectors_match_sentence_transformers_on_real_sentences(reference_vectors
     assert list(np.argsort(-ours[1:] @ ours[0])) == list(np.argsort(-theirs[1:] @ theirs[0]))
 
 
-def test_embedding_a_query_imports_neither_torch_nor_sentence_transformers():
-    code = ("import sys; from tools.embed import Embedder; Embedder().encode_query('lighthouse'); "
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_embedding_a_query_imports_neither_torch_nor_sentence_transformers(precision):
+    if precision == "int8":  # the int8 model is made once (that needs torch); a query only reads it
+        from tools.onnx_embed import ensure_int8
+
+        ensure_int8(resolve_model_path("default"))
+    code = ("import sys; from tools.embed import Embedder; from tools.settings import EmbedSettings; "
+            f"e = Embedder(EmbedSettings(precision={precision!r})); e.encode_query('lighthouse'); "
             "heavy = ('torch', 'transformers', 'sentence_transformers'); "
-            "print(sorted(m for m in heavy if m in sys.modules))")
+            "print(e.model.backend(1), sorted(m for m in heavy if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert out.stdout.strip() == ("onnx-int8 []" if precision == "int8" else "numpy []")

@@ -1,0 +1,111 @@
+"""`tools.onnx_embed`: the int8 onnxruntime embedder against the float32 model on real sentences,
+its cache (made once, remade when damaged) and the fallback to float32 when onnxruntime fails."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import numpy as np
+import pytest
+
+from tools.embed import Embedder, TransformerEncoder, read_pipeline, resolve_model_path
+from tools.settings import EmbedSettings
+
+SENTENCES = [
+    "   Who designed the lighthouse at the mouth of the Orre estuary?  ",
+    "Zürich's café served crème brûlée to the naïve Ærøskøbing visitors — for 12 € each.",
+    "lighthouse",
+    " ".join(["The river floods every spring and the town rebuilds its bridges again."] * 40),
+    "tar -x -f archive.tar extracts the files of an archive; -C DIR changes to DIR first.",
+    "json.dumps(obj, *, skipkeys=False, ensure_ascii=True) serializes obj to a JSON formatted str.",
+]
+QUERY = "Who designed the lighthouse at the mouth of the estuary?"
+PASSAGES = [
+    "The Verrin lighthouse was designed by the engineer Ada Thorsen in 1871.",
+    "In 1958 the station was electrified; the tower's light is visible for 19 nautical miles.",
+    "Aspirin irreversibly inhibits cyclooxygenase-1 and -2, reducing thromboxane A2.",
+    "The stock market fell on Tuesday after the bank raised its rates.",
+    "Marie Curie was born in Warsaw and studied at the University of Paris.",
+]
+
+
+@pytest.fixture(scope="module")
+def model_dir():
+    return resolve_model_path("default")
+
+
+@pytest.fixture(scope="module")
+def fp32() -> Embedder:
+    return Embedder(EmbedSettings(precision="fp32"))
+
+
+@pytest.fixture(scope="module")
+def int8() -> Embedder:
+    embedder = Embedder(EmbedSettings(precision="int8"))
+    assert embedder.model.backend(1) == "onnx-int8"
+    return embedder
+
+
+def test_int8_vectors_are_the_float_model_within_a_cosine_tolerance(fp32, int8):
+    texts = SENTENCES + PASSAGES
+    a, b = fp32.encode(texts), int8.encode(texts)
+    assert b.shape == a.shape and b.dtype == np.float32
+    assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
+    cosine = (a * b).sum(axis=1)
+    assert cosine.min() > 0.97 and cosine.mean() > 0.99, cosine
+    # what a search sees: the same passage first, and the same order of the rest
+    qa, qb = fp32.encode_query(QUERY)[0], int8.encode_query(QUERY)[0]
+    assert list(np.argsort(-(a[-5:] @ qa))) == list(np.argsort(-(b[-5:] @ qb)))
+
+
+def test_int8_batches_keep_the_input_order(int8):
+    batched = int8.encode(PASSAGES)
+    single = np.vstack([int8.encode([t]) for t in PASSAGES])
+    assert ((batched * single).sum(axis=1) > 0.99).all()  # int8 activations are scaled per batch
+
+
+def test_without_onnxruntime_the_float_model_runs_with_a_warning(model_dir, fp32, monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime -> ImportError
+    with caplog.at_level(logging.WARNING, logger="tools.embed"):
+        encoder = TransformerEncoder(model_dir, read_pipeline(model_dir), "cpu", "int8")
+    assert encoder.precision == "fp32" and encoder.backend(1) == "numpy"
+    assert "int8 embedder unavailable" in caplog.text
+    assert np.abs(encoder.encode(PASSAGES) - fp32.encode(PASSAGES)).max() < 1e-4
+
+
+def test_onnxruntime_failing_mid_run_falls_back_to_the_float_model(model_dir, fp32, caplog):
+    encoder = TransformerEncoder(model_dir, read_pipeline(model_dir), "cpu", "int8")
+    assert encoder.precision == "int8"
+
+    def broken(*_):
+        raise RuntimeError("onnxruntime: out of memory")
+
+    encoder._int8 = broken
+    with caplog.at_level(logging.WARNING, logger="tools.embed"):
+        vectors = encoder.encode(PASSAGES)
+    assert encoder.precision == "fp32" and "int8 embedder failed" in caplog.text
+    assert np.abs(vectors - fp32.encode(PASSAGES)).max() < 1e-4
+
+
+@pytest.mark.slow
+def test_the_int8_model_is_made_once_cached_and_remade_when_damaged(model_dir, tmp_path, monkeypatch):
+    from tools import onnx_embed
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    exports: list[str] = []
+    real = onnx_embed._export_int8
+    monkeypatch.setattr(onnx_embed, "_export_int8", lambda *a: (exports.append("x"), real(*a)))
+    path = onnx_embed.ensure_int8(model_dir)
+    assert path.parent == tmp_path / "hopper" / "models" / "onnx" and path.is_file()
+    assert onnx_embed.ensure_int8(model_dir) == path and exports == ["x"]  # made once
+    first = onnx_embed.OnnxBert(model_dir, threads=1)
+    assert exports == ["x"]
+    left = [p.name for p in path.parent.iterdir() if not p.name.startswith(".")]
+    assert left == [path.name]  # no temporary files left
+    ids = np.array([[101, 7592, 102]], dtype=np.int64)
+    want = first(ids, np.ones_like(ids), np.zeros_like(ids))
+    path.write_bytes(b"not an onnx model")  # a damaged cache file is made again, once
+    again = onnx_embed.OnnxBert(model_dir, threads=1)
+    assert exports == ["x", "x"]
+    assert np.abs(again(ids, np.ones_like(ids), np.zeros_like(ids)) - want).max() < 1e-5
