@@ -38,6 +38,53 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
+class StageTotals:
+    """What each stage of a long job did (items, seconds), for the job's last line.
+
+    A `Progress` itself: feed it the same calls as the visible progress. A stage started more
+    than once (the graph embeds node names after the chunks) adds up.
+    """
+
+    LABELS: ClassVar[dict[str, str]] = {"read": "reading", "embed": "embedding", "bm25": "BM25 index",
+                                        "graph": "graph extraction", "graph-embed": "node embedding",
+                                        "milvus": "Milvus insert"}
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self.clock = clock
+        self._open: dict[str, tuple[float, int]] = {}
+        self.stages: dict[str, dict[str, float]] = {}
+        """stage -> {"items": done, "seconds": took}, in the order the stages started."""
+
+    def start(self, task: str, total: int | None) -> None:
+        self._open[task] = (self.clock(), 0)
+        self.stages.setdefault(task, {"items": 0, "seconds": 0.0})
+
+    def advance(self, task: str, n: int = 1) -> None:
+        if task not in self._open:
+            self.start(task, None)
+        started, done = self._open[task]
+        self._open[task] = (started, done + n)
+
+    def finish(self, task: str) -> None:
+        if task not in self._open:
+            return
+        started, done = self._open.pop(task)
+        stage = self.stages[task]
+        stage["items"] += done
+        stage["seconds"] += self.clock() - started
+
+    def line(self) -> str:
+        """`totals: embedding 4,143 in 3m10s (21.8/s) · graph extraction ...`, one part per stage."""
+        parts = []
+        for task, stage in self.stages.items():
+            items, took = int(stage["items"]), stage["seconds"]
+            rate = f" ({items / took:,.1f}/s)" if items and took > 0 else ""
+            count = f"{items:,} " if items else ""
+            parts.append(f"{self.LABELS.get(task, task)} {count}in {_duration(took)}{rate}")
+        total = sum(stage["seconds"] for stage in self.stages.values())
+        return "totals: " + " · ".join([*parts, f"all {_duration(total)}"])
+
+
 class LineProgress:
     """Progress for a log file or pipe: one plain line per task every `interval` seconds.
 

@@ -25,7 +25,11 @@ class RichProgress:
             TimeRemainingColumn,
         )
 
+        from tools.progress import StageTotals
+
         enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.totals = StageTotals()
+        """Items and seconds per finished stage (`totals.line()` is the job's last line)."""
         self._lines = None
         if not enabled and lines:
             from tools.progress import LineProgress
@@ -46,6 +50,7 @@ class RichProgress:
         self._progress.stop()
 
     def start(self, task: str, total: int | None) -> None:
+        self.totals.start(task, total)
         if self._lines is not None:
             self._lines.start(task, total)
         self._tasks[task] = self._progress.add_task(self.LABELS.get(task, task), total=total, rate="")
@@ -53,6 +58,7 @@ class RichProgress:
     def advance(self, task: str, n: int = 1) -> None:
         if task not in self._tasks:
             self.start(task, None)
+        self.totals.advance(task, n)
         if self._lines is not None:
             self._lines.advance(task, n)
         tid = self._tasks[task]
@@ -62,6 +68,7 @@ class RichProgress:
         self._progress.update(tid, rate=f"{speed:,.0f}/s" if speed else "")
 
     def finish(self, task: str) -> None:
+        self.totals.finish(task)
         if self._lines is not None:
             self._lines.finish(task)
         if task in self._tasks:

@@ -57,3 +57,30 @@ def test_hopper_index_prints_progress_lines_when_stderr_is_not_a_terminal(tmp_pa
     assert any(line.fullmatch(ln) for ln in embed)
     assert embed[-1].startswith("hopper: embedding done: ")
 
+    # the last line gives each stage's totals, in the order the stages ran
+    last = err.splitlines()[-1]
+    assert re.fullmatch(r"hopper: totals: reading 1 in \d+s \([\d,.]+/s\) · embedding (\d+) in \d+s "
+                        r"\([\d,.]+/s\) · BM25 index .* · all \d+s", last), last
+
+
+def test_stage_totals_add_up_a_stage_run_twice_and_name_rates():
+    from tools.progress import StageTotals
+
+    clock = Clock()
+    totals = StageTotals(clock)
+    totals.start("embed", 100)
+    clock.now += 10
+    totals.advance("embed", 100)
+    totals.finish("embed")
+    totals.start("graph", 100)
+    totals.advance("graph", 100)
+    clock.now += 80
+    totals.finish("graph")
+    totals.start("embed", 20)  # a second embedding pass (node names) adds to the first
+    totals.advance("embed", 20)
+    clock.now += 2
+    totals.finish("embed")
+    assert totals.stages == {"embed": {"items": 120, "seconds": 12.0},
+                             "graph": {"items": 100, "seconds": 80.0}}
+    assert totals.line() == ("totals: embedding 120 in 12s (10.0/s) · graph extraction 100 in 1m20s (1.2/s)"
+                             " · all 1m32s")

@@ -26,6 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
+    import sys
     from pathlib import Path
 
     from agent.indexing import components_for
@@ -47,10 +48,13 @@ def run(args: argparse.Namespace) -> int:
         "unchanged": result.unchanged_docs, "embedded_chunks": result.embedded_chunks,
         "skipped": [{"path": s.path, "reason": s.reason} for s in result.report.skipped],
         "seconds": round(result.seconds, 2), "counts": result.manifest.counts,
+        "stages": {k: {"items": int(v["items"]), "seconds": round(v["seconds"], 2)}
+                   for k, v in progress.totals.stages.items()},
     }
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
+    print(f"hopper: {progress.totals.line()}", file=sys.stderr)
     for s in result.report.skipped:
         print(f"skipped {s.path}: {s.reason}")
     graph = ""
