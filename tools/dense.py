@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +31,21 @@ def build_faiss(vectors: np.ndarray, settings: DenseSettings):
 
 
 def save_faiss(index, path: Path) -> None:
+    """Write a FAISS index, flushed to disk; a failed write is an `OSError` naming the file.
+
+    The bytes are written by Python rather than `faiss.write_index`, which only prints a failed
+    final flush (a full disk) to stderr and leaves a cut file behind.
+    """
     import faiss
 
-    faiss.write_index(index, str(path))
+    data = faiss.serialize_index(index)
+    try:
+        with open(path, "wb") as fh:
+            fh.write(memoryview(data))
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
 
 def load_faiss(path: Path, settings: DenseSettings | None = None):

@@ -59,7 +59,7 @@ def describe_os_error(exc: OSError, path: object = None, doing: str = "") -> str
 
     where = path if path is not None else (exc.filename or "")
     code = exc.errno
-    reason = exc.strerror or type(exc).__name__
+    reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
     fixes = {
         errno.EACCES: "check its permissions (chmod/chown) or choose another path",
         errno.EPERM: "check its permissions (chmod/chown) or choose another path",
@@ -71,11 +71,14 @@ def describe_os_error(exc: OSError, path: object = None, doing: str = "") -> str
         errno.ENOENT: "no such file or folder: check the path",
         errno.ENOSPC: "the disk is full: free some space",
         errno.EDQUOT: "the disk quota is exhausted: free some space",
+        errno.EFBIG: "a file size limit was reached (ulimit -f): raise it or write elsewhere",
+        errno.EIO: "an input/output error: check the disk",
         errno.ENAMETOOLONG: "the name is too long: use a shorter path",
     }
     fix = fixes.get(code, "check the path") if code is not None else "check the path"
     what = f"cannot {doing} " if doing else ""
-    return f"{what}{where}: {reason.lower() if reason[:1].isupper() else reason}; {fix}".strip()
+    place = f"{what}{where}: " if f"{what}{where}".strip() else ""
+    return f"{place}{reason.lower() if reason[:1].isupper() else reason}; {fix}".strip()
 
 
 def path_error(exc: OSError, path: object = None, doing: str = "") -> PathError:

@@ -83,8 +83,8 @@ def _writer_lock(index_dir: Path):
                               "wait for it to finish") from exc
         try:
             yield
-        except OSError as exc:
-            if not str(exc.filename or "").startswith(str(index_dir)):
+        except OSError as exc:  # one without a file name is a write of the index too (np.save, FAISS)
+            if exc.filename and not str(exc.filename).startswith(str(index_dir)):
                 raise
             raise path_error(exc, index_dir, "write the index in") from exc
 
