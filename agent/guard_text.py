@@ -9,9 +9,12 @@ untrusted input: canonicalise first, then validate). `views(sentence)` gives, in
    override put back in reading order;
 2. the same with look-alike letters of other scripts folded to the Latin letter they imitate
    (a Cyrillic "о" in "Ignоre"), from Unicode's confusables table (TR39) as shipped by
-   `confusable-homoglyphs`; only when some letter was folded;
-3. text smuggled inside the sentence: Unicode tag characters (invisible ASCII), and base64 or
-   hex blobs that decode to readable text.
+   `confusable-homoglyphs`, and words spelt out letter by letter ("I g n o r e") or with digits
+   for letters ("1gn0r3") written plainly; only when something changed;
+3. text smuggled inside the sentence: Unicode tag characters (invisible ASCII), and base64,
+   hex or percent-encoded blobs that decode to readable text.
+
+HTML character references ("&#73;gnore") are decoded first.
 
 Each view is checked by the same patterns; views 1-2 keep the sentence's own code, a flagged
 view 3 is reported as `encoded`.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import re
 import unicodedata
 from functools import cache
@@ -35,6 +39,11 @@ _B64 = re.compile(r"(?<![\w+/=])(?:[A-Za-z0-9+/]{4}){4,}(?:[A-Za-z0-9+/]{2}==|[A
 _B64_URL = re.compile(r"(?<![\w\-=])(?:[A-Za-z0-9_\-]{4}){4,}(?:[A-Za-z0-9_\-]{2}==|[A-Za-z0-9_\-]{3}=)?"
                       r"(?![\w\-=])")
 _HEX = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}[ :]?){8,}(?![0-9A-Fa-f])")
+_PERCENT = re.compile(r"(?:%[0-9A-Fa-f]{2}){8,}")
+_SPACED = re.compile(r"(?<![\w.\-])(?:[A-Za-z][ .\-]){3,}[A-Za-z](?![\w\-])")
+"""A word spelt out letter by letter: "I g n o r e", "i.g.n.o.r.e"."""
+_LEET_WORD = re.compile(r"\b(?=[\w@$]*[A-Za-z])(?=[\w@$]*[0-9@$])[\w@$]{3,}")
+_LEET = str.maketrans("013457@$", "oieastas")
 MIN_WORDS = 3
 """A decoded blob is read only when it is text: printable, and at least this many words."""
 MAX_BLOBS = 4
@@ -45,7 +54,7 @@ def views(sentence: str) -> list[tuple[str, bool]]:
     look-alike letters folded to Latin, and any text decoded from inside it (`decoded` True)."""
     text = canonical(sentence)
     out = [(text, False)]
-    folded = fold(text)
+    folded = respell(fold(text))
     if folded != text:
         out.append((folded, False))
     out += [(hidden, True) for hidden in smuggled(sentence, text)]
@@ -55,7 +64,9 @@ def views(sentence: str) -> list[tuple[str, bool]]:
 def canonical(text: str) -> str:
     """NFKC, right-to-left overrides read in display order, invisible format characters removed
     (tag characters too: `smuggled` reads them)."""
-    if text.isascii():  # nothing to undo (the common case)
+    if "&" in text and ";" in text:
+        text = html.unescape(text)
+    if text.isascii():  # nothing more to undo (the common case)
         return text
     text = _OVERRIDE.sub(lambda m: m.group(1)[::-1], text)
     text = unicodedata.normalize("NFKC", text)
@@ -88,6 +99,13 @@ def _fold_table() -> dict[int, str]:
     return table
 
 
+def respell(text: str) -> str:
+    """`text` with words spelt letter by letter joined, and digits standing for letters inside a
+    word read as those letters ("1gn0r3" -> "ignore"; a word without a letter is left alone)."""
+    text = _SPACED.sub(lambda m: re.sub(r"[ .\-]", "", m.group(0)), text)
+    return _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET), text)
+
+
 def smuggled(text: str, plain: str | None = None) -> list[str]:
     """Readable text hidden in `text` (`plain`: its `canonical` form, when known): tag characters
     as ASCII, base64 and hex blobs decoded."""
@@ -99,6 +117,8 @@ def smuggled(text: str, plain: str | None = None) -> list[str]:
         out.append(_readable(_b64(blob)))
     for m in _HEX.finditer(plain):
         out.append(_readable(_unhex(m.group(0))))
+    for m in _PERCENT.finditer(plain):
+        out.append(_readable(bytes.fromhex(m.group(0).replace("%", ""))))
     return [t for t in dict.fromkeys(out) if t][:MAX_BLOBS]
 
 
