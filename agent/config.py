@@ -166,12 +166,27 @@ def _coerce(value: Any, annotation: Any, name: str) -> Any:
                 if low in ("0", "false", "no", "off"):
                     return False
                 raise ValueError(value)
-            return bool(value)
+            if isinstance(value, bool) or (isinstance(value, int) and value in (0, 1)):
+                return bool(value)
+            raise TypeError(value)
         if hints in (int, float, str):
-            return hints(value)
+            return _strict(value, hints, name)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{name}: cannot read {value!r} as {getattr(hints, '__name__', hints)}") from exc
     return value
+
+
+def _strict(value: Any, kind: type, name: str) -> Any:
+    """`value` as `kind` without silent changes: `true` is no number and 2.9 no whole number."""
+    if isinstance(value, bool) and kind is not str:
+        raise TypeError(value)
+    if kind is int:
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise ConfigError(f"{name} must be a whole number; got {value!r}")
+            return int(value)
+        return int(value)  # int("2.9") raises: no silent truncation of a string either
+    return kind(value)
 
 
 def _types_of(obj: Any) -> dict[str, Any]:
@@ -190,7 +205,11 @@ def set_value(cfg: HopperConfig, dotted: str, value: Any, source: str) -> None:
     key = parts[-1]
     if not dataclasses.is_dataclass(obj) or key not in {f.name for f in dataclasses.fields(obj)}:
         raise ConfigError(f"unknown setting {dotted!r} (from {source}); see `hopper config show`")
-    setattr(obj, key, _coerce(value, _types_of(obj)[key], dotted))
+    try:
+        coerced = _coerce(value, _types_of(obj)[key], dotted)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} (from {source})") from exc
+    setattr(obj, key, coerced)
     cfg.sources[dotted] = source
 
 
