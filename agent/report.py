@@ -70,6 +70,11 @@ def render_report(
         if result.status not in ("ok", "", None):
             lines[-1] += f" · *run status: {result.status}*"
         lines += ["", renumber(result.answer.strip() or "(no answer)", local)]
+        confidence = getattr(result, "confidence", None)
+        if isinstance(confidence, (int, float)):
+            abstained = getattr(result, "abstained", False)
+            guess = " (a best guess, below the confidence threshold)" if abstained else ""
+            lines += ["", f"_Confidence: {confidence:.0%}{guess}._"]
     lines += ["", "## References", ""]
     if not entries:
         lines.append("_No passages were cited._")

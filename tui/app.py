@@ -251,7 +251,7 @@ class HopperApp(App):
     # -- sessions -----------------------------------------------------------------------------------
     def ensure_saved_session(self) -> int:
         if self.session_id is None:
-            self.session_id = self.store.new_session("", self.config.index_dir)
+            self.session_id = self.store.new_session("", self.config.index_dir, self.config.lm.model)
         return self.session_id
 
     def open_session(self, session_id: int | None) -> None:
@@ -262,6 +262,7 @@ class HopperApp(App):
         if session_id is None:
             self.session_id = None
             self.main.show_session([])
+            self.main.focus_input_soon()
             return
         try:
             info = self.store.get_session(session_id)
@@ -272,8 +273,30 @@ class HopperApp(App):
         if info is None:
             self.notify(f"No saved session {session_id}.", title="Sessions", severity="error")
             return
-        self.session_id = session_id
+        self.session_id = session_id if self._use_index_of(info) else None
         self.main.show_session(turns)
+        self.main.focus_input_soon()
+
+    def _use_index_of(self, info) -> bool:
+        """Point the app at a reopened session's index (and LM). False, with a notice saying why, when
+        its index is gone: the session is shown, and the next question starts a new one."""
+        from tui.sessions import same_dir
+
+        want, have = info.index_dir, self.config.index_dir
+        if want and not (have and same_dir(want, have)):
+            if not Path(want).expanduser().is_dir():
+                self.notify(f"Session {info.id} was made on index {short_path(want)}, which no longer "
+                            f"exists. Its answers are shown; a question asked now starts a new session on "
+                            f"{short_path(have) or 'no index'}.", title="Sessions", severity="warning",
+                            timeout=10)
+                return False
+            self.config.index_dir = want
+            self.reload_index()
+            self.notify(f"Session {info.id} was made on index {short_path(want)}: switched to it.",
+                        title="Sessions")
+        if info.model and info.model != self.config.lm.model:
+            self.apply_settings({"lm.model": info.model})  # reloads the LM in a worker, and says so
+        return True
 
     # -- settings -----------------------------------------------------------------------------------
     def save_settings(self, values: dict[str, Any], path: Path | None = None) -> Path | None:

@@ -16,6 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 
 _WORD = re.compile(r"\w+")
+NO_LINE = {"cat", "bat", "batcat", "tac", "nl", "head", "tail", "glow", "mdcat", "type"}
+"""Pagers that take no `+LINE` (`cat +12 FILE` fails): they get the file alone."""
 
 
 def _words(text: str) -> list[str]:
@@ -98,5 +100,7 @@ def open_command(path: str | Path, passage: str = "", *, edit: bool = False,
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(f"{path} · page {page} of {len(pages)}\n\n{text}\n")
         return [*program, tmp]
+    if Path(program[0]).name in NO_LINE:
+        return [*program, str(path)]
     line = passage_line(path, passage) if passage else 1
     return [*program, f"+{line}", str(path)]

@@ -232,7 +232,7 @@ def session_index(info: SessionInfo, requested: str | None = None) -> str:
     own = info.index_dir
     if not own:
         return requested or ""
-    if requested and not _same_dir(requested, own):
+    if requested and not same_dir(requested, own):
         raise ConfigError(f"session {info.id} was made on index {own}, not {requested}: leave --index out "
                           f"to use its index, or start a new session")
     if not Path(own).expanduser().is_dir():
@@ -241,5 +241,5 @@ def session_index(info: SessionInfo, requested: str | None = None) -> str:
     return own
 
 
-def _same_dir(a: str, b: str) -> bool:
+def same_dir(a: str, b: str) -> bool:
     return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()

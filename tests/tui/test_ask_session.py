@@ -50,7 +50,7 @@ def test_a_follow_up_from_the_command_line_is_read_with_the_session(ask, capsys)
     # no --index: the session's own index is searched
     assert ask("When did he die?", "--session", str(sid), reply="1903", index_dir=None) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["standalone"] == "When did Oska Tamm die?" and out["short_answer"] == "1903"
+    assert out["standalone"] == "When did Oska Tamm die?" and "1903" in out["short_answer"]
     assert out["citations"][0]["doc_id"] == "oska_tamm.md"
     store = SessionStore(ask.db)
     turns = store.turns(sid)

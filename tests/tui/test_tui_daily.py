@@ -149,7 +149,8 @@ async def test_evidence_short_path_page_and_open_in_pager(make, tmp_path, monkey
         await ask(pilot, "Who designed the Verrin lighthouse?")
         await pilot.press("tab")
         head = app.main.evidence.text.splitlines()[0]
-        assert head == "[1] The Verrin Lightho…  docs/things/light.md"  # the title gives way, not the path
+        # at 80 columns the research tree is hidden: the evidence pane is wide enough for title and path
+        assert head == "[1] The Verrin Lighthouse  docs/things/light.md"
         await pilot.press("o")
         await settle(app, pilot)
         assert log.read_text().splitlines() == [f"+5 {md}", "# The Verrin Lighthouse"]  # the passage's line
@@ -226,10 +227,9 @@ async def test_settings_saved_to_hopper_toml(make, config, tmp_path, monkeypatch
         await pilot.pause()
         assert app.screen is app.main and config.agent.max_rounds == 3
     text = (tmp_path / "hopper.toml").read_text()
-    # the screen's settings are written; unchanged lines keep their comments, other keys stay
-    assert text.startswith('# my project\n[agent]\nmode = "agent"  # keep\nk = 7\nretriever = "auto"\n'
-                           'max_rounds = 3\n')
-    assert tomllib.loads(text)["lm"]["model"] == "local"
+    # only the changed setting is written; the file's lines keep their comments, other keys stay
+    assert text == '# my project\n[agent]\nmode = "agent"  # keep\nk = 7\nmax_rounds = 3\n'
+    assert "lm" not in tomllib.loads(text)
     reread = load_config(env={}, cwd=tmp_path, user_file=tmp_path / "none.toml")
     assert reread.agent.max_rounds == 3 and reread.agent.k == 7
 

@@ -75,7 +75,7 @@ class CorpusScreen(Screen):
 
     app: HopperApp
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("f5", "resync", "Re-sync folders"),
+    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back"), Binding("f5", "resync", "Re-sync folders"),
                 Binding("ctrl+r", "refresh", "Refresh counts"),
                 Binding("o", "open_doc", "Open document", show=False)]
 

@@ -6,15 +6,22 @@ from textual.binding import Binding
 
 MAIN_BINDINGS = [
     Binding("escape", "cancel", "Cancel run", priority=True, tooltip="Cancel the run; close the keys panel"),
+    Binding("ctrl+q", "app.quit", "Quit", priority=True, tooltip="Quit (a running question is cancelled)"),
     Binding("f1", "help", "Help"),
     Binding("question_mark", "help", "Help", show=False),
-    Binding("ctrl+n", "new_session", "New", tooltip="Start a new session"),
+    Binding("ctrl+n", "new_session", "New", show=False, tooltip="Start a new session"),
     Binding("ctrl+r", "app.sessions", "Sessions", tooltip="Saved sessions: reopen, delete, undo"),
     Binding("ctrl+o", "app.corpus", "Corpus", tooltip="Index: add or re-sync folders, open documents"),
     Binding("ctrl+t", "app.settings", "Settings", tooltip="LM, retriever, mode, rounds; save to hopper.toml"),
     Binding("ctrl+y", "copy_answer", "Copy", tooltip="Copy the current answer with its references (OSC 52)"),
     Binding("ctrl+s", "export", "Export", tooltip="Save the session as a Markdown report with references"),
+    Binding("ctrl+g", "toggle_tree", "Tree",
+            tooltip="Show or hide the research tree (hidden at first under 100 columns)"),
     Binding("ctrl+l", "focus_input", "Ask", show=False, tooltip="Back to the question input"),
+    Binding("ctrl+right_square_bracket", "focus_citations", "Citations", show=False, priority=True,
+            tooltip="To the current answer's citations (then [ ] other answers, 1-9, o, e)"),
+    Binding("alt+d", "toggle_details", "Details", show=False, priority=True,
+            tooltip="Expand or fold the fallback details of the current answer"),
     Binding("left_square_bracket", "other_answer(-1)", "Previous answer", show=False,
             tooltip="Previous answer (outside the input): its citations become the list"),
     Binding("right_square_bracket", "other_answer(1)", "Next answer", show=False,
@@ -26,6 +33,8 @@ MAIN_BINDINGS = [
     Binding("pageup", "scroll_answer(-1)", "Scroll answers", show=False),
     Binding("pagedown", "scroll_answer(1)", "Scroll answers", show=False),
     *[Binding(str(n), f"cite({n})", f"Citation {n}", show=False) for n in range(1, 10)],
+    *[Binding(f"alt+{n}", f"cite({n})", f"Citation alt {n}", show=False, priority=True)
+      for n in range(1, 10)],
 ]
 
 
@@ -37,13 +46,15 @@ WIDGET_KEYS = {
              ("up / down (citations)", "Move between citations; the evidence pane follows"),
              ("enter (run tree)", "Open a node: a query in full, a hit's passage, a citation"),
              ("left / right (run tree)", "Collapse / expand a node")],
-    "Sessions": [("up / down", "Move between sessions")],
+    "Sessions": [("up / down", "Move between sessions"), ("q", "Back (as Escape)")],
     "Corpus": [("enter (path)", "Add the folder or file typed"), ("enter (documents)", "Open the document")],
 }
 
 
 def _key_name(key: str) -> str:
-    return {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}.get(key, key)
+    names = {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]",
+             "ctrl+right_square_bracket": "ctrl+]"}
+    return names.get(key, key)
 
 
 def _rows(screen_cls: type) -> list[tuple[str, str]]:
@@ -52,13 +63,15 @@ def _rows(screen_cls: type) -> list[tuple[str, str]]:
     for b in screen_cls.BINDINGS:
         binding = b if not isinstance(b, tuple) else Binding(*b)
         desc = binding.tooltip or binding.description or binding.action
-        if desc.startswith("Citation "):
+        if desc.startswith("Citation alt "):
+            desc = "Open citation n of the current answer (also while typing a question)"
+        elif desc.startswith("Citation "):
             desc = "Open citation n of the current answer (outside the input)"
         rows.setdefault(desc, []).extend(_key_name(k.strip()) for k in binding.key.split(","))
     out = []
     for desc, keys in rows.items():
         keys = list(dict.fromkeys(keys))
-        numbered = len(keys) > 3 and all(k.isdigit() for k in keys)
+        numbered = len(keys) > 3 and all(k.removeprefix("alt+").isdigit() for k in keys)
         shown = f"{keys[0]}-{keys[-1]}" if numbered else " / ".join(keys)
 
         out.append((shown, desc))
@@ -76,5 +89,5 @@ def help_tables() -> list[tuple[str, list[tuple[str, str]]]]:
                       ("Settings", SettingsScreen)):
         out.append((name, _rows(cls) + WIDGET_KEYS.get(name, [])))
     out.append(("Everywhere", [("ctrl+p", "Command palette (settings, sessions, corpus, keys)"),
-                               ("ctrl+q", "Quit")]))
+                               ("ctrl+q", "Quit"), ("escape / q", "Close a panel (Sessions, Corpus, Help)")]))
     return out

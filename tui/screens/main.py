@@ -14,6 +14,7 @@ from textual.widgets import Footer, Static, Tree
 from textual.worker import get_current_worker
 
 from tui.messages import CitationSelected, RunFinished, TraceArrived
+from tui.screens.answer_actions import AnswerActions
 from tui.screens.keys import MAIN_BINDINGS
 from tui.widgets import AnswerView, EvidencePane, RunTree, StatusBar
 from tui.widgets.question import EmptyState, QuestionInput
@@ -25,8 +26,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+NARROW = 100
+"""Under this many columns the research tree is hidden until ctrl+g shows it."""
 
-class MainScreen(Screen):
+
+class MainScreen(AnswerActions, Screen):
     """Question input, answer with citations, evidence, live run tree and status bar."""
 
     app: HopperApp
@@ -38,6 +42,8 @@ class MainScreen(Screen):
         self.cancel_event: threading.Event | None = None
         self.running_turn: int | None = None
         self.running_question = ""
+        self.tree_shown: bool | None = None
+        """ctrl+g's choice; None: shown when the screen is at least `NARROW` columns wide."""
 
     # -- layout -------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -53,7 +59,7 @@ class MainScreen(Screen):
         question.cursor_blink = self.app.live_clock  # a still cursor for snapshot tests
         yield question
         yield StatusBar(id="status", live_clock=self.app.live_clock)
-        yield Footer()
+        yield Footer(show_command_palette=False, compact=True)
 
     @property
     def answer_view(self) -> AnswerView:
@@ -90,6 +96,7 @@ class MainScreen(Screen):
         except Exception:
             log.exception("cannot read earlier questions")
         self.refresh_status()
+        self._layout_tree()
         self.question_input.focus()
 
     def refresh_status(self) -> None:
@@ -114,6 +121,14 @@ class MainScreen(Screen):
             empty.query_one("#empty-fix").focus()
         elif self.app.screen is self and not self.question_input.disabled:
             self.question_input.focus()
+
+    def focus_input_soon(self) -> None:
+        """Focus the question input once this screen is back on top (after a panel closed)."""
+        def focus() -> None:
+            if self.app.screen is self and not self.question_input.disabled and not self.empty_state.display:
+                self.question_input.focus()
+
+        self.call_after_refresh(focus)
 
     def on_screen_resume(self) -> None:
         self.call_after_refresh(self._focus_usable)
@@ -266,9 +281,25 @@ class MainScreen(Screen):
 
     # -- actions ------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "cancel":
-            return True if self.running or self._help_panel_open() else None
+        if action == "cancel":  # shown in the footer only while there is something to cancel
+            return True if self.running or self._help_panel_open() else False
         return True
+
+    def on_resize(self) -> None:
+        self._layout_tree()
+
+    def _layout_tree(self) -> None:
+        """The research tree shows beside the answers when there is room (or when ctrl+g asked)."""
+        narrow = self.size.width < NARROW
+        self.set_class(narrow, "-narrow")
+        shown = self.tree_shown if self.tree_shown is not None else not narrow
+        self.set_class(not shown, "-no-tree")
+
+    def action_toggle_tree(self) -> None:
+        self.tree_shown = self.has_class("-no-tree")
+        self._layout_tree()
+        if not self.tree_shown and self.tree.has_focus:
+            self.question_input.focus()
 
     def _help_panel_open(self) -> bool:
         from textual.widgets import HelpPanel
@@ -292,61 +323,6 @@ class MainScreen(Screen):
             self.app.notify("Cancel the run (Escape) before starting a new session.", severity="warning")
             return
         self.app.open_session(None)
-
-    def action_scroll_answer(self, direction: int) -> None:
-        self.answer_view.scroll_page(direction)
-
-    def action_focus_input(self) -> None:
-        self.question_input.focus()
-
-    def action_other_answer(self, delta: int) -> None:
-        if self.answer_view.step(delta) is None:
-            self.app.notify("No answers yet.", severity="warning")
-
-    def action_cite(self, n: int) -> None:
-        cites = self.answer_view.citation_list
-        if cites.choose(n) is None:
-            have = f" (this answer has {len(cites.citations)})" if cites.citations else ""
-            self.app.notify(f"No citation [{n}] in this answer{have}.", severity="warning")
-
-    def action_copy_answer(self) -> None:
-        from tui.widgets.turns import answer_text
-
-        turn = self.answer_view.current
-        if turn is None or turn.status not in ("ok", "budget"):
-            self.app.notify("No finished answer to copy yet.", severity="warning")
-            return
-        self.app.copy_to_clipboard(answer_text(turn))
-        self.app.notify(f"Answer copied with {len(turn.citations)} reference(s).", title="Copied")
-
-    def action_export(self) -> None:
-        from tui.export import default_export_path, exportable
-        from tui.screens.dialogs import PathScreen
-
-        if not exportable(self.answer_view.turns):
-            self.app.notify("No finished answer in this session to export yet.", severity="warning")
-            return
-        path = str(default_export_path(self.app.session_id))
-        self.app.push_screen(PathScreen("Export this session as Markdown to:", path), self._export_to)
-
-    def _export_to(self, path: str | None) -> None:
-        from tui.export import export_session
-
-        if not path:
-            return
-        try:
-            written, n = export_session(self.answer_view.turns, path, index_dir=self.app.config.index_dir)
-        except (ValueError, OSError) as exc:
-            self.app.notify(f"Could not export: {exc}", title="Export", severity="error")
-            return
-        self.app.notify(f"{n} answer(s) with references written to {written}", title="Exported")
-
-    def action_open_source(self, edit: bool) -> None:
-        c = self.evidence.citation
-        if c is None or not c.get("source"):
-            self.app.notify("Open a citation or a hit first (its source file opens).", severity="warning")
-            return
-        self.app.open_source(str(c["source"]), str(c.get("text") or ""), edit=edit)
 
     @on(CitationSelected)
     def _citation_selected(self, message: CitationSelected) -> None:

@@ -25,7 +25,7 @@ class SessionsScreen(Screen):
     app: HopperApp
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
+        Binding("escape,q", "app.pop_screen", "Back"),
         Binding("enter", "open", "Open", priority=True),
         Binding("d,delete", "delete", "Delete"),
         Binding("u", "undo", "Undo delete"),
@@ -47,7 +47,7 @@ class SessionsScreen(Screen):
         return self.query_one("#sessions", DataTable)
 
     def on_mount(self) -> None:
-        self.table.add_columns("#", "First question", "Turns", "Last used")
+        self.table.add_columns("#", "First question", "Turns", "Last used", "Index")
         self.reload()
         self.table.focus()
 
@@ -62,7 +62,7 @@ class SessionsScreen(Screen):
         for s in sessions:
             marker = " ●" if s.id == self.app.session_id else ""
             table.add_row(f"{s.id}{marker}", (s.title or "(empty)")[:70], str(s.turns), _when(s.updated),
-                          key=str(s.id))
+                          _index_name(s.index_dir), key=str(s.id))
         self.query_one("#sessions-empty", Static).update(
             "" if sessions else "No saved sessions yet: questions you ask are saved here automatically.")
 
@@ -130,3 +130,10 @@ class SessionsScreen(Screen):
     def action_new(self) -> None:
         self.app.pop_screen()
         self.app.open_session(None)
+
+
+def _index_name(index_dir: str) -> str:
+    """The index folder's short path (a session reopens on it)."""
+    from tui.app import short_path
+
+    return short_path(index_dir) or "-"

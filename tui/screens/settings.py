@@ -37,7 +37,7 @@ class SettingsScreen(ModalScreen[bool]):
 
     app: HopperApp
 
-    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel"),
+    BINDINGS = [Binding("escape,q", "dismiss(False)", "Cancel"),
                 Binding("ctrl+s", "save", "Save to hopper.toml", priority=True)]
 
     def __init__(self, focus: str = "", **kwargs: Any):
@@ -51,7 +51,8 @@ class SettingsScreen(ModalScreen[bool]):
             yield Static("Settings", classes="screen-title")
             with Grid(id="settings-grid"):
                 yield Label("LM", classes="setting-label")
-                yield Input(cfg.lm.model, placeholder="local, local:1.5b, gguf:FILE or a LiteLLM id", id="set-lm")
+                yield Input(cfg.lm.model, placeholder="local, local:1.5b, gguf:FILE or a LiteLLM id",
+                            id="set-lm")
                 yield Label("Fast LM", classes="setting-label")
                 yield Input(cfg.lm.fast_model, placeholder="empty: same as LM", id="set-fast-lm")
                 yield Label("Retriever", classes="setting-label")
@@ -115,8 +116,15 @@ class SettingsScreen(ModalScreen[bool]):
             self.dismiss(True)
 
     def action_save(self) -> None:
+        """Write only the settings changed here: hopper.toml keeps its other keys (and its defaults unset)."""
         values = self._checked()
-        if values is not None and self.app.save_settings(values) is not None:
+        if values is None:
+            return
+        changed = {d: v for d, v in values.items() if v != self.app.config.get(d)}
+        if not changed:
+            self.app.notify("Nothing changed: hopper.toml is left as it is.", title="Settings")
+            self.dismiss(False)
+        elif self.app.save_settings(changed) is not None:
             self.dismiss(True)
 
     @on(Button.Pressed, "#set-apply")

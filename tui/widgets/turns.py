@@ -211,7 +211,8 @@ def as_result(turn: TurnView) -> SimpleNamespace:
     cites = [SimpleNamespace(**{k: c.get(k, 0 if k == "n" else "") for k in fields}) for c in turn.citations]
     short = next((line for line in answer.splitlines() if line.strip()), answer)
     return SimpleNamespace(question=turn.question, answer=answer, short_answer=short, shape=turn.shape,
-                           status=turn.status, citations=cites, confidence=turn.confidence)
+                           status=turn.status, citations=cites, confidence=turn.confidence,
+                           abstained=turn.abstained)
 
 
 def answer_text(turn: TurnView) -> str:
