@@ -9,9 +9,9 @@ import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from agent import lm as lm_api  # its names are looked up on each call (agent.lm loads its factory lazily)
 from agent.budget import check_prompt_budget
 from agent.config import HopperConfig
-from agent.lm import describe_lm, get_lm, lm_context
 from agent.lm.models import is_local
 from agent.research import AgentResult, ResearchAgent
 from agent.trace import Subscriber, Trace
@@ -30,10 +30,18 @@ def default_program(cfg: HopperConfig) -> Path | None:
         if not path.is_file():
             raise ConfigError(f"program file {path} not found (from agent.program / --program)")
         return path
-    if cfg.lm.model == "local":
-        shipped = PROGRAMS_DIR / "local.json"
-        return shipped if shipped.is_file() else None
-    return None
+    shipped = PROGRAMS_DIR / f"{program_name(cfg.lm.model)}.json"
+    return shipped if shipped.is_file() else None
+
+
+def program_name(model: str) -> str:
+    """The shipped program's file stem for an LM: `local` -> local, `local:1.5b` -> local-1.5b;
+    any other LM (a GGUF file, a server, a hosted model) has none."""
+    if model in ("local", "local:qwen"):
+        return "local"
+    if model.startswith("local:") and "/" not in model:
+        return model.replace(":", "-")
+    return "-"
 
 
 class Session:
@@ -44,12 +52,13 @@ class Session:
         if index is None and cfg.index_dir:
             index = Index(cfg.index_dir, cfg.index)
         self.index = index
-        self.lm = lm or get_lm(cfg.lm)
-        self.fast_lm = fast_lm or (get_lm(cfg.lm, fast=True) if cfg.lm.fast_model else None)
+        self.lm = lm or lm_api.get_lm(cfg.lm)
+        self.fast_lm = fast_lm or (lm_api.get_lm(cfg.lm, fast=True) if cfg.lm.fast_model else None)
         self.agent = ResearchAgent(cfg.agent, index, lm=self.lm, fast_lm=self.fast_lm)
-        self.agent.runtime.lm_name = describe_lm(cfg.lm)
+        self.agent.runtime.lm_name = lm_api.describe_lm(cfg.lm)
         self.agent.runtime.embedded = is_local(cfg.lm.model)
-        self.agent.runtime.meta = {"fast_lm": describe_lm(cfg.lm, fast=True) if cfg.lm.fast_model else None}
+        fast_name = lm_api.describe_lm(cfg.lm, fast=True) if cfg.lm.fast_model else None
+        self.agent.runtime.meta = {"fast_lm": fast_name}
         self.program: Path | None = None
         if load_program:
             self.program = default_program(cfg)
@@ -60,7 +69,7 @@ class Session:
             cancel: threading.Event | None = None, history: Sequence[tuple[str, str]] = (),
             trace: Trace | None = None) -> AgentResult:
         check_prompt_budget(question, self.cfg)  # before any work: say what fits
-        with lm_context(self.cfg, lm=self.lm):
+        with lm_api.lm_context(self.cfg, lm=self.lm):
             return self.agent.run(question, mode=mode, subscribers=list(subscribers), cancel=cancel,
                                   history=history, trace=trace)
 

@@ -21,6 +21,7 @@ from agent.modules import Node
 from agent.outcome import Stop
 from agent.reading.evidence import SentenceRanker
 from agent.reading.question import QuestionInfo
+from agent.synthesis import lm_is_capable
 from agent.toolbox import ToolBox
 from agent.trace import Trace
 from graphs.extract import load_spacy
@@ -52,12 +53,12 @@ class Runtime:
     """What every run of one agent shares, held by reference (DSPy copies programs, never this):
     the index, the LMs, trace subscribers, the spaCy loader.
 
-    `embedded` says the LM is one of the small embedded models (`agent.lm.models.is_local`): it
-    takes the small-model paths (no LM query tree, extractive answers). `Session` sets it from the
-    configured model; an agent built without one is told its LM's kind by `lm_is_capable`.
+    `embedded` says the LM is one of the small embedded models: the run takes the small-model paths
+    (no LM query tree, extractive answers). `Session` sets it from the configured model; left None,
+    it is read from the LM the run uses (`lm`, else DSPy's configured one) each time it is asked.
     """
 
-    def __init__(self, index=None, lm=None, fast_lm=None, *, embedded: bool = False, lm_name: str = "",
+    def __init__(self, index=None, lm=None, fast_lm=None, *, embedded: bool | None = None, lm_name: str = "",
                  meta: dict[str, Any] | None = None, subscribers: list | None = None,
                  nlp: SpacyLoader | None = None):
         self.index = index
@@ -68,6 +69,16 @@ class Runtime:
         self.meta = meta or {}
         self.subscribers = subscribers if subscribers is not None else []
         self.nlp = nlp or SpacyLoader()
+
+    @property
+    def embedded(self) -> bool:
+        if self._embedded is not None:
+            return self._embedded
+        return not lm_is_capable(self.lm if self.lm is not None else dspy.settings.lm)
+
+    @embedded.setter
+    def embedded(self, value: bool | None) -> None:
+        self._embedded = value
 
     def __deepcopy__(self, memo):
         return self

@@ -312,12 +312,14 @@ def test_rag_and_closed_modes(index):
 
 
 def test_an_agent_built_outside_a_session_takes_the_paths_of_the_lm_it_runs_with(index, without_selector):
-    # A capable LM (any LM but the embedded models) given to an agent built without `Session`
-    # phrases the answer itself (reader "auto"); it was sent down the small-model path before.
+    # A capable LM (any LM but the embedded models) given to an agent built without `Session` is
+    # asked the question's shape and phrases the answer itself (reader "auto"); it was sent down
+    # the small-model path before.
     phrased = {"short_answer": "Oska Tamm", "sufficient": True,
                "answer": "The lighthouse was designed by Oska Tamm [1]."}
-    capable = run(index, [read("Oska Tamm"), phrased], question="Who designed the Verrin lighthouse?",
-                  embedded=None, decompose="parse")
+    capable = run(index, [{"shape": "factoid"}, read("Oska Tamm"), phrased],
+                  question="Who designed the Verrin lighthouse?", embedded=None, decompose="parse")
+    assert capable.trace.first("shape").data["source"] == "lm"
     assert capable.answer == "The lighthouse was designed by Oska Tamm [1]."
     # told it runs the embedded model, the same agent writes the answer from the checked span
     small = run(index, [read("Oska Tamm")], question="Who designed the Verrin lighthouse?", decompose="parse")
