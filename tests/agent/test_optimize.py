@@ -106,6 +106,11 @@ def test_program_used_by_default_and_via_flag(cfg, tmp_path, monkeypatch, caplog
     other = HopperConfig()
     other.lm.model = "openai/gpt-4o-mini"
     assert default_program(other) is None  # the shipped program is only for the embedded model
+    bigger = HopperConfig()
+    bigger.lm.model = "local:1.5b"
+    assert default_program(bigger) is None  # each embedded model has its own program, by name
+    own = save_program(agent, shipped / "local-1.5b.json", lm="local:1.5b", optimizer="bootstrap", train="t")
+    assert default_program(bigger) == own and default_program(cfg) == path
     other.agent.program = str(path)
     assert default_program(other) == path
     with caplog.at_level("WARNING"):
