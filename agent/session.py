@@ -12,6 +12,7 @@ from pathlib import Path
 from agent import lm as lm_api  # its names are looked up on each call (agent.lm loads its factory lazily)
 from agent.budget import check_prompt_budget
 from agent.config import HopperConfig
+from agent.language import check_question
 from agent.lm.models import is_local
 from agent.research import AgentResult, ResearchAgent
 from agent.trace import Subscriber, Trace
@@ -68,6 +69,7 @@ class Session:
     def ask(self, question: str, *, mode: str | None = None, subscribers: Iterable[Subscriber] = (),
             cancel: threading.Event | None = None, history: Sequence[tuple[str, str]] = (),
             trace: Trace | None = None) -> AgentResult:
+        check_question(question)  # no words, or not English: say so instead of a wrong name
         check_prompt_budget(question, self.cfg)  # before any work: say what fits
         with lm_api.lm_context(self.cfg, lm=self.lm):
             return self.agent.run(question, mode=mode, subscribers=list(subscribers), cancel=cancel,

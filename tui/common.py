@@ -106,6 +106,8 @@ def require_text(value: str, what: str, example: str) -> str:
     text = (value or "").strip()
     if not text:
         raise InputError(f"the {what} is empty: give one, e.g. {example}")
+    if not any(c.isalnum() for c in text):
+        raise InputError(f"the {what} has no words (only punctuation or symbols): give one, e.g. {example}")
     return text
 
 
