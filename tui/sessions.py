@@ -1,19 +1,22 @@
 """Saved TUI sessions: every question, answer and trace, written as it happens (SQLite).
 
 The database lives at `platformdirs.user_data_dir("hopper")/sessions.sqlite3` unless a path
-is given (tests) or `HOPPER_SESSIONS_DB` is set. Schema (version 2)::
+is given (tests) or `HOPPER_SESSIONS_DB` is set. Schema (version 3)::
 
     sessions(id INTEGER PRIMARY KEY, title TEXT, index_dir TEXT, created REAL, updated REAL,
              model TEXT)  -- the LM the session was started with (v2; '' in sessions made before)
     turns(id INTEGER PRIMARY KEY, session_id INTEGER -> sessions.id ON DELETE CASCADE,
           question TEXT, answer TEXT  -- JSON of AgentResult.to_dict(with_trace=False), '' while running
           status TEXT                 -- running | ok | budget | cancelled | error
-          trace TEXT                  -- the run's trace as JSONL (agent.trace schema), appended per event
+          trace TEXT                  -- a v1/v2 turn's trace as JSONL; '' for turns made since
           error TEXT, created REAL, updated REAL)
+    events(id INTEGER PRIMARY KEY, turn_id INTEGER -> turns.id ON DELETE CASCADE,
+           line TEXT)                 -- one trace event (agent.trace schema, one JSON line) per row (v3)
 
-A version 1 database gains the `model` column when it is opened. A turn row is created when the
-question is asked, each trace event is appended the moment it arrives, and the answer and status
-are written at the end, so a crash loses at most one event.
+A version 1 database gains the `model` column when it is opened; an older turn keeps its trace in
+`turns.trace` and is read from there. A turn row is created when the question is asked, each trace
+event is inserted as its own row the moment it arrives (the cost of an event does not grow with
+the trace), and the answer and status are written at the end, so a crash loses at most one event.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 
 from tools.errors import DataFormatError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _TURN_COLUMNS = ("id", "session_id", "question", "answer", "status", "trace", "error", "created", "updated")
 
 _SCHEMA = """
@@ -54,6 +57,12 @@ CREATE TABLE IF NOT EXISTS turns (
     updated REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS turns_by_session ON turns(session_id, id);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    turn_id INTEGER NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
+    line TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_turn ON events(turn_id, id);
 """
 
 
@@ -123,22 +132,28 @@ class SessionStore:
         with self._lock:
             self._db.close()
 
-    def _exec(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+    def _write(self, sql: str, args: tuple = ()) -> int:
+        """Run one statement; the id of the row it inserted (if any)."""
         with self._lock:
-            return self._db.execute(sql, args)
+            return int(self._db.execute(sql, args).lastrowid or 0)
+
+    def _rows(self, sql: str, args: tuple = ()) -> list[tuple]:
+        """Run one query and fetch its rows under the lock (a cursor read after the lock is released
+        would interleave with another thread's statements on the same connection)."""
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
 
     # -- sessions ---------------------------------------------------------------------------------
     def new_session(self, title: str = "", index_dir: str = "", model: str = "") -> int:
         now = time.time()
-        cur = self._exec("INSERT INTO sessions (title, index_dir, created, updated, model) "
-                         "VALUES (?, ?, ?, ?, ?)", (title, index_dir, now, now, model))
-        return int(cur.lastrowid)
+        return self._write("INSERT INTO sessions (title, index_dir, created, updated, model) "
+                           "VALUES (?, ?, ?, ?, ?)", (title, index_dir, now, now, model))
 
     def list_sessions(self) -> list[SessionInfo]:
-        rows = self._exec(
+        rows = self._rows(
             "SELECT s.id, s.title, s.index_dir, s.created, s.updated, COUNT(t.id), s.model FROM sessions s "
             "LEFT JOIN turns t ON t.session_id = s.id GROUP BY s.id "
-            "ORDER BY s.updated DESC, s.id DESC").fetchall()
+            "ORDER BY s.updated DESC, s.id DESC")
         return [SessionInfo(*row) for row in rows]
 
     def get_session(self, session_id: int) -> SessionInfo | None:
@@ -151,9 +166,13 @@ class SessionStore:
                                    "WHERE id = ?", (session_id,)).fetchone()
             turns = self._db.execute(f"SELECT {', '.join(_TURN_COLUMNS)} FROM turns WHERE session_id = ? "
                                      "ORDER BY id", (session_id,)).fetchall()
+            events = self._db.execute("SELECT e.id, e.turn_id, e.line FROM events e JOIN turns t ON "
+                                      "t.id = e.turn_id WHERE t.session_id = ? ORDER BY e.id",
+                                      (session_id,)).fetchall()
             self._db.execute("DELETE FROM turns WHERE session_id = ?", (session_id,))
             self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
-        return None if row is None else {"session": list(row), "turns": [list(t) for t in turns]}
+        return None if row is None else {"session": list(row), "turns": [list(t) for t in turns],
+                                         "events": [list(e) for e in events]}
 
     def restore_session(self, saved: dict[str, Any]) -> int:
         """Put back a session `delete_session` returned (same ids, turns and traces)."""
@@ -166,6 +185,8 @@ class SessionStore:
                 self._db.executemany(f"INSERT INTO turns ({', '.join(_TURN_COLUMNS)}) VALUES "
                                      f"({', '.join('?' * len(_TURN_COLUMNS))})",
                                      [tuple(t) for t in saved["turns"]])
+                self._db.executemany("INSERT INTO events (id, turn_id, line) VALUES (?, ?, ?)",
+                                     [tuple(e) for e in saved.get("events", [])])
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -174,7 +195,7 @@ class SessionStore:
 
     def recent_questions(self, limit: int = 500) -> list[str]:
         """Questions asked in any session, oldest first (the input's Up/Down history)."""
-        rows = self._exec("SELECT question FROM turns ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        rows = self._rows("SELECT question FROM turns ORDER BY id DESC LIMIT ?", (limit,))
         out: list[str] = []
         for (question,) in reversed(rows):
             if not out or out[-1] != question:
@@ -193,23 +214,29 @@ class SessionStore:
         return int(cur.lastrowid)
 
     def append_event(self, turn_id: int, event) -> None:
-        """Append one `TraceEvent` (or its JSON line) to the turn's trace."""
+        """Append one `TraceEvent` (or its JSON line) to the turn's trace: one row, one statement."""
         line = event if isinstance(event, str) else event.to_json()
-        self._exec("UPDATE turns SET trace = trace || ?, updated = ? WHERE id = ?",
-                   (line.rstrip("\n") + "\n", time.time(), turn_id))
+        self._write("INSERT INTO events (turn_id, line) VALUES (?, ?)", (turn_id, line.rstrip("\n")))
 
     def finish_turn(self, turn_id: int, status: str, answer: dict[str, Any] | None = None,
                     error: str = "") -> None:
         payload = json.dumps(answer, ensure_ascii=False, default=str) if answer is not None else ""
-        self._exec("UPDATE turns SET status = ?, answer = ?, error = ?, updated = ? WHERE id = ?",
-                   (status, payload, error, time.time(), turn_id))
+        self._write("UPDATE turns SET status = ?, answer = ?, error = ?, updated = ? WHERE id = ?",
+                    (status, payload, error, time.time(), turn_id))
 
     def turns(self, session_id: int) -> list[Turn]:
-        rows = self._exec("SELECT id, session_id, question, status, answer, trace, error, created FROM turns "
-                          "WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
+        with self._lock:
+            rows = self._db.execute("SELECT id, session_id, question, status, answer, trace, error, created "
+                                    "FROM turns WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
+            lines: dict[int, list[str]] = {}
+            for turn_id, line in self._db.execute(
+                    "SELECT e.turn_id, e.line FROM events e JOIN turns t ON t.id = e.turn_id "
+                    "WHERE t.session_id = ? ORDER BY e.id", (session_id,)):
+                lines.setdefault(turn_id, []).append(line)
         out = []
         for tid, sid, question, status, answer, trace, error, created in rows:
-            events = [json.loads(line) for line in trace.splitlines() if line.strip()]
+            legacy = [line for line in trace.splitlines() if line.strip()]  # a v1/v2 turn's trace
+            events = [json.loads(line) for line in legacy + lines.get(tid, [])]
             saved = json.loads(answer) if answer else {}
             out.append(Turn(tid, sid, question, status, saved, events, error, created))
         return out

@@ -88,3 +88,89 @@ def test_recent_questions_oldest_first_without_repeats(store):
     store.start_turn(b, "four?")
     assert store.recent_questions() == ["one?", "two?", "three?", "four?"]
     assert store.recent_questions(limit=2) == ["three?", "four?"]
+
+
+# ---- a long run is saved in linear time, and reads never interleave --------------------------------------
+
+def _wal_frames(store: SessionStore) -> int:
+    """Pages written to the write-ahead log since the last checkpoint (autocheckpoint off)."""
+    return store._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+
+
+def test_a_2000_event_run_costs_each_event_the_same_whatever_the_traces_length(store):
+    sid = store.new_session("", "idx")
+    tid = store.start_turn(sid, "a long run?")
+    trace = Trace(subscribers=[lambda e: store.append_event(tid, e)])
+    store._db.execute("PRAGMA wal_autocheckpoint = 0")  # count every page written, none checkpointed
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+
+    def emit(n: int) -> int:
+        """Emit `n` events; the pages SQLite wrote for them."""
+        store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        statements.clear()
+        for i in range(n):
+            trace.emit("step", kind="tool", step="hybrid_search", node=1, text=f"hybrid_search query {i}")
+        writes = [s for s in statements if not s.startswith("PRAGMA")]
+        assert len(writes) == n and all(s.startswith("INSERT INTO events") for s in writes)  # one row each
+        return _wal_frames(store)
+
+    first, second = emit(1000), emit(1000)
+    # the second thousand events cost what the first did (rewriting the whole trace per event made
+    # them cost three times as much, and each event more than the one before)
+    assert second <= 1.2 * first
+    store._db.set_trace_callback(None)
+    events = store.turns(sid)[0].events
+    assert len(events) == 2000 and [e["seq"] for e in events] == list(range(2000))
+
+
+def test_queries_fetch_their_rows_while_holding_the_lock(store):
+    sid = store.new_session("t", "idx")
+    store.start_turn(sid, "q?")
+    db, lock = store._db, store._lock
+
+    class Checked:
+        """The store's connection, checking that every row is fetched under the store's lock."""
+
+        def execute(self, sql, args=()):
+            cursor = db.execute(sql, args)
+
+            class Rows:
+                lastrowid = cursor.lastrowid
+
+                def fetchall(self):
+                    assert lock.locked(), f"rows of {sql!r} fetched without the lock"
+                    return cursor.fetchall()
+
+                def fetchone(self):
+                    assert lock.locked(), f"row of {sql!r} fetched without the lock"
+                    return cursor.fetchone()
+
+                def __iter__(self):
+                    assert lock.locked(), f"rows of {sql!r} read without the lock"
+                    return iter(cursor)
+
+            return Rows()
+
+    store._db = Checked()
+    try:
+        assert [s.id for s in store.list_sessions()] == [sid]
+        assert store.recent_questions() == ["q?"] and len(store.turns(sid)) == 1
+    finally:
+        store._db = db
+
+
+def test_a_version_2_turns_trace_is_still_read_and_later_events_follow_it(tmp_path):
+    path = tmp_path / "v2.sqlite3"
+    store = SessionStore(path)
+    sid = store.new_session("", "idx")
+    tid = store.start_turn(sid, "old?")
+    store.close()
+    with sqlite3.connect(path) as db:  # a turn saved by a v2 Hopper: its trace in turns.trace
+        db.execute("UPDATE turns SET trace = ? WHERE id = ?",
+                   ('{"type": "run_start", "seq": 0}\n{"type": "step", "seq": 1}\n', tid))
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+    store = SessionStore(path)
+    store.append_event(tid, '{"type": "run_end", "seq": 2}')
+    assert [e["type"] for e in store.turns(sid)[0].events] == ["run_start", "step", "run_end"]
+    store.close()
