@@ -73,13 +73,41 @@ def _looks_binary(raw: bytes) -> bool:
     return controls > 0.05 * len(sample)
 
 
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """The text of UTF-16 bytes that lack a byte-order mark, else None.
+
+    Text in UTF-16 has a NUL in one byte of most characters (Latin, digits, punctuation): in the
+    even bytes for big-endian, the odd ones for little-endian, and almost none in the other half.
+    """
+    sample = raw[:_SAMPLE] if len(raw) > _SAMPLE else raw
+    sample = sample[: len(sample) // 2 * 2]
+    half = len(sample) // 2
+    if half < 2:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    encoding = ("utf-16-be" if even > 0.3 * half and odd < 0.02 * half
+                else "utf-16-le" if odd > 0.3 * half and even < 0.02 * half else None)
+    if encoding is None:
+        return None
+    try:
+        text = raw[: len(raw) // 2 * 2].decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    controls = sum(1 for c in text[:_SAMPLE] if c < " " and c not in "\t\n\r\f\v")
+    return text if controls <= 0.01 * max(1, len(text[:_SAMPLE])) else None
+
+
 def decode_text(raw: bytes) -> str:
-    """Text of `raw`: UTF-8 when it is, else the encoding charset-normalizer detects (latin-1,
-    cp1252, UTF-16, Shift-JIS, ...).
+    """Text of `raw`: UTF-8 when it is, UTF-16 without a byte-order mark when its NUL bytes say so,
+    else the encoding charset-normalizer detects (latin-1, cp1252, UTF-16, Shift-JIS, ...).
 
     Raises:
         IngestError: for binary content (no text encoding fits).
     """
+    if b"\x00" in raw[:_SAMPLE] and not raw.startswith(_BOMS):
+        text = _utf16_without_bom(raw)
+        if text is not None:
+            return text
     if _looks_binary(raw):
         raise IngestError("binary content, not text")
     try:
