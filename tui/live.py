@@ -48,6 +48,7 @@ _DESCRIBERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "check": lambda d: f"check {d.get('code')}: {'passed' if d.get('ok') else 'failed'}",
     "fallback": lambda d: f"fallback ({d.get('step')}): {d.get('reason')}",
     "injection": lambda d: f"ignored instructions in {d.get('title') or d.get('chunk_id')}",
+    "conflict": lambda d: f"documents disagree: {len(d.get('conflicts') or [])} different answers",
     "budget": lambda d: f"budget reached ({d.get('reason')})",
     "answer": lambda d: "answered",
     "run_end": lambda d: "",

@@ -19,7 +19,8 @@ async def test_the_answer_pane_shows_that_documents_disagree(make):
               "citations": [cite(1, "Lowbridge", TOWN, quote=TOWN.split(". ")[0] + "."),
                             cite(2, "Gazetteer", GAZETTEER, quote="Lowbridge lies on the Pwnriver.")],
               "conflicts": [{"value": "Sarn", "citations": [1]}, {"value": "Pwnriver", "citations": [2]}]}
-    app = make(ScriptedSession([], result))
+    event = {"answer": "Sarn", "conflicts": result["conflicts"], "confidence": 0.5, "was": 0.82}
+    app = make(ScriptedSession([("conflict", event)], result))
     async with app.run_test(size=(110, 30)) as pilot:
         await pilot.press("ctrl+l", *"On which river lies Lowbridge?", "enter")
         await settle(app, pilot)
@@ -27,3 +28,6 @@ async def test_the_answer_pane_shows_that_documents_disagree(make):
         assert "⚠ **Documents disagree**: Sarn [1], Pwnriver [2]" in source
         box = app.main.answer_view.box_of(app.main.answer_view.current.turn_id)
         assert box.state == "guess"  # the lowered confidence makes it a best guess
+        turn_node = app.main.tree.turn_node(app.main.answer_view.current.turn_id)
+        labels = [str(n.label) for n in turn_node.children]
+        assert "⚠ documents disagree: Sarn [1], Pwnriver [2]" in labels  # the run tree too

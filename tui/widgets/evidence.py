@@ -145,7 +145,7 @@ class EvidencePane(VerticalScroll):
             hits = f"{d['hits']} hits" if d.get("hits") is not None else "not run yet"
             self.show_text(f"{d.get('tool', '?')} query", str(d.get("query") or ""), d.get("error") or hits)
         elif kind in ("round", "fallback", "check", "injection", "synthesis", "read", "sub", "answer",
-                      "shape", "budget"):
+                      "shape", "budget", "conflict"):
             fields = [f"{k}: {v}" for k, v in d.items()
                       if k not in ("kind", "label", "turn") and v not in (None, "")]
             self.show_text(str(kind), "\n".join(fields))

@@ -219,6 +219,13 @@ class RunTree(Tree[dict]):
         label.append(f"{n} sentence(s) ignored", style="dim")
         turn.root.add_leaf(label, data={"kind": "injection", "turn": self._turn_id(turn), **d})
 
+    def _ev_conflict(self, turn: _TurnNodes, d: dict) -> None:
+        from agent.reading.conflict import conflict_values
+
+        label = Text("⚠ documents disagree: ", style="bold yellow")
+        label.append(_short(conflict_values(d.get("conflicts") or []), 60), style="dim")
+        turn.root.add_leaf(label, data={"kind": "conflict", "turn": self._turn_id(turn), **d})
+
     def _ev_shape(self, turn: _TurnNodes, d: dict) -> None:
         label = Text(f"shape: {d.get('shape', '?')}", style="magenta")
         label.append(f" ({d.get('source', '')})", style="dim")
