@@ -8,7 +8,7 @@ import pytest
 from tui_support import cite
 
 from tui.opener import open_command, passage_line
-from tui.tomlwrite import set_in_text, update_toml
+from tui.tomlwrite import update_toml
 from tui.widgets.evidence import find_span
 from tui.widgets.turns import TurnView, answer_text, shown_source, trust_lines, turn_markdown
 
@@ -70,23 +70,31 @@ def test_find_span_ignores_case_and_line_breaks():
     assert find_span(text, "not there") is None and find_span(text, "") is None
 
 
-def test_toml_update_keeps_comments_and_adds_tables(tmp_path):
-    text = "# top\nindex_dir = \"idx\"\n\n[lm]\nmodel = \"local\"  # the embedded one\n"
-    out = set_in_text(text, {"lm.model": "local", "lm.fast_model": "x", "agent.max_rounds": 3,
-                             "index_dir": "i2"})
-    assert out == ("# top\nindex_dir = \"i2\"\n\n[lm]\nmodel = \"local\"  # the embedded one\n"
-                   "fast_model = \"x\"\n\n[agent]\nmax_rounds = 3\n")
+def test_toml_update_keeps_comments_unknown_keys_and_layout(tmp_path):
     path = tmp_path / "hopper.toml"
-    update_toml(path, {"lm.model": 'say "hi"', "agent.k": 4, "lm.cache": False, "lm.temperature": 0.5})
-    assert tomllib.loads(path.read_text()) == {
-        "lm": {"model": 'say "hi"', "cache": False, "temperature": 0.5}, "agent": {"k": 4}}
-    path.write_text("lm = { model = \"local\" }\n")  # an inline table cannot be updated line by line
-    with pytest.raises(ValueError, match="edit it by hand"):
-        update_toml(path, {"lm.model": "x"})
-    assert path.read_text() == "lm = { model = \"local\" }\n"
-    path.write_text("[lm\n")
-    with pytest.raises(ValueError, match="not valid TOML"):
-        update_toml(path, {"lm.model": "x"})
+    path.write_text("# my settings\nindex_dir = \"idx\"\n\n[lm]\nmodel = \"local\"  # the embedded one\n"
+                    "future_option = 7  # a key this Hopper does not know\n\n[plugins.extra]\nx = [1, 2]\n")
+    update_toml(path, {"lm.model": "openai/gpt-4o-mini", "lm.fast_model": "x", "agent.max_rounds": 3,
+                       "index_dir": "i2", "lm.cache": False, "lm.temperature": 0.5})
+    assert path.read_text() == (
+        "# my settings\nindex_dir = \"i2\"\n\n[lm]\nmodel = \"openai/gpt-4o-mini\"  # the embedded one\n"
+        "future_option = 7  # a key this Hopper does not know\nfast_model = \"x\"\ncache = false\n"
+        "temperature = 0.5\n\n[plugins.extra]\nx = [1, 2]\n\n[agent]\nmax_rounds = 3\n")
+    # an unchanged value is left as written; inline tables and dotted keys are updated in place
+    path.write_text("lm = { model = \"local\" }  # inline\nagent.k = 4\nagent.max_rounds = 0x2\n")
+    update_toml(path, {"lm.model": 'say "hi"', "agent.k": 5, "agent.max_rounds": 2})
+    assert path.read_text() == ("lm = { model = \"say \\\"hi\\\"\" }  # inline\nagent.k = 5\n"
+                                "agent.max_rounds = 0x2\n")
+    assert tomllib.loads(path.read_text()) == {"lm": {"model": 'say "hi"'},
+                                               "agent": {"k": 5, "max_rounds": 2}}
+    # bad input: a clear error, the file untouched
+    for text, values, error in [("[lm\n", {"lm.model": "x"}, "not valid TOML"),
+                                ("lm = 3\n", {"lm.model": "x"}, "lm is a value, not a table"),
+                                ("", {"lm.model": ["a"]}, "only text, numbers and booleans")]:
+        path.write_text(text)
+        with pytest.raises(ValueError, match=error):
+            update_toml(path, values)
+        assert path.read_text() == text
 
 
 def test_passage_line_and_open_command(tmp_path):
