@@ -3,6 +3,8 @@
 - `check_prompt_budget(question, cfg)`: refuses, before any work, a question that cannot fit
   the embedded LM's context window (`lm.n_ctx`) next to the instructions, the passages and
   the reply, and says how long a question can be.
+- `budget_answer(stop, settings)`: what a run that ran out of a budget before finding its answer
+  says instead of "could not find enough evidence".
 
 How a run ended is decided from the codes of its trace: `agent.outcome.status_of`.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.lm.models import is_local
+from agent.outcome import Stop
 from tools.errors import InputError
 
 CHARS_PER_TOKEN = 3.0
@@ -57,3 +60,21 @@ def check_prompt_budget(question: str, cfg: Any) -> None:
         f"agent.evidence_k = {cfg.agent.evidence_k} passages, about {fits:,} characters fit: shorten the "
         f"question "
         f"to its point (index long text with `hopper index` and ask about it instead)")
+
+
+_BUDGETS = {Stop.SECONDS: ("max_seconds", "time budget", " s"), Stop.TOOL_CALLS: ("max_tool_calls",
+            "tool-call budget", ""), Stop.TOKENS: ("max_tokens", "token budget", "")}
+
+
+def budget_answer(stop: str, settings: Any) -> str:
+    """The answer of a run stopped by budget `stop` (an `agent.outcome.Stop`) before it found one.
+
+    Args:
+        stop: which budget ran out.
+        settings: the run's `agent.config.AgentSettings` (the limit is named with its value).
+    """
+    name, what, unit = _BUDGETS.get(stop, (str(stop), f"{stop} budget", ""))
+    value = getattr(settings, name, "?")
+    shown = f"{value:g}" if isinstance(value, float) else str(value)
+    return (f"The {what} ran out (agent.{name} = {shown}{unit}) before enough evidence was found: raise "
+            f"agent.{name} (HOPPER_AGENT_{name.upper()}) or ask a narrower question.")

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import dspy
 
+from agent.budget import budget_answer
 from agent.config import AgentSettings
 from agent.followup import FollowupModule, standalone
 from agent.lm.deadline import BudgetExceeded, deadline
@@ -122,6 +123,8 @@ class ResearchAgent(dspy.Module):
             ctx.end(status, error)
             raise
         result.status = status
+        if ctx.stopped and result.answer == INSUFFICIENT:  # say which budget ran out, and how to raise it
+            result.answer = budget_answer(ctx.stopped, self.settings)
         if question != asked:  # a follow-up: the answer is to the question asked, read as `standalone`
             result.question, result.standalone = asked, question
         ctx.end(status, error)

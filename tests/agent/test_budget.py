@@ -105,7 +105,7 @@ def test_a_slow_lm_server_cannot_carry_the_run_past_its_budget(fake_openai, inde
         result = session.ask(QUESTION, mode=mode)
         took = time.perf_counter() - start
     assert took < 5.0 + MARGIN_S  # was: every call waited the full 60 s (timeout 120 s, 2 retries)
-    assert result.status == "budget" and result.answer == INSUFFICIENT
+    assert result.status == "budget" and result.answer.startswith("The time budget ran out")
     assert [e.data["reason"] for e in result.trace.of_type("budget")] == ["seconds"]
     assert result.trace.first("run_end").data["status"] == "budget"
     assert len(srv.requests) <= 2  # no retry after the budget ran out

@@ -49,11 +49,13 @@ def hopper(*args: object, env: dict[str, str] | None = None,
 
 
 class FakeOpenAI:
-    """`with FakeOpenAI(reply) as srv:` answers every chat completion at `srv.url` with `reply`."""
+    """`with FakeOpenAI(reply) as srv:` answers every chat completion at `srv.url` with `reply`
+    (after `delay` seconds)."""
 
-    def __init__(self, reply: str = "Sarn"):
+    def __init__(self, reply: str = "Sarn", delay: float = 0.0):
         import json
         import threading
+        import time
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         self.requests: list[dict] = []
@@ -66,6 +68,7 @@ class FakeOpenAI:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                 server.requests.append(body)
+                time.sleep(delay)
                 raw = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": "fake",
                                   "choices": [{"index": 0, "finish_reason": "stop",
                                                "message": {"role": "assistant", "content": reply}}],
@@ -75,7 +78,10 @@ class FakeOpenAI:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(raw)))
                 self.end_headers()
-                self.wfile.write(raw)
+                try:
+                    self.wfile.write(raw)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up (a deadline)
+                    pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
