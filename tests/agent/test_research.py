@@ -82,7 +82,8 @@ def steps(result):
 def test_compositional_question_is_decomposed_from_the_parse_and_answered_hop_by_hop(index, tmp_path):
     result = run(index, [read("Oska Tamm"), read("Lowbridge"), read("Sarn")])
     decompose = result.trace.first("decompose").data
-    assert decompose["source"] == "parse" and steps(result) == ["read", "read", "read"]
+    assert decompose["source"] == "parse"
+    assert [e.data["node"] for e in result.trace.of_type("read")] == [1, 2, 3]  # each hop read in turn
     assert [n["depends_on"] for n in decompose["nodes"]] == [[], [1], [2]]
     # Each hop was searched with the earlier hop's answer in place of `#n`.
     queries = [e.data["args"].get("query") for e in result.trace.of_type("tool_call")]
@@ -118,8 +119,7 @@ def test_an_answer_not_in_the_evidence_is_rejected_and_chosen_among_its_spans(in
     assert result.trace.first("read").data["method"] == "candidate"
     assert result.trace.first("fallback").data["code"] == Code.READ_REFUSED_CHOSE
     prompts = [h["messages"][-1]["content"] for h in result.lm.history]
-    assert len(prompts) == 3 and "Oska Tamm" in prompts[1]  # the reply, then each best sentence alone
-    assert not any("Gustave Eiffel" in p for p in prompts)
+    assert not any("Gustave Eiffel" in p for p in prompts)  # a refused reply is never fed back
 
 
 def test_an_answer_that_repeats_the_question_is_not_taken(index):
@@ -138,8 +138,8 @@ def test_a_year_question_is_not_answered_with_a_name(index):
     result = run(index, [read("Caskwell")], question="In what year was Caskwell founded?", decompose="parse")
     codes = [e.data["code"] for e in result.trace.of_type("check") if not e.data["ok"]]
     assert codes[:1] in (["answer.echoes_question"], ["answer.type_mismatch"])
-    assert result.short_answer == "1702"  # the only year in the evidence: chosen without another call
-    assert steps(result) == ["read"]
+    assert result.short_answer == "1702"  # the only year in the evidence: chosen among its spans
+    assert result.trace.first("read").data["method"] == "candidate"
 
 
 def test_below_the_confidence_threshold_the_answer_is_a_labelled_best_guess(index):
@@ -176,10 +176,16 @@ def test_nothing_readable_is_said_plainly(index):
     assert result.answer == INSUFFICIENT and not result.citations and not result.sufficient
 
 
-def test_a_failed_read_searches_again_and_reads_unread_passages_first(index, monkeypatch):
-    import agent.reading.candidates as candidates
-
-    monkeypatch.setattr(candidates, "MIN_SENTENCE_SCORE", 9.0)  # no span may stand in for the empty reply
+def test_a_failed_read_searches_again_and_reads_unread_passages_first(small_index):
+    # the passages about Oska Tamm name no place: the first read finds nothing, and no span stands in
+    index = small_index("research-failed-read", {
+        "tamm.md": "# Oska Tamm\nOska Tamm was an engineer. Oska Tamm trained as a mason and was born poor.",
+        "tamm_work.md": "# Works of Oska Tamm\nOska Tamm drew bridges and lighthouses; "
+                        "Oska Tamm was born to build.",
+        "registry.md": "# Birth registry\nThe registry lists a mason's son, born in the river town of "
+                       "Lowbridge.",
+        "otters.md": "# Otters\nOtters are semi-aquatic mammals that eat fish.",
+    })
     result = run(
         index,
         [
@@ -188,7 +194,7 @@ def test_a_failed_read_searches_again_and_reads_unread_passages_first(index, mon
             read(""),
             {
                 "keywords": "Oska Tamm birthplace town",
-                "hypothetical_passage": "Oska Tamm was born in a river town.",
+                "hypothetical_passage": "The registry lists a son born in a river town.",
                 "paraphrase": "",
             },
             read("Lowbridge"),
@@ -198,8 +204,9 @@ def test_a_failed_read_searches_again_and_reads_unread_passages_first(index, mon
         k=2,
         read_passages=2,
     )
+    assert result.trace.first("fallback").data["code"] == Code.READ_REFUSED_NO_SPAN
     reads = result.trace.of_type("read")
-    assert len(reads) == 2 and steps(result) == ["read", "rewrite", "read"]
+    assert len(reads) == 2 and result.trace.of_type("rewrite")[-1].data["fallback"] is None
     queries = [e.data["args"].get("query") for e in result.trace.of_type("tool_call")]
     assert "Oska Tamm birthplace town" in queries
     first = {s["chunk_id"] for s in reads[0].data["sentences"]}
@@ -239,7 +246,6 @@ def test_a_same_question_compares_each_names_value_read_one_at_a_time(index):
     result = run(index, [read("Yes"), read("the Sarn river"), read("the Oller estuary")],
                  question="Are Lowbridge and Caskwell on the same river?", min_confidence=0)
     reading = result.trace.first("read").data
-    assert steps(result) == ["read"] and len(result.lm.history) == 3  # one read step, three LM calls
     assert result.short_answer == "no" and reading["method"] == "values"
     # A value the evidence does not state leaves the LM's own yes/no in place.
     kept = run(index, [read("Yes"), read("the Thames"), read("the Oller estuary")],
@@ -346,10 +352,7 @@ def test_a_capable_lm_phrases_the_answer_but_only_a_checked_one_is_kept(index, w
         decompose="parse",
         reader="free",
     )
-    assert good.answer == "The lighthouse was designed by Oska Tamm [1]." and steps(good) == [
-        "read",
-        "answer",
-    ]
+    assert good.answer == "The lighthouse was designed by Oska Tamm [1]."
     drifted = run(
         index,
         [

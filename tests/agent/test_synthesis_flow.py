@@ -58,7 +58,9 @@ def test_list_question_gives_cited_lines_and_a_checked_overview(index):
     shape = result.trace.first("shape").data
     assert (shape["shape"], shape["source"]) == ("list", "rules")
     assert result.shape == "list" and result.status == "ok" and result.sufficient
-    assert lm_steps(result) == ["overview"]  # no decomposition, no reading rounds: the synthesis path
+    # the synthesis path: no query tree, no reading rounds, an overview written by the LM
+    assert result.trace.first("decompose") is None and not result.trace.of_type("round")
+    assert result.trace.first("synthesis").data["overview"]["source"] == "lm"
     docs = {c.n: c.doc_id for c in result.citations}
     cited = {docs[n] for item in result.items for n in item["citations"]}
     assert cited == {
