@@ -4,6 +4,7 @@ colours, sessions tied to their index, the transcript's scrolling, keys and focu
 from __future__ import annotations
 
 import pytest
+from textual import events
 from tui_support import ScriptedSession, cite, settle
 
 pytestmark = pytest.mark.asyncio
@@ -116,6 +117,13 @@ async def test_citations_are_reached_from_the_input_without_tab(make):
         assert main.evidence.citation["title"] == "Page 3"
         await pilot.press("ctrl+l", "1")
         assert main.question_input.value == "1"  # in the input a digit is text
+        # most terminals send alt+1 as ESC 1, which Textual reports as "¡" (macOS Option-1)
+        await pilot.press("backspace", "inverted_exclamation_mark")
+        assert main.evidence.citation["title"] == "Page 1" and main.question_input.value == ""
+        await pilot.press("C", "o", "s", "t", " ")
+        main.question_input.post_message(events.Key("pound_sign", "£"))  # as a terminal sends it
+        await pilot.pause()
+        assert main.question_input.value == "Cost £" and main.evidence.citation["title"] == "Page 1"
 
 
 async def test_q_and_escape_close_every_panel_and_a_new_session_focuses_the_input(make):

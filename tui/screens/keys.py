@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.binding import Binding
 
 MAIN_BINDINGS = [
-    Binding("escape", "cancel", "Cancel run", priority=True, tooltip="Cancel the run; close the keys panel"),
+    Binding("escape", "cancel", "Cancel", priority=True, tooltip="Cancel the run; close the keys panel"),
     Binding("ctrl+q", "app.quit", "Quit", priority=True, tooltip="Quit (a running question is cancelled)"),
     Binding("f1", "help", "Help"),
     Binding("question_mark", "help", "Help", show=False),
@@ -64,7 +64,7 @@ def _rows(screen_cls: type) -> list[tuple[str, str]]:
         binding = b if not isinstance(b, tuple) else Binding(*b)
         desc = binding.tooltip or binding.description or binding.action
         if desc.startswith("Citation alt "):
-            desc = "Open citation n of the current answer (also while typing a question)"
+            desc = "Open citation n of the current answer (also from an empty question input)"
         elif desc.startswith("Citation "):
             desc = "Open citation n of the current answer (outside the input)"
         rows.setdefault(desc, []).extend(_key_name(k.strip()) for k in binding.key.split(","))

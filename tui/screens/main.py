@@ -154,6 +154,10 @@ class MainScreen(AnswerActions, Screen):
         if question:
             self.ask(question)
 
+    @on(QuestionInput.CiteRequested)
+    def _cite_requested(self, message: QuestionInput.CiteRequested) -> None:
+        self.action_cite(message.n)
+
     @on(QuestionInput.HelpRequested)
     def _help_requested(self) -> None:
         self.action_help()
@@ -184,6 +188,7 @@ class MainScreen(AnswerActions, Screen):
         self.evidence.show(None)
         self.status.start_run(app.config.agent.max_rounds)
         self.add_class("-running")
+        self.refresh_bindings()
         self.question_input.placeholder = "Researching… press Escape to cancel"
         self.question_input.disabled = True
         self.run_agent(question, turn_id, history, self.cancel_event)
@@ -252,6 +257,7 @@ class MainScreen(AnswerActions, Screen):
         self.running_turn = None
         self.cancel_event = None
         self.remove_class("-running")
+        self.refresh_bindings()
         self.question_input.placeholder = "Ask a follow-up question…"
         self.question_input.disabled = False
         if self.app.screen is self:
@@ -283,6 +289,8 @@ class MainScreen(AnswerActions, Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":  # shown in the footer only while there is something to cancel
             return True if self.running or self._help_panel_open() else False
+        if action == "copy_answer":  # the running answer cannot be copied: room for "esc Cancel"
+            return not self.running
         return True
 
     def on_resize(self) -> None:

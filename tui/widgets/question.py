@@ -3,6 +3,7 @@ empty state shown in place of the answer when there is no agent (no index, no LM
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from textual import events, on
@@ -11,6 +12,11 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Static
+
+ALT_DIGITS = {"inverted_exclamation_mark": 1, "trade_mark_sign": 2, "pound_sign": 3, "cent_sign": 4,
+              "infinity": 5, "section_sign": 6, "pilcrow_sign": 7, "bullet": 8, "ª": 9}
+"""What Textual reports for alt+1 ... alt+9 in most terminals: ESC 1 arrives as "¡" (the character of
+macOS Option-1), and so on."""
 
 
 class QuestionInput(Input):
@@ -21,6 +27,12 @@ class QuestionInput(Input):
 
     class HelpRequested(Message):
         """`?` typed into the empty input (a question never starts with `?`)."""
+
+    @dataclass
+    class CiteRequested(Message):
+        """alt+N in the empty input: open citation N of the current answer."""
+
+        n: int
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -52,6 +64,11 @@ class QuestionInput(Input):
             event.stop()
             event.prevent_default()
             self.post_message(self.HelpRequested())
+            return
+        if event.key in ALT_DIGITS and not self.value:  # "£" typed within a question stays text
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.CiteRequested(ALT_DIGITS[event.key]))
             return
         await super()._on_key(event)
 

@@ -54,9 +54,8 @@ def verdict(turn: TurnView) -> str:
     state = answer_state(turn)
     if state == "not-found":
         if turn.not_found:
-            closest = ("the closest passages are cited below" if turn.citations
-                       else "nothing close to it was found")
-            return f"✗ Not in your documents: none of the passages states the answer; {closest}."
+            closest = "the closest passages are cited, none states it" if turn.citations else "nothing close"
+            return f"✗ Not in your documents · {closest}"
         return "✗ No answer in your documents: the evidence found was not enough to answer."
     if state == "guess":
         return " · ".join(["⚠ Best guess, not a checked answer", _confidence(turn), *_checks(turn)])
