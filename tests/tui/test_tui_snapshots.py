@@ -69,3 +69,43 @@ def test_trust_signals_and_quote(snap_compare, make):
         await pilot.pause()
 
     assert snap_compare(make(ScriptedSession(events, result)), terminal_size=(120, 40), run_before=run)
+
+
+async def conversation(pilot) -> None:
+    """A follow-up read as a standalone question, then a question the documents cannot answer."""
+    await pilot.press(*"When did he die?", "enter")
+    await settle(pilot.app, pilot)
+    await pilot.press(*"Who won the 2022 World Cup?", "enter")
+    await settle(pilot.app, pilot)
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+class _Conversation:
+    """Two scripted runs: a follow-up answered at 90%, then 'not in your documents'."""
+
+    def __init__(self):
+        from tui_support import ScriptedSession, cite
+
+        tamm = cite(1, "Oska Tamm", "Oska Tamm (1829–1903) was an engineer. He died in Verrin in 1903.",
+                    quote="He died in Verrin in 1903.", doc_id="people/oska_tamm.md")
+        cup = cite(1, "The Ormsby Cup", "The Ormsby Cup is a rowing race on the Oller.", doc_id="events/cup.md")
+        followup = {"question": "When did he die?", "standalone": "When did Oska Tamm die?", "by": "code",
+                    "refs": ["he → Oska Tamm"]}
+        self.runs = [
+            ScriptedSession([("followup", followup)],
+                            {"answer": "1903 [1]", "short_answer": "1903", "confidence": 0.9,
+                             "standalone": "When did Oska Tamm die?", "citations": [tamm],
+                             "checks": [{"code": "answer.in_evidence", "ok": True, "reason": ""}]}),
+            ScriptedSession([], {"answer": "Not in your documents: none of the passages states who won.",
+                                 "short_answer": "", "not_found": True, "citations": [cup]})]
+        self.agent = self.runs[0].agent
+        self.index = self.runs[0].index
+
+    def ask(self, question, **kwargs):
+        return self.runs.pop(0).ask(question, **kwargs)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_follow_up_and_not_in_your_documents(snap_compare, make, size):
+    assert snap_compare(make(_Conversation()), terminal_size=size, run_before=conversation)
