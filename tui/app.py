@@ -61,6 +61,15 @@ class HopperApp(App):
         self.loading = session is None
         self._rebuild_after_run = False
 
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Textual's notification, but plain text by default (a path or title with `[...]` is no markup)
+        and with control characters shown as escapes (an error may quote a document)."""
+        from tui.common import printable
+
+        super().notify(printable(message), title=printable(title), severity=severity, timeout=timeout,
+                       markup=markup)
+
     # -- state --------------------------------------------------------------------------------------
     @property
     def store(self) -> SessionStore:

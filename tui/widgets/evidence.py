@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from tui.common import printable
 from tui.widgets.turns import shown_source
 
 PLACEHOLDER = "Evidence: select a citation ([1], [2] …) to read the cited passage."
@@ -74,8 +75,9 @@ class EvidencePane(VerticalScroll):
             body.update("")
             note.display = body.display = False
             return
-        text = str(citation.get("text") or "(passage text not available)")
-        quote, injected = str(citation.get("quote") or ""), list(citation.get("injection") or [])
+        text = printable(str(citation.get("text") or "(passage text not available)"))
+        quote = printable(str(citation.get("quote") or ""))
+        injected = [printable(str(s)) for s in citation.get("injection") or []]
         shown = Text(text)
         notes = []
         if injected:
@@ -107,10 +109,10 @@ class EvidencePane(VerticalScroll):
     def _head(self, c: dict[str, Any]) -> Text:
         """One line: number, title (shortened first), then the short path and page, which always show."""
         label = f"[{c['n']}] " if c.get("n") is not None else "hit "
-        where = shown_source(c)
+        where = printable(shown_source(c))
         if self.page is not None:
             where += f" · p. {self.page}"
-        title = str(c.get("title") or "(untitled)")
+        title = printable(str(c.get("title") or "(untitled)"))
         width = self.scrollable_content_region.width or 80
         keep = width - len(label) - 12 - 2  # room for the path when the title keeps 12 columns
         if len(where) > keep > 8:  # a deep path: cut from the left, the file name and page stay
@@ -123,6 +125,7 @@ class EvidencePane(VerticalScroll):
     def show_text(self, title: str, body: str, note: str = "") -> None:
         """A run-tree node in full (a query, a verdict, a fallback)."""
         self.citation, self.page = None, None
+        title, body, note = printable(title), printable(body), printable(note)
         head, note_w, text = self._parts()
         head.update(Text(title))
         note_w.update(Text(note, style="dim"))

@@ -18,7 +18,10 @@ STATUS_STYLE = {"ok": "green", "budget": "yellow", "cancelled": "yellow", "error
 
 
 def _short(text: Any, n: int = 60) -> str:
-    text = " ".join(str(text or "").split())
+    """One line of at most `n` characters; control characters of documents shown as escapes."""
+    from tui.common import printable
+
+    text = printable(" ".join(str(text or "").split()))
     return text if len(text) <= n else text[: n - 1] + "…"
 
 

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from tui.common import printable
 from tui.live import describe_event
 from tui.widgets.run_tree import event_parts
 
@@ -102,7 +103,8 @@ class StatusBar(Static):
         head = Text(f"● {self.state}", style=style)
         if self.doing:
             room = max(20, width // 2)
-            doing = self.doing if len(self.doing) <= room else self.doing[: room - 1] + "…"
+            doing = printable(self.doing)
+            doing = doing if len(doing) <= room else doing[: room - 1] + "…"
             head.append(" " + doing, style="bold")
 
         def line(kept) -> Text:

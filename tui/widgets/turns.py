@@ -125,7 +125,10 @@ def renumber(turn: TurnView) -> None:
 
 
 def _escape(text: str) -> str:
-    return text.replace("<", "&lt;")
+    """Document text for the transcript's Markdown: control characters shown as escapes, no HTML."""
+    from tui.common import printable
+
+    return printable(text).replace("<", "&lt;")
 
 
 def confidence_word(confidence: float) -> str:
