@@ -44,11 +44,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _graph_arg(p)
 
 
+_LEASES: list = []
+
+
 def _folder(args: argparse.Namespace):
     from pathlib import Path
 
     from tools.errors import RetrieverUnavailableError
-    from tools.store import current_generation_dir
+    from tools.store import open_generation
     from tui.common import config_from_args, require_index
 
     if args.graph and Path(args.graph).is_dir():
@@ -60,7 +63,8 @@ def _folder(args: argparse.Namespace):
             raise RetrieverUnavailableError(f"no imported graph {args.graph!r} in {index_dir / 'graphs'}; "
                                             "import one with `hopper graph import FILE.tsv`")
         return folder
-    _, gen_dir = current_generation_dir(index_dir)
+    _, gen_dir, lease = open_generation(index_dir)
+    _LEASES.append(lease)  # held until the command ends: a rebuild meanwhile cannot delete the graph
     if not (gen_dir / "graph").is_dir():
         raise RetrieverUnavailableError(f"{index_dir} has no knowledge graph; "
                                         f"re-index with the graph enabled")
