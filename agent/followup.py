@@ -42,6 +42,8 @@ class Referent:
     text: str
     person: bool
     place: bool = False
+    asked: bool = False
+    """The previous answer to "which/what NOUN": it names the thing asked about, the likeliest "it"."""
 
 
 @dataclass
@@ -102,7 +104,8 @@ def referents(question: str, answer: str, nlp) -> list[Referent]:
         adoc = nlp(short)
         person = wh in ("who", "whom") or any(e.label_ == "PERSON" for e in adoc.ents)
         place = wh == "where" or any(e.label_ in PLACES for e in adoc.ents)
-        out.append(Referent(short, person, place and not person))
+        asked = any(t.tag_ == "WDT" and t.head.pos_ == "NOUN" for t in doc)
+        out.append(Referent(short, person, place and not person, asked=asked and not person))
     for span, _ in _nominals(doc):
         text = _chunk_text(span)
         if text:
@@ -121,6 +124,8 @@ def _pick(kind: str, refs: list[Referent]) -> Referent | None:
     if kind == "place":
         return next((r for r in refs if r.place), None)
     if kind == "thing":
+        if answer.asked:  # "Which bridge ...? The Kestrel Bridge." "When did it open?"
+            return answer
         things = [r for r in asked if not r.person] + ([answer] if not answer.person else [])
         return things[0] if things else None
     return asked[0] if asked else answer

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import dspy
 
 from agent.budget import budget_answer
+from agent.compound import answer_in_parts, compound_parts
 from agent.config import AgentSettings
 from agent.followup import FollowupModule, standalone
 from agent.lm.deadline import BudgetExceeded, deadline
@@ -98,7 +99,10 @@ class ResearchAgent(dspy.Module):
             with dspy.context(**({"lm": self.runtime.lm} if self.runtime.lm is not None else {})), \
                     deadline(self.settings.max_seconds):
                 question = standalone(self, asked, history, ctx).question
-                if mode == "closed":
+                parts = compound_parts(question, ctx.nlp()) if mode != "closed" else []
+                if parts:  # "Which X ... and when ...?": each part researched, one line per part
+                    result = answer_in_parts(self, question, parts, ctx, mode)
+                elif mode == "closed":
                     result = self._closed(question, ctx)
                 else:
                     ctx.info = analyse(question, ctx.nlp())

@@ -31,6 +31,7 @@ Event types and their `data`:
 - `synthesis`: items [{text, citations}], dropped (unsupported sentences removed), overview
 - `followup`: question (as asked), standalone (as researched), by ("code" | "lm"), refs (what was
   replaced: "he → Oska Tamm")
+- `compound`: parts (a question asking two things, each researched on its own; `agent.compound`)
 - `run_end`: status (an `agent.outcome.Status`: ok | budget | cancelled | error | insufficient: ...),
   seconds, lm_calls, tool_calls, tokens, error
 
@@ -55,7 +56,7 @@ from tools.redact import mask_value
 SCHEMA_VERSION = 1
 EVENT_TYPES = ("run_start", "decompose", "rewrite", "tool_call", "lm_call", "round", "node_answer",
                "fallback", "budget", "answer", "run_end", "step", "read", "check", "injection", "shape",
-               "synthesis", "select", "followup", "conflict")
+               "synthesis", "select", "followup", "conflict", "compound")
 
 Subscriber = Callable[["TraceEvent"], None]
 

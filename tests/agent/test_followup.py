@@ -27,6 +27,8 @@ CASES = [
     (DESIGNED, "When was it built?", "When was the Verrin lighthouse built?"),
     (DESIGNED, "Where did he study?", "Where did Oska Tamm study?"),
     (DESIGNED, "Where is that?", "Where is the Verrin lighthouse?"),
+    (("Which bridge did Oska Tamm design?", "the Kestrel Bridge"), "When did it open?",
+     "When did the Kestrel Bridge open?"),  # "which NOUN": the answer is the thing asked about
     (("Where was Oska Tamm born? [1]", "Lowbridge [1]."), "When did she die?", "When did Oska Tamm die?"),
 ]
 STANDS_ALONE = [
