@@ -72,3 +72,36 @@ def test_a_session_is_not_run_on_another_index(ask, tmp_path, capsys):
         ask("When did he die?", "--session", "99", reply="1903")
     with pytest.raises(ConfigError, match="a number or 'new'"):
         ask("When did he die?", "--session", "last", reply="1903")
+
+
+def test_hopper_tui_reopens_a_session_on_its_index_and_lm(tmp_path, monkeypatch):
+    import tui.app
+    from tui.commands import tui as tui_cmd
+
+    monkeypatch.chdir(tmp_path)
+    index = tmp_path / "idx"
+    index.mkdir()
+    db = tmp_path / "s.db"
+    store = SessionStore(db)
+    sid = store.new_session("Where?", str(index), "local:1.5b")
+    store.close()
+    opened = {}
+
+    class Stub:
+        def run(self):
+            return None
+
+    def make_app(cfg, **kwargs):
+        opened.update(index=cfg.index_dir, lm=cfg.lm.model, session=kwargs.get("session_id"))
+        return Stub()
+
+    monkeypatch.setattr(tui.app, "make_app", make_app)
+    args = build_parser().parse_args(["tui", "--session", str(sid), "--sessions-db", str(db)])
+    assert tui_cmd.run(args) == 0
+    assert opened == {"index": str(index), "lm": "local:1.5b", "session": sid}
+    other = tmp_path / "other"
+    other.mkdir()
+    args = build_parser().parse_args(["tui", "--session", str(sid), "--index", str(other),
+                                      "--sessions-db", str(db)])
+    with pytest.raises(ConfigError, match=f"session {sid} was made on index"):
+        tui_cmd.run(args)

@@ -33,13 +33,19 @@ def run(args: argparse.Namespace) -> int:
     from tui.sessions import SessionStore
 
     cfg = config_from_args(args)
+    store = SessionStore(getattr(args, "sessions_db", None))
+    if getattr(args, "session", None) is not None:  # the session's own index (and LM, unless --lm)
+        from tools.errors import ConfigError
+        from tui.sessions import session_index
+
+        info = store.get_session(args.session)
+        if info is None:
+            raise ConfigError(f"no saved session {args.session}; list them with ctrl+r in `hopper tui`")
+        cfg.index_dir = session_index(info, getattr(args, "index", None)) or cfg.index_dir
+        if info.model and getattr(args, "lm", None) is None:
+            cfg.lm.model = info.model
     if cfg.agent.mode != "closed":
         require_index(cfg)
-    store = SessionStore(getattr(args, "sessions_db", None))
-    if getattr(args, "session", None) is not None and store.get_session(args.session) is None:
-        from tools.errors import ConfigError
-
-        raise ConfigError(f"no saved session {args.session}; list them with ctrl+s in `hopper tui`")
     # Log records would draw over the screen: send them to a file while the app runs.
     root = logging.getLogger()
     handlers = root.handlers[:]
