@@ -30,7 +30,8 @@ def styles_at(evidence, start: int, end: int) -> set[str]:
 
 async def test_confidence_checks_fallback_and_quote(make):
     quote = "It was designed by the engineer Oska Tamm and built between 1866 and 1871."
-    checks = [{"code": "answer.cited", "ok": True, "reason": ""},
+    # real codes of agent.reading.checks
+    checks = [{"code": "answer.empty", "ok": True, "reason": "an answer was given"},
               {"code": "answer.not_in_evidence", "ok": False, "reason": "no cited passage states it"}]
     result = {"answer": "Gannet Point [1].", "short_answer": "Gannet Point", "confidence": 0.42,
               "abstained": True, "checks": checks,
@@ -160,8 +161,8 @@ async def test_synthesis_items_render_with_keyboard_reachable_citations(make):
 async def test_the_current_step_and_active_node_are_shown(make):
     events = [("decompose", {"nodes": [{"id": 1, "text": "Who designed it?", "depends_on": []}],
                              "fallback": None}),
-              ("step", {"kind": "lm", "step": "judge", "node": 1, "text": "judge #1 with the LM"}),
-              ("lm_call", {"step": "judge", "model": "m", "prompt_tokens": 5, "completion_tokens": 5,
+              ("step", {"kind": "lm", "step": "read", "node": 1, "text": "read #1 with the LM"}),
+              ("lm_call", {"step": "read", "model": "m", "prompt_tokens": 5, "completion_tokens": 5,
                            "seconds": 1.0, "cached": False})]
     session = ScriptedSession(events, {"answer": "Oska Tamm [1].", "citations": [cite(1, "Light", LIGHT)]},
                               pause_at=2)
@@ -172,12 +173,13 @@ async def test_the_current_step_and_active_node_are_shown(make):
         await pilot.pause()
         main = app.main
         turn_id = main.running_turn
-        assert main.status.doing == "judging #1 with the LM…"
-        assert "judging #1 with the LM…" in main.question_input.placeholder
+        assert main.status.doing == "reading the passages #1 with the LM…"
+        assert "reading the passages #1 with the LM…" in main.question_input.placeholder
         active = main.tree.active_node(turn_id)
         assert active is not None and active.data["node"] == 1 and str(active.label).startswith("● #1")
         rendered = str(main.status.render())
-        assert "judging #1 with the LM…" in rendered and "index demo-index" in rendered  # fits at 80 columns
+        assert "reading the passages #1 with the LM…" in rendered  # fits at 80 columns
+        assert "index demo-index" in rendered
         session.resume.set()
         await settle(app, pilot)
         assert main.status.doing == "" and main.tree.active_node(turn_id) is None
