@@ -15,7 +15,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test lint bench clean FORCE
+.PHONY: install demo test test-all lint bench clean FORCE
 
 install: $(STAMP)
 
@@ -39,7 +39,12 @@ demo: install
 	$(BIN)/hopper search "Who designed the Verrin lighthouse?" --index $(DEMO_INDEX) --retriever hybrid -k 3
 	$(BIN)/hopper ask "On which river lies the birthplace of the designer of the Verrin lighthouse?" --index $(DEMO_INDEX)
 
+# The fast tier: everything not marked `slow` (no embedded-model end-to-end runs); a few minutes.
 test: install
+	$(BIN)/python -m pytest -q -m "not slow" tests
+
+# Every test, the real-model end-to-end ones included (what CI runs, .ci/run).
+test-all: install
 	$(BIN)/python -m pytest -q tests
 
 # ruff is pinned in pyproject.toml's dev extra; the rules it checks are listed in [tool.ruff.lint].

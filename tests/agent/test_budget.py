@@ -97,6 +97,7 @@ MARGIN_S = 10.0
 """How far past `agent.max_seconds` a run may end (the issue's "one small margin")."""
 
 
+@pytest.mark.slow  # each mode waits out its 5 s budget on purpose
 @pytest.mark.parametrize("mode", ["closed", "rag", "agent"])
 def test_a_slow_lm_server_cannot_carry_the_run_past_its_budget(fake_openai, index, mode):
     with fake_openai(mode="slow", delay=60.0) as srv:
