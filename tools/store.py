@@ -209,6 +209,10 @@ class GenerationLease:
     def close(self) -> None:
         self._finalizer()
 
+    def __deepcopy__(self, memo) -> GenerationLease:  # a copied Index (dspy copies programs) holds it too
+        alive = self._fd is not None and self._finalizer.alive
+        return GenerationLease(os.dup(self._fd) if alive else None)  # a dup shares the flock
+
 
 def _close_fd(fd: int | None) -> None:
     if fd is not None:

@@ -139,3 +139,23 @@ def test_a_damaged_row_is_reported_with_its_line_when_reached(tmp_path):
     assert chunks[0].text == TEXTS[0]  # rows before it still read
     with pytest.raises(IndexCorruptError, match=r"chunks.jsonl:3: malformed JSON line .*rebuild"):
         chunks[2]
+
+
+def test_a_leased_generation_outlives_newer_ones_until_its_readers_close(tmp_path):
+    import copy
+
+    from tools.store import open_generation
+
+    idx = tmp_path / "idx"
+    first = _publish(idx)
+    _, gen_dir, lease = open_generation(idx)
+    copied = copy.deepcopy(lease)  # a copied Index (dspy copies programs) holds the generation too
+    second = _publish(idx, first)
+    _publish(idx, second)  # gen 1 is older than the kept previous one, but a reader holds it
+    assert gen_dir.is_dir()
+    lease.close()
+    _publish(idx, read_manifest(idx))
+    assert gen_dir.is_dir()  # the copy still holds it
+    copied.close()
+    _publish(idx, read_manifest(idx))
+    assert not gen_dir.exists() and not any(p.name.startswith(".old-") for p in idx.iterdir())
