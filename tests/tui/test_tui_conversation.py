@@ -240,3 +240,33 @@ def test_a_pager_that_takes_no_line_number_gets_the_file_alone(tmp_path):
     assert open_command(doc, "The Verrin lighthouse.", env={"PAGER": "cat"}) == ["cat", str(doc)]
     assert open_command(doc, "The Verrin lighthouse.", env={"PAGER": "/usr/bin/less -R"}) == \
         ["/usr/bin/less", "-R", "+3", str(doc)]
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["empty", "full"])
+async def test_every_main_screen_key_works_on_an_empty_and_a_full_app(make, full, monkeypatch):
+    from textual.binding import Binding
+
+    from tui.screens.keys import MAIN_BINDINGS
+
+    monkeypatch.setenv("PAGER", "true")
+    monkeypatch.setenv("EDITOR", "true")
+    keys = [b.key for b in Binding.make_bindings(MAIN_BINDINGS) if b.key != "ctrl+q"]
+    app = make(ScriptedSession([], answered(3)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        if full:
+            await ask(pilot, "What is said of the lighthouse?")
+            await ask(pilot, "And what else?")
+        for focus in ("input", "citations"):
+            for key in keys:
+                if focus == "citations" and app.main.answer_view.citation_list.citations:
+                    app.main.answer_view.citation_list.focus()
+                else:
+                    app.main.question_input.focus()
+                await pilot.press(key)
+                await pilot.pause()
+                for _ in range(3):  # close whatever the key opened
+                    if app.screen is app.main:
+                        break
+                    await pilot.press("escape")
+                    await pilot.pause()
+                assert app.is_running and app.screen is app.main, key
