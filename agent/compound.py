@@ -9,8 +9,14 @@ B?" or "When and where was he born?" stay one question.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import asdict, replace
 
+from agent.followup import rewrite_by_code
+from agent.reading.evidence import SentenceRanker
+from agent.reading.question import analyse, subjects
 from agent.result import AgentResult
+from agent.steps import RunContext
 
 WH = r"(?:who|whom|whose|what|which|when|where|why|how)"
 SPLIT = re.compile(rf"^(?P<first>.+?\S)\s*,?\s+and\s+(?P<second>{WH}\b.+)$", re.IGNORECASE)
@@ -34,12 +40,10 @@ def compound_parts(question: str, nlp) -> list[str]:
     return [p[0].upper() + p[1:] + "?" for p in parts]
 
 
-def answer_in_parts(agent, question: str, parts: list[str], ctx, mode: str) -> AgentResult:
-    """Research each part (a later one made to stand alone with the earlier answers), then one answer."""
-    from agent.followup import rewrite_by_code
-    from agent.reading.evidence import SentenceRanker
-    from agent.reading.question import analyse, subjects
-
+def answer_in_parts(research: Callable[[str, RunContext], AgentResult], question: str, parts: list[str],
+                    ctx: RunContext) -> AgentResult:
+    """Research each part with `research(part, ctx)` (the loop of the run's mode; a later part made
+    to stand alone with the earlier answers), then one answer."""
     ctx.trace.emit("compound", parts=parts)
     ctx.ranker = ctx.ranker or SentenceRanker(ctx.runtime.index.embedder)
     done: list[tuple[str, AgentResult]] = []
@@ -52,7 +56,7 @@ def answer_in_parts(agent, question: str, parts: list[str], ctx, mode: str) -> A
         if ctx.info.form == "yesno":
             ctx.info.subjects = subjects(read, ctx.nlp())
         ctx.nodes = []
-        result = (agent._rag if mode == "rag" else agent._agent)(read, ctx)
+        result = research(read, ctx)
         done.append((part, result))
         history.append((read, result.short_answer))
         if ctx.stopped:
@@ -62,8 +66,6 @@ def answer_in_parts(agent, question: str, parts: list[str], ctx, mode: str) -> A
 
 def combine(question: str, done: list[tuple[str, AgentResult]], parts: list[str], ctx) -> AgentResult:
     """One result with a line per part: its question, its answer and its citations (renumbered)."""
-    from dataclasses import asdict, replace
-
     lines, citations, checks = [], [], []
     for part, r in done:
         offset = len(citations)

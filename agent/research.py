@@ -101,7 +101,8 @@ class ResearchAgent(dspy.Module):
                 question = standalone(self, asked, history, ctx).question
                 parts = compound_parts(question, ctx.nlp()) if mode != "closed" else []
                 if parts:  # "Which X ... and when ...?": each part researched, one line per part
-                    result = answer_in_parts(self, question, parts, ctx, mode)
+                    research = self._rag if mode == "rag" else self._agent
+                    result = answer_in_parts(research, question, parts, ctx)
                 elif mode == "closed":
                     result = self._closed(question, ctx)
                 else:
