@@ -15,6 +15,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from graphs.build import node_label
 from graphs.settings import GraphSettings
 from graphs.store import load_graph, load_vectors
 
@@ -70,8 +71,6 @@ class KnowledgeGraph:
         return self.graph.nodes[key].get("name", key) if key in self.graph else key
 
     def label(self, key: str) -> str:
-        from graphs.build import node_label
-
         return node_label(self.graph.nodes[key]) if key in self.graph else ""
 
     def chunks_of(self, key: str) -> dict[str, int]:

@@ -13,9 +13,11 @@ layer, ...) still load through sentence-transformers.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+from tools import bert
 from tools.errors import ModelError
+from tools.onnx_embed import OnnxBert
 from tools.settings import DEFAULT_EMBEDDER, EmbedSettings
 
 log = logging.getLogger(__name__)
@@ -110,8 +114,6 @@ class TransformerEncoder:
 
     def __init__(self, path: Path, pipeline: Pipeline, device: str = "cpu", precision: str = "fp32",
                  threads: int = 0):
-        from tools import bert
-
         self.path, self.pipeline, self.device = path, pipeline, device
         self.tokenizer = _load_tokenizer(path, pipeline.max_seq_length)
         cpu_bert = device == "cpu" and bert.supports(path)
@@ -150,8 +152,6 @@ class TransformerEncoder:
         return _torch_forward(self._torch_model, self.device, ids, mask, types)
 
     def _fall_back(self, exc: Exception) -> None:
-        from tools import bert
-
         log.warning("the int8 embedder failed (%s); using the float32 model from now on", exc)
         self._int8 = None
         self._numpy = bert.NumpyBert(self.path)
@@ -184,8 +184,6 @@ def pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
 def _int8_model(path: Path, threads: int):
     """The int8 onnxruntime model of `path`, or None (with a warning) when it cannot be had."""
     try:
-        from tools.onnx_embed import OnnxBert
-
         return OnnxBert(path, threads)
     except Exception as exc:  # no onnxruntime, a failed export, an unreadable cache: stay exact
         log.warning("int8 embedder unavailable (%s); using the float32 model "
@@ -203,8 +201,6 @@ def _torch_model(path: Path, device: str):
 
 
 def _torch_forward(model, device: str, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
-    import inspect
-
     import torch
 
     kwargs = {"input_ids": torch.from_numpy(ids).to(device),
@@ -258,8 +254,6 @@ def _limit_threads(threads: int) -> None:
         threadpool_limits(limits=threads)
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
         log.debug("threadpoolctl is missing: index.embed.threads does not limit numpy")
-    import sys
-
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class HopperError(Exception):
     """Base class of every error Hopper reports to a user (one line, no traceback)."""
@@ -55,8 +57,6 @@ def describe_os_error(exc: OSError, path: object = None, doing: str = "") -> str
         path: the path the user named, when it is more telling than `exc.filename`.
         doing: what Hopper was doing, e.g. "write the index" (optional).
     """
-    import errno
-
     where = path if path is not None else (exc.filename or "")
     code = exc.errno
     reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__

@@ -23,12 +23,17 @@ from typing import Any
 import numpy as np
 
 from tools.backends import Backend, BuildContext, IndexComponent, select_backend
+from tools.backends.milvus_conn import redact
 from tools.chunking import chunk_documents, content_hash, embed_text
+from tools.dense import load_faiss
+from tools.embed import Embedder
 from tools.errors import HopperError, IndexCorruptError, PathError, path_error
 from tools.ingest import Format, IngestReport, iter_documents
 from tools.jsonfile import to_json
+from tools.links import TitleLinks
 from tools.progress import NullProgress, Progress
-from tools.settings import IndexSettings
+from tools.settings import BM25Settings, ChunkSettings, EmbedSettings, IndexSettings
+from tools.sparse import BM25Index
 from tools.store import (
     ChunkStore,
     GenerationWriter,
@@ -126,8 +131,6 @@ def build_index(paths: Sequence[str | Path], index_dir: str | Path, settings: In
         if documents is not None:
             report.documents = len(docs)
         plan = _Plan.diff(docs, prev, set(roots), keep_other_roots=documents is None)
-
-        from tools.embed import Embedder
 
         embedder = Embedder(settings.embed)
         t_embed = time.perf_counter()
@@ -276,8 +279,6 @@ def _public_settings(settings: IndexSettings) -> dict[str, Any]:
     full = dataclasses.asdict(settings)
     full["backend"]["milvus_token"] = ""
     if settings.backend.milvus_uri:
-        from tools.backends.milvus_conn import redact
-
         full["backend"]["milvus_uri"] = redact(settings.backend.milvus_uri)
     return full
 
@@ -309,8 +310,6 @@ def _root_lookup(roots: list[str]):
 
 def settings_from_manifest(manifest: Manifest, base: IndexSettings | None = None) -> IndexSettings:
     """Index-time settings come from the manifest; query-time knobs (fusion, HNSW ef) from `base`."""
-    from tools.settings import BM25Settings, ChunkSettings, EmbedSettings
-
     base = base or IndexSettings()
     full = manifest.settings.get("full", {})
     out = dataclasses.replace(base)
@@ -353,24 +352,18 @@ class Index:
     @property
     def embedder(self):
         if self._embedder is None:
-            from tools.embed import Embedder
-
             self._embedder = Embedder(self.settings.embed)
         return self._embedder
 
     @property
     def faiss(self):
         if self._faiss is None:
-            from tools.dense import load_faiss
-
             self._faiss = load_faiss(self.gen_dir / "dense.faiss", self.settings.dense)
         return self._faiss
 
     @property
     def bm25(self):
         if self._bm25 is None:
-            from tools.sparse import BM25Index
-
             self._bm25 = BM25Index.load(self.gen_dir / "bm25", self.settings.bm25)
         return self._bm25
 
@@ -378,8 +371,6 @@ class Index:
     def links(self):
         """Title links between documents (`tools.links.TitleLinks`), built on first use."""
         if self._links is None:
-            from tools.links import TitleLinks
-
             self._links = TitleLinks(self.store)
         return self._links
 

@@ -10,6 +10,7 @@ Formats (`--format`):
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -243,8 +244,6 @@ def _bad_link_reason(link: Path) -> str:
     except RuntimeError:  # Python 3.11 reports a loop this way
         return "symbolic link loop"
     except OSError as exc:
-        import errno
-
         if exc.errno == errno.ELOOP:
             return "symbolic link loop"
         return f"broken symbolic link (target {os.readlink(link)} {exc.strerror.lower()})"

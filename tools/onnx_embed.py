@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from platformdirs import user_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,6 @@ def cache_dir() -> Path:
     if xdg:
         base = Path(xdg) / "hopper"
     else:
-        from platformdirs import user_cache_dir
-
         base = Path(user_cache_dir("hopper", appauthor=False))
     return base / "models" / "onnx"
 

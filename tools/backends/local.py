@@ -8,8 +8,11 @@ import numpy as np
 
 from tools.backends.base import BASIC, BuildContext, IndexComponent
 from tools.chunking import bm25_text
+from tools.dense import build_faiss, save_faiss, search_faiss
 from tools.errors import RetrieverUnavailableError
+from tools.retrievers import FusionRetriever
 from tools.settings import IndexSettings
+from tools.sparse import BM25Index
 from tools.types import Chunk, Hit, Retriever
 
 
@@ -19,8 +22,6 @@ class DenseComponent:
     name = "dense"
 
     def build(self, ctx: BuildContext) -> dict[str, int]:
-        from tools.dense import build_faiss, save_faiss
-
         index = build_faiss(ctx.vectors, ctx.settings.dense)
         save_faiss(index, ctx.gen_dir / "dense.faiss")
         return {"vectors": int(index.ntotal)}
@@ -32,8 +33,6 @@ class BM25Component:
     name = "bm25"
 
     def build(self, ctx: BuildContext) -> dict[str, int]:
-        from tools.sparse import BM25Index
-
         ctx.progress.start("bm25", None)
         bm25 = BM25Index(ctx.settings.bm25).build([bm25_text(c) for c in ctx.chunks])
         bm25.save(ctx.gen_dir / "bm25")
@@ -65,8 +64,6 @@ class DenseRetriever:
         self.index = index
 
     def search(self, query: str, k: int = 10) -> list[Hit]:
-        from tools.dense import search_faiss
-
         if self.index.faiss.ntotal == 0 or not query.strip():
             return []
         scores, rows = search_faiss(self.index.faiss, self.index.embedder.encode_query(query), k)
@@ -92,8 +89,6 @@ class LocalBackend:
         if name == "dense":
             return DenseRetriever(index)
         if name == "hybrid":
-            from tools.retrievers import FusionRetriever
-
             return FusionRetriever([DenseRetriever(index), BM25Retriever(index)], index.settings.fusion)
         raise RetrieverUnavailableError(f"unknown retriever {name!r}; choose one of: {', '.join(BASIC)}")
 
