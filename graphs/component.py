@@ -24,6 +24,7 @@ from graphs.extract import select_extractor
 from graphs.extraction import NOUN
 from graphs.settings import GraphSettings
 from graphs.store import load_graph, load_vectors, save_graph
+from tools.embed import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,6 @@ class GraphComponent:
 
     def _node_vectors(self, ctx, graph, keys: list[str], old) -> tuple[np.ndarray, set[str]]:
         """Embeddings of every node name, reusing the previous generation's for known keys."""
-        from tools.embed import Embedder
-
         known = {k: i for i, k in enumerate(old[0])} if old else {}
         new = [k for k in keys if k not in known]
         embedder = Embedder(ctx.settings.embed)

@@ -9,6 +9,8 @@ several worker processes, each returning compact `Extraction`s rather than spaCy
 from __future__ import annotations
 
 import logging
+import multiprocessing as mp
+import os
 import sys
 import threading
 from bisect import bisect_right
@@ -188,8 +190,6 @@ class SpacyExtractor:
                 if progress:
                     progress(len(batch))
             return out
-        import multiprocessing as mp
-
         with mp.get_context("spawn").Pool(workers, initializer=_init_worker,
                                           initargs=(self.settings.to_dict(),)) as pool:
             for result in pool.imap(_work, batches):
@@ -204,8 +204,6 @@ class SpacyExtractor:
 
 
 def _cpu_count() -> int:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from graphs.algorithms import normalize_rows
 from graphs.build import node_label
 from graphs.settings import GraphSettings
 from graphs.store import load_graph, load_vectors
@@ -154,8 +155,6 @@ class KnowledgeGraph:
         cache = self.__dict__.setdefault("_ppr_cache", {})
         if (passage_weight, title_weight) not in cache:
             import scipy.sparse as sp
-
-            from graphs.algorithms import normalize_rows
 
             adj = self.entity_adjacency()
             if passage_weight > 0:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from rapidfuzz import fuzz, process
 
 from graphs.extraction import NOUN
 from graphs.kg import KnowledgeGraph
@@ -49,8 +50,6 @@ def ngram_links(kg: KnowledgeGraph, text: str) -> list[Link]:
 
 
 def fuzzy_link(kg: KnowledgeGraph, mention: str, threshold: float) -> Link | None:
-    from rapidfuzz import fuzz, process
-
     key = normalize(mention)
     if len(key) < 4 or not kg.keys:
         return None

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rapidfuzz import fuzz
+
 _POSSESSIVE = re.compile(r"(?:'s|'|’s|’)(?=\s|$)")
 _PUNCT = re.compile(r"[^\w&+#]+")
 _LEADING = re.compile(r"^(?:the|a|an)\s+")
@@ -71,8 +73,6 @@ class Canonicalizer:
         return target
 
     def _match(self, key: str) -> str | None:
-        from rapidfuzz import fuzz
-
         best, best_score = None, self.threshold
         for cand in self._blocks.get(key[:3], ()):
             if abs(len(cand) - len(key)) > max(2, len(key) // 8):

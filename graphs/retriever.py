@@ -17,6 +17,8 @@ import time
 import numpy as np
 
 from graphs.algorithms import personalized_pagerank
+from graphs.component import BUILD_FIELDS
+from graphs.extract import SpacyExtractor
 from graphs.kg import KnowledgeGraph
 from graphs.link import Link, link_query, seed_weights
 from graphs.settings import GraphSettings
@@ -27,8 +29,6 @@ log = logging.getLogger(__name__)
 
 def query_settings(built: GraphSettings, wanted: GraphSettings | None) -> GraphSettings:
     """Build-time fields from the graph as built, query-time fields from `wanted` (or defaults)."""
-    from graphs.component import BUILD_FIELDS
-
     wanted = wanted or GraphSettings()
     return dataclasses.replace(wanted, **{f: getattr(built, f) for f in BUILD_FIELDS})
 
@@ -80,8 +80,6 @@ class GraphRetriever:
     @property
     def extractor(self):
         if self._extractor is None and self.settings.extractor != "none":
-            from graphs.extract import SpacyExtractor
-
             self._extractor = SpacyExtractor(self.settings)
         return self._extractor
 

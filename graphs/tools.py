@@ -10,10 +10,13 @@ import itertools
 import math
 from pathlib import Path
 
+from rapidfuzz import fuzz, process
+
 from graphs.algorithms import bounded_paths
 from graphs.build import node_label
 from graphs.kg import KnowledgeGraph
 from graphs.normalize import normalize
+from graphs.retriever import GraphRetriever
 
 MAX_CHARS = 1500
 _KIND_RANK = {"relation": 0, "synonym": 1, "topic": 2, "cooccur": 3}
@@ -52,8 +55,6 @@ class GraphTools:
     @property
     def retriever(self):
         if self._retriever is None:
-            from graphs.retriever import GraphRetriever
-
             self._retriever = GraphRetriever(self.index, kg=self._kg)
         return self._retriever
 
@@ -73,14 +74,10 @@ class GraphTools:
         key = normalize(entity)
         if key in self.kg.row:
             return key
-        from rapidfuzz import fuzz, process
-
         best = process.extractOne(key, self.kg.keys, scorer=fuzz.WRatio, score_cutoff=85) if key else None
         return best[0] if best else None
 
     def _unknown(self, entity: str) -> str:
-        from rapidfuzz import fuzz, process
-
         close = process.extract(normalize(entity), self.kg.keys, scorer=fuzz.WRatio, limit=3)
         names = ", ".join(self.kg.name(k) for k, *_ in close)
         return f"No entity named {entity!r} in the graph." + (f" Closest: {names}." if names else "")

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from charset_normalizer import from_bytes
+
 from tools.chunking import content_hash
 from tools.errors import DataFormatError, IngestError
 from tools.markdown import markdown_text
@@ -115,8 +117,6 @@ def decode_text(raw: bytes) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
-
     matches = from_bytes(raw[: 4 * _SAMPLE])
     best = matches.best()
     if best is None or best.encoding is None:

@@ -15,6 +15,8 @@ import re
 from functools import cache, lru_cache
 from typing import NamedTuple
 
+import pysbd
+
 MAX_CHARS = 400
 """A longer sentence (a run-on table row, an option list) is cut at a word boundary."""
 
@@ -37,8 +39,6 @@ class Span(NamedTuple):
 
 @cache
 def _segmenter():
-    import pysbd
-
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
