@@ -26,7 +26,7 @@ def transition_matrix(graph: nx.Graph | nx.MultiDiGraph, nodes: list[Hashable], 
 
 def normalize_rows(adj):
     """(P^T as CSR, dangling mask) for a non-negative adjacency matrix."""
-    import scipy.sparse as sp
+    import scipy.sparse as sp  # heavy: scipy, loaded when first needed
 
     adj = sp.csr_array(adj, dtype=np.float64)
     out = np.asarray(adj.sum(axis=1)).ravel()

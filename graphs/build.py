@@ -183,7 +183,7 @@ def add_synonym_edges(graph: nx.MultiDiGraph, keys: list[str], vectors: np.ndarr
     Only named-entity and title nodes take part; with `new`, only those nodes are queried
     (incremental builds). Returns the number of synonym edges added.
     """
-    import faiss
+    import faiss  # heavy: faiss, loaded when first needed
 
     rows = [i for i, key in enumerate(keys) if key in graph and node_label(graph.nodes[key]) != NOUN]
     if len(rows) < 2:

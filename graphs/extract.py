@@ -53,12 +53,12 @@ def _import_spacy(torch_layers: bool):
     when it is first imported, which costs a second or more of start-up that a small CNN pipeline
     (en_core_web_sm) never uses. torch stays importable for whoever needs it later."""
     if torch_layers or "thinc" in sys.modules or "torch" in sys.modules:
-        import spacy
+        import spacy  # heavy: spaCy, loaded when first needed
 
         return spacy
     sys.modules["torch"] = None  # type: ignore[assignment]  # import torch -> ImportError, inside thinc only
     try:
-        import spacy
+        import spacy  # heavy: spaCy, loaded when first needed
     finally:
         if sys.modules.get("torch", 0) is None:
             del sys.modules["torch"]
@@ -241,7 +241,7 @@ def select_extractor(settings: GraphSettings, lm=None) -> Extractor:
     if settings.extractor == "none":
         return NullExtractor()
     if settings.extractor == "llm":
-        from graphs.llm_extract import LLMExtractor
+        from graphs.llm_extract import LLMExtractor  # heavy: dspy, through the LM extractor
 
         return LLMExtractor(lm, settings)
     raise ValueError(f"unknown graph extractor {settings.extractor!r}; choose one of: spacy, llm, none")

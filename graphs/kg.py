@@ -116,7 +116,7 @@ class KnowledgeGraph:
     def weighted_incidence(self, title_weight: float):
         """CSR (nodes x chunks): 1 where a node is mentioned in a chunk, `title_weight` where the
         node is the chunk's document title (the passage is about it)."""
-        import scipy.sparse as sp
+        import scipy.sparse as sp  # heavy: scipy, loaded when first needed
 
         titles = self.graph.graph.get("titles", {})
         rows, cols, vals = [], [], []
@@ -133,7 +133,7 @@ class KnowledgeGraph:
 
     def entity_adjacency(self):
         """Symmetric CSR (nodes x nodes) of edge weights, parallel edges summed."""
-        import scipy.sparse as sp
+        import scipy.sparse as sp  # heavy: scipy, loaded when first needed
 
         rows, cols, vals = [], [], []
         for u, v, data in self.graph.edges(data=True):
@@ -154,7 +154,7 @@ class KnowledgeGraph:
         one passage node per chunk (rows after the entities). Cached per weights."""
         cache = self.__dict__.setdefault("_ppr_cache", {})
         if (passage_weight, title_weight) not in cache:
-            import scipy.sparse as sp
+            import scipy.sparse as sp  # heavy: scipy, loaded when first needed
 
             adj = self.entity_adjacency()
             if passage_weight > 0:

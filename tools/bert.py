@@ -65,7 +65,7 @@ class NumpyBert:
     """`BertModel(...).last_hidden_state` for batches of token ids, in float32 numpy."""
 
     def __init__(self, path: Path):
-        from safetensors.numpy import load_file
+        from safetensors.numpy import load_file  # heavy: safetensors, loaded when first needed
 
         config = json.loads((path / "config.json").read_text())
         weights = load_file(str(path / "model.safetensors"))

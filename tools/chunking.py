@@ -19,7 +19,7 @@ def content_hash(*parts: str) -> str:
 
 
 def _splitter(settings: ChunkSettings):
-    from llama_index.core.node_parser import SentenceSplitter
+    from llama_index.core.node_parser import SentenceSplitter  # heavy: llama-index, loaded when first needed
 
     return SentenceSplitter(chunk_size=settings.size, chunk_overlap=settings.overlap,
                             include_metadata=False, include_prev_next_rel=False)

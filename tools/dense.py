@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 def build_faiss(vectors: np.ndarray, settings: DenseSettings):
     """Exact inner-product index, or HNSW above `settings.hnsw_threshold` vectors."""
-    import faiss
+    import faiss  # heavy: faiss, loaded when first needed
 
     dim = int(vectors.shape[1]) if vectors.ndim == 2 and vectors.size else 384
     if len(vectors) > settings.hnsw_threshold:
@@ -36,7 +36,7 @@ def save_faiss(index, path: Path) -> None:
     The bytes are written by Python rather than `faiss.write_index`, which only prints a failed
     final flush (a full disk) to stderr and leaves a cut file behind.
     """
-    import faiss
+    import faiss  # heavy: faiss, loaded when first needed
 
     data = faiss.serialize_index(index)
     try:
@@ -49,7 +49,7 @@ def save_faiss(index, path: Path) -> None:
 
 
 def load_faiss(path: Path, settings: DenseSettings | None = None):
-    import faiss
+    import faiss  # heavy: faiss, loaded when first needed
 
     try:
         index = faiss.read_index(str(path))

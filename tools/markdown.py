@@ -24,8 +24,8 @@ _FRONT_TITLE = re.compile(r"^title\s*:\s*[\"']?(.+?)[\"']?\s*$", re.MULTILINE | 
 @functools.cache
 def _parser():
     """One parser for every page (markdown-it keeps no state between parses)."""
-    from markdown_it import MarkdownIt
-    from mdit_py_plugins.front_matter import front_matter_plugin
+    from markdown_it import MarkdownIt  # heavy: markdown-it (70 ms), loaded when first needed
+    from mdit_py_plugins.front_matter import front_matter_plugin  # heavy: markdown-it plugins
 
     return MarkdownIt("commonmark").enable(["table", "strikethrough"]).use(front_matter_plugin)
 

@@ -82,11 +82,11 @@ def ensure_int8(model_dir: Path) -> Path:
 
 def _export_int8(model_dir: Path, tmp: Path, out: Path) -> None:
     """torch export (eager attention, so the optimiser can fuse it) -> BERT fusion -> int8."""
-    import onnx
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from onnxruntime.transformers.optimizer import optimize_model
-    from transformers import AutoModel
+    import onnx  # heavy: onnx, loaded when first needed
+    import torch  # heavy: torch, loaded when first needed
+    from onnxruntime.quantization import QuantType, quantize_dynamic  # heavy: onnxruntime
+    from onnxruntime.transformers.optimizer import optimize_model  # heavy: onnxruntime
+    from transformers import AutoModel  # heavy: transformers (torch), loaded when first needed
 
     config = json.loads((model_dir / "config.json").read_text())
     model = AutoModel.from_pretrained(str(model_dir), local_files_only=True,
@@ -141,7 +141,7 @@ class OnnxBert:
     """
 
     def __init__(self, model_dir: Path, threads: int = 0):
-        import onnxruntime as ort
+        import onnxruntime as ort  # heavy: onnxruntime, loaded when first needed
 
         path = ensure_int8(model_dir)
         options = ort.SessionOptions()

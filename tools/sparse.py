@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+import Stemmer
 
 from tools.errors import IndexCorruptError
 from tools.settings import BM25Settings
@@ -15,7 +16,7 @@ log = logging.getLogger(__name__)
 
 def _bm25s():
     """Import bm25s, undoing the DEBUG level it forces on its logger at import time."""
-    import bm25s
+    import bm25s  # heavy: bm25s (scipy), loaded when first needed
 
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -33,8 +34,6 @@ class BM25Index:
     @property
     def stemmer(self):
         if self._stemmer is None and self.settings.stemmer:
-            import Stemmer
-
             self._stemmer = Stemmer.Stemmer(self.settings.stemmer)
         return self._stemmer
 

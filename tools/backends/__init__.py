@@ -3,12 +3,14 @@
 - `local`: a FAISS index and a bm25s index in the generation folder (`tools.backends.local`).
 - `milvus`: one Milvus collection holding both, Lite file or server (`tools.backends.milvus`).
 
-Each module is imported only when its backend is used, so pymilvus loads only for Milvus.
+pymilvus, faiss and bm25s load only when a backend first uses them (inside its functions).
 """
 
 from __future__ import annotations
 
 from tools.backends.base import BASIC, Backend, BuildContext, IndexComponent
+from tools.backends.local import LocalBackend
+from tools.backends.milvus import MilvusBackend
 from tools.errors import ConfigError
 
 KINDS = ("local", "milvus")
@@ -23,11 +25,7 @@ def select_backend(kind: str) -> Backend:
         ConfigError: `kind` is not one of `KINDS`.
     """
     if kind == "local":
-        from tools.backends.local import LocalBackend
-
         return LocalBackend()
     if kind == "milvus":
-        from tools.backends.milvus import MilvusBackend
-
         return MilvusBackend()
     raise ConfigError(f"unknown index backend {kind!r}; choose one of: {', '.join(KINDS)}")

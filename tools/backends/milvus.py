@@ -72,7 +72,7 @@ def _clip(text: str, limit: int = MAX_VARCHAR) -> str:
 
 
 def _schema(dim: int):
-    from pymilvus import DataType, Function, FunctionType, MilvusClient
+    from pymilvus import DataType, Function, FunctionType, MilvusClient  # heavy: pymilvus
 
     schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field("chunk_id", DataType.VARCHAR, is_primary=True, max_length=4096)
@@ -308,13 +308,13 @@ class MilvusRetriever:
 
     @staticmethod
     def _ann(reqs, limit: int) -> list:
-        from pymilvus import AnnSearchRequest
+        from pymilvus import AnnSearchRequest  # heavy: pymilvus, loaded when first needed
 
         return [AnnSearchRequest(data=data, anns_field=f, param=params, limit=limit)
                 for f, data, params in reqs]
 
     def _ranker(self, parts: int):
-        from pymilvus import RRFRanker, WeightedRanker
+        from pymilvus import RRFRanker, WeightedRanker  # heavy: pymilvus, loaded when first needed
 
         fusion = self.collection.index.settings.fusion
         if fusion.method == "rrf":

@@ -15,6 +15,7 @@ The token is never written anywhere.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -23,6 +24,8 @@ import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+import Stemmer
 
 from tools.errors import BackendError, ConfigError
 from tools.jsonfile import read_versioned, write_versioned
@@ -94,8 +97,6 @@ def _fix_hint(uri: str) -> str:
 
 def _lite_locked(path: str) -> bool:
     """True when another process holds Milvus Lite's lock on the data folder `path`."""
-    import fcntl
-
     lock = Path(path) / "LOCK"
     if not lock.exists():
         return False
@@ -119,7 +120,7 @@ def connect(uri: str, token: str = ""):
         if uri in _CLIENTS:
             return _CLIENTS[uri]
         try:
-            from pymilvus import MilvusClient
+            from pymilvus import MilvusClient  # heavy: pymilvus, loaded when first needed
         except ImportError as exc:
             raise BackendError("the Milvus backend needs pymilvus: "
                                "pip install 'pymilvus[milvus-lite]'") from exc
@@ -167,7 +168,7 @@ def release(uri: str | None = None) -> None:
                     log.debug("closing Milvus client for %s failed", redact(u), exc_info=True)
             if is_lite(u):
                 try:
-                    from milvus_lite.server_manager import server_manager_instance
+                    from milvus_lite.server_manager import server_manager_instance  # heavy: milvus-lite
                 except ImportError:
                     continue
                 server_manager_instance.release_server(u)
@@ -225,12 +226,10 @@ class Analyzer:
         self.settings = settings
         self._stemmer = None
         if settings.stemmer:
-            import Stemmer
-
             self._stemmer = Stemmer.Stemmer(settings.stemmer)
 
     def __call__(self, texts: list[str]) -> list[str]:
-        import bm25s
+        import bm25s  # heavy: bm25s (scipy), loaded when first needed
 
         if not texts:
             return []
