@@ -232,7 +232,7 @@ async def test_export_asks_before_replacing_a_file_and_writes_the_confidence(mak
         assert "_Confidence: 90%._" in target.read_text()
 
 
-def test_a_pager_that_takes_no_line_number_gets_the_file_alone(tmp_path):
+async def test_a_pager_that_takes_no_line_number_gets_the_file_alone(tmp_path):
     from tui.opener import open_command
 
     doc = tmp_path / "a.md"
