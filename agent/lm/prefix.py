@@ -99,7 +99,7 @@ class PrefixStates:
 
 def save_sequence(llama: Any) -> bytes:
     """The KV state of sequence 0 of `llama`'s context."""
-    import llama_cpp
+    import llama_cpp  # heavy: llama.cpp
 
     ctx = llama._ctx.ctx
     size = llama_cpp.llama_state_seq_get_size(ctx, 0)
@@ -112,7 +112,7 @@ def save_sequence(llama: Any) -> bytes:
 
 def restore_sequence(llama: Any, tokens: Sequence[int], state: bytes) -> bool:
     """Replace `llama`'s context by `state`, the KV of `tokens`; False (context cleared) on failure."""
-    import llama_cpp
+    import llama_cpp  # heavy: llama.cpp
 
     llama._ctx.kv_cache_clear()
     buf = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)

@@ -24,7 +24,7 @@ class GreedyGrammarSampler:
     """Stands in for `llama_cpp._internals.LlamaSampler` in `Llama.generate` (sample/accept/reset)."""
 
     def __init__(self, llama, grammar):
-        import llama_cpp
+        import llama_cpp  # heavy: llama.cpp
 
         self._capi = llama_cpp
         self._llama = llama
