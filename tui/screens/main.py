@@ -306,6 +306,7 @@ class MainScreen(AnswerActions, Screen):
     def action_toggle_tree(self) -> None:
         self.tree_shown = self.has_class("-no-tree")
         self._layout_tree()
+        self.answer_view.scroll_current()  # the answer re-wraps: keep it in view
         if not self.tree_shown and self.tree.has_focus:
             self.question_input.focus()
 

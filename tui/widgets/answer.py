@@ -211,6 +211,11 @@ class AnswerView(Vertical):
         else:
             t.scroll_to_widget(box, animate=False, top=True)
 
+    def scroll_current(self) -> None:
+        """Bring the current answer back into view (after the pane changed width)."""
+        if self.current is not None:
+            self.call_after_refresh(self._scroll_to, self.current.turn_id)
+
     def scroll_page(self, direction: int) -> None:
         t = self.transcript
         (t.scroll_page_down if direction > 0 else t.scroll_page_up)(animate=False)
