@@ -109,3 +109,21 @@ def test_the_int8_model_is_made_once_cached_and_remade_when_damaged(model_dir, t
     again = onnx_embed.OnnxBert(model_dir, threads=1)
     assert exports == ["x", "x"]
     assert np.abs(again(ids, np.ones_like(ids), np.zeros_like(ids)) - want).max() < 1e-5
+
+
+def test_an_index_keeps_the_precision_it_was_built_with_and_older_indexes_read_as_fp32():
+    import dataclasses
+
+    from tools.index import _public_settings, settings_from_manifest
+    from tools.settings import IndexSettings
+    from tools.store import Manifest
+
+    built = IndexSettings()
+    built.embed.precision = "fp32"
+    full = _public_settings(built)
+    assert settings_from_manifest(Manifest(1, "gen-1", {"full": full})).embed.precision == "fp32"
+    full["embed"]["precision"] = "int8"
+    assert settings_from_manifest(Manifest(1, "gen-1", {"full": full})).embed.precision == "int8"
+    del full["embed"]["precision"]  # an index made before the int8 embedder: its vectors are fp32
+    assert settings_from_manifest(Manifest(1, "gen-1", {"full": full})).embed.precision == "fp32"
+    assert dataclasses.asdict(IndexSettings().embed)["precision"] == "int8"  # the default for new ones
