@@ -15,8 +15,9 @@ quantisation recipe, so a changed model or recipe makes a new file. An export is
 temporary file and renamed into place under a lock: two processes never both export, and a
 half-written file is never read.
 
-On SciFact the int8 vectors keep nDCG@10 within 0.005 of the float32 model's (see
-docs/benchmarks.md, "Indexing speed"); `index.embed.precision = "fp32"` turns this off.
+On 1,000 SciFact documents the int8 vectors give dense nDCG@10 0.795 against the float32
+model's 0.789 (docs/benchmarks.md, "Indexing speed"); `index.embed.precision = "fp32"` turns
+this off.
 """
 
 from __future__ import annotations
