@@ -89,7 +89,8 @@ class _Conversation:
 
         tamm = cite(1, "Oska Tamm", "Oska Tamm (1829–1903) was an engineer. He died in Verrin in 1903.",
                     quote="He died in Verrin in 1903.", doc_id="people/oska_tamm.md")
-        cup = cite(1, "The Ormsby Cup", "The Ormsby Cup is a rowing race on the Oller.", doc_id="events/cup.md")
+        cup = cite(1, "The Ormsby Cup", "The Ormsby Cup is a rowing race on the Oller.",
+                   doc_id="events/cup.md")
         followup = {"question": "When did he die?", "standalone": "When did Oska Tamm die?", "by": "code",
                     "refs": ["he → Oska Tamm"]}
         self.runs = [
