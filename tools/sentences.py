@@ -51,15 +51,28 @@ def blocks(text: str) -> list[tuple[int, int]]:
         start = para_start
         pos = para_start
         alone = False
-        for line in text[para_start:para_end].split("\n"):
+        lines = text[para_start:para_end].split("\n")
+        for i, line in enumerate(lines):
             if pos > start and (alone or _BLOCK_START.match(line)):
                 out.append((start, pos - 1))
                 start = pos
-            alone = bool(_ONE_LINE.match(line))
+            alone = bool(_ONE_LINE.match(line)) or (i == 0 and len(lines) > 1 and _title_line(line, lines[1]))
             pos += len(line) + 1
         out.append((start, para_end))
         para_start = m.end() if m else len(text)
     return [(s, e) for s, e in out if text[s:e].strip()]
+
+
+def _title_line(line: str, after: str) -> bool:
+    """A paragraph's first line is a title of its own (an HTML or PDF heading turned into text)
+    when it is short, written like a title (at most three words, or every longer word
+    capitalised), ends without punctuation, and the next line starts a sentence: "Renna Vos"
+    above "Renna Vos (1859-1937) was ...". A wrapped line of prose has lower-case words."""
+    head, nxt = line.strip(), after.lstrip()
+    words = head.split()
+    titled = len(words) <= 3 or all(w[0].isupper() or not w[0].isalpha() or len(w) < 4 for w in words)
+    return (0 < len(head) <= 60 and len(words) <= 8 and titled and (head[0].isupper() or head[0].isdigit())
+            and head[-1].isalnum() and bool(nxt) and (nxt[0].isupper() or nxt[0].isdigit()))
 
 
 def split(text: str, *, lines: bool = False) -> list[Span]:

@@ -201,10 +201,11 @@ def leads_to(sentence: Sentence, target: Sentence) -> bool:
 
 
 def _heading(s: Sentence, title: str) -> bool:
-    """A bare heading line ("# The Verrin Lighthouse") or a fragment: nothing to read in it."""
+    """A bare heading line ("# The Verrin Lighthouse", or the page's title alone on its first
+    line, as HTML and PDF text has it) or a fragment: nothing to read in it."""
     text = s.text.lstrip("#").strip()
-    return len(text) <= 3 or (
-        s.text.startswith("#") and (len(text.split()) <= 6 or text.lower() == title.lower())
+    return len(text) <= 3 or text.lower() == title.strip().lower() or (
+        s.text.startswith("#") and len(text.split()) <= 6
     )
 
 

@@ -31,6 +31,12 @@ CASES = [
     ("paragraphs",
      "First paragraph without a stop\n\nSecond one.",
      ["First paragraph without a stop", "Second one."]),
+    ("a page's title line above its first sentence (HTML or PDF turned into text)",
+     "Edda Marsh\nEdda Marsh (1801-1870) was a botanist. She was born in Tollan.",
+     ["Edda Marsh", "Edda Marsh (1801-1870) was a botanist.", "She was born in Tollan."]),
+    ("a short wrapped line of prose is no title",
+     "The mill was designed by\nEdda Marsh in 1850 and built of oak. It stands.",
+     ["The mill was designed by Edda Marsh in 1850 and built of oak.", "It stands."]),
 ]
 
 
