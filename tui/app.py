@@ -20,6 +20,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from agent.config import HopperConfig, set_value, validate
+from tools.redact import MASK, mask_secrets
 from tui.messages import SessionReady, SettingsChanged
 from tui.screens.main import MainScreen
 from tui.screens.palette import HopperCommands
@@ -303,7 +304,7 @@ class HopperApp(App):
             self.reload_index()
             self.notify(f"Session {info.id} was made on index {short_path(want)}: switched to it.",
                         title="Sessions")
-        if info.model and info.model != self.config.lm.model:
+        if info.model and info.model != mask_secrets(self.config.lm.model) and MASK not in info.model:
             self.apply_settings({"lm.model": info.model})  # reloads the LM in a worker, and says so
         return True
 

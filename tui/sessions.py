@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.errors import DataFormatError
+from tools.redact import mask_secrets
 
 SCHEMA_VERSION = 3
 _TURN_COLUMNS = ("id", "session_id", "question", "answer", "status", "trace", "error", "created", "updated")
@@ -146,8 +147,9 @@ class SessionStore:
     # -- sessions ---------------------------------------------------------------------------------
     def new_session(self, title: str = "", index_dir: str = "", model: str = "") -> int:
         now = time.time()
+        # A URL's password never goes to disk: a masked model is reopened with the current LM.
         return self._write("INSERT INTO sessions (title, index_dir, created, updated, model) "
-                           "VALUES (?, ?, ?, ?, ?)", (title, index_dir, now, now, model))
+                           "VALUES (?, ?, ?, ?, ?)", (title, index_dir, now, now, mask_secrets(model)))
 
     def list_sessions(self) -> list[SessionInfo]:
         rows = self._rows(

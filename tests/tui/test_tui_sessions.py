@@ -174,3 +174,12 @@ def test_a_version_2_turns_trace_is_still_read_and_later_events_follow_it(tmp_pa
     store.append_event(tid, '{"type": "run_end", "seq": 2}')
     assert [e["type"] for e in store.turns(sid)[0].events] == ["run_start", "step", "run_end"]
     store.close()
+
+
+def test_a_password_in_the_lm_url_never_reaches_the_sessions_database(tmp_path):
+    db = tmp_path / "s.sqlite3"
+    store = SessionStore(db)
+    sid = store.new_session("t", "/idx", "http://ann:hunter2@10.0.0.1:8000/v1?api_key=abc")
+    assert store.get_session(sid).model == "http://ann:***@10.0.0.1:8000/v1?api_key=***"
+    written = b"".join(f.read_bytes() for f in tmp_path.glob("s.sqlite3*"))  # the database and its WAL
+    assert b"hunter2" not in written and b"api_key=abc" not in written and b"10.0.0.1" in written

@@ -100,6 +100,7 @@ class SavedTurn:
     def open(cls, args, cfg) -> SavedTurn:
         """Open `--session ID|new`: the session's index (and LM, unless --lm is given) go into `cfg`."""
         from tools.errors import ConfigError
+        from tools.redact import MASK
         from tui.sessions import SessionStore, session_index
 
         store = SessionStore(getattr(args, "sessions_db", None))
@@ -115,7 +116,8 @@ class SavedTurn:
                 raise ConfigError(f"no saved session {session_id}: `hopper tui` lists them (ctrl+r), or "
                                   f"pass --session new")
             cfg.index_dir = session_index(info, args.index)
-            if info.model and getattr(args, "lm", None) is None:  # its LM, unless --lm says otherwise
+            # its LM, unless --lm says otherwise (a masked URL: the configured LM, which has the key)
+            if info.model and MASK not in info.model and getattr(args, "lm", None) is None:
                 cfg.lm.model = info.model
             history = store.history(session_id)
         return cls(store, session_id, history)
