@@ -99,8 +99,8 @@ def test_incremental_update_and_delete(tmp_path: Path, corpus: Path, settings: I
     (corpus / "moon.md").write_text("# Moon\n\nA lunar eclipse was seen over Sarn in 1901.")
     result = build_index([corpus], tmp_path / "idx", settings)
     assert (result.added_docs, result.changed_docs, result.removed_docs) == (1, 1, 1)
-    assert result.manifest.counts["milvus_written"] == 2  # only the new and the changed document
-    assert result.manifest.counts["milvus_rows"] == 3
+    # a new generation is a new collection: every chunk inserted (vectors reused, none embedded again)
+    assert result.manifest.counts["milvus_written"] == result.manifest.counts["milvus_rows"] == 3
 
     index = Index(tmp_path / "idx")
     for name in ("bm25", "dense", "hybrid"):
@@ -110,6 +110,25 @@ def test_incremental_update_and_delete(tmp_path: Path, corpus: Path, settings: I
     assert _docs(index, "bm25", "rye bread poppy pastries") == []
     texts = [h.text for h in index.retriever("dense").search("bakery", 3)]
     assert not any("poppy" in t for t in texts)
+
+
+def test_a_rebuild_writes_beside_the_served_collection(tmp_path: Path, corpus: Path, settings: IndexSettings):
+    first = build_index([corpus], tmp_path / "idx", settings)
+    served = json.loads((tmp_path / "idx" / first.manifest.path / "milvus.json").read_text())["collection"]
+    reader = Index(tmp_path / "idx", settings)  # opened on generation 1: it holds that generation
+    assert _docs(reader, "bm25", "rye bread")[0] == "bakery.md"
+    (corpus / "bakery.md").write_text("# Bakery\n\nThe Ostrava bakery now sells bicycles.")
+    second = build_index([corpus], tmp_path / "idx", settings, rebuild=True)
+    new = json.loads((tmp_path / "idx" / second.manifest.path / "milvus.json").read_text())["collection"]
+    client = milvus_conn.connect(settings.backend.milvus_uri)
+    assert new != served and client.has_collection(served) and client.has_collection(new)
+    assert _docs(reader, "bm25", "rye bread")[0] == "bakery.md"  # the open reader still reads its own
+    assert _docs(Index(tmp_path / "idx", settings), "bm25", "bicycles")[0] == "bakery.md"
+    reader.close()
+    third = build_index([corpus], tmp_path / "idx", settings, rebuild=True)
+    names = set(client.list_collections())
+    latest = json.loads((tmp_path / "idx" / third.manifest.path / "milvus.json").read_text())["collection"]
+    assert served not in names and latest in names  # unused ones are dropped at a later build
 
 
 def test_collection_missing_is_recreated_on_next_build(tmp_path: Path, corpus: Path, settings: IndexSettings):

@@ -207,6 +207,13 @@ def collection_name(index_dir: Path) -> str:
     return f"hopper_{slug}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
 
 
+def generation_collection(base: str, gen_dir: Path) -> str:
+    """The collection of one generation: `<base>_g<N>` for the folder `gen-00000N` (or the
+    `.tmp-gen-00000N-PID` it is built in), so a rebuild never writes into the served one."""
+    match = re.search(r"gen-(\d+)", Path(gen_dir).name)
+    return f"{base}_g{int(match.group(1))}" if match else base
+
+
 def filter_in(field: str, values: list[str]) -> str:
     """A Milvus boolean expression `field in ["a", "b"]` with the strings escaped."""
     return f"{field} in [" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
