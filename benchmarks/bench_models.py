@@ -53,7 +53,7 @@ def run_one(model: str, name: str, rev: str, *, reuse: bool, limit: int) -> dict
             "--out", str(out)]
     if limit:
         args += ["--limit", str(limit)]
-    rss_file = out.with_suffix(".rss")
+    rss_file = out.parent / f"{out.name}.rss"  # not with_suffix: "local:1.5b" has a dot
     if not reuse:
         out.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-c", CHILD, str(rss_file), *args], cwd=REPO, check=True,
