@@ -1,4 +1,4 @@
-"""Compound questions ("Which bridge did Oska Tamm design and when did it open?"): each part is
+"""Compound questions ("Which bridge did Edda Marsh design and when did it open?"): each part is
 researched on its own, a later part read with the earlier part's answer ("When did the Kestrel Bridge
 open?"), and the answer has one line per part, so a part the documents do not answer says so.
 

@@ -1,6 +1,6 @@
 """Follow-up questions: a question that refers back to the session is made to stand alone.
 
-"When did he die?" after "Where was Oska Tamm born?" is researched as "When did Oska Tamm die?".
+"When did he die?" after "Where was Edda Marsh born?" is researched as "When did Edda Marsh die?".
 For the embedded model the rewrite is done by code from a spaCy parse: a pronoun ("he", "its",
 "that", "there"), "the same ...", or a question without a verb ("What about Ilse Tamm?",
 "And when?") takes its words from the previous question's subject or the previous answer.
@@ -249,7 +249,7 @@ def rewrite_by_code(question: str, history, nlp) -> Standalone:
     replaced = _replacements(doc, refs)
     if replaced:
         text = _join(doc, replaced)
-        if ellipsis == "possessive":  # "And his birthplace?" -> "What is Oska Tamm's birthplace?"
+        if ellipsis == "possessive":  # "And his birthplace?" -> "What is Edda Marsh's birthplace?"
             text = "What is " + re.sub(r"^(?:and|so|then|what about|how about)\s+", "", text, flags=re.I)
             text = text.rstrip("?").rstrip() + "?"
         out.question = text

@@ -30,7 +30,7 @@ Event types and their `data`:
 - `shape`: shape ("factoid" | "list" | "compare" | "explain"), source ("rules" | "lm" | "forced")
 - `synthesis`: items [{text, citations}], dropped (unsupported sentences removed), overview
 - `followup`: question (as asked), standalone (as researched), by ("code" | "lm"), refs (what was
-  replaced: "he → Oska Tamm")
+  replaced: "he → Edda Marsh")
 - `compound`: parts (a question asking two things, each researched on its own; `agent.compound`)
 - `run_end`: status (an `agent.outcome.Status`: ok | budget | cancelled | error | insufficient: ...),
   seconds, lm_calls, tool_calls, tokens, error
