@@ -1,9 +1,9 @@
 """Conflicting evidence: passages that give the question different answers of the same type.
 
-An answer is checked against the sentences it was read from ("the Sarn" in one passage); when
+An answer is checked against the sentences it was read from ("the Tollan" in one passage); when
 another sentence read for the same question states a different value of the same type for the
 same subject ("... lies on the Pwnriver" in another), the run does not pick one silently: it says
-"documents disagree: Sarn [1], Pwnriver [2]", cites both, and its confidence drops to at most an
+"documents disagree: Tollan [1], Pwnriver [2]", cites both, and its confidence drops to at most an
 even share between the values (with nothing to tell them apart, neither is likelier).
 
 A sentence counts as a rival claim only when all of these hold (nothing here names an entity):

@@ -201,7 +201,7 @@ def leads_to(sentence: Sentence, target: Sentence) -> bool:
 
 
 def _heading(s: Sentence, title: str) -> bool:
-    """A bare heading line ("# The Verrin Lighthouse", or the page's title alone on its first
+    """A bare heading line ("# The Kestrow Mill", or the page's title alone on its first
     line, as HTML and PDF text has it) or a fragment: nothing to read in it."""
     text = s.text.lstrip("#").strip()
     return len(text) <= 3 or text.lower() == title.strip().lower() or (
