@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from bench_reading import SETS, commit  # noqa: E402 - after the path is set
+from bench_reading import SETS, chosen_sets, commit  # noqa: E402 - after the path is set
 
 RESULTS = REPO / "benchmarks" / "results" / "models.json"
 COLUMNS = ("questions", "em", "f1", "em_answerable", "selective_accuracy", "coverage", "latency_p50_s",
@@ -74,12 +74,7 @@ def main() -> int:
     args = p.parse_args()
     rev = commit()
     rows = []
-    for name in [n.strip() for n in args.only.split(",") if n.strip()]:
-        if name not in SETS:
-            p.error(f"unknown set {name!r}: choose from {', '.join(SETS)}")
-        if not SETS[name][0].exists():
-            print(f"skipped {name}: {SETS[name][0]} is absent")
-            continue
+    for name in chosen_sets(p, args.only):
         for model in [m.strip() for m in args.models.split(",") if m.strip()]:
             rows.append(run_one(model, name, rev, reuse=args.reuse, limit=args.limit))
     print("| model | set | " + " | ".join(COLUMNS) + " |")

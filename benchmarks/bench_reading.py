@@ -44,6 +44,19 @@ def commit() -> str:
     return out.stdout.strip() or "unknown"
 
 
+def chosen_sets(p: argparse.ArgumentParser, only: str) -> list[str]:
+    """The sets named in `--only` that are present here (an unknown name is a usage error)."""
+    out = []
+    for name in [n.strip() for n in only.split(",") if n.strip()]:
+        if name not in SETS:
+            p.error(f"unknown set {name!r}: choose from {', '.join(SETS)}")
+        if not SETS[name][0].exists():
+            print(f"skipped {name}: {SETS[name][0]} is absent")
+            continue
+        out.append(name)
+    return out
+
+
 def run_set(name: str, rev: str, reuse: bool, out: Path | None = None) -> dict:
     from agent.eval.report import score_run
 
@@ -70,12 +83,7 @@ def main() -> int:
     args = p.parse_args()
     rev = args.commit or commit()
     rows = []
-    for name in [n.strip() for n in args.only.split(",") if n.strip()]:
-        if name not in SETS:
-            p.error(f"unknown set {name!r}: choose from {', '.join(SETS)}")
-        if not SETS[name][0].exists():
-            print(f"skipped {name}: {SETS[name][0]} is absent")
-            continue
+    for name in chosen_sets(p, args.only):
         given = dict(kv.split("=", 1) for kv in args.runs.split(",") if "=" in kv)
         rows.append(run_set(name, rev, args.reuse, Path(given[name]) if name in given else None))
     print("| set | " + " | ".join(COLUMNS) + " |")
