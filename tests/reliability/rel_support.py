@@ -48,50 +48,9 @@ def hopper(*args: object, env: dict[str, str] | None = None,
                           capture_output=True, text=True, timeout=timeout)
 
 
-class FakeOpenAI:
+def FakeOpenAI(reply: str = "Sarn", delay: float = 0.0):  # noqa: N802 - used like the class it builds
     """`with FakeOpenAI(reply) as srv:` answers every chat completion at `srv.url` with `reply`
-    (after `delay` seconds)."""
+    (after `delay` seconds): the agent tests' canned server."""
+    from tests.agent.conftest import FakeOpenAI as Canned
 
-    def __init__(self, reply: str = "Sarn", delay: float = 0.0):
-        import json
-        import threading
-        import time
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        self.requests: list[dict] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-                server.requests.append(body)
-                time.sleep(delay)
-                raw = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": "fake",
-                                  "choices": [{"index": 0, "finish_reason": "stop",
-                                               "message": {"role": "assistant", "content": reply}}],
-                                  "usage": {"prompt_tokens": 1, "completion_tokens": 1,
-                                            "total_tokens": 2}}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                try:
-                    self.wfile.write(raw)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up (a deadline)
-                    pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> FakeOpenAI:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    return Canned(reply, mode="slow" if delay else "ok", delay=delay)
