@@ -31,18 +31,19 @@ def default_program(cfg: HopperConfig) -> Path | None:
         if not path.is_file():
             raise ConfigError(f"program file {path} not found (from agent.program / --program)")
         return path
-    shipped = PROGRAMS_DIR / f"{program_name(cfg.lm.model)}.json"
-    return shipped if shipped.is_file() else None
+    name = program_name(cfg.lm.model)
+    shipped = PROGRAMS_DIR / f"{name}.json" if name else None
+    return shipped if shipped is not None and shipped.is_file() else None
 
 
-def program_name(model: str) -> str:
+def program_name(model: str) -> str | None:
     """The shipped program's file stem for an LM: `local` -> local, `local:1.5b` -> local-1.5b;
     any other LM (a GGUF file, a server, a hosted model) has none."""
     if model in ("local", "local:qwen"):
         return "local"
     if model.startswith("local:") and "/" not in model:
         return model.replace(":", "-")
-    return "-"
+    return None
 
 
 class Session:
