@@ -35,7 +35,8 @@ from agent.reading.conflict import disagree
 from agent.reading.evidence import Sentence, SentenceRanker, render
 from agent.reading.passages import format_passages
 from agent.reading.question import QuestionInfo, analyse, subjects
-from agent.reading.reader import ReaderModule, Reading
+from agent.reading.reader import ReaderModule
+from agent.reading.result import Reading
 from agent.reading.select import features, load_weights
 from agent.reading.select import support as support_probability
 from agent.reading.shapes import enumeration

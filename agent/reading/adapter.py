@@ -3,17 +3,23 @@
 DSPy's JSON and chat adapters wrap every call in field markers and schemas; for "one short thing
 over a few sentences" a 0.5B model does better with plain chat: the instruction as the system
 message, the inputs as labelled lines, and the reply taken whole as the single output field.
-Demos (from `hopper optimize`) become user/assistant pairs in the same format.
+Demos (from `hopper optimize`) become user/assistant pairs in the same format. `reply_scores`
+scores replies under that same prompt.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import dspy
+import numpy as np
 from dspy.utils.exceptions import AdapterParseError
+
+log = logging.getLogger(__name__)
 
 
 class PlainAdapter(dspy.Adapter):
@@ -69,3 +75,28 @@ class PlainAdapter(dspy.Adapter):
             if text.lower().startswith(prefix):
                 text = text[len(prefix) :].strip()
         return {out_name: text}
+
+
+def reply_scores(predictor: dspy.Predict, passages: str, question: str,
+                 options: Sequence[str]) -> list[float] | None:
+    """Each option's log-probability as `predictor`'s whole reply to its own prompt (signature and
+    demos) over `passages` (an option counts in lower case and capitalised), from the embedded
+    model's logits (`agent.lm.scoring`); None when the LM gives no scores or scoring fails."""
+    engine = getattr(predictor.lm or dspy.settings.lm, "engine", None)
+    if not options or not callable(getattr(engine, "score", None)):
+        return None
+    messages = PlainAdapter().format(predictor.signature, predictor.demos,
+                                     {"passages": passages, "question": question})
+    variants = [sorted({o, o[:1].upper() + o[1:]}) for o in options]
+    try:
+        flat = engine.score(messages, [v for vs in variants for v in vs])
+    except (RuntimeError, ValueError, OSError) as exc:
+        log.info("scoring the options failed: %s", exc)
+        return None
+    if not flat:
+        return None
+    scores, i = [], 0
+    for vs in variants:
+        scores.append(float(np.logaddexp.reduce(flat[i : i + len(vs)])))
+        i += len(vs)
+    return scores

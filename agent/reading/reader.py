@@ -9,7 +9,8 @@
    prompt (`agent.lm.scoring`, llama.cpp logits; nothing is generated). An LM that gives no
    scores makes a grammar-constrained choice (a `Literal` field the JSON adapter turns into an enum).
 4. The answer is snapped to the exact characters of the sentence that states it, and carries a
-   confidence built from how it was found and how well its sentence matches the question.
+   confidence built from how it was found and how well its sentence matches the question
+   (`agent.reading.result`).
 """
 
 from __future__ import annotations
@@ -17,38 +18,28 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Literal
 
 import dspy
-import numpy as np
 
 from agent import signatures as sig
 from agent.lm.deadline import time_left
 from agent.modules import parse_errors, unparseable
 from agent.outcome import Code, Fallback
 from agent.reading import predicate
-from agent.reading.adapter import PlainAdapter
+from agent.reading.adapter import PlainAdapter, reply_scores
 from agent.reading.anchor import anchored
-from agent.reading.candidates import Candidate, candidates, from_reply, grammar_safe
-from agent.reading.checks import Verdict, answer_checks, failed, find_span, match_option, normalize
+from agent.reading.candidates import candidates, from_reply, grammar_safe
+from agent.reading.checks import answer_checks, failed, find_span, match_option, normalize
 from agent.reading.compare import by_years, life_year, own_life_year, times
 from agent.reading.evidence import Sentence, leads_to, render
 from agent.reading.question import QuestionInfo, analyse, subjects, wh_head
+from agent.reading.result import BASE_CONFIDENCE, STRONG_MATCH, Reading, confidence, picked, trim
 
 log = logging.getLogger(__name__)
 
-BASE_CONFIDENCE = {"free": 0.6, "part": 0.45, "option": 0.5, "yesno": 0.45, "choice": 0.3, "candidate": 0.3,
-                   "years": 0.7, "predicate": 0.5, "values": 0.5, "scored": 0.3, "times": 0.6,
-                   "alone": 0.45}
-"""Starting confidence by how the answer was found. On the tuning questions (demo train, HotpotQA
-1-50) the reader's own checked reply was right about half the time when these were set (40 of 49
-final answers at c2ec7b7: kept, as the held-out HotpotQA answers are right less often), a choice
-among spans about one time in ten (scored: 1 of 8)."""
 MIN_SCORING_SECONDS = 3.0
 """Scoring is not started with less of the run's time budget (`agent.max_seconds`) left."""
-TOP_SENTENCE_BONUS = 0.12
-"""The answer is in the sentence that matches the question best (right 58% of the time vs 30%)."""
 NARROW_MARGIN = 0.2
 """A checked reply whose sentence scores this much below the best ones is asked again over those
 alone: the small model is drawn to a weak sentence that repeats the question's words ("was born
@@ -56,44 +47,6 @@ in a large city" for "born in which city?", beside "She was born in Ashby")."""
 ALONE_SENTENCES = 2
 """After a refused reply, this many of the best sentences are read one at a time before the
 candidate spans are scored."""
-STRONG_MATCH = 0.8
-STRONG_MATCH_BONUS = 0.1
-"""Its sentence scores at least STRONG_MATCH (cosine + word bonus) against the question."""
-
-
-@dataclass
-class Reading:
-    """What the reader made of a question over some sentences."""
-
-    answer: str = ""
-    """A span of the evidence ("" when nothing passed the checks); "yes"/"no" for yes/no questions."""
-    sentence: Sentence | None = None
-    """The sentence that states the answer (None for yes/no answers drawn from several)."""
-    confidence: float = 0.0
-    method: str = ""
-    """free | part | years | times | option | predicate | values | yesno | scored | choice | candidate
-    | alone | none."""
-    raw: str = ""
-    """The LM's own reply, before checks."""
-    checks: list[Verdict] = field(default_factory=list)
-    """The checks of the LM's own reply (a failed one is why the answer was chosen instead)."""
-    candidates: list[Candidate] = field(default_factory=list)
-    fallback: Fallback | None = None
-    read: list[Sentence] = field(default_factory=list)
-    """The sentences the reader was shown."""
-    support: list[Sentence] = field(default_factory=list)
-    """For a yes/no answer: the best sentence about each name it is about."""
-
-    @property
-    def quotes(self) -> list[Sentence]:
-        """The sentences that support the answer: its own, or for yes/no the best one per subject."""
-        if self.sentence is not None:
-            return [self.sentence]
-        return (self.support or self.read[:2]) if self.answer else []
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.answer)
 
 
 class ReaderModule(dspy.Module):
@@ -149,14 +102,14 @@ class ReaderModule(dspy.Module):
             second = self._reconsider(question, info, sentences, sentence, span.text, refused, nlp)
             if second is not None:  # other sentences, read alone, answer otherwise
                 raw2, sentence, text, why = second
-                return Reading(_trim(text, sentence), sentence, _confidence("free", sentence, sentences),
+                return Reading(trim(text, sentence), sentence, confidence("free", sentence, sentences),
                                "free", raw, verdicts, fallback=Fallback(
                                    Code.READ_RECONSIDERED, f"reply {raw!r} came from {why}: "
                                    f"the better sentences, read alone, say {raw2!r}"))
             return Reading(
-                _trim(span.text, sentence),
+                trim(span.text, sentence),
                 sentence,
-                _confidence("free", sentence, sentences),
+                confidence("free", sentence, sentences),
                 "free",
                 raw,
                 verdicts,
@@ -166,13 +119,13 @@ class ReaderModule(dspy.Module):
         if part and normalize(part) not in refused:  # a part of the reply is an answer
             span = find_span(part, texts)
             sentence = sentences[span.index]
-            return Reading(_trim(span.text, sentence), sentence, _confidence("part", sentence, sentences),
+            return Reading(trim(span.text, sentence), sentence, confidence("part", sentence, sentences),
                            "part", raw, verdicts,
                            fallback=Fallback(Code.READ_PART, f"reply {raw!r} cut to {part!r}"))
         alone = self._alone(question, info, sentences, refused | {normalize(raw)})
         if alone is not None:  # one of the best sentences, read by itself, answers
             raw2, sentence, text = alone
-            return Reading(_trim(text, sentence), sentence, _confidence("alone", sentence, sentences),
+            return Reading(trim(text, sentence), sentence, confidence("alone", sentence, sentences),
                            "alone", raw, verdicts, fallback=Fallback(
                                Code.READ_REFUSED_ALONE, f"reply {raw!r} refused "
                                f"({'; '.join(v.reason for v in failed(verdicts)) or 'answered before'}): "
@@ -208,13 +161,13 @@ class ReaderModule(dspy.Module):
         elif len(cands) == 1:
             chosen, method = cands[0], "candidate"
         else:
-            picked, method = self._choose(passages, question, [c.text for c in cands])
-            chosen = next((c for c in cands if c.text == picked), cands[0])
-            method = method if picked else "candidate"
+            choice, method = self._choose(passages, question, [c.text for c in cands])
+            chosen = next((c for c in cands if c.text == choice), cands[0])
+            method = method if choice else "candidate"
         sentence = sentences[chosen.sentence]
-        conf = _confidence(method, sentence, sentences) + (0.08 if chosen is cands[0] else 0.0)
+        conf = confidence(method, sentence, sentences) + (0.08 if chosen is cands[0] else 0.0)
         return Reading(
-            _trim(chosen.text, sentence),
+            trim(chosen.text, sentence),
             sentence,
             round(min(conf, 1.0), 3),
             method,
@@ -350,7 +303,7 @@ class ReaderModule(dspy.Module):
             answer, method = compared, "values"
         if not answer:
             answer, method = self._choose(passages, question, ["yes", "no"])
-        reading = _picked(answer, None, method, raw, fallback,
+        reading = picked(answer, None, method, raw, fallback,
                           Fallback(Code.READ_NOT_YES_NO, f"reply {raw!r} is neither yes nor no"))
         reading.support = [own[0] for own in (predicate.about(n, sentences) for n in info.subjects) if own]
         return reading
@@ -383,33 +336,8 @@ class ReaderModule(dspy.Module):
         if not answer:
             answer, method = self._choose(passages, question, info.options)
         sentence = next((s for s in sentences if answer and normalize(answer) in normalize(s.render())), None)
-        return _picked(answer, sentence, method, raw, fallback,
+        return picked(answer, sentence, method, raw, fallback,
                        Fallback(Code.READ_NO_OPTION, f"reply {raw!r} names none of {info.options}"))
-
-
-def reply_scores(predictor: dspy.Predict, passages: str, question: str,
-                 options: Sequence[str]) -> list[float] | None:
-    """Each option's log-probability as `predictor`'s whole reply to its own prompt (signature and
-    demos) over `passages` (an option counts in lower case and capitalised), from the embedded
-    model's logits (`agent.lm.scoring`); None when the LM gives no scores or scoring fails."""
-    engine = getattr(predictor.lm or dspy.settings.lm, "engine", None)
-    if not options or not callable(getattr(engine, "score", None)):
-        return None
-    messages = PlainAdapter().format(predictor.signature, predictor.demos,
-                                     {"passages": passages, "question": question})
-    variants = [sorted({o, o[:1].upper() + o[1:]}) for o in options]
-    try:
-        flat = engine.score(messages, [v for vs in variants for v in vs])
-    except (RuntimeError, ValueError, OSError) as exc:
-        log.info("scoring the options failed: %s", exc)
-        return None
-    if not flat:
-        return None
-    scores, i = [], 0
-    for vs in variants:
-        scores.append(float(np.logaddexp.reduce(flat[i : i + len(vs)])))
-        i += len(vs)
-    return scores
 
 
 def _named_kind(noun: str, text: str, reply: str) -> str:
@@ -433,43 +361,3 @@ def _names_a(noun: str, text: str) -> bool:
     n = re.escape(noun)
     return bool(re.search(rf"\b{n}(?:s|es)?\s+[\"\u201c]?[A-Z]", text)
                 or re.search(rf"(?:\b(?:is|was|are|were)|,)\s+(?:an?|the)\s+(?:[\w-]+\s+){{0,3}}{n}\b", text))
-
-
-def _picked(answer: str, sentence: Sentence | None, method: str, raw: str, fallback: Fallback | None,
-            why_none: Fallback) -> Reading:
-    """The reading of a yes/no or choice question: `answer` found by `method`, or none (`why_none`)."""
-    if not answer:
-        return Reading("", sentence, 0.0, "none", raw, [], fallback=why_none)
-    return Reading(answer, sentence, BASE_CONFIDENCE[method], method, raw, [], fallback=fallback)
-
-
-def _confidence(method: str, sentence: Sentence, sentences: Sequence[Sentence]) -> float:
-    """How sure: the method's base, more when the answer's sentence is the best-matching one and
-    matches the question strongly (both measured on the tuning questions)."""
-    conf = BASE_CONFIDENCE[method]
-    if sentences and sentence is sentences[0]:
-        conf += TOP_SENTENCE_BONUS
-    if sentence.score >= STRONG_MATCH:
-        conf += STRONG_MATCH_BONUS
-    return round(min(conf, 1.0), 3)
-
-
-_TITLED = re.compile(r'(?:(?:the|a|an)\s+)?[a-z][a-z -]{0,30}?\s*["\u201c]([^"\u201c\u201d]{2,})["\u201d]')
-"""A lower-case kind before a quoted title: 'the sitcom "Blue Harbour"'."""
-
-
-_SUFFIX = re.compile(r",?\s+(?:Jr|Sr)\.?|,?\s+(?:II|III|IV)\b")
-"""A generational suffix that belongs to the name before it ("Ada Brook, Jr.")."""
-
-
-def _trim(span: str, sentence: Sentence) -> str:
-    """The span without a trailing full stop or surrounding punctuation; a quoted title without
-    the kind of thing it is ('the sitcom "Blue Harbour"' -> 'Blue Harbour'); a name with the
-    generational suffix the sentence gives it ("Ada Brook" -> "Ada Brook, Jr.")."""
-    span = span.strip().strip(",;:").rstrip(".").strip() or span
-    titled = _TITLED.fullmatch(span)
-    if titled:
-        return titled.group(1).strip()
-    at = sentence.text.find(span)
-    suffix = _SUFFIX.match(sentence.text, at + len(span)) if at >= 0 and span[-1:].isalpha() else None
-    return span + suffix.group(0) if suffix else span

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import dspy
 
+from agent.reading.adapter import reply_scores
 from agent.reading.evidence import Sentence, content_words
-from agent.reading.reader import reply_scores
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ FEATURES = ("reply", "chosen", "decided", "tree", "yesno", "base", "sentence_sco
   the evidence states (years, yes/no predicates, options);
 - tree: it ends a chain of sub-questions;
 - yesno: a yes/no question;
-- base: the reader's own confidence for how it was found (`agent.reading.reader.BASE_CONFIDENCE`);
+- base: the reader's own confidence for how it was found (`agent.reading.result.BASE_CONFIDENCE`);
 - sentence_score: its sentence's match to the question (cosine plus shared words);
 - top_sentence: its sentence is the best-matching one read;
 - coverage: the share of the question's content words its sentence, context and title hold;
