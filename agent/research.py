@@ -3,11 +3,11 @@
 `ResearchAgent` is a `dspy.Module` (so `hopper optimize` can compile its predictors). Its control
 flow is plain Python, and reading is narrow (`agent.reading`): code parses the question, chooses
 the sentences the reader sees and checks every answer; the LM answers one short thing per call.
+What one round of searching and reading does is in `agent.rounds`.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import asdict
@@ -26,7 +26,6 @@ from agent.modules import (
     DecomposeModule,
     Node,
     RewriteModule,
-    keywords_of,
     norm_text,
 )
 from agent.outcome import Code, Fallback, Status, Stop, status_of
@@ -34,7 +33,7 @@ from agent.reading.answer import Composed, compose, free_text, withhold
 from agent.reading.conflict import disagree
 from agent.reading.evidence import Sentence, SentenceRanker, render
 from agent.reading.passages import format_passages
-from agent.reading.question import QuestionInfo, analyse, subjects
+from agent.reading.question import analyse, subjects
 from agent.reading.reader import ReaderModule
 from agent.reading.result import Reading
 from agent.reading.select import features, load_weights
@@ -42,22 +41,26 @@ from agent.reading.select import support as support_probability
 from agent.reading.shapes import enumeration
 from agent.reading.tree import decompose, unsound_hop
 from agent.result import INSUFFICIENT, AgentResult, Citation
+from agent.rounds import (
+    LINK_SOURCES,
+    as_dicts,
+    first_tool,
+    node_queries,
+    ranking_labels,
+    read_hits,
+    resolve,
+    search_round,
+)
 from agent.steps import RunCancelled, RunContext, Runtime, context_note
 from agent.synthesis.route import answer_shaped
 from agent.toolbox import ToolBox
 from agent.trace import Trace
-from tools.fusion import rrf
-from tools.types import Hit
 
 __all__ = ["INSUFFICIENT", "AgentResult", "Citation", "ResearchAgent", "RunCancelled"]
 
 CHAIN_BONUS = 0.15
 """Hops that each read their answer from the evidence agree: on the tuning questions a chain of
 two or more such hops was right 82% of the time, a single read 29%."""
-LINK_SOURCES = 3
-"""How many top passages of a search have their title links followed."""
-FIRST_TOOL = {"bm25": "bm25_search", "dense": "dense_search", "hybrid": "hybrid_search",
-              "graph": "graph_search", "hybrid+graph": "hybrid_graph_search"}
 
 
 class ResearchAgent(dspy.Module):
@@ -150,12 +153,12 @@ class ResearchAgent(dspy.Module):
 
     def _rag(self, question: str, ctx: RunContext) -> AgentResult:
         k = self.settings.evidence_k
-        ctx.tool(self._first_tool(ctx), None, "question", query=question, k=k)
+        ctx.tool(first_tool(ctx), None, "question", query=question, k=k)
         return self._final(question, ctx)
 
     def _agent(self, question: str, ctx: RunContext) -> AgentResult:
         s = self.settings
-        found = ctx.tool(self._first_tool(ctx), None, "question", query=question, k=s.k)
+        found = ctx.tool(first_tool(ctx), None, "question", query=question, k=s.k)
         if found:  # the documents those passages name are the likeliest next hop
             ctx.tool("follow_links", None, "links", query=question,
                      chunk_ids=[h.chunk_id for h in found[:LINK_SOURCES]], k=s.k)
@@ -170,16 +173,6 @@ class ResearchAgent(dspy.Module):
         if ctx.tools.has_graph and len(answered) >= 2 and not ctx.over_budget():
             ctx.tool("paths", None, "paths", source=answered[0].answer, target=answered[-1].answer)
         return self._final(question, ctx)
-
-    def _first_tool(self, ctx: RunContext) -> str:
-        name = self.settings.retriever
-        if name == "auto":
-            name = "hybrid+graph" if ctx.tools.has_graph else "hybrid"
-        if name in ("graph", "hybrid+graph") and not ctx.tools.has_graph:
-            ctx.trace.emit("fallback", step="search", node=None, code=Code.SEARCH_NO_GRAPH,
-                           reason=f"retriever {name!r} needs the knowledge graph: used hybrid")
-            name = "hybrid"
-        return FIRST_TOOL.get(name, "hybrid_search")
 
     # -- planning ---------------------------------------------------------------------------------
     def _plan(self, question: str, ctx: RunContext) -> list[Node]:
@@ -207,38 +200,23 @@ class ResearchAgent(dspy.Module):
         return _tree(ctx, pred.nodes, pred.fallback, "lm")
 
     # -- one sub-question -------------------------------------------------------------------------
-    def _node_queries(self, node: Node, info: QuestionInfo, ctx: RunContext) -> list[tuple[str, str]]:
-        """First-round searches for a sub-question: built by code, no LM call."""
-        queries = [("hybrid_search", node.resolved)]
-        if ctx.tools.has_graph:
-            queries.append(("graph_search", node.resolved))
-        keywords = keywords_of(node.resolved)
-        if norm_text(keywords) != norm_text(node.resolved):
-            queries.append(("bm25_search", keywords))
-        for subject in info.options or info.subjects:  # "Which is older, A or B?": evidence about each
-            queries.append(("hybrid_search", f"{subject} {keywords}"))
-        for dep in node.depends_on:
-            if ctx.nodes[dep - 1].answer and ctx.tools.has_graph:
-                queries.append(("neighbors", ctx.nodes[dep - 1].answer))
-        return queries
-
     def _research_node(self, node: Node, ctx: RunContext) -> None:
         s = self.settings
-        node.resolved = _resolve(node, ctx.nodes)
+        node.resolved = resolve(node, ctx.nodes)
         single = len(ctx.nodes) == 1
         info = ctx.info if single else analyse(node.resolved, ctx.nlp())
         label = f"node{node.id}"
-        queries = self._node_queries(node, info, ctx)
-        ctx.trace.emit("rewrite", node=node.id, queries=_as_dicts(queries), fallback=None)
+        queries = node_queries(node, info, ctx)
+        ctx.trace.emit("rewrite", node=node.id, queries=as_dicts(queries), fallback=None)
         rankings = [ctx.seen(lab) for lab in ("question", "links")] if single else []
         read: set[str] = set()
         for round_no in range(1, s.max_rounds + 1):
-            pool = self._search_round(node, ctx, label, queries, rankings, read, first=round_no == 1)
+            pool = search_round(node, ctx, label, queries, rankings, read, first=round_no == 1)
             if not pool or ctx.stopped:
                 break
             read.update(h.chunk_id for h in pool)
-            reading = self._read(ctx, node.id, node.resolved, info, pool,
-                                 follow=s.read_follow if single else 0)
+            reading = read_hits(ctx, self.reader, node.id, node.resolved, info, pool,
+                                follow=s.read_follow if single else 0)
             ctx.trace.emit("round", node=node.id, round=round_no, answered=reading.ok, answer=reading.answer,
                            support=[q.chunk_id for q in reading.quotes], confidence=reading.confidence,
                            method=reading.method)
@@ -258,23 +236,6 @@ class ResearchAgent(dspy.Module):
         ctx.trace.emit("node_answer", node=node.id, text=node.resolved, answer=node.answer,
                        chunk_ids=node.chunk_ids, status=node.status, confidence=node.confidence)
 
-    def _search_round(self, node: Node, ctx: RunContext, label: str, queries, rankings: list[list[Hit]],
-                      read: set[str], first: bool) -> list[Hit]:
-        """Run one round's searches; the passages to read, the ones not read yet first."""
-        s = self.settings
-        for tool, query in queries:
-            if ctx.over_budget(node.id):
-                break
-            args = {"entity": query} if tool == "neighbors" else {"query": query}
-            rankings.append(ctx.tool(tool, node.id, label, **args, k=s.k + len(read)))
-        fused = rrf([r for r in rankings if r], k=ctx.rrf_k(), name=label)
-        if fused and first and not ctx.over_budget(node.id):
-            rankings.append(ctx.tool("follow_links", node.id, label, query=node.resolved,
-                                     chunk_ids=[h.chunk_id for h in fused[:LINK_SOURCES]], k=s.k))
-            fused = rrf([r for r in rankings if r], k=ctx.rrf_k(), name=label)
-        pool = [h for h in fused if h.chunk_id not in read] + [h for h in fused if h.chunk_id in read]
-        return pool[:s.read_passages]
-
     def _follow_up(self, node: Node, ctx: RunContext, reading: Reading) -> list[tuple[str, str]]:
         """Searches for the next round: the rewrite step's queries (keywords, a hypothetical passage)."""
         rewrite = ctx.lm_step("rewrite", self.rewrite, light=True, node=node.id,
@@ -283,44 +244,14 @@ class ResearchAgent(dspy.Module):
         if not queries:
             hint = " ".join(c.text for c in reading.candidates[:2])
             queries = [("hybrid_search", f"{node.resolved} {hint}".strip())]
-        ctx.trace.emit("rewrite", node=node.id, queries=_as_dicts(queries),
+        ctx.trace.emit("rewrite", node=node.id, queries=as_dicts(queries),
                        fallback=rewrite.fallback.code if rewrite.fallback else None)
         return queries
-
-    def _read(self, ctx: RunContext, node: int | None, question: str, info: QuestionInfo, hits: list[Hit],
-              exclude=(), follow: int = 0) -> Reading:
-        """Choose the sentences of `hits` that bear on `question` and ask the reader about them;
-        `follow` places go to the passages the best sentences name (a question read whole, whose
-        next hop no query tree takes)."""
-        ctx.check_cancel()
-        names = info.options or info.subjects
-        ctx.trace.emit("step", kind="embed", step="select", node=node, text="choosing evidence sentences")
-        if names:  # each option gets its own best sentences, so neither side goes unread
-            sentences: list[Sentence] = []
-            for subject in names:
-                about = [h for h in hits if norm_text(subject) in norm_text(f"{h.title} {h.text}")] or hits
-                sentences += ctx.ranker.select(question, about, limit=2, per_passage=1)
-            sentences = list({x.text: x for x in sentences}.values())
-        else:
-            sentences = ctx.ranker.select(question, hits, limit=self.settings.read_sentences, per_passage=2,
-                                          follow=follow)
-        reading = ctx.lm_step("read", self.reader, light=True, node=node, question=question,
-                              info=info, sentences=sentences, nlp=ctx.nlp(), exclude=exclude)
-        ctx.trace.emit("read", node=node, question=question, answer_type=info.answer_type,
-                       sentences=[{"chunk_id": x.chunk_id, "text": x.text, "score": x.score}
-                                  for x in sentences],
-                       candidates=[{"text": c.text, "score": c.score} for c in reading.candidates],
-                       raw=reading.raw, answer=reading.answer, method=reading.method,
-                       confidence=reading.confidence)
-        for v in reading.checks:
-            if not v.ok:
-                ctx.trace.emit("check", node=node, target=reading.raw, **v.as_dict())
-        return reading
 
     # -- final answer -----------------------------------------------------------------------------
     def _final(self, question: str, ctx: RunContext) -> AgentResult:
         evidence = ctx.tools.evidence
-        ranked = evidence.ranked(_labels(ctx))
+        ranked = evidence.ranked(ranking_labels(ctx))
         last = ctx.nodes[-1] if ctx.nodes else None
         quotes: list[Sentence] = []
         if last is not None and last.answer:
@@ -390,11 +321,11 @@ class ResearchAgent(dspy.Module):
         """The whole question read over the best evidence: (short, confidence, quotes, ranked)."""
         evidence = ctx.tools.evidence
         top = [evidence.hits[c] for c in ranked[: self.settings.evidence_k]]
-        reading = self._read(ctx, None, question, ctx.info, top, exclude=exclude,
-                             follow=self.settings.read_follow)
+        reading = read_hits(ctx, self.reader, None, question, ctx.info, top, exclude=exclude,
+                            follow=self.settings.read_follow)
         if reading.ok:
             evidence.support([q.chunk_id for q in reading.quotes])
-            ranked = evidence.ranked(_labels(ctx))
+            ranked = evidence.ranked(ranking_labels(ctx))
         return (reading.answer, reading.confidence, reading.quotes, ranked,
                 Found(reading.method, reading.read, reading.quotes[:1], False, question))
 
@@ -455,22 +386,3 @@ def _tree(ctx: RunContext, nodes: list[Node], fallback: Fallback | None, source:
     ctx.trace.emit("decompose", nodes=[n.as_dict() for n in nodes],
                    fallback=fallback.code if fallback else None, source=source)
     return nodes
-
-
-def _as_dicts(queries: list[tuple[str, str]]) -> list[dict[str, str]]:
-    return [{"tool": t, "query": q} for t, q in queries]
-
-
-def _labels(ctx: RunContext) -> list[str]:
-    """Evidence rankings in the order they lead the final evidence list."""
-    return ["question", "links"] + [f"node{n.id}" for n in ctx.nodes] + ["paths"]
-
-
-def _resolve(node: Node, nodes: list[Node]) -> str:
-    """The node's text with each `#n` replaced by that node's answer (or its own text)."""
-
-    def sub(m: re.Match) -> str:
-        dep = nodes[int(m.group(1)) - 1]
-        return dep.answer or f"({dep.resolved or dep.text})"
-
-    return re.sub(r"#(\d+)", lambda m: sub(m) if 0 < int(m.group(1)) < node.id else m.group(0), node.text)
