@@ -20,6 +20,7 @@ import argparse
 import json
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,8 @@ sys.path.insert(0, str(REPO))
 
 from agent.eval.metrics import f1_score  # noqa: E402
 from agent.reading.select import FEATURES, WEIGHTS, SelectorWeights  # noqa: E402
+from agent.reading.terms import absent_terms, index_text, question_terms  # noqa: E402
+from tools.index import Index  # noqa: E402
 
 MAX_REFUSED = 0.04
 """Share of answerable training questions that the floor may refuse (the target is at most 5%)."""
@@ -53,14 +56,29 @@ def rows_of(run_dir: Path) -> list[dict]:
         g = gold[qid]
         answers = g.get("answers") or []
         select = [e["data"] for e in evs if e["type"] == "select"]
+        start = next((e["data"] for e in evs if e["type"] == "run_start"), {})
         row = {"qid": qid, "run": run_dir.name, "answerable": bool(answers), "kind": g.get("kind", ""),
                "features": None, "right": False}
         if select:
             s = select[-1]
-            row["features"] = s["features"]
+            row["features"] = dict(s["features"])
+            if "absent_number" not in row["features"] and start.get("index_dir"):
+                row["features"]["absent_number"] = absent_number(start["question"], start["index_dir"])
             row["right"] = bool(answers) and f1_score(s["answer"], answers) >= RIGHT_F1
         rows.append(row)
     return rows
+
+
+def absent_number(question: str, index_dir: str) -> float:
+    """The `absent_number` feature of a run logged before it was traced: it depends only on the
+    question and the index, so it is computed again from them."""
+    numbers = [t for t in question_terms(question) if t.kind == "number"]
+    return float(bool(numbers) and bool(absent_terms(numbers, index_text(_index(index_dir)))))
+
+
+@cache
+def _index(index_dir: str) -> Index:
+    return Index(index_dir)
 
 
 def matrix(rows: list[dict], names: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -120,7 +120,8 @@ def load_hotpotqa(folder: Path, split: str | None = None) -> Dataset:
         try:
             titles = list(dict.fromkeys(t for t, _ in row["supporting_facts"]))
             meta = {"type": row.get("type"), "level": row.get("level"), "hops": len(titles)}
-            questions.append(Question(str(row["_id"]), row["question"], [row["answer"]], titles, meta))
+            answers = [row["answer"]] if row.get("answer") else []  # "" : no document answers it
+            questions.append(Question(str(row["_id"]), row["question"], answers, titles, meta))
         except (KeyError, TypeError, ValueError) as exc:
             raise DataFormatError(f"{qpath}: question #{n + 1} is malformed ({exc})") from exc
     qrels = {q.qid: {t: 1 for t in q.supporting_ids} for q in questions}

@@ -17,6 +17,7 @@ from agent.reading.lexicon import (
     PLACE_NOUNS,
     TIME_NOUNS,
 )
+from agent.reading.terms import Term, question_terms
 
 FORMS = ("wh", "yesno", "choice")
 TYPES = ("year", "date", "number", "person", "place", "thing", "yesno", "choice")
@@ -54,6 +55,8 @@ class QuestionInfo:
     """For a yes/no question, the names it asks about ("Are A and B both ...?"): each is read."""
     many: bool = False
     """The question asks for several things (its head noun is plural: "which encodings")."""
+    terms: list[Term] = field(default_factory=list)
+    """Its own numbers, identifiers and names (`agent.reading.anchor.question_terms`)."""
 
     def as_dict(self) -> dict:
         return {
@@ -63,6 +66,7 @@ class QuestionInfo:
             "options": self.options,
             "subjects": self.subjects,
             "many": self.many,
+            "terms": [t.text for t in self.terms],
         }
 
 
@@ -90,6 +94,7 @@ def analyse(question: str, nlp=None) -> QuestionInfo:
     clause that asks (`asking_clause`); `text` keeps the whole question. With `nlp` (spaCy), the
     asked-for noun comes from the part-of-speech tags (`head_noun`)."""
     info = QuestionInfo(" ".join(question.split()))
+    info.terms = question_terms(info.text)
     between = _BETWEEN.match(info.text)
     if between:  # "Between A and B, which one ...?": a choice
         info.form, info.answer_type = "choice", "choice"

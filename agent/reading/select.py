@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 WEIGHTS = Path(__file__).with_name("selector.json")
 FEATURES = ("reply", "chosen", "decided", "tree", "yesno", "base", "sentence_score", "top_sentence",
-            "coverage", "support")
+            "coverage", "support", "absent_number")
 """The selector's inputs, in the order of its weights:
 - reply / chosen / decided: the answer is the LM's own checked reply (read once, cut, or read
   again), a span chosen among candidates (scored or constrained), or decided by code from what
@@ -40,7 +40,9 @@ FEATURES = ("reply", "chosen", "decided", "tree", "yesno", "base", "sentence_sco
 - sentence_score: its sentence's match to the question (cosine plus shared words);
 - top_sentence: its sentence is the best-matching one read;
 - coverage: the share of the question's content words its sentence, context and title hold;
-- support: the embedded LM's per-token probability of the answer as its reply (`support`)."""
+- support: the embedded LM's per-token probability of the answer as its reply (`support`);
+- absent_number: a number the question gives ("the 2052 edition") is in no passage of the index
+  (`agent.reading.terms`): the documents are about something else."""
 CHARS_PER_TOKEN = 3.5
 """About how many characters a token of the embedded model's vocabulary holds (for the per-token mean)."""
 REPLY = frozenset({"free", "part", "alone", "times", "years"})
@@ -109,7 +111,7 @@ def coverage(question: str, sentences: list[Sentence]) -> float:
 
 def features(*, method: str, tree: bool, yesno: bool, base: float, sentence: Sentence | None,
              read: list[Sentence], quotes: list[Sentence], question: str,
-             support: float | None) -> dict[str, float | None]:
+             support: float | None, absent_number: bool = False) -> dict[str, float | None]:
     """The selector's inputs for one answer (see `FEATURES`)."""
     best = max((s.score for s in read), default=0.0)
     own = sentence.score if sentence is not None else best
@@ -124,6 +126,7 @@ def features(*, method: str, tree: bool, yesno: bool, base: float, sentence: Sen
         "top_sentence": float(sentence is not None and bool(read) and sentence.score >= best - 1e-6),
         "coverage": coverage(question, quotes or read[:1]),
         "support": round(support, 4) if support is not None else None,
+        "absent_number": float(absent_number),
     }
 
 
