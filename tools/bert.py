@@ -15,9 +15,6 @@ from pathlib import Path
 
 import numpy as np
 
-_ERF_P = 0.3275911
-_ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
-
 
 def supports(path: Path) -> bool:
     """Whether `path` holds a BERT model this encoder runs (safetensors weights, absolute positions)."""
@@ -30,24 +27,10 @@ def supports(path: Path) -> bool:
             and (path / "model.safetensors").is_file())
 
 
-def erf(x: np.ndarray) -> np.ndarray:
-    """erf to 1.5e-7 (Abramowitz & Stegun 7.1.26), elementwise, float32."""
-    a = np.abs(x)
-    t = 1.0 / (1.0 + np.float32(_ERF_P) * a)
-    poly = np.float32(_ERF_A[4]) * t
-    for coef in reversed(_ERF_A[:4]):
-        poly += np.float32(coef)
-        poly *= t
-    np.multiply(a, a, out=a)
-    np.negative(a, out=a)
-    np.exp(a, out=a)
-    poly *= a
-    np.subtract(1.0, poly, out=poly)
-    return np.copysign(poly, x, out=poly)
-
-
 def gelu(x: np.ndarray) -> np.ndarray:
     """x * Phi(x), the exact (erf) GELU of BERT, computed in place on `x`'s copy."""
+    from scipy.special import erf  # heavy: scipy.special (0.1 s more than numpy), at the first forward pass
+
     y = erf(x * np.float32(1.0 / np.sqrt(2.0)))
     y += 1.0
     y *= x
