@@ -75,12 +75,17 @@ def answer_line(short: str, info: QuestionInfo, citations: Sequence[Citation], a
 
 
 def withhold(composed: Composed, info: QuestionInfo, probability: float, floor: float,
-             min_confidence: float) -> Composed:
+             min_confidence: float, absent: Sequence[str] = ()) -> Composed:
     """`composed` with the selector's `probability` as its confidence; below `floor`, "not in your
-    documents" instead of an answer (the closest passages stay cited, so the reader can check)."""
+    documents" instead of an answer (the closest passages stay cited, so the reader can check),
+    saying which of the question's own terms (`absent`) no document mentions."""
     confidence = round(probability, 3)
     if probability < floor:
-        return Composed(NOT_FOUND, "", composed.citations, composed.checks, confidence, False, False, True)
+        why = NOT_FOUND
+        if absent:
+            names = ", ".join(f"“{t}”" for t in absent)
+            why = NOT_FOUND.replace(": ", f": no document mentions {names}, and ", 1)
+        return Composed(why, "", composed.citations, composed.checks, confidence, False, False, True)
     abstained = probability < min_confidence
     return Composed(answer_line(composed.short, info, composed.citations, abstained), composed.short,
                     composed.citations, composed.checks, confidence, abstained, True)

@@ -29,6 +29,7 @@ from agent.reading.answer import Composed, answer_line
 from agent.reading.candidates import candidates
 from agent.reading.checks import normalize
 from agent.reading.evidence import Sentence, content_words, passage_sentences
+from agent.reading.lexicon import PREPOSITIONS
 from agent.reading.question import QuestionInfo, subjects
 from agent.result import Citation
 from agent.trace import Trace
@@ -161,9 +162,6 @@ def _same(value: str, answer: str, info: QuestionInfo, within: bool = False) -> 
 
 
 SLOT_WORDS = 3
-PREPOSITIONS = frozenset("about above across after along among around at before behind below beside between "
-                         "beyond by during for from in inside into near of off on onto outside over past "
-                         "since through to toward towards under until upon via with within".split())
 
 
 def _before(text: str, span: str, asked: set[str]) -> list[str]:

@@ -139,3 +139,10 @@ REPLY_EDGE_WORDS = frozenset(
 # -- bridge questions (agent.reading.bridge) ----------------------------------------------------
 LOW_ATTACH_PREPOSITIONS = frozenset("from of in at with for on".split())
 """Prepositions whose phrase ("from what state") a small parser often hangs on too high a head."""
+
+PREPOSITIONS = frozenset(
+    "about above across after along among around at before behind below beside between beyond by during "
+    "for from in inside into near of off on onto outside over past since through to toward towards under "
+    "until upon via with within".split()
+)
+"""English prepositions: the words that say which slot a value fills ("in 1998", "by Tessa")."""

@@ -88,3 +88,9 @@ def index_text(index) -> str:
 @lru_cache(maxsize=2)
 def _index_text(_dir: str, _generation: int, index) -> str:
     return "\n".join(f"{c.title}\n{c.text}" for c in index.store.chunks).lower()
+
+
+def absent_numbers(terms: Sequence[Term], index) -> list[str]:
+    """The numbers among `terms` that no passage of `index` holds."""
+    numbers = [t for t in terms if t.kind == "number"]
+    return [t.text for t in absent_terms(numbers, index_text(index))] if numbers else []

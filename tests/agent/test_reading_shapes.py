@@ -151,6 +151,9 @@ def test_a_withheld_answer_says_not_in_your_documents():
     assert unsure.abstained and unsure.short == "-6" and not unsure.not_found
     sure = withhold(composed, info, 0.9, 0.2, 0.5)
     assert sure.answer == "-6 [1]" and sure.confidence == 0.9
+    named = withhold(composed, info, 0.1, 0.2, 0.5, absent=["2052"])
+    assert named.not_found and named.answer.startswith("Not in your documents: no document mentions “2052”")
+    assert withhold(composed, info, 0.9, 0.2, 0.5, absent=["2052"]).short == "-6"  # the selector decides
 
 
 @pytest.mark.parametrize(("answer", "text", "span"), [
