@@ -39,6 +39,7 @@ from agent.reading.result import Reading
 from agent.reading.select import features, load_weights
 from agent.reading.select import support as support_probability
 from agent.reading.shapes import enumeration
+from agent.reading.terms import absent_numbers
 from agent.reading.tree import decompose, unsound_hop
 from agent.result import INSUFFICIENT, AgentResult, Citation
 from agent.rounds import (
@@ -306,16 +307,18 @@ class ResearchAgent(dspy.Module):
             with dspy.context(**({"lm": self.runtime.fast_lm} if self.runtime.fast_lm is not None else {})):
                 support = support_probability(self.reader.extract, render(list(read) or [sentence]), asked,
                                               composed.short)
+        absent = absent_numbers(ctx.info.terms, ctx.tools.index)
         values = features(method=method, tree=tree, yesno=ctx.info.form == "yesno",
                           base=composed.confidence or 0.0, sentence=sentence, read=list(read),
-                          quotes=list(own), question=question, support=support)
+                          quotes=list(own), question=question, support=support, absent_number=bool(absent))
         weights = load_weights(scored=support is not None)
         probability = weights.probability(values) if weights is not None else None
         ctx.trace.emit("select", answer=composed.short, features=values, probability=probability,
                        not_found=weights.not_found if weights is not None else None)
         if probability is None:
             return composed
-        return withhold(composed, ctx.info, probability, weights.not_found, self.settings.min_confidence)
+        return withhold(composed, ctx.info, probability, weights.not_found, self.settings.min_confidence,
+                        absent=absent)
 
     def _read_whole(self, question: str, ctx: RunContext, ranked: list[str], exclude=()):
         """The whole question read over the best evidence: (short, confidence, quotes, ranked)."""
