@@ -208,7 +208,7 @@ class ResearchAgent(dspy.Module):
         info = ctx.info if single else analyse(node.resolved, ctx.nlp())
         label = f"node{node.id}"
         queries = node_queries(node, info, ctx)
-        ctx.trace.emit("rewrite", node=node.id, queries=as_dicts(queries), fallback=None)
+        ctx.trace.emit("queries", node=node.id, queries=as_dicts(queries))
         rankings = [ctx.seen(lab) for lab in ("question", "links")] if single else []
         read: set[str] = set()
         for round_no in range(1, s.max_rounds + 1):

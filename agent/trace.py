@@ -8,7 +8,11 @@ Event types and their `data`:
 
 - `run_start`: question, mode, lm, fast_lm, index_dir, index_generation, settings, started (unix time)
 - `decompose`: nodes [{id, text, depends_on}], fallback (an `agent.outcome.Code`, or null)
-- `rewrite`: node, queries [{tool, query}], fallback (a code, or null)
+- `queries`: node, queries [{tool, query}] (a sub-question's first searches, built by code:
+  `agent.rounds.node_queries`)
+- `rewrite`: node, queries [{tool, query}], fallback (a code, or null) (a later round's searches, from
+  the LM's rewrite step; traces made before the first round's searches were built by code (da834d5)
+  hold a `rewrite` event for those too, and read as they were)
 - `tool_call`: node, tool, args, hits [{chunk_id, doc_id, title, score}], new (unseen chunk ids), seconds,
   error
 - `lm_call`: step, model, prompt_tokens, completion_tokens, seconds, cached
@@ -54,7 +58,7 @@ from tools.jsonfile import iter_jsonl, to_json
 from tools.redact import mask_value
 
 SCHEMA_VERSION = 1
-EVENT_TYPES = ("run_start", "decompose", "rewrite", "tool_call", "lm_call", "round", "node_answer",
+EVENT_TYPES = ("run_start", "decompose", "queries", "rewrite", "tool_call", "lm_call", "round", "node_answer",
                "fallback", "budget", "answer", "run_end", "step", "read", "check", "injection", "shape",
                "synthesis", "select", "followup", "conflict", "compound")
 

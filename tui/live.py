@@ -43,7 +43,8 @@ _DESCRIBERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "tool_call": _tool_call_text,
     "lm_call": lambda d: f"LM {d.get('step')} done",
     "decompose": lambda d: f"{len(d.get('nodes') or [])} sub-question(s)",
-    "rewrite": lambda d: f"#{d.get('node')}: {len(d.get('queries') or [])} queries",
+    "queries": lambda d: f"#{d.get('node')}: {len(d.get('queries') or [])} queries",
+    "rewrite": lambda d: f"#{d.get('node')}: {len(d.get('queries') or [])} rewritten queries",
     "round": _round_text,
     "check": lambda d: f"check {d.get('code')}: {'passed' if d.get('ok') else 'failed'}",
     "fallback": lambda d: f"fallback ({d.get('step')}): {d.get('reason')}",
@@ -91,7 +92,7 @@ class LiveLine:
         elif event.type == "lm_call":
             self.lm_calls += 1
             self.tokens += d.get("prompt_tokens", 0) + d.get("completion_tokens", 0)
-        elif event.type == "rewrite":
+        elif event.type == "queries":  # a sub-question's research starts with its searches
             self.node = f"sub-question {d['node']}"
         doing = describe_event(event.type, d)
         if doing:

@@ -207,6 +207,11 @@ def test_a_failed_read_searches_again_and_reads_unread_passages_first(small_inde
     assert result.trace.first("fallback").data["code"] == Code.READ_REFUSED_NO_SPAN
     reads = result.trace.of_type("read")
     assert len(reads) == 2 and result.trace.of_type("rewrite")[-1].data["fallback"] is None
+    # the first round's searches are built by code (a `queries` event); the LM's rewrite step
+    # writes the second round's (a `rewrite` event after its `lm_call`)
+    kinds = [(e.type, e.data.get("step")) for e in result.trace.events
+             if e.type in ("queries", "rewrite") or (e.type == "lm_call" and e.data["step"] == "rewrite")]
+    assert kinds == [("queries", None), ("lm_call", "rewrite"), ("rewrite", None)]
     queries = [e.data["args"].get("query") for e in result.trace.of_type("tool_call")]
     assert "Oska Tamm birthplace town" in queries
     first = {s["chunk_id"] for s in reads[0].data["sentences"]}

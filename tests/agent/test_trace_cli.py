@@ -35,13 +35,14 @@ def full_trace() -> Trace:
            cached=False)
     t.emit("decompose", nodes=[{"id": 1, "text": "Who designed the Verrin lighthouse?", "depends_on": []},
                                {"id": 2, "text": "Where was #1 born?", "depends_on": [1]}], fallback=None)
-    t.emit("rewrite", node=1, queries=[{"tool": "bm25", "query": "Verrin lighthouse designer"}],
-           fallback=None)
+    t.emit("queries", node=1, queries=[{"tool": "bm25", "query": "Verrin lighthouse designer"}])
     t.emit("round", node=1, round=1, answered=True, answer="Oska Tamm", support=["verrin#0"], confidence=0.9,
            method="free")
     t.emit("node_answer", node=1, text="Who designed the Verrin lighthouse?", answer="Oska Tamm",
            chunk_ids=["verrin#0"], status="answered")
     t.emit("round", node=2, round=1, answered=False, answer="", support=[], confidence=0.0, method="none")
+    t.emit("rewrite", node=2, queries=[{"tool": "hybrid_search", "query": "Oska Tamm birthplace"}],
+           fallback=None)
     t.emit("budget", reason="rounds", node=2)
     t.emit("node_answer", node=2, text="Where was Oska Tamm born?", answer="", chunk_ids=[],
            status="unanswered")
@@ -60,6 +61,7 @@ def test_show_renders_tree(tmp_path, capsys):
     assert main(["trace", "show", str(path)]) == 0
     out = capsys.readouterr().out
     for text in ("In which town was the designer", "decompose", "#2 Where was #1 born?", "hybrid_search",
+                 "queries bm25: Verrin lighthouse designer", "rewrite hybrid_search: Oska Tamm birthplace",
                  "read round 1", "'Oska Tamm'", "not yet", "budget rounds", "unanswered", "fallback",
                  "answer 'Lowbridge'", "Oska Tamm", "5 LM calls", "900 tokens", "├──"):
         assert text in out, text
@@ -82,6 +84,28 @@ def test_an_old_traces_judge_event_is_read_as_a_reading_round(tmp_path, capsys):
     assert "read round 1" in capsys.readouterr().out
 
 
+def test_an_old_traces_first_round_rewrite_event_still_reads(tmp_path, capsys):
+    # before the first round's searches were built by code, a `rewrite` event held them
+    import json
+
+    from agent.trace import load_trace
+    from tui.widgets.run_tree import RunTree
+
+    old = {"v": 1, "run": "r1", "seq": 0, "t": 0.1, "type": "rewrite",
+           "data": {"node": 1, "queries": [{"tool": "bm25_search", "query": "Verrin designer"}], "fallback": None}}
+    path = tmp_path / "old.jsonl"
+    path.write_text(json.dumps(old) + "\n")
+    event = load_trace(path).events[0]
+    assert event.type == "rewrite"
+    assert main(["trace", "show", str(path)]) == 0
+    assert "rewrite bm25_search: Verrin designer" in capsys.readouterr().out
+    tree = RunTree()
+    tree.start_turn(1, "q?")
+    tree.add_event(1, event)
+    assert [str(leaf.label) for sub in tree.turn_node(1).children for leaf in sub.children] == [
+        "bm25_search Verrin designer"]
+
+
 def test_show_question_from_run_folder(tmp_path, capsys):
     run = make_run(tmp_path / "a", {"q1": "Lowbridge", "q2": "40 metres"}, {})
     assert main(["trace", "show", str(run), "--question", "q2"]) == 0
@@ -100,7 +124,7 @@ def test_show_missing_or_malformed_file(tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(full_trace().to_jsonl() + "{oops\n")
     assert main(["trace", "show", str(bad)]) == 2
-    assert f"{bad}:14: not a Hopper trace event" in capsys.readouterr().err
+    assert f"{bad}:15: not a Hopper trace event" in capsys.readouterr().err
 
 
 def test_diff_deltas_wins_losses(tmp_path, capsys):

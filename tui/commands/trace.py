@@ -119,9 +119,12 @@ class _TraceTree:
             br.add(f"#{n['id']} {_esc(n['text'])}{dep}")
             self.nodes[n["id"]] = self.root.add(f"[bold cyan]#{n['id']}[/] {_esc(n['text'])}")
 
-    def _on_rewrite(self, d, t) -> None:
+    def _on_queries(self, d, t, name: str = "queries") -> None:
         queries = "; ".join(f"{q['tool']}: {q['query'][:60]}" for q in d.get("queries") or [])
-        self.branch(d.get("node")).add(f"{t}[magenta]rewrite[/] {_esc(queries)}")
+        self.branch(d.get("node")).add(f"{t}[magenta]{name}[/] {_esc(queries)}")
+
+    def _on_rewrite(self, d, t) -> None:
+        self._on_queries(d, t, "rewrite")
 
     def _on_tool_call(self, d, t) -> None:
         args = d.get("args") or {}

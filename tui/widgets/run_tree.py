@@ -155,13 +155,15 @@ class RunTree(Tree[dict]):
             sub.data = {"kind": "sub", "node": n["id"], "text": n.get("text", "")}
             self._relabel(turn, sub, label)
 
-    def _ev_rewrite(self, turn: _TurnNodes, d: dict) -> None:
+    def _ev_queries(self, turn: _TurnNodes, d: dict) -> None:
         sub = self._sub(turn, d.get("node"))
         for q in d.get("queries", []):
             key = (d.get("node"), q["tool"], q["query"])
             if key not in turn.queries:
                 turn.queries[key] = sub.add(self._query_label(q["tool"], q["query"]),
                                             data={"kind": "query", **q})
+
+    _ev_rewrite = _ev_queries  # a later round's searches (and in older traces, the first round's)
 
     @staticmethod
     def _query_label(tool: str, query: str, hits: int | None = None, error: str = "") -> Text:
