@@ -92,7 +92,8 @@ def test_an_old_traces_first_round_rewrite_event_still_reads(tmp_path, capsys):
     from tui.widgets.run_tree import RunTree
 
     old = {"v": 1, "run": "r1", "seq": 0, "t": 0.1, "type": "rewrite",
-           "data": {"node": 1, "queries": [{"tool": "bm25_search", "query": "Verrin designer"}], "fallback": None}}
+           "data": {"node": 1, "queries": [{"tool": "bm25_search", "query": "Verrin designer"}],
+                    "fallback": None}}
     path = tmp_path / "old.jsonl"
     path.write_text(json.dumps(old) + "\n")
     event = load_trace(path).events[0]
