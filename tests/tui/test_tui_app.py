@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Input, Markdown
-from tui_support import ReplaySession, screen_text, settle, wait_for
+from tui_support import ReplaySession, screen_text, settle, type_text, wait_for
 
 from tools.errors import ModelError
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.asyncio
 
 async def ask(app, pilot, question: str) -> None:
     await pilot.click("#question")
-    await pilot.press(*question)
+    await type_text(pilot, question)
     await pilot.press("enter")
     await settle(app, pilot)
 
@@ -252,13 +252,13 @@ async def test_settings_screen_and_palette(make, replay, config):
         # the command palette sets retriever, mode and rounds
         await pilot.press("ctrl+p")
         await pilot.pause()
-        await pilot.press(*"Rounds budget: 5")
+        await type_text(pilot, "Rounds budget: 5")
         await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()
         assert config.agent.max_rounds == 5
         await pilot.press("ctrl+p")
-        await pilot.press(*"Retriever: bm25")
+        await type_text(pilot, "Retriever: bm25")
         await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()
@@ -282,7 +282,8 @@ async def test_lm_change_during_a_run_applies_after_it(make, config):
     app = make(session, session_factory=factory)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.click("#question")
-        await pilot.press(*"Who designed the Verrin lighthouse?", "enter")
+        await type_text(pilot, "Who designed the Verrin lighthouse?")
+        await pilot.press("enter")
         assert await wait_for(session.paused)
         assert app.apply_settings({"lm.model": "openai/gpt-4o-mini"})
         await pilot.pause()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tui_support import ScriptedSession, cite, settle
+from tui_support import ScriptedSession, ask, cite
 
 pytestmark = pytest.mark.asyncio
 
@@ -22,8 +22,7 @@ async def test_the_answer_pane_shows_that_documents_disagree(make):
     event = {"answer": "Sarn", "conflicts": result["conflicts"], "confidence": 0.5, "was": 0.82}
     app = make(ScriptedSession([("conflict", event)], result))
     async with app.run_test(size=(110, 30)) as pilot:
-        await pilot.press("ctrl+l", *"On which river lies Lowbridge?", "enter")
-        await settle(app, pilot)
+        await ask(pilot, "On which river lies Lowbridge?")
         source = app.main.answer_view.source
         assert "⚠ **Documents disagree**: Sarn [1], Pwnriver [2]" in source
         box = app.main.answer_view.box_of(app.main.answer_view.current.turn_id)

@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import pytest
 from textual import events
-from tui_support import ScriptedSession, cite, settle
+from tui_support import ScriptedSession, ask, cite, settle, type_text
 
 pytestmark = pytest.mark.asyncio
 
 TAMM = "Oska Tamm (1829–1903) was an engineer. He died in Verrin in the winter of 1903."
-
-
-async def ask(pilot, question: str) -> None:
-    await pilot.press("ctrl+l", *question, "enter")
-    await settle(pilot.app, pilot)
 
 
 async def test_a_follow_up_shows_how_it_was_read_in_the_transcript_and_the_run_tree(make, store):
@@ -168,7 +163,8 @@ async def test_the_transcript_stays_on_the_new_question_during_a_run(make, store
     app = make(session, session_id=sid)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        await pilot.press(*"A new question?", "enter")
+        await type_text(pilot, "A new question?")
+        await pilot.press("enter")
         assert await wait_for(session.paused)
         for _ in range(4):
             await pilot.pause()
@@ -256,7 +252,8 @@ async def test_every_main_screen_key_works_on_an_empty_and_a_full_app(make, full
         if full:
             await ask(pilot, "What is said of the lighthouse?")
             await ask(pilot, "And what else?")
-        for focus in ("input", "citations"):
+        # with no citations the citations pass would focus the input again: the input pass alone
+        for focus in ("input", "citations") if full else ("input",):
             for key in keys:
                 if focus == "citations" and app.main.answer_view.citation_list.citations:
                     app.main.answer_view.citation_list.focus()

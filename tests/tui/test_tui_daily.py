@@ -8,7 +8,7 @@ import tomllib
 
 import pytest
 from textual.widgets import HelpPanel, Input
-from tui_support import ScriptedSession, cite, settle, write_pdf
+from tui_support import ScriptedSession, ask, cite, settle, type_text, write_pdf
 
 from agent.config import load_config
 from tools.errors import IndexNotFoundError
@@ -23,11 +23,6 @@ QUOTE = "It was designed by the engineer Oska Tamm and built between 1866 and 18
 def answered(citations=None, **extra) -> dict:
     return {"answer": "Oska Tamm [1].", "short_answer": "Oska Tamm",
             "citations": citations or [cite(1, "The Verrin Lighthouse", LIGHT, quote=QUOTE)], **extra}
-
-
-async def ask(pilot, question: str) -> None:
-    await pilot.press("ctrl+l", *question, "enter")
-    await settle(pilot.app, pilot)
 
 
 def recorder(tmp_path, name: str):
@@ -93,7 +88,7 @@ async def test_input_history_walks_earlier_questions(make, store):
         await ask(pilot, "first question")
         await ask(pilot, "second question")
         box = app.main.question_input
-        await pilot.press(*"draft")
+        await type_text(pilot, "draft")
         await pilot.press("up")
         assert box.value == "second question"
         await pilot.press("up", "up")
@@ -122,7 +117,9 @@ async def test_copy_answer_and_export_the_session(make, tmp_path):
         assert app.screen.__class__.__name__ == "PathScreen"
         assert app.screen.query_one(Input).value.endswith(f"hopper-session-{app.session_id}.md")
         out = tmp_path / "out" / "report.md"
-        await pilot.press("ctrl+u", *str(out), "enter")
+        await pilot.press("ctrl+u")
+        await type_text(pilot, str(out))
+        await pilot.press("enter")
         await pilot.pause()
         report = out.read_text()
         assert "## Who designed the Verrin lighthouse?" in report and "Oska Tamm [1]." in report

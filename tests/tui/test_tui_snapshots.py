@@ -4,14 +4,15 @@ help and no-index states at 80x24."""
 from __future__ import annotations
 
 import pytest
-from tui_support import settle
+from tui_support import settle, type_text
 
 from tools.errors import IndexNotFoundError
 
 
 async def answered(pilot) -> None:
     app = pilot.app
-    await pilot.press(*"Who designed the Verrin lighthouse?", "enter")
+    await type_text(pilot, "Who designed the Verrin lighthouse?")
+    await pilot.press("enter")
     await settle(app, pilot)
     await pilot.press("tab", "3")  # focus the citations, open [3] in the evidence pane
     await pilot.pause()
@@ -63,7 +64,8 @@ def test_trust_signals_and_quote(snap_compare, make):
                             "reason": "reply 'Oska Tamm and built' cut to 'Oska Tamm'"})]
 
     async def run(pilot) -> None:
-        await pilot.press(*"Who designed the Verrin lighthouse?", "enter")
+        await type_text(pilot, "Who designed the Verrin lighthouse?")
+        await pilot.press("enter")
         await settle(pilot.app, pilot)
         await pilot.press("tab")
         await pilot.pause()
@@ -73,10 +75,10 @@ def test_trust_signals_and_quote(snap_compare, make):
 
 async def conversation(pilot) -> None:
     """A follow-up read as a standalone question, then a question the documents cannot answer."""
-    await pilot.press(*"When did he die?", "enter")
-    await settle(pilot.app, pilot)
-    await pilot.press(*"Who won the 2022 World Cup?", "enter")
-    await settle(pilot.app, pilot)
+    for question in ("When did he die?", "Who won the 2022 World Cup?"):
+        await type_text(pilot, question)
+        await pilot.press("enter")
+        await settle(pilot.app, pilot)
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
 

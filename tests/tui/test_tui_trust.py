@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tui_support import ScriptedSession, cite, settle, wait_for
+from tui_support import ScriptedSession, ask, cite, settle, type_text, wait_for
 
 from tui.widgets.evidence import INJECTION_NOTE, INJECTION_STYLE, QUOTE_STYLE
 
@@ -16,11 +16,6 @@ TAMM = ("Oska Tamm was born in Lowbridge. He studied at Caskwell. "
 HARBOUR = "The harbour of Verrin was dredged in 1905."
 SARN = "Lowbridge lies on the river Sarn."
 KESTREL = "The Kestrel Bridge opened in 1858."
-
-
-async def ask(pilot, question: str) -> None:
-    await pilot.press("ctrl+l", *question, "enter")
-    await settle(pilot.app, pilot)
 
 
 def styles_at(evidence, start: int, end: int) -> set[str]:
@@ -168,7 +163,8 @@ async def test_the_current_step_and_active_node_are_shown(make):
                               pause_at=2)
     app = make(session)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press(*"Who designed the Verrin lighthouse?", "enter")
+        await type_text(pilot, "Who designed the Verrin lighthouse?")
+        await pilot.press("enter")
         assert await wait_for(session.paused)
         await pilot.pause()
         main = app.main

@@ -9,6 +9,9 @@ from dataclasses import asdict
 from pathlib import Path
 from types import SimpleNamespace
 
+from textual import events
+from textual.keys import _character_to_key
+
 from agent.result import AgentResult, Citation
 from agent.trace import Trace, load_trace
 
@@ -112,6 +115,25 @@ def cite(n: int, title: str, text: str, quote: str = "", doc_id: str = "", sourc
     doc_id = doc_id or f"{title.lower().replace(' ', '_')}.md"
     return {"n": n, "chunk_id": f"{doc_id}#0", "doc_id": doc_id, "title": title,
             "source": source or f"/home/me/notes/docs/{doc_id}", "text": text, "quote": quote}
+
+
+async def type_text(pilot, text: str) -> None:
+    """Type `text` into the focused widget: the key events `pilot.press(*text)` sends (same names,
+    same characters, through the app to the focused widget, in order), posted together and waited
+    for once. `pilot.press` waits for the app to go idle twice after every key (at least 40 ms a
+    character), which made typing a question most of a TUI test's time."""
+    for char in text:
+        name = char if char.isalnum() else _character_to_key(char)
+        pilot.app.post_message(events.Key(name, char))
+    await pilot.pause()
+
+
+async def ask(pilot, question: str) -> None:
+    """Ask `question` as a user does (ctrl+l, type it, enter) and wait for the answer."""
+    await pilot.press("ctrl+l")
+    await type_text(pilot, question)
+    await pilot.press("enter")
+    await settle(pilot.app, pilot)
 
 
 async def settle(app, pilot) -> None:
