@@ -45,9 +45,10 @@ class Extraction:
 
 
 class Extractor(Protocol):
-    """Turns chunks into extractions; `mentions` reads a query the same way."""
+    """Turns chunks into extractions; `mentions` reads a query the same way (`nouns=False`: named
+    entities only, which is all query linking uses)."""
 
     def extract(self, chunks: Sequence[Chunk], progress: Callable[[int], None] | None = None
                 ) -> list[Extraction]: ...
 
-    def mentions(self, text: str) -> list[Mention]: ...
+    def mentions(self, text: str, nouns: bool = True) -> list[Mention]: ...

@@ -77,7 +77,7 @@ def link_query(kg: KnowledgeGraph, query: str, extractor=None, embedder=None) ->
     s = kg.settings
     links = {lk.key: lk for lk in ngram_links(kg, query)}
     # Noun chunks ("the film") link only exactly: spelling or embedding links are for names.
-    mentions = [m.text for m in extractor.mentions(query) if m.label != NOUN] if extractor is not None else []
+    mentions = [m.text for m in extractor.mentions(query, nouns=False)] if extractor is not None else []
     unmatched = [m for m in dict.fromkeys(mentions) if normalize(m) not in kg.row]
     rest = []
     for m in unmatched:

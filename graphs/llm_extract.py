@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 import dspy
 from pydantic import BaseModel
 
-from graphs.extraction import Extraction, Mention, Triple
+from graphs.extraction import NOUN, Extraction, Mention, Triple
 from graphs.normalize import normalize
 from graphs.settings import GraphSettings
 from tools.errors import ConfigError
@@ -98,5 +98,5 @@ class LLMExtractor:
                 progress(1)
         return out
 
-    def mentions(self, text: str) -> list[Mention]:
-        return self._one("", text).mentions
+    def mentions(self, text: str, nouns: bool = True) -> list[Mention]:
+        return [m for m in self._one("", text).mentions if nouns or m.label != NOUN]

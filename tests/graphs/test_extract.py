@@ -1,5 +1,6 @@
 from graphs.build import add_extractions, new_graph, node_label
-from graphs.extract import SpacyExtractor
+from graphs.extract import SpacyExtractor, _ner_stands_alone, load_spacy
+from graphs.extraction import NOUN
 from graphs.settings import GraphSettings
 from tools.types import Chunk
 
@@ -40,6 +41,46 @@ def test_graph_keeps_provenance_and_types():
 def test_query_mentions():
     mentions = SpacyExtractor().mentions("Where was Marie Curie born?")
     assert "marie curie" in {m.key for m in mentions}
+
+
+QUERIES = ["Where was Marie Curie born?", "Which town raised the man who made Jaws?",
+           "Who founded Amblin Entertainment with Steven Spielberg in 1981?",
+           "On which river lies the birthplace of the designer of the Verrin lighthouse?",
+           "Did Universal Pictures or Warner Bros. release Jaws in June 1975?",
+           "What did the Nobel Committee say about Curie and Pierre in Stockholm?"]
+
+
+def test_query_entities_from_the_recognizer_alone_are_the_full_pipelines():
+    """Query linking needs named entities only: the NER-only pipeline (its own tok2vec) finds
+    exactly the full pipeline's, without loading the tagger and parser."""
+    extractor = SpacyExtractor()
+    assert _ner_stands_alone(extractor.settings.spacy_model)
+    assert load_spacy(extractor.settings.spacy_model, ner_only=True).pipe_names == ["ner"]
+    found = 0
+    for q in QUERIES:
+        full = [(m.key, m.text, m.label) for m in extractor.mentions(q) if m.label != NOUN]
+        alone = [(m.key, m.text, m.label) for m in extractor.mentions(q, nouns=False)]
+        assert alone == full, q
+        found += len(alone)
+    assert found >= 8
+
+
+def test_a_pipeline_whose_recognizer_listens_loads_whole(tmp_path, monkeypatch):
+    pkg = tmp_path / "fake_trf_pipeline"
+    (pkg / "fake_trf_pipeline-1.0").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "fake_trf_pipeline-1.0" / "config.cfg").write_text(
+        "[components.ner.model.tok2vec]\n@architectures = \"spacy-transformers.TransformerListener.v1\"\n"
+        "[components.ner.model.tok2vec.pooling]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert not _ner_stands_alone("fake_trf_pipeline")
+    assert not _ner_stands_alone("no_such_pipeline")
+
+
+def test_batch_size_does_not_change_extractions():
+    chunks = [_chunk(f"q{i}#0", q + " " + TEXT) for i, q in enumerate(QUERIES)]
+    small = SpacyExtractor(GraphSettings(workers=1, batch_size=2)).extract(chunks)
+    assert small == SpacyExtractor(GraphSettings(workers=1)).extract(chunks)
 
 
 def test_worker_processes_extract_the_same_as_one_process():
