@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +16,33 @@ log = logging.getLogger(__name__)
 
 
 def _bm25s():
-    """Import bm25s, undoing the DEBUG level it forces on its logger at import time."""
+    """Import bm25s, undoing the DEBUG level it forces on its logger at import time.
+
+    Where scipy is not loaded yet, bm25s is imported without it: searching a saved index needs
+    numpy alone, and scipy.sparse is most of bm25s's import (77 of 111 ms, `-X importtime`), paid
+    by every cold `hopper search`. `BM25Index.build` gives scipy back (`_with_scipy`).
+    """
+    if "bm25s" not in sys.modules and "scipy" not in sys.modules:
+        sys.modules["scipy.sparse"] = None  # type: ignore[assignment]  # import -> ImportError, in bm25s only
+        try:
+            import bm25s  # heavy: bm25s, loaded when first needed
+        finally:
+            if sys.modules.get("scipy.sparse", 0) is None:
+                del sys.modules["scipy.sparse"]
     import bm25s  # heavy: bm25s (scipy), loaded when first needed
 
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
+def _with_scipy(bm25s):
+    """bm25s with scipy's CSC construction, which wrote every index so far (its numpy one writes an
+    `indptr` one entry longer), also where `_bm25s` imported it without scipy."""
+    if not bm25s.SCIPY_AVAILABLE:
+        import scipy.sparse  # heavy: scipy, loaded when first needed
+
+        bm25s.sp, bm25s.SCIPY_AVAILABLE = scipy.sparse, True
     return bm25s
 
 
@@ -42,7 +65,9 @@ class BM25Index:
                               show_progress=False, return_ids=return_ids)
 
     def build(self, texts: list[str]) -> BM25Index:
-        self.model = _bm25s().BM25(k1=self.settings.k1, b=self.settings.b, method=self.settings.method)
+        bm25s = _with_scipy(_bm25s())
+        self.model = bm25s.BM25(k1=self.settings.k1, b=self.settings.b, method=self.settings.method,
+                                csc_backend="scipy")
         if texts:
             self.model.index(self._tokenize(texts), show_progress=False)
         return self
