@@ -37,6 +37,8 @@ _MODELS: dict[tuple[str, str, str], object] = {}
 _PLAIN = ("sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling",
           "sentence_transformers.models.Normalize")
 _POOLING = ("mean_tokens", "cls_token", "max_tokens", "mean_sqrt_len_tokens")
+Tokens = tuple[np.ndarray, np.ndarray]
+"""A tokenized text: its token ids and token type ids (int64, unpadded)."""
 
 
 def resolve_model_path(model: str) -> Path:
@@ -115,7 +117,7 @@ class TransformerEncoder:
     def __init__(self, path: Path, pipeline: Pipeline, device: str = "cpu", precision: str = "fp32",
                  threads: int = 0):
         self.path, self.pipeline, self.device = path, pipeline, device
-        self.tokenizer = _load_tokenizer(path, pipeline.max_seq_length)
+        self.tokenizer, self.pad_ids = _load_tokenizer(path, pipeline.max_seq_length)
         cpu_bert = device == "cpu" and bert.supports(path)
         self._int8 = _int8_model(path, threads) if cpu_bert and precision == "int8" else None
         self._numpy = bert.NumpyBert(path) if cpu_bert and self._int8 is None else None
@@ -156,17 +158,39 @@ class TransformerEncoder:
         self._int8 = None
         self._numpy = bert.NumpyBert(self.path)
 
-    def encode(self, texts: list[str], **_: object) -> np.ndarray:
-        # as sentence-transformers' Transformer module: stripped, optionally lower-cased
+    def tokenize(self, texts: list[str]) -> list[Tokens]:
+        """Token ids and type ids of each text, unpadded (as sentence-transformers' Transformer module
+        reads a text: stripped, optionally lower-cased, truncated to `max_seq_length`)."""
         texts = [t.strip().lower() if self.pipeline.lowercase else t.strip() for t in texts]
-        batch = self.tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in batch], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in batch], dtype=np.int64)
-        types = np.array([e.type_ids for e in batch], dtype=np.int64)
+        out: list[Tokens] = []
+        for start in range(0, len(texts), 256):  # a tokenizer Encoding holds ~15 KB: keep few at once
+            out.extend((np.array(e.ids, dtype=np.int64), np.array(e.type_ids, dtype=np.int64))
+                       for e in self.tokenizer.encode_batch(texts[start:start + 256]))
+        return out
+
+    def encode_tokens(self, batch: list[Tokens]) -> np.ndarray:
+        """L2-normalised embeddings of tokenized texts, padded to the longest of the batch."""
+        width = max(len(ids) for ids, _ in batch)
+        ids = np.full((len(batch), width), self.pad_ids[0], dtype=np.int64)
+        types = np.full((len(batch), width), self.pad_ids[1], dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, (tok, typ) in enumerate(batch):
+            ids[row, :len(tok)], types[row, :len(tok)], mask[row, :len(tok)] = tok, typ, 1
         hidden = self._forward(ids, mask, types)
         pooled = pool(hidden.astype(np.float32), mask, self.pipeline.pooling)
         norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return (pooled / norms).astype(np.float32)
+
+    def encode(self, texts: list[str], **_: object) -> np.ndarray:
+        return self.encode_tokens(self.tokenize(texts))
+
+    def release(self) -> None:
+        """Give the int8 runtime's working memory back after a long run (`OnnxBert.release`)."""
+        if self._int8 is not None:
+            try:
+                self._int8.release()
+            except Exception as exc:  # only memory is at stake
+                log.debug("could not release the int8 runtime's memory: %s", exc)
 
 
 def pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
@@ -211,8 +235,9 @@ def _torch_forward(model, device: str, ids: np.ndarray, mask: np.ndarray, types:
         return model(**kwargs).last_hidden_state.float().cpu().numpy()
 
 
-def _load_tokenizer(path: Path, max_length: int):
-    """`tokenizer.json` with sentence-transformers' truncation and padding to the longest text."""
+def _load_tokenizer(path: Path, max_length: int) -> tuple[object, tuple[int, int]]:
+    """`tokenizer.json` with sentence-transformers' truncation, unpadded (`encode_tokens` pads), and
+    the token id and type id that pad (the file's, else BERT's 0 and 0)."""
     from tokenizers import Tokenizer  # heavy: tokenizers, loaded when first needed
 
     file = path / "tokenizer.json"
@@ -221,9 +246,8 @@ def _load_tokenizer(path: Path, max_length: int):
     tokenizer = Tokenizer.from_file(str(file))
     tokenizer.enable_truncation(max_length=max_length)
     padding = tokenizer.padding or {}
-    tokenizer.enable_padding(pad_id=padding.get("pad_id", 0), pad_type_id=padding.get("pad_type_id", 0),
-                             pad_token=padding.get("pad_token", "[PAD]"))
-    return tokenizer
+    tokenizer.no_padding()
+    return tokenizer, (int(padding.get("pad_id", 0)), int(padding.get("pad_type_id", 0)))
 
 
 def _load(path: Path, settings: EmbedSettings):
@@ -287,19 +311,32 @@ class Embedder:
         return int(getter())
 
     def encode(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
-        """Embed `texts` (L2-normalised float32). `progress(n)` is called after each batch."""
+        """Embed `texts` (L2-normalised float32). `progress(n)` is called after each batch.
+
+        Texts are batched longest first so that each batch pads little, then put back in order:
+        by token count where the model is Hopper's own encoder (realdocs, batches of 32: 0.4%
+        padding tokens against 12% when sorted by characters, as sentence-transformers does).
+        """
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        bs = self.settings.batch_size
-        # Sort by length so each batch pads little, then restore the order.
-        order = np.argsort([-len(t) for t in texts], kind="stable")
+        bs, model = self.settings.batch_size, self.model
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        tokens = model.tokenize(texts) if isinstance(model, TransformerEncoder) else None
+        if tokens is not None:
+            order = np.argsort([-len(ids) for ids, _ in tokens], kind="stable")
+        else:
+            order = np.argsort([-len(t) for t in texts], kind="stable")
         for start in range(0, len(texts), bs):
             rows = order[start:start + bs]
-            out[rows] = self.model.encode([texts[i] for i in rows], batch_size=bs, convert_to_numpy=True,
-                                          normalize_embeddings=True, show_progress_bar=False)
+            if tokens is not None:
+                out[rows] = model.encode_tokens([tokens[i] for i in rows])
+            else:
+                out[rows] = model.encode([texts[i] for i in rows], batch_size=bs, convert_to_numpy=True,
+                                         normalize_embeddings=True, show_progress_bar=False)
             if progress:
                 progress(len(rows))
+        if tokens is not None and len(texts) > bs:
+            model.release()  # the next stage of an index build does not need the runtime's arena
         return out
 
     def encode_query(self, query: str) -> np.ndarray:

@@ -160,10 +160,22 @@ class OnnxBert:
         self.path = path
         self.hidden = int(json.loads((model_dir / "config.json").read_text())["hidden_size"])
         self._inputs = {i.name for i in self.session.get_inputs()}
+        self._shrink = ort.RunOptions()
+        self._shrink.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
+        return self._run(ids, mask, types, None)
+
+    def _run(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray, options) -> np.ndarray:
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        return self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+        return self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs}, options)[0]
+
+    def release(self) -> None:
+        """Hand the runtime's working memory back to the system: its arena keeps the largest batch's
+        (about 460 MB after 32 texts of 256 tokens) until the session closes. A one-token run with
+        arena shrinkage frees every block no longer in use; the next batch allocates afresh."""
+        one = np.ones((1, 1), dtype=np.int64)
+        self._run(one, one, np.zeros_like(one), self._shrink)
 
 
 def _cores() -> int:
