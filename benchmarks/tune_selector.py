@@ -3,7 +3,9 @@
     PYTHONPATH=. .venv/bin/python benchmarks/tune_selector.py RUN_DIR [RUN_DIR ...] [--write]
 
 Each RUN_DIR is a finished `hopper eval ... --mode agent` folder over *training* questions only
-(realdocs `--split train`, demo `--split train`, HotpotQA `--split 1-50`). Every `select` event
+(realdocs `--split train`, demo `--split train`, HotpotQA `--split 1-50`), and runs of their
+unanswerable variants (`benchmarks/counterfactual.py`: a number of the question changed to one no
+document holds, which the training splits themselves hardly have). Every `select` event
 gives the features of one checked answer; its label is whether the answer is right (F1 >= 0.8
 against the gold answers; any answer to a question with no gold answer is wrong). Two logistic
 models are fitted with scikit-learn: `scored` (all features, for LMs that give reply

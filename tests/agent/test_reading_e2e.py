@@ -120,8 +120,7 @@ def test_the_embedded_model_reads_a_readme_without_its_markup(tmp_path):
 def test_a_question_the_documents_do_not_answer_gets_not_in_your_documents(session):
     """A near miss: the observatory's page says when visitors come, never how many came in any
     year. No answer, the closest passages cited, and the selector's verdict in the trace. (Not
-    every unanswerable question is caught: "Who won the 2022 World Cup?" still gets a best guess,
-    at 0.48; the realdocs figures in the README count them.)"""
+    every unanswerable question is caught; the realdocs figures in the README count them.)"""
     result = session.ask("How many visitors did the Caskwell Observatory receive in 2019?")
     assert result.not_found and result.short_answer == "" and not result.sufficient, result.answer
     assert result.answer.startswith("Not in your documents") and result.citations
@@ -129,3 +128,13 @@ def test_a_question_the_documents_do_not_answer_gets_not_in_your_documents(sessi
     select = result.trace.first("select")
     assert select is not None and select.data["probability"] < select.data["not_found"]
     assert select.data["features"]["support"] is not None  # the embedded model scores its reply
+
+
+def test_a_question_about_a_year_no_document_mentions_is_not_in_your_documents(session):
+    """The demo's passages name cups and medals, never the year 2022: the selector weighs that
+    number's absence from every passage, withholds the answer and says which number it was."""
+    result = session.ask("Who won the 2022 World Cup?")
+    assert result.not_found and result.short_answer == "" and not result.sufficient, result.answer
+    assert "no document mentions “2022”" in result.answer
+    select = result.trace.first("select")
+    assert select.data["features"]["absent_number"] == 1.0
