@@ -149,6 +149,10 @@ class OnnxBert:
         options.intra_op_num_threads = threads or _cores()
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        # Memory patterns plan one block per input shape, and every batch of an index build has its
+        # own length: off, the largest batch's peak is 140 MB lower (realdocs, 32 texts of 256 tokens:
+        # 778 vs 919 MB peak RSS) at the same speed (alternating rounds: 1.79 vs 1.78 x raw).
+        options.enable_mem_pattern = False
         options.log_severity_level = 3
         try:
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
