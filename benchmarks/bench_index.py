@@ -129,8 +129,10 @@ def bench_graph(chunks, rounds: int) -> dict:
 
 
 
-def _tree_rss_mb(pid: int) -> tuple[int, int]:
-    """(sum, largest) resident set size in MB of process `pid` and all its descendants (Linux /proc)."""
+def _tree_memory_mb(pid: int) -> tuple[int, int, int]:
+    """Memory of process `pid` and all its descendants in MB (Linux /proc): the sum of their resident
+    sets (shared library pages counted once per process), the sum of their proportional sets (PSS:
+    each shared page divided among the processes that map it) and the largest single resident set."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -139,21 +141,23 @@ def _tree_rss_mb(pid: int) -> tuple[int, int]:
             except OSError:
                 continue
             children.setdefault(int(stat[stat.rfind(")") + 2:].split()[1]), []).append(int(entry))
-    tree, sizes = [pid], []
+    tree, rss, pss = [pid], [], []
     while tree:
         p = tree.pop()
         tree.extend(children.get(p, []))
         try:
-            sizes.append(int(Path(f"/proc/{p}/status").read_text().split("VmRSS:")[1].split()[0]) // 1024)
+            rss.append(int(Path(f"/proc/{p}/status").read_text().split("VmRSS:")[1].split()[0]) // 1024)
+            pss.append(int(Path(f"/proc/{p}/smaps_rollup").read_text().split("Pss:")[1].split()[0]) // 1024)
         except (OSError, IndexError):
             continue
-    return sum(sizes), max(sizes, default=0)
+    return sum(rss), sum(pss), max(rss, default=0)
 
 
 def bench_index(folder: Path, index_dir: Path, graph: bool) -> dict:
     """`hopper index --rebuild` in a child process; its process tree's memory is sampled every 0.2 s:
-    the peak of the sum over the tree (the command and its extraction workers at once) and the
-    peak of the largest single process (what `/usr/bin/time -v` reports)."""
+    the peaks of the sums over the tree (the command and its extraction workers at once) of resident
+    and of proportional set sizes, and the peak of the largest single process (what
+    `/usr/bin/time -v` reports)."""
     import threading
 
     cmd = [HOPPER, "index", str(folder), "--index", str(index_dir), "--rebuild"]
@@ -162,12 +166,11 @@ def bench_index(folder: Path, index_dir: Path, graph: bool) -> dict:
     before = load()
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    peaks = [0, 0]
+    peaks = [0, 0, 0]
 
     def sample() -> None:
         while proc.poll() is None:
-            total, largest = _tree_rss_mb(proc.pid)
-            peaks[0], peaks[1] = max(peaks[0], total), max(peaks[1], largest)
+            peaks[:] = [max(a, b) for a, b in zip(peaks, _tree_memory_mb(proc.pid), strict=True)]
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -180,7 +183,8 @@ def bench_index(folder: Path, index_dir: Path, graph: bool) -> dict:
         raise SystemExit(f"hopper index failed ({proc.returncode}): {stderr[-2000:]}")
     lines = [ln for ln in stderr.splitlines() if ln.startswith("hopper:")]
     return {"command": " ".join(cmd[1:]), "wall_seconds": round(wall, 1), "peak_rss_tree_mb": peaks[0],
-            "peak_rss_largest_process_mb": peaks[1], "progress_tail": lines[-6:], "load": [before, load()]}
+            "peak_pss_tree_mb": peaks[1], "peak_rss_largest_process_mb": peaks[2],
+            "progress_tail": lines[-6:], "load": [before, load()]}
 
 
 def bench_scifact(work: Path, max_docs: int) -> dict:
@@ -264,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     if "index" in parts:
         r = results["index"] = bench_index(args.folder, args.work / "index", not args.no_graph)
         print(f"hopper index: {r['wall_seconds']} s, peak RSS {r['peak_rss_tree_mb']} MB (process tree), "
-              f"{r['peak_rss_largest_process_mb']} MB (largest process)")
+              f"PSS {r['peak_pss_tree_mb']} MB (process tree), RSS {r['peak_rss_largest_process_mb']} MB "
+              "(largest process)")
         print("\n".join(r["progress_tail"]))
     if "search" in parts:
         from search_timing import bench_search  # benchmarks/ is on sys.path when run as a script
