@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import re
 
 
 class HopperError(Exception):
@@ -49,6 +50,10 @@ class PathError(HopperError):
     """A file or folder the user named cannot be used (missing, unreadable, unwritable, a loop)."""
 
 
+SHORT_WRITE = re.compile(r"\b\d+ requested and \d+ written\b")
+"""How numpy reports a write the operating system cut short (it carries no errno)."""
+
+
 def describe_os_error(exc: OSError, path: object = None, doing: str = "") -> str:
     """One line for an `OSError` on a user-given path: what failed, the path, and the fix.
 
@@ -76,6 +81,8 @@ def describe_os_error(exc: OSError, path: object = None, doing: str = "") -> str
         errno.ENAMETOOLONG: "the name is too long: use a shorter path",
     }
     fix = fixes.get(code, "check the path") if code is not None else "check the path"
+    if code is None and SHORT_WRITE.search(reason):  # numpy's tofile/save on a full disk or past ulimit -f
+        fix = "a write stopped short: the disk is full or a file size limit (ulimit -f) was reached"
     what = f"cannot {doing} " if doing else ""
     place = f"{what}{where}: " if f"{what}{where}".strip() else ""
     return f"{place}{reason.lower() if reason[:1].isupper() else reason}; {fix}".strip()

@@ -33,6 +33,10 @@ def test_a_full_disk_under_faiss_is_an_oserror_naming_the_file():
 def test_an_oserror_without_a_path_or_reason_still_says_something():
     bare = OSError("write failed: short count")
     assert describe_os_error(bare) == "write failed: short count; check the path"
+    short = OSError("24576 requested and 15968 written")  # numpy's short write, with no errno
+    assert describe_os_error(short, "/x/idx", "write the index in") == (
+        "cannot write the index in /x/idx: 24576 requested and 15968 written; a write stopped short: "
+        "the disk is full or a file size limit (ulimit -f) was reached")
     full = OSError(errno.ENOSPC, "No space left on device")
     assert describe_os_error(full, "/x/idx", "write the index in") == (
         "cannot write the index in /x/idx: no space left on device; the disk is full: free some space")
