@@ -38,7 +38,7 @@ _PLAIN = ("sentence_transformers.models.Transformer", "sentence_transformers.mod
           "sentence_transformers.models.Normalize")
 _POOLING = ("mean_tokens", "cls_token", "max_tokens", "mean_sqrt_len_tokens")
 Tokens = tuple[np.ndarray, np.ndarray]
-"""A tokenized text: its token ids and token type ids (int64, unpadded)."""
+"""A tokenized text: its token ids and token type ids (int32, unpadded; 2 KB for 256 tokens)."""
 
 
 def resolve_model_path(model: str) -> Path:
@@ -164,7 +164,7 @@ class TransformerEncoder:
         texts = [t.strip().lower() if self.pipeline.lowercase else t.strip() for t in texts]
         out: list[Tokens] = []
         for start in range(0, len(texts), 256):  # a tokenizer Encoding holds ~15 KB: keep few at once
-            out.extend((np.array(e.ids, dtype=np.int64), np.array(e.type_ids, dtype=np.int64))
+            out.extend((np.array(e.ids, dtype=np.int32), np.array(e.type_ids, dtype=np.int32))
                        for e in self.tokenizer.encode_batch(texts[start:start + 256]))
         return out
 
