@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 
 from agent.eval.metrics import f1_score  # noqa: E402
 from agent.reading.select import FEATURES, WEIGHTS, SelectorWeights  # noqa: E402
-from agent.reading.terms import absent_terms, index_text, question_terms  # noqa: E402
+from agent.reading.terms import absent_numbers, question_terms  # noqa: E402
 from tools.index import Index  # noqa: E402
 
 MAX_REFUSED = 0.04
@@ -74,8 +74,7 @@ def rows_of(run_dir: Path) -> list[dict]:
 def absent_number(question: str, index_dir: str) -> float:
     """The `absent_number` feature of a run logged before it was traced: it depends only on the
     question and the index, so it is computed again from them."""
-    numbers = [t for t in question_terms(question) if t.kind == "number"]
-    return float(bool(numbers) and bool(absent_terms(numbers, index_text(_index(index_dir)))))
+    return float(bool(absent_numbers(question_terms(question), _index(index_dir))))
 
 
 @cache

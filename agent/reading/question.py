@@ -56,7 +56,7 @@ class QuestionInfo:
     many: bool = False
     """The question asks for several things (its head noun is plural: "which encodings")."""
     terms: list[Term] = field(default_factory=list)
-    """Its own numbers, identifiers and names (`agent.reading.anchor.question_terms`)."""
+    """Its own numbers, identifiers and names (`agent.reading.terms.question_terms`)."""
 
     def as_dict(self) -> dict:
         return {

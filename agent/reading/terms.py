@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from agent.reading.lexicon import STOP_WORDS
 
@@ -74,20 +73,25 @@ def spellings(term: Term) -> list[re.Pattern]:
 
 
 def absent_terms(terms: Sequence[Term], text: str) -> list[Term]:
-    """The terms that `text` (every passage of the index, lower-cased: `IndexText`) holds in none
+    """The terms that `text` (every passage of the index, lower-cased: `index_text`) holds in none
     of their `spellings`."""
     return [term for term in terms if not any(p.search(text) for p in spellings(term))]
 
 
+_TEXTS: dict[tuple[str, int], str] = {}
+"""The last index generation's text (`index_text`), by folder and generation."""
+
+
 def index_text(index) -> str:
     """Every passage of `index` (title and text), lower-cased, in one string: built once per index
-    generation (about 5 MB for 5 MB of documents)."""
-    return _index_text(str(index.dir), index.generation, index)
-
-
-@lru_cache(maxsize=2)
-def _index_text(_dir: str, _generation: int, index) -> str:
-    return "\n".join(f"{c.title}\n{c.text}" for c in index.store.chunks).lower()
+    generation (about 5 MB for 5 MB of documents), however often the index is opened again."""
+    key = (str(index.dir), index.generation)
+    text = _TEXTS.get(key)
+    if text is None:
+        text = "\n".join(f"{c.title}\n{c.text}" for c in index.store.chunks).lower()
+        _TEXTS.clear()  # one index at a time: a new generation replaces the old one's text
+        _TEXTS[key] = text
+    return text
 
 
 def absent_numbers(terms: Sequence[Term], index) -> list[str]:
