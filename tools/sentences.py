@@ -20,8 +20,10 @@ import pysbd
 MAX_CHARS = 400
 """A longer sentence (a run-on table row, an option list) is cut at a word boundary."""
 
-_BLOCK_START = re.compile(r"^[ \t]*(?:#{1,6}\s|[-*+•]\s|\d{1,3}[.)]\s|\|.*\|[ \t]*$)")
-"""A line that starts a block of its own: a Markdown heading, a list item, a table row."""
+_BLOCK_START = re.compile(
+    r"^[ \t]*(?:#{1,6}\s|[-*+•]\s|\d{1,3}[.)]\s|\|.*\|[ \t]*$|[A-Za-z_][\w.]*[ \t]*=[ \t]*\S)")
+"""A line that starts a block of its own: a Markdown heading, a list item, a table row, an
+assignment (`WARNING = 30` in a pydoc DATA section, `KEY=value` in a configuration file)."""
 _ONE_LINE = re.compile(r"^[ \t]*(?:#{1,6}\s|\|.*\|[ \t]*$)")
 """A line that is a block by itself: a heading, a table row (a pydoc page's "|" margin is none)."""
 _BLANK = re.compile(r"\n[ \t]*\n")

@@ -22,6 +22,8 @@ from tools.links import title_key
 from tools.types import Hit
 
 _WORD = re.compile(r"[A-Za-z0-9][\w'-]*")
+_ITEM = re.compile(r"^(?:[-*+•○]|\d{1,3}[.)])\s")
+_WORDLIKE = re.compile(r"[^\W\d_](?:[^\W\d_]|[&'-])*")
 _PRONOUN = re.compile(
     r"^(he|she|it|they|his|her|its|their|this|these|the (?:company|firm|band|film|city|town|"
     r"river|ship|building|bridge|school|college|university|museum|team|club|album|song|book))\b",
@@ -31,6 +33,8 @@ LEXICAL_WEIGHT = 0.04
 """Bonus per shared content word (capped at 4 words): names matter more than cosine shows."""
 BEYOND_TITLE_WORDS = 2
 """The bonus also counts up to this many shared words that the sentence has and its title has not."""
+LEAD_IN_CHARS = 320
+"""A lead-in (a heading, a line ending in ":") is read with the sentences after it, up to this long."""
 QUERY_BATCH = 16
 """Sentences embedded per call: the size the embedder runs without torch (tools.embed.NUMPY_MAX_TEXTS)."""
 
@@ -69,6 +73,47 @@ def passage_sentences(hit: Hit) -> list[Sentence]:
         Sentence(hit.chunk_id, hit.doc_id, hit.title, text, i, s, e)
         for i, (s, e, text) in enumerate(split_sentences(hit.text))
     ]
+
+
+def reading_units(sentences: Sequence[Sentence], title: str) -> list[Sentence]:
+    """What the reader can be shown of one passage: its sentences, with each lead-in joined to
+    what it leads into. A lead-in says nothing by itself: a section heading ("AUTHOR", "VERSION",
+    "## Maintainers") or a line that ends in a colon ("By default, load_dotenv() will:") is
+    followed by the text it introduces (the name, the list items), which shares no word with the
+    question. Joined, the unit holds both; bare headings with nothing after them are dropped."""
+    out = []
+    for i, s in enumerate(sentences):
+        if _heading(s, title) and (len(s.text.lstrip("#").strip()) <= 3
+                                   or s.text.lstrip("#").strip().lower() == title.strip().lower()):
+            continue  # the page's own title (the reader sees it anyway) or a fragment
+        if not _leads_in(s, title):
+            out.append(s)
+            continue
+        text, end, listed = s.text, s.end, False
+        for nxt in sentences[i + 1:]:
+            if len(text) + 1 + len(nxt.text) > LEAD_IN_CHARS and text != s.text:
+                break
+            item = bool(_ITEM.match(nxt.text))
+            if listed and not item:
+                break  # the list it introduced has ended
+            listed = listed or item
+            text, end = f"{text} {nxt.text}", nxt.end
+            if len(text) >= LEAD_IN_CHARS or (_leads_in(nxt, title) and nxt is not sentences[i + 1]):
+                break  # a second lead-in starts a unit of its own
+        if text != s.text:
+            out.append(replace(s, text=text[: LEAD_IN_CHARS + 80], end=end))
+        elif not _heading(s, title):
+            out.append(s)  # a short closing line ("Default is true"), kept as it is
+    return out
+
+
+def _leads_in(s: Sentence, title: str) -> bool:
+    """A heading (`_heading`, or a short line of capitalised words with no closing stop:
+    "AUTHOR", "DATA", "Default values") or a sentence ending in a colon."""
+    text = s.text.strip()
+    words = text.split()
+    return (text.endswith(":") or _heading(s, title)
+            or (0 < len(words) <= 4 and text[0].isupper() and all(_WORDLIKE.fullmatch(w) for w in words)))
 
 
 def content_words(text: str) -> set[str]:
@@ -130,7 +175,7 @@ class SentenceRanker:
         next hop: "... the painter Jeffrey Smart" -> the passage "Jeffrey Smart"), after the others."""
         hits = list(hits)
         skip = set(exclude)
-        readable = {h.chunk_id: [s for s in passage_sentences(h) if not _heading(s, h.title)] for h in hits}
+        readable = {h.chunk_id: reading_units(passage_sentences(h), h.title) for h in hits}
         pool = [s for sentences in readable.values() for s in sentences if s.text not in skip]
         # Only sentences that share a word with the question (their title's words count) are
         # embedded: on the tuning questions 132 of 133 answer sentences did, and it halves the work.

@@ -18,7 +18,8 @@ VALUE_NOUNS = frozenset(
     "temperature size speed season episode chapter volume issue number code constant value length width "
     "height depth limit maximum minimum default timeout interval duration port count amount total "
     "threshold capacity weight frequency dose setting option flag argument parameter mode format "
-    "precision digits bits bytes".split()
+    "precision digits bits bytes integer float quantity figure share factor multiple "
+    "coefficient exponent index identifier id hash checksum".split()
 )
 """A "which/what <noun>" question with one of these head nouns asks for a value: a bare number,
 a version, a flag (`-J`) or an identifier (`ZIP_STORED`) fits it."""

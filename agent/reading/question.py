@@ -16,6 +16,7 @@ from agent.reading.lexicon import (
     PERSON_NOUNS,
     PLACE_NOUNS,
     TIME_NOUNS,
+    VALUE_NOUNS,
 )
 from agent.reading.terms import Term, question_terms
 
@@ -118,7 +119,7 @@ def analyse(question: str, nlp=None) -> QuestionInfo:
     head, info.many = head_noun(q, nlp) if nlp is not None else (None, False)
     if head is not None and info.answer_type in ("thing", "date"):
         info.target = head
-        if head in PLACE_NOUNS or head.removesuffix("s") in PLACE_NOUNS:
+        if (head in PLACE_NOUNS or head.removesuffix("s") in PLACE_NOUNS) and head not in VALUE_NOUNS:
             info.answer_type = "place"
         elif is_person_noun(head):
             info.answer_type = "person"
@@ -140,13 +141,15 @@ def head_noun(question: str, nlp) -> tuple[str | None, bool]:
         if tok.lower_ not in ("which", "what", "whose"):
             continue
         rest = doc[tok.i + 1:]
-        if (tok.lower_ == "what" and len(rest) > 2 and rest[0].lower_ in ("is", "are", "was", "were")
-                and rest[1].lower_ in ("the", "a", "an")):
-            rest = rest[2:]
+        copular = (tok.lower_ == "what" and len(rest) > 2 and rest[0].lower_ in ("is", "are", "was", "were")
+                   and rest[1].lower_ in ("the", "a", "an"))
+        rest = rest[2:] if copular else rest
         head, plural = "", False
-        for nxt in rest:
+        for i, nxt in enumerate(rest):
             if nxt.pos_ not in ("ADJ", "NOUN", "PROPN", "NUM") and nxt.text != "-":
                 break
+            if copular and head and i + 1 < len(rest) and rest[i + 1].pos_ in ("AUX", "VERB"):
+                break  # "what is the strongest level zstd can use": "zstd" opens a relative clause
             if nxt.pos_ == "NOUN":
                 head, plural = nxt.lower_, nxt.tag_ == "NNS"
         return head, plural
@@ -202,7 +205,7 @@ def _wh_type(q: str) -> tuple[str, str]:
         head = head[: next((i for i, w in enumerate(head) if i and w in NON_NOUNS_AFTER_WH), len(head))]
         for noun in head[::-1]:
             base = noun[:-1] if noun.endswith("s") and noun[:-1] in PLACE_NOUNS + PERSON_NOUNS else noun
-            if base in PLACE_NOUNS:
+            if base in PLACE_NOUNS and base not in VALUE_NOUNS:  # a "port" is also a number
                 return "place", base
             if base in PERSON_NOUNS:
                 return "person", base

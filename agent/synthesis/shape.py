@@ -148,7 +148,7 @@ def classify_rules(question: str, nlp=None) -> ShapeDecision | None:
     if _choice(q):
         return None  # "Which is older, A or B?": one of two names
     m = _COMPARE.search(q)
-    if m:
+    if m and not _asks_for_one(q, m.start(), nlp):
         return ShapeDecision("compare", "rules", m.group(0).lower(), sides=compare_sides(q))
     m = _EXPLAIN_START.search(q) or _EXPLAIN_ANY.search(q)
     if m:
@@ -160,6 +160,21 @@ def classify_rules(question: str, nlp=None) -> ShapeDecision | None:
     if plural:
         return ShapeDecision("list", "rules", plural)
     return None
+
+
+def _asks_for_one(question: str, cue_at: int, nlp) -> bool:
+    """The question opens by asking for one thing ("Which virus infection was used to compare
+    A and B?": a singular noun after "which/what"), and the comparison word comes after it, in a
+    clause that says what the thing was for: the answer is that one thing, not a comparison."""
+    if nlp is None or not re.match(r"(?i)(which|what)\s", question):
+        return False
+    from agent.reading.question import head_noun  # spaCy's tags; the reading package's own parse
+
+    head, plural = head_noun(question, nlp)
+    if not head or plural or _COMPARE.fullmatch(head):
+        return False
+    at = question.lower().find(head)
+    return 0 <= at < cue_at
 
 
 def classify(question: str, forced: str = "auto", nlp=None, ask_lm=None) -> ShapeDecision:

@@ -49,6 +49,11 @@ def test_the_asking_clause_drops_a_leading_scene(question, clause):
     ("Which content encodings can the client handle?", "wh", "thing", "encodings", True),
     ("Who are the authors of the package?", "wh", "person", "", True),
     ("In which city were the travellers recruited?", "wh", "place", "city", False),
+    # a reduced relative clause ends the phrase after "what is the": the level, not the tool
+    ("Once unlocked, what is the strongest compression level the tool can use?", "wh", "thing", "level",
+     False),
+    # a port is also a number: no place question
+    ("Which TCP port does the daemon listen on by default?", "wh", "thing", "port", False),
 ])
 def test_questions_are_read_on_their_asking_clause_and_head_noun(nlp, question, form, answer_type, target,
                                                                  many):
@@ -65,6 +70,8 @@ def test_between_two_names_is_a_choice():
     ("-6", "If I pass no speed flag, which compression level is used?"),
     ("7.88.1", "Which version is documented by this page?"),
     ("-3", "What integer value does the constant have?"),
+    ("-3", "What integer constant is the module's null device?"),
+    ("22", "Once unlocked, what is the strongest compression level the tool can use?"),
 ])
 def test_a_value_question_takes_a_bare_number(nlp, answer, question):
     info = analyse(question, nlp)
@@ -167,3 +174,38 @@ def test_a_span_never_cuts_a_word(answer, text, span):
 
     found = find_span(answer, [text])
     assert (found.text if found else None) == span
+
+
+def _units(text: str, title: str = "Page") -> list[str]:
+    from agent.reading.evidence import passage_sentences, reading_units
+
+    hit = Hit("p#1", "p", title, text, 1.0, "dense")
+    return [u.text for u in reading_units(passage_sentences(hit), title)]
+
+
+def test_a_heading_is_read_with_what_it_heads():
+    units = _units("BUGS\n       Presumably none.\n\nAUTHOR\n       Edda Marsh <edda@example.org>\n")
+    assert "AUTHOR Edda Marsh <edda@example.org>" in units
+    assert "AUTHOR" not in units  # a bare heading says nothing by itself
+
+
+def test_a_line_ending_in_a_colon_is_read_with_its_list():
+    text = ("## Maintainers\n\nMeet our maintainers since 2009:\n\n- Current Lead: Renna Vos\n"
+            "- Oska Tamm\n\nSome later paragraph.")
+    units = _units(text)
+    # the heading, its lead-in and the list it introduces make one unit; the items stand alone too
+    assert units[0] == "## Maintainers Meet our maintainers since 2009: - Current Lead: Renna Vos - Oska Tamm"
+    assert "- Current Lead: Renna Vos" in units and "Some later paragraph." in units
+
+
+def test_the_page_title_alone_is_no_unit_and_a_short_closing_line_stays():
+    units = _units("Kestrow Mill\nThe mill was built in 1850. It stands.\n\nDefault is true", "Kestrow Mill")
+    assert units == ["The mill was built in 1850.", "It stands.", "Default is true"]
+
+
+def test_a_lead_in_unit_is_cut_at_a_readable_length():
+    from agent.reading.evidence import LEAD_IN_CHARS
+
+    items = "\n".join(f"- item number {i} of a long list" for i in range(40))
+    units = _units(f"The options are:\n{items}")
+    assert units[0].startswith("The options are: - item number 0") and len(units[0]) <= LEAD_IN_CHARS + 80

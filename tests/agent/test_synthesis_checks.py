@@ -51,6 +51,9 @@ SHAPES = [
     ("Which is older, the University of Caskwell or Meddow College?", "factoid"),
     ("Name the mother of Edward Stafford, 4th Baron Stafford?", "factoid"),
     ("Are the Kestrel Bridge and the Greywater Bridge on the same river?", "factoid"),
+    # a comparison word in a clause after the one thing asked for: that thing is the answer
+    ("Which survey ship was used to compare the depths of Lake Orrin and Lake Tay?", "factoid"),
+    ("What is the difference between the Orrin and the Tay surveys?", "compare"),
 ]
 
 
