@@ -134,6 +134,28 @@ def evaluate(rows: list[dict], names: list[str], folds: int = 5, seed: int = 13)
     }
 
 
+def shipped(rows: list[dict], key: str) -> dict | None:
+    """The same figures for the weights in `agent/reading/selector.json` now (fitted on other runs,
+    so out of sample on new ones): what a refit has to beat."""
+    from sklearn.metrics import roc_auc_score
+
+    from agent.reading.select import load_weights
+
+    weights = load_weights(scored=key == "scored", path=WEIGHTS)
+    if weights is None:
+        return None
+    probs = np.array([weights.probability(r["features"]) for r in rows])
+    refuse = probs < weights.not_found
+    y = np.array([int(r["right"]) for r in rows])
+    answerable = np.array([r["answerable"] for r in rows])
+    return {
+        "auc": round(float(roc_auc_score(y, probs)), 3) if 0 < y.sum() < len(y) else None,
+        "answerable_refused": round(float(refuse[answerable].mean()), 3) if answerable.any() else None,
+        "unanswerable_refused": round(float(refuse[~answerable].mean()), 3) if (~answerable).any() else None,
+        "accuracy_answered": round(float(y[~refuse].mean()), 3) if (~refuse).any() else None,
+    }
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("runs", nargs="+", help="finished eval run folders over training questions")
@@ -161,7 +183,9 @@ def main() -> int:
                                   floor(probs, answerable, int(answerable.sum())), fitted_on)
         out[key] = weights.as_dict()
         table[key] = {"rows": len(data), "cross_validated": evaluate(data, names), **weights.as_dict()}
+        table[key]["shipped"] = shipped(data, key)
         print(f"\n{key}: floor {weights.not_found:.3f}; 5-fold: {table[key]['cross_validated']}")
+        print(f"  the weights shipped now, on the same rows: {table[key]['shipped']}")
         for n, c in zip(names, weights.coef, strict=True):
             print(f"  {n:15} {c:+.3f}")
     if args.write and out:
