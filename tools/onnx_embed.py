@@ -1,10 +1,11 @@
 """int8 inference of a BERT sentence embedder through onnxruntime.
 
 The model's own weights (the bundled all-MiniLM-L6-v2, or any local BERT folder) are exported
-once to ONNX with torch, fused with onnxruntime's BERT optimiser (attention, LayerNorm and GELU
-as single kernels) and quantised with onnxruntime's dynamic quantisation (int8 weights, per
-output channel; activations quantised per batch). The result is cached under the user cache
-folder and reused by every later process; nothing is ever downloaded.
+once to ONNX with torch, fused with onnxruntime's BERT optimiser (attention, embedding LayerNorm
+and GELU as single kernels; the residual Add and LayerNorm stay two nodes, see `UNFUSED`) and
+quantised with onnxruntime's dynamic quantisation (int8 weights, per output channel; activations
+quantised per batch). The result is cached under the user cache folder and reused by every later
+process; nothing is ever downloaded.
 
 Cache layout (version 1)::
 
@@ -15,7 +16,7 @@ quantisation recipe, so a changed model or recipe makes a new file. An export is
 temporary file and renamed into place under a lock: two processes never both export, and a
 half-written file is never read.
 
-On 1,000 SciFact documents the int8 vectors give dense nDCG@10 0.795 against the float32
+On 1,000 SciFact documents the int8 vectors give dense nDCG@10 0.794 against the float32
 model's 0.789 (docs/benchmarks.md, "Indexing speed"); `index.embed.precision = "fp32"` turns
 this off.
 """
@@ -39,9 +40,16 @@ from platformdirs import user_cache_dir
 log = logging.getLogger(__name__)
 
 RECIPE = {"version": 1, "opset": 17, "weights": "int8-per-channel", "ops": ["MatMul", "Attention"],
-          "fp32": []}
+          "fp32": [], "unfused": ["SkipLayerNormalization"]}
 """What the cached file is: a change here makes a new cache file. `fp32` lists regular expressions
-of MatMul node names left unquantised (empty: every projection is int8)."""
+of MatMul node names left unquantised (empty: every projection is int8); `unfused`, the fusions
+left out (`UNFUSED`)."""
+
+UNFUSED = {"SkipLayerNormalization": ("enable_skip_layer_norm", "enable_bias_skip_layer_norm",
+                                      "SkipLayerNormFusion")}
+"""Fusions left out, as (the BERT optimiser's options, the session's optimiser of the same fusion).
+onnxruntime's CPU SkipLayerNormalization takes 16 ms on 32 x 256 x 384 floats where Add then
+LayerNormalization take 3.6 ms (one thread): fused, it was 18% of the int8 model's time."""
 
 
 def cache_dir() -> Path:
@@ -86,6 +94,7 @@ def _export_int8(model_dir: Path, tmp: Path, out: Path) -> None:
     import onnx  # heavy: onnx, loaded when first needed
     import torch  # heavy: torch, loaded when first needed
     from onnxruntime.quantization import QuantType, quantize_dynamic  # heavy: onnxruntime
+    from onnxruntime.transformers.fusion_options import FusionOptions  # heavy: onnxruntime
     from onnxruntime.transformers.optimizer import optimize_model  # heavy: onnxruntime
     from transformers import AutoModel  # heavy: transformers (torch), loaded when first needed
 
@@ -105,13 +114,18 @@ def _export_int8(model_dir: Path, tmp: Path, out: Path) -> None:
     names = ["input_ids", "attention_mask", "token_type_ids"]
     sample = tuple(torch.ones(2, 8, dtype=torch.long) for _ in names)
     raw, fused = tmp / "raw.onnx", tmp / "fused.onnx"
+    fusions = FusionOptions("bert")
+    for name in RECIPE["unfused"]:
+        for option in UNFUSED[name][:-1]:
+            setattr(fusions, option, False)
     with torch.inference_mode(), warnings.catch_warnings(), _quiet_root_logger():
         warnings.simplefilter("ignore")  # the exporter's notes on tracing; the tests check the vectors
         torch.onnx.export(_Hidden(model), sample, str(raw), input_names=names,
                           output_names=["last_hidden_state"], opset_version=RECIPE["opset"], dynamo=False,
                           dynamic_axes={n: {0: "batch", 1: "seq"} for n in [*names, "last_hidden_state"]})
         optimize_model(str(raw), model_type="bert", num_heads=int(config["num_attention_heads"]),
-                       hidden_size=int(config["hidden_size"]), opt_level=1).save_model_to_file(str(fused))
+                       hidden_size=int(config["hidden_size"]), opt_level=1,
+                       optimization_options=fusions).save_model_to_file(str(fused))
         graph = onnx.load(str(fused)).graph
         keep = [n.name for n in graph.node
                 if n.op_type == "MatMul" and any(re.search(p, n.name) for p in RECIPE["fp32"])]
@@ -138,7 +152,7 @@ class OnnxBert:
     Args:
         model_dir: the BERT model folder (safetensors weights).
         threads: onnxruntime's intra-op threads; 0 = one per available core. Inter-op stays at 1,
-            so the runtime never starts more threads than cores.
+            so the runtime never starts more threads than cores, and idle threads do not spin.
     """
 
     def __init__(self, model_dir: Path, threads: int = 0):
@@ -149,18 +163,25 @@ class OnnxBert:
         options.intra_op_num_threads = threads or _cores()
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        # Idle threads sleep rather than spin between kernels: on a busy machine (load 5 on 2 cores)
+        # spinning threads took the cores the working one needed (200 realdocs chunks: 30 texts/s
+        # without spinning, 19 with).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         # Memory patterns plan one block per input shape, and every batch of an index build has its
         # own length: off, the largest batch's peak is 140 MB lower (realdocs, 32 texts of 256 tokens:
         # 778 vs 919 MB peak RSS) at the same speed (alternating rounds: 1.79 vs 1.78 x raw).
         options.enable_mem_pattern = False
         options.log_severity_level = 3
+        # the session's own optimiser would fuse again what the recipe left unfused
+        unfused = {"disabled_optimizers": [UNFUSED[name][-1] for name in RECIPE["unfused"]]}
         try:
-            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"],
+                                                **unfused)
         except Exception:  # a damaged cache file: make it again, once
             log.warning("the cached int8 model %s could not be opened; making it again", path)
             path.unlink(missing_ok=True)
             self.session = ort.InferenceSession(str(ensure_int8(model_dir)), options,
-                                                providers=["CPUExecutionProvider"])
+                                                providers=["CPUExecutionProvider"], **unfused)
         self.path = path
         self.hidden = int(json.loads((model_dir / "config.json").read_text())["hidden_size"])
         self._inputs = {i.name for i in self.session.get_inputs()}
