@@ -113,3 +113,18 @@ def test_embedding_a_query_imports_neither_torch_nor_sentence_transformers(preci
             "print(e.model.backend(1), sorted(m for m in heavy if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ("onnx-int8 []" if precision == "int8" else "numpy []")
+
+
+def test_int8_batches_hold_at_most_the_token_budget_longest_first():
+    import numpy as np
+
+    from tools.embed import _batches
+
+    lengths = [256, 10, 256, 40, 256, 256, 256, 12]
+    order = np.argsort([-n for n in lengths], kind="stable")
+    batches = [list(b) for b in _batches(order, lengths, 32, 1024)]
+    assert [i for b in batches for i in b] == list(order)  # every text once, in the order given
+    assert all(len(b) * lengths[b[0]] <= 1024 for b in batches)  # the first text is the longest
+    assert [len(b) for b in batches] == [4, 4]  # 4 x 256, then one 256 padding three short ones
+    assert [len(b) for b in _batches(order, None, 3, None)] == [3, 3, 2]  # no budget: by count
+    assert [len(b) for b in _batches(np.array([0]), [5000], 32, 1024)] == [1]  # one text at least
