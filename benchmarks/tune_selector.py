@@ -106,8 +106,6 @@ def floor(probabilities: np.ndarray, answerable: np.ndarray, n_answerable: int) 
 
 def evaluate(rows: list[dict], names: list[str], folds: int = 5, seed: int = 13) -> dict:
     """Out-of-fold probabilities: AUC, and refusals at the floor fitted on the other folds."""
-    from sklearn.metrics import roc_auc_score
-
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(rows))
     probs = np.zeros(len(rows))
@@ -124,6 +122,13 @@ def evaluate(rows: list[dict], names: list[str], folds: int = 5, seed: int = 13)
         x_te, _ = matrix([rows[i] for i in test], names)
         probs[test] = model.predict_proba(x_te)[:, 1]
         refuse[test] = probs[test] < f
+    return figures(rows, probs, refuse)
+
+
+def figures(rows: list[dict], probs: np.ndarray, refuse: np.ndarray) -> dict:
+    """AUC of `probs`, and the shares refused and right when answered under `refuse`."""
+    from sklearn.metrics import roc_auc_score
+
     y = np.array([int(r["right"]) for r in rows])
     answerable = np.array([r["answerable"] for r in rows])
     return {
@@ -137,8 +142,6 @@ def evaluate(rows: list[dict], names: list[str], folds: int = 5, seed: int = 13)
 def shipped(rows: list[dict], key: str) -> dict | None:
     """The same figures for the weights in `agent/reading/selector.json` now (fitted on other runs,
     so out of sample on new ones): what a refit has to beat."""
-    from sklearn.metrics import roc_auc_score
-
     from agent.reading.select import load_weights
 
     weights = load_weights(scored=key == "scored", path=WEIGHTS)
@@ -146,14 +149,7 @@ def shipped(rows: list[dict], key: str) -> dict | None:
         return None
     probs = np.array([weights.probability(r["features"]) for r in rows])
     refuse = probs < weights.not_found
-    y = np.array([int(r["right"]) for r in rows])
-    answerable = np.array([r["answerable"] for r in rows])
-    return {
-        "auc": round(float(roc_auc_score(y, probs)), 3) if 0 < y.sum() < len(y) else None,
-        "answerable_refused": round(float(refuse[answerable].mean()), 3) if answerable.any() else None,
-        "unanswerable_refused": round(float(refuse[~answerable].mean()), 3) if (~answerable).any() else None,
-        "accuracy_answered": round(float(y[~refuse].mean()), 3) if (~refuse).any() else None,
-    }
+    return figures(rows, probs, refuse)
 
 
 def main() -> int:
