@@ -484,22 +484,6 @@ def test_a_reply_that_is_no_count_of_times_gives_way_to_the_stated_count():
     assert (reading.answer, reading.method, reading.raw) == ("twice", "times", "1870")
 
 
-def test_a_checked_count_from_another_sentence_stands_against_a_stated_count_of_times():
-    import dspy
-    from dspy.utils import DummyLM
-
-    from agent.reading.evidence import Sentence
-    from agent.reading.reader import ReaderModule
-
-    texts = ["The setup statement runs once before the timing starts.",
-             "By default the main statement runs 1000000 times."]
-    sentences = [Sentence(f"c{i}", "d", "timer", t, i, 0, len(t), 0.9 - i / 10) for i, t in enumerate(texts)]
-    question = "How many times does the timer run the main statement by default?"
-    with dspy.context(lm=DummyLM([{"answer": "1000000"}] * 4), adapter=dspy.ChatAdapter()):
-        reading = ReaderModule()(question, analyse(question), sentences)
-    assert (reading.answer, reading.method) == ("1000000", "free")
-
-
 def test_a_quoted_title_is_answered_without_the_kind_of_thing_before_it():
     import dspy
     from dspy.utils import DummyLM
