@@ -12,8 +12,9 @@ A sentence counts as a rival claim only when all of these hold (nothing here nam
 - it says the question's predicate: it holds the question's other content words (stems:
   "designed" ~ "design"; "built" is not "rebuilt");
 - it holds a span of the type the question asks for (`candidates`: a place for "where", a year
-  for "when") that is not the answer, does not contain it or lie inside it, and is not a name
-  of the question; for numbers and dates, a different number;
+  for "when"; a person or a place by a name, not a description capitalised only because it opens
+  the sentence, such as "The following year") that is not the answer, does not contain it or lie
+  inside it, and is not a name of the question; for numbers and dates, a different number;
 - the span stands where the answer stands: when a preposition comes just before both ("lies on
   the Sarn"), it is the same one ("lies on the Pwnriver"; not "lies near Brampton");
 - the sentence does not state the answer itself (it would agree, and add something else).
@@ -127,11 +128,22 @@ def rival_claims(info: QuestionInfo, answer: str, own: Sequence[Sentence], pool:
         slot = _before(sentence.text, value, asked)
         if slots and slot and not set(slot) & set(slots):
             continue
+        if info.answer_type in ("person", "place") and _described(value, sentence.text):
+            continue  # "The following year", "His best-known work": capitalised, but no name
         claims[key] = Claim(value, sentence)
     return list(claims.values())[:MAX_CLAIMS]
 
 
 _WH = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how", "much", "many"}
+
+
+def _described(value: str, text: str) -> bool:
+    """`value` opens the sentence `text` and only its first word has a capital: the capital is the
+    sentence's, and the words after it describe ("The following year") rather than name ("Ada
+    Cole"). A single word keeps its chance: "Tamm designed it"."""
+    words = value.split()
+    return (len(words) > 1 and text.lstrip(" \"'(“").startswith(value)
+            and not any(w[:1].isupper() for w in words[1:]))
 
 
 def _about(s: Sentence, names: list[str], predicate: set[str]) -> bool:

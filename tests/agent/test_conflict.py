@@ -47,6 +47,12 @@ CASES = [
       "The Verrin lighthouse was restored by Ada Cole in 1990.",
       "Oska Tamm was born in Lowbridge in 1831."],
      ["Ada Cole"]),
+    # sentences about the same work that name no other designer: a description is no rival name
+    ("Who designed the Verrin lighthouse?", "Oska Tamm",
+     "The Verrin lighthouse was designed by the engineer Oska Tamm in 1869.",
+     ["The following year the council commissioned the Verrin lighthouse, which Tamm designed.",
+      "His best-known work is the Verrin lighthouse, which he designed in 1866."],
+     []),
     ("How tall is the Verrin lighthouse?", "31 metres", "The Verrin lighthouse stands 31 metres tall.",
      ["The Verrin lighthouse is 35 metres tall.", "The Verrin lighthouse is 31 m tall.",
       "The Verrin lighthouse has 120 steps."],
