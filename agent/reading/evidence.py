@@ -83,8 +83,8 @@ def reading_units(sentences: Sequence[Sentence], title: str) -> list[Sentence]:
     question. Joined, the unit holds both; bare headings with nothing after them are dropped."""
     out = []
     for i, s in enumerate(sentences):
-        if _heading(s, title) and (len(s.text.lstrip("#").strip()) <= 3
-                                   or s.text.lstrip("#").strip().lower() == title.strip().lower()):
+        bare = s.text.lstrip("#").strip()
+        if len(bare) <= 3 or bare.lower() == title.strip().lower():
             continue  # the page's own title (the reader sees it anyway) or a fragment
         if not _leads_in(s, title):
             out.append(s)
