@@ -23,7 +23,7 @@ MAX_CHARS = 400
 _BLOCK_START = re.compile(
     r"^[ \t]*(?:#{1,6}\s|[-*+•]\s|\d{1,3}[.)]\s|\|.*\|[ \t]*$|[A-Za-z_][\w.]*[ \t]*=[ \t]*\S)")
 """A line that starts a block of its own: a Markdown heading, a list item, a table row, an
-assignment (`WARNING = 30` in a pydoc DATA section, `KEY=value` in a configuration file)."""
+assignment (`LEVEL = 30` in a pydoc DATA section, `KEY=value` in a configuration file)."""
 _ONE_LINE = re.compile(r"^[ \t]*(?:#{1,6}\s|\|.*\|[ \t]*$)")
 """A line that is a block by itself: a heading, a table row (a pydoc page's "|" margin is none)."""
 _BLANK = re.compile(r"\n[ \t]*\n")

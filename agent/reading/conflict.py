@@ -140,7 +140,7 @@ _WH = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how", "
 def _described(value: str, text: str) -> bool:
     """`value` opens the sentence `text` and only its first word has a capital: the capital is the
     sentence's, and the words after it describe ("The following year") rather than name ("Ada
-    Cole"). A single word keeps its chance: "Tamm designed it"."""
+    Cole"). A single word keeps its chance: "Vos designed it"."""
     words = value.split()
     return (len(words) > 1 and text.lstrip(" \"'(“").startswith(value)
             and not any(w[:1].isupper() for w in words[1:]))

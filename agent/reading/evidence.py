@@ -78,7 +78,7 @@ def passage_sentences(hit: Hit) -> list[Sentence]:
 def reading_units(sentences: Sequence[Sentence], title: str) -> list[Sentence]:
     """What the reader can be shown of one passage: its sentences, with each lead-in joined to
     what it leads into. A lead-in says nothing by itself: a section heading ("AUTHOR", "VERSION",
-    "## Maintainers") or a line that ends in a colon ("By default, load_dotenv() will:") is
+    "## Maintainers") or a line that ends in a colon ("By default, the loader will:") is
     followed by the text it introduces (the name, the list items), which shares no word with the
     question. Joined, the unit holds both; bare headings with nothing after them are dropped."""
     out = []

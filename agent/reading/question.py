@@ -149,7 +149,7 @@ def head_noun(question: str, nlp) -> tuple[str | None, bool]:
             if nxt.pos_ not in ("ADJ", "NOUN", "PROPN", "NUM") and nxt.text != "-":
                 break
             if copular and head and i + 1 < len(rest) and rest[i + 1].pos_ in ("AUX", "VERB"):
-                break  # "what is the strongest level zstd can use": "zstd" opens a relative clause
+                break  # "what is the largest size the tool can write": "tool" opens a relative clause
             if nxt.pos_ == "NOUN":
                 head, plural = nxt.lower_, nxt.tag_ == "NNS"
         return head, plural

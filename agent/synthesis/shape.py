@@ -163,7 +163,7 @@ def classify_rules(question: str, nlp=None) -> ShapeDecision | None:
 
 
 def _asks_for_one(question: str, cue_at: int, nlp) -> bool:
-    """The question opens by asking for one thing ("Which virus infection was used to compare
+    """The question opens by asking for one thing ("Which survey ship was used to compare
     A and B?": a singular noun after "which/what"), and the comparison word comes after it, in a
     clause that says what the thing was for: the answer is that one thing, not a comparison."""
     if nlp is None or not re.match(r"(?i)(which|what)\s", question):
